@@ -1,0 +1,100 @@
+"""Image validation and a content-addressed image store.
+
+Images are checked before anything is written: size cap in bytes, Pillow ``verify`` then a full ``load``
+(catches truncated files), a pixel cap against decompression bombs, and an allow-list of formats.
+Files are stored once per SHA-256 under ``<data_dir>/images/ab/abcdef....<ext>``, written atomically.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an acceptable image; the message says why, for the merchant."""
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    data: bytes
+    sha256: str
+    format: str
+    width: int
+    height: int
+
+    @property
+    def extension(self) -> str:
+        return ALLOWED_FORMATS[self.format]
+
+
+def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage:
+    if not data:
+        raise ImageRejected("empty file")
+    if len(data) > max_bytes:
+        raise ImageRejected(f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format
+            width, height = probe.size
+            # Size comes from the header: refuse bombs before decoding a single pixel.
+            if width * height > max_pixels:
+                raise ImageRejected(
+                    f"{width}x{height} pixels is over the {max_pixels:,} pixel limit (decompression-bomb guard)"
+                )
+            probe.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as full:
+                full.load()  # verify() misses truncated pixel data; a full decode does not
+    except ImageRejected:
+        raise
+    except UnidentifiedImageError:
+        raise ImageRejected("not a recognised image file") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected(f"image cannot be decoded ({exc})") from None
+    if fmt not in ALLOWED_FORMATS:
+        raise ImageRejected(f"image format {fmt} is not accepted (use JPEG, PNG, WebP, GIF or BMP)")
+    return CheckedImage(data=data, sha256=hashlib.sha256(data).hexdigest(), format=fmt, width=width, height=height)
+
+
+class ImageStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def relative_path(self, image: CheckedImage) -> str:
+        return f"{image.sha256[:2]}/{image.sha256}.{image.extension}"
+
+    def put(self, image: CheckedImage) -> str:
+        """Store the bytes once; return the path relative to the store root."""
+        rel = self.relative_path(image)
+        target = self.root / rel
+        if target.exists():
+            return rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(image.data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)  # atomic: a reader sees the whole file or none
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return rel
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def open(self, rel: str) -> Image.Image:
+        with Image.open(self.root / rel) as img:
+            return img.convert("RGB")

@@ -1,0 +1,230 @@
+"""Repository functions over the catalog: plain functions taking a Session, returning ORM rows or dataclasses.
+
+The service owns sessions and transactions; these functions never commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from .images import CheckedImage, ImageStore
+from .models import EVENT_TYPES, Interaction, Item, ItemEmbedding, ItemImage, Merchant, QueryLog, Review
+from .validation import ItemDraft
+
+DEFAULT_MERCHANT = "default"
+
+
+def get_or_create_merchant(session: Session, name: str = DEFAULT_MERCHANT) -> Merchant:
+    merchant = session.scalar(select(Merchant).where(Merchant.name == name))
+    if merchant is None:
+        merchant = Merchant(name=name)
+        session.add(merchant)
+        session.flush()
+    return merchant
+
+
+def add_item(
+    session: Session, merchant: Merchant, draft: ItemDraft, images: Sequence[CheckedImage], store: ImageStore
+) -> Item:
+    item = Item(
+        merchant_id=merchant.id,
+        external_id=draft.external_id,
+        title=draft.title,
+        description=draft.description,
+        brand=draft.brand,
+        category=draft.category,
+        attributes=draft.attributes,
+        price=draft.price,
+        currency=draft.currency,
+    )
+    session.add(item)
+    session.flush()
+    if not item.external_id:
+        item.external_id = f"item-{item.id}"
+    attach_images(item, images, store)
+    for review in draft.reviews:
+        item.reviews.append(Review(rating=review.rating, title=review.title, text=review.text, source=review.source))
+    return item
+
+
+def attach_images(item: Item, images: Sequence[CheckedImage], store: ImageStore) -> None:
+    start = len(item.images)
+    for offset, image in enumerate(images):
+        rel = store.put(image)
+        item.images.append(
+            ItemImage(sha256=image.sha256, path=rel, width=image.width, height=image.height, position=start + offset)
+        )
+
+
+def update_item_fields(item: Item, draft: ItemDraft) -> bool:
+    """Copy a draft's fields onto an item; return whether anything changed."""
+    changed = False
+    for name in ("title", "description", "brand", "category", "attributes", "price", "currency"):
+        value = getattr(draft, name)
+        if getattr(item, name) != value:
+            setattr(item, name, value)
+            changed = True
+    return changed
+
+
+def get_item(session: Session, item_id: int) -> Item | None:
+    return session.scalar(
+        select(Item).where(Item.id == item_id).options(selectinload(Item.images), selectinload(Item.reviews))
+    )
+
+
+def get_items(session: Session, item_ids: Iterable[int]) -> dict[int, Item]:
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Item).where(Item.id.in_(ids)).options(selectinload(Item.images), selectinload(Item.reviews))
+    )
+    return {row.id: row for row in rows}
+
+
+def find_by_external_ids(session: Session, merchant: Merchant, external_ids: Sequence[str]) -> dict[str, Item]:
+    found: dict[str, Item] = {}
+    for start in range(0, len(external_ids), 500):  # stay under bound-parameter limits
+        chunk = list(external_ids[start : start + 500])
+        rows = session.scalars(
+            select(Item)
+            .where(Item.merchant_id == merchant.id, Item.external_id.in_(chunk))
+            .options(selectinload(Item.images))
+        )
+        found.update({row.external_id: row for row in rows})
+    return found
+
+
+def delete_item(session: Session, item_id: int) -> bool:
+    item = session.get(Item, item_id)
+    if item is None:
+        return False
+    session.delete(item)
+    return True
+
+
+@dataclass
+class Page:
+    items: list[Item]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def browse(
+    session: Session,
+    *,
+    page: int = 1,
+    page_size: int = 24,
+    text: str = "",
+    category: str = "",
+    merchant_name: str = "",
+    min_price: float | None = None,
+    max_price: float | None = None,
+) -> Page:
+    query = select(Item)
+    if text:
+        like = f"%{text.strip()}%"
+        query = query.where(or_(Item.title.ilike(like), Item.description.ilike(like)))
+    if category:
+        query = query.where(Item.category.ilike(f"%{category}%"))
+    if merchant_name:
+        query = query.join(Merchant).where(Merchant.name == merchant_name)
+    if min_price is not None:
+        query = query.where(Item.price >= min_price)
+    if max_price is not None:
+        query = query.where(Item.price <= max_price)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, page)
+    rows = session.scalars(
+        query.order_by(Item.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+        .options(selectinload(Item.images))
+    ).all()
+    return Page(items=list(rows), total=total, page=page, page_size=page_size)
+
+
+def category_counts(session: Session) -> list[tuple[str, int]]:
+    rows = session.execute(
+        select(Item.category, func.count()).group_by(Item.category).order_by(func.count().desc())
+    ).all()
+    return [(c, n) for c, n in rows]
+
+
+def stats(session: Session) -> dict[str, Any]:
+    count = lambda model: session.scalar(select(func.count()).select_from(model)) or 0  # noqa: E731
+    return {
+        "merchants": count(Merchant),
+        "items": count(Item),
+        "images": count(ItemImage),
+        "reviews": count(Review),
+        "interactions": count(Interaction),
+        "queries": count(QueryLog),
+        "categories": session.scalar(select(func.count(func.distinct(Item.category)))) or 0,
+    }
+
+
+# --- behaviour logs -------------------------------------------------------------------------------
+
+
+def log_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
+    rows = []
+    for event in events:
+        if event["event"] not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event['event']!r}")
+        rows.append(Interaction(**event))
+    session.add_all(rows)
+    return len(rows)
+
+
+def log_query(session: Session, **fields: Any) -> None:
+    session.add(QueryLog(**fields))
+
+
+# --- embeddings -----------------------------------------------------------------------------------
+
+
+def save_embeddings(session: Session, model_version: str, route: str, item_ids: Sequence[int], vectors: np.ndarray) -> None:
+    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    session.execute(
+        delete(ItemEmbedding).where(
+            ItemEmbedding.model_version == model_version,
+            ItemEmbedding.route == route,
+            ItemEmbedding.item_id.in_(list(map(int, item_ids))),
+        )
+    )
+    session.add_all(
+        ItemEmbedding(item_id=int(i), model_version=model_version, route=route, dim=vectors.shape[1], vector=v.tobytes())
+        for i, v in zip(item_ids, vectors)
+    )
+
+
+def load_embeddings(session: Session, model_version: str, route: str) -> tuple[np.ndarray, np.ndarray]:
+    """All stored vectors of one route: (item_ids int64 [n], vectors float32 [n, d]), sorted by item id."""
+    rows = session.execute(
+        select(ItemEmbedding.item_id, ItemEmbedding.dim, ItemEmbedding.vector)
+        .where(ItemEmbedding.model_version == model_version, ItemEmbedding.route == route)
+        .order_by(ItemEmbedding.item_id)
+    ).all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), rows[0][1])
+    return ids, vectors.astype(np.float32)
+
+
+def items_missing_embeddings(session: Session, model_version: str, route: str) -> list[int]:
+    have = select(ItemEmbedding.item_id).where(
+        ItemEmbedding.model_version == model_version, ItemEmbedding.route == route
+    )
+    return list(session.scalars(select(Item.id).where(Item.id.not_in(have)).order_by(Item.id)))

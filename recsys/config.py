@@ -1,0 +1,114 @@
+"""One typed settings object, read from ``RECSYS_*`` environment variables.
+
+Every tunable of TailLift lives here so that nothing else reads the environment.
+``get_settings()`` caches one instance; tests build their own with ``Settings.from_env(overrides)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, get_type_hints
+
+PREFIX = "RECSYS_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_demo_dir() -> Path:
+    # The shared data folder sits beside the project checkout in development.
+    return REPO_ROOT.parent / "shared" / "data" / "fashion"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- storage -----------------------------------------------------------------------------
+    data_dir: Path = REPO_ROOT / "db"
+    database_url: str = ""  # empty: SQLite file ``catalog.sqlite3`` in data_dir
+    # --- demo data ---------------------------------------------------------------------------
+    demo_dir: Path = field(default_factory=_default_demo_dir)
+    demo_reviews_path: Path = field(
+        default_factory=lambda: REPO_ROOT.parent / "shared" / "data" / "reviews" / "womens_clothing_reviews.csv"
+    )
+    demo_limit: int = 5000  # items seeded from the demo catalog on first start
+    # --- models ------------------------------------------------------------------------------
+    text_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    clip_model: str = ""  # open_clip name, e.g. "ViT-B-32", or "hf-hub:Marqo/marqo-ecommerce-embeddings-B"
+    clip_pretrained: str = ""  # open_clip pretrained tag or local checkpoint path
+    image_tower: str = "efficientnet_lite0"  # packaged ImageNet tower used when no CLIP loads
+    image_size: int = 128  # tower input side in pixels; demo photos are only 60x80
+    device: str = "auto"  # "auto" picks CUDA when present
+    encode_batch_size: int = 64
+    # --- index / search ----------------------------------------------------------------------
+    index_factory: str = "Flat"  # FAISS factory string; "HNSW32" or "IVF1024,Flat" for big catalogs
+    recall_k: int = 200
+    # --- limits on merchant input --------------------------------------------------------------
+    max_upload_bytes: int = 20 * 1024 * 1024  # one image file
+    max_zip_bytes: int = 1024 * 1024 * 1024  # a bulk images zip
+    max_image_pixels: int = 40_000_000  # decompression-bomb guard
+    max_images_per_item: int = 10
+    max_title_chars: int = 300
+    max_description_chars: int = 10_000
+    import_batch_size: int = 500
+    # --- app ---------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 7860
+    page_size: int = 24
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'catalog.sqlite3').as_posix()}"
+
+    @property
+    def image_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @classmethod
+    def from_env(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from ``RECSYS_<FIELD>`` variables, then apply explicit overrides."""
+        environ = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(hints[f.name], raw, f.name)
+        values.update(overrides or {})
+        for name, value in list(values.items()):
+            if hints.get(name) is Path and not isinstance(value, Path):
+                values[name] = Path(value)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(kind: Any, raw: str, name: str) -> Any:
+    try:
+        if kind is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is Path:
+            return Path(raw).expanduser()
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
