@@ -57,9 +57,12 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
                 full.load()  # verify() misses truncated pixel data; a full decode does not
     except ImageRejected:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses the largest bombs at open(), before our own header check runs.
+        raise ImageRejected(f"over the {max_pixels:,} pixel limit (decompression-bomb guard: {exc})") from None
     except UnidentifiedImageError:
         raise ImageRejected("not a recognised image file") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ImageRejected(f"image cannot be decoded ({exc})") from None
     if fmt not in ALLOWED_FORMATS:
         raise ImageRejected(f"image format {fmt} is not accepted (use JPEG, PNG, WebP, GIF or BMP)")

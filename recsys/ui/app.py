@@ -1,0 +1,59 @@
+"""Builds the Gradio Blocks app from one tab module each; the service is created once at start-up."""
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from ..config import Settings
+from ..service import CatalogService
+from . import catalog_tab, merchant_tab
+
+log = logging.getLogger(__name__)
+
+INTRO = (
+    "# TailLift\n"
+    "Multimodal e-commerce search and recommendation that lifts the long tail: the many items with few clicks, "
+    "sales or reviews."
+)
+
+
+def seed_demo_catalog(service: CatalogService) -> None:
+    """First start with an empty catalog: import the fashion demo set when it is present."""
+    settings = service.settings
+    styles = settings.demo_dir / "styles.csv"
+    if settings.demo_limit <= 0 or not styles.exists() or service.stats()["items"] > 0:
+        return
+    log.info("seeding %d demo items from %s", settings.demo_limit, settings.demo_dir)
+    report = service.import_bundle(styles, settings.demo_dir / "images.zip", preset="fashion",
+                                   merchant="demo", limit=settings.demo_limit)
+    log.info("demo import: %s", report.summary())
+    from ..catalog.demo import attach_demo_reviews
+
+    attach_demo_reviews(service.sessions, settings.demo_reviews_path)
+
+
+def create_service(settings: Settings) -> CatalogService:
+    service = CatalogService(settings)
+    seed_demo_catalog(service)
+    return service
+
+
+def build_app(service: CatalogService) -> gr.Blocks:
+    with gr.Blocks(title="TailLift") as demo:
+        gr.Markdown(INTRO)
+        with gr.Tab("Catalog"):
+            catalog_tab.build(demo, service)
+        with gr.Tab("Merchant"):
+            merchant_tab.build(demo, service)
+    return demo
+
+
+def launch(service: CatalogService, **kwargs) -> None:
+    settings = service.settings
+    build_app(service).queue().launch(
+        server_name=kwargs.pop("server_name", settings.host),
+        server_port=kwargs.pop("server_port", settings.port),
+        allowed_paths=[str(settings.image_dir)],  # product photos live in the data dir
+        **kwargs,
+    )
