@@ -89,9 +89,19 @@ class CatalogService:
     def add_item(self, fields: dict[str, Any], images: Sequence[ImageInput] = (),
                  merchant: str = repo.DEFAULT_MERCHANT) -> ItemView:
         """Validate everything first; then write the item, its images and reviews in one transaction."""
-        draft = validate_item(fields, max_title_chars=self.settings.max_title_chars,
-                              max_description_chars=self.settings.max_description_chars)
-        checked = self.check_images(images)
+        problems: list[str] = []
+        draft, checked = None, []
+        try:
+            draft = validate_item(fields, max_title_chars=self.settings.max_title_chars,
+                                  max_description_chars=self.settings.max_description_chars)
+        except InvalidInput as exc:
+            problems += exc.problems
+        try:
+            checked = self.check_images(images)
+        except InvalidInput as exc:
+            problems += exc.problems
+        if problems or draft is None:
+            raise InvalidInput(problems)  # report fields and images together, write nothing
         with self.sessions.begin() as session:
             owner = repo.get_or_create_merchant(session, _merchant_name(merchant))
             if draft.external_id and repo.find_by_external_ids(session, owner, [draft.external_id]):

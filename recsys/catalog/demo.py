@@ -50,7 +50,6 @@ def attach_demo_reviews(
     if not Path(reviews_path).exists():
         return 0
     by_class = load_reviews_by_class(Path(reviews_path))
-    rng = random.Random(seed)
     added = 0
     with sessions.begin() as session:
         reviewed = set(session.scalars(select(Review.item_id).where(Review.source == DEMO_REVIEW_SOURCE)))
@@ -60,7 +59,9 @@ def attach_demo_reviews(
             klass = ARTICLE_TO_CLASS.get(attrs.get("articleType", ""))
             if item.id in reviewed or attrs.get("gender") != "Women" or not klass or not by_class.get(klass):
                 continue
-            # Long-tailed counts, as on a real shop: most items have a few reviews, some many, many none.
+            # Long-tailed counts, as on a real shop: many items have none, some a few, a few many. Seeded per
+            # item so that a re-run draws the same counts and adds nothing.
+            rng = random.Random(f"{seed}:{item.external_id}")
             count = min(int(rng.paretovariate(1.2)) - 1, 25)
             for review in rng.sample(by_class[klass], k=min(count, len(by_class[klass]))):
                 item.reviews.append(Review(source=DEMO_REVIEW_SOURCE, **review))
