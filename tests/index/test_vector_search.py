@@ -1,0 +1,93 @@
+"""VectorIndex search: Flat is exact, HNSW/IVF recall well against it, filters hold on every family."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recsys.index.vector import VectorIndex
+from tests.index.data import brute_force, clustered, queries_near, recall
+
+N, DIM, K = 5000, 32, 10
+FACTORIES = ["Flat", "HNSW32", "IVF64,Flat"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    x = clustered(N, DIM)
+    ids = np.arange(N, dtype=np.int64) * 7 + 3  # ids unrelated to positions
+    return ids, x, queries_near(x, 50)
+
+
+@pytest.fixture(scope="module")
+def indexes(data):
+    ids, x, _ = data
+    built = {}
+    for factory in FACTORIES:
+        index = VectorIndex(DIM, factory)
+        index.build(ids, x)
+        built[factory] = index
+    return built
+
+
+def test_flat_equals_brute_force(data, indexes):
+    ids, x, q = data
+    scores, found = indexes["Flat"].search(q, K)
+    want_scores, want_ids = brute_force(x, ids, q, K)
+    assert found.dtype == np.int64 and scores.dtype == np.float32 and found.shape == (len(q), K)
+    np.testing.assert_array_equal(found, want_ids)
+    np.testing.assert_allclose(scores, want_scores, atol=1e-5)
+
+
+@pytest.mark.parametrize("factory", ["HNSW32", "IVF64,Flat"])
+def test_approximate_recall_against_flat(data, indexes, factory):
+    _, _, q = data
+    _, exact = indexes["Flat"].search(q, K)
+    _, approx = indexes[factory].search(q, K)
+    assert indexes[factory].effective_factory == factory
+    assert recall(approx, exact) >= 0.9
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+@pytest.mark.parametrize("exact_below", [0, 10_000])  # 0 forces the FAISS selector path, else exact fallback
+def test_allowed_ids_restrict_results(data, indexes, factory, exact_below):
+    ids, x, q = data
+    index = indexes[factory]
+    index.exact_below = exact_below
+    rng = np.random.default_rng(5)
+    allowed = rng.choice(ids, 1500, replace=False)
+    _, found = index.search(q, K, allowed_ids=allowed)
+    index.exact_below = 2048
+    assert (found >= 0).all() and np.isin(found, allowed).all()
+    keep = np.isin(ids, allowed)
+    _, truth = brute_force(x[keep], ids[keep], q, K)
+    assert recall(found, truth) >= (1.0 if factory == "Flat" else 0.9)
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_selective_filter_pads_only_when_allowed_set_is_smaller_than_k(indexes, data, factory):
+    ids, _, q = data
+    scores, found = indexes[factory].search(q[:3], K, allowed_ids=np.array([ids[10], ids[20], 999_999_999]))
+    assert set(found[:, :2].ravel()) == {ids[10], ids[20]}
+    assert (found[:, 2:] == -1).all() and np.isneginf(scores[:, 2:]).all()
+
+
+def test_ivf_with_too_few_vectors_falls_back_to_flat(data, caplog):
+    ids, x, q = data
+    index = VectorIndex(DIM, "IVF1024,Flat")
+    index.build(ids[:500], x[:500])
+    assert index.effective_factory == "Flat"
+    assert "using Flat" in caplog.text
+    _, found = index.search(q, K)
+    np.testing.assert_array_equal(found, brute_force(x[:500], ids[:500], q, K)[1])
+
+
+def test_rejects_bad_input():
+    index = VectorIndex(4)
+    with pytest.raises(ValueError):
+        index.build(np.array([1, 1]), np.ones((2, 4)))
+    with pytest.raises(ValueError):
+        index.build(np.array([1, 2]), np.ones((2, 5)))
+    with pytest.raises(ValueError):
+        index.build(np.array([-1]), np.ones((1, 4)))
+    with pytest.raises(ValueError):
+        VectorIndex(4, "IDMap,Flat")
