@@ -233,3 +233,39 @@ def _read_upload(image: ImageInput, max_bytes: int) -> bytes:
     if path.stat().st_size > max_bytes:
         raise ImageRejected(f"file is {path.stat().st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
     return path.read_bytes()
+
+
+class TailLiftService(CatalogService):
+    """The whole facade: the catalog plus search, similar items and behaviour logging over the loaded models.
+
+    ``load_models`` runs once at start-up; until it has, search methods raise ``NotReady``.
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self.engine = None
+
+    def load_models(self, progress: Callable[[int, int, str], None] | None = None) -> None:
+        from .search.bootstrap import load_encoder
+        from .search.engine import SearchEngine
+
+        encoder = load_encoder(self.settings, self)
+        self.engine = SearchEngine(self, encoder, self.settings)
+        self.engine.build(progress)
+
+    def _engine(self):
+        from .search.engine import NotReady
+
+        if self.engine is None:
+            raise NotReady("models are not loaded yet")
+        return self.engine
+
+    def search(self, request):
+        """``SearchRequest`` -> ``SearchResponse`` (see recsys.search.engine)."""
+        return self._engine().search(request)
+
+    def similar(self, item_id: int, k: int = 12):
+        return self._engine().similar(item_id, k)
+
+    def log_event(self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None) -> None:
+        self._engine().log_event(session_id, item_id, event, query, position)

@@ -6,8 +6,8 @@ import logging
 import gradio as gr
 
 from ..config import Settings
-from ..service import CatalogService
-from . import catalog_tab, merchant_tab
+from ..service import CatalogService, TailLiftService
+from . import catalog_tab, merchant_tab, search_tab
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +33,19 @@ def seed_demo_catalog(service: CatalogService) -> None:
     attach_demo_reviews(service.sessions, settings.demo_reviews_path)
 
 
-def create_service(settings: Settings) -> CatalogService:
-    service = CatalogService(settings)
+def create_service(settings: Settings) -> TailLiftService:
+    """Open the catalog, seed the demo on first start, load the models and build the index: once, at start-up."""
+    service = TailLiftService(settings)
     seed_demo_catalog(service)
+    service.load_models()
     return service
 
 
-def build_app(service: CatalogService) -> gr.Blocks:
+def build_app(service: TailLiftService) -> gr.Blocks:
     with gr.Blocks(title="TailLift") as demo:
         gr.Markdown(INTRO)
+        with gr.Tab("Search"):
+            search_tab.build(demo, service)
         with gr.Tab("Catalog"):
             catalog_tab.build(demo, service)
         with gr.Tab("Merchant"):
@@ -49,7 +53,7 @@ def build_app(service: CatalogService) -> gr.Blocks:
     return demo
 
 
-def launch(service: CatalogService, **kwargs) -> None:
+def launch(service: TailLiftService, **kwargs) -> None:
     settings = service.settings
     build_app(service).queue().launch(
         server_name=kwargs.pop("server_name", settings.host),

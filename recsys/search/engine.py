@@ -1,0 +1,272 @@
+"""SearchEngine: hybrid recall (FAISS + BM25), filters and facets, ranking, logging, and live index updates.
+
+It composes the catalog, the encoder, the indexes and the ranker; it never imports the UI. Heavy work (encoding
+new items, rebuilding) runs on one background worker, and searches read an immutable ``ServingState``.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from ..catalog import repository as repo
+from ..config import Settings
+from ..encoders import FUSED, ITEM_ROUTES, MultimodalEncoder, route_similarities
+from ..index.hybrid import reciprocal_rank_fusion
+from ..index.lexical import BM25Index
+from ..index.vector import VectorIndex
+from ..ranking.features import CandidateList, ItemStats, Priors, RouteScores, fit_priors
+from ..service import CatalogService
+from .filters import Facets, SearchFilters, allowed_ids, facet_counts
+from .indexing import encode_and_store, load_route_matrix, missing_item_ids
+from .rank import RankingStep
+from .state import ServingState, StateHolder
+from .table import ItemTable, load_item_table
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]
+
+
+class NotReady(RuntimeError):
+    """The index is still being built."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str = ""
+    image: Image.Image | None = None
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    k: int = 20
+    session_id: str = ""
+    clicked_item_ids: tuple[int, ...] = ()
+    exclude_item_ids: tuple[int, ...] = ()
+    log: bool = True
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    item_id: int
+    rank: int
+    score: float
+    similarities: dict[str, float]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    hits: list[SearchHit]
+    facets: Facets
+    candidates: int
+    model_version: str
+    ranker_version: str
+    latency_ms: float
+
+
+class SearchEngine:
+    def __init__(self, catalog: CatalogService, encoder: MultimodalEncoder, settings: Settings | None = None) -> None:
+        self.catalog = catalog
+        self.encoder = encoder
+        self.settings = settings or catalog.settings
+        self.holder = StateHolder()
+        self.ranking = RankingStep(self.settings.models_dir)
+        self._priors: Priors | None = None
+        self._jobs: queue.Queue = queue.Queue()
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._worker = threading.Thread(target=self._work, name="taillift-indexer", daemon=True)
+        self._worker.start()
+        catalog.on_items_changed(lambda kind, ids: self._submit(self._apply_change, kind, list(ids)))
+
+    # --- building ----------------------------------------------------------------------------------
+
+    def build(self, progress: Progress | None = None) -> ServingState:
+        """Encode items lacking vectors for this model version, then build (or load) the indexes and publish."""
+        version = self.encoder.version
+        missing = missing_item_ids(self.catalog, version)
+        if missing:
+            log.info("encoding %d items for model %s", len(missing), version)
+            encode_and_store(self.catalog, self.encoder, missing, batch_size=self.settings.encode_batch_size,
+                             progress=progress)
+        with self.catalog.sessions() as session:
+            table = load_item_table(session)
+        dims = self.encoder.dims
+        routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
+        state = ServingState(version, self._vector_index(table, routes[FUSED]), self._lexical_index(table), table,
+                             routes)
+        self._publish(state)
+        return state
+
+    def _vector_index(self, table: ItemTable, fused: np.ndarray) -> VectorIndex:
+        directory = self.settings.index_dir / "vectors"
+        expect = {"model_version": self.encoder.version, "count": len(table), "factory": self.settings.index_factory}
+        loaded = VectorIndex.load(directory, expect=expect)
+        if loaded is not None and np.array_equal(loaded.ids(), table.ids):
+            return loaded
+        index = VectorIndex(fused.shape[1], self.settings.index_factory)
+        if len(table):
+            index.build(table.ids, fused)
+        index.save(directory, {**expect, "dim": fused.shape[1]})
+        return index
+
+    @staticmethod
+    def _lexical_index(table: ItemTable) -> BM25Index:
+        lexical = BM25Index()
+        lexical.build(table.ids, table.lexical_texts())
+        return lexical
+
+    def _publish(self, state: ServingState) -> None:
+        t = state.table
+        self._priors = fit_priors(t.rating_sum, t.rating_count, t.impressions, t.clicks) if len(t) else None
+        self.holder.publish(state)
+
+    # --- live updates --------------------------------------------------------------------------
+
+    def _apply_change(self, kind: str, item_ids: list[int]) -> None:
+        old = self.holder.get()
+        if old is None:
+            return
+        fresh_ids = np.zeros(0, np.int64)
+        fresh: dict[str, np.ndarray] = {}
+        if kind == "upsert":
+            fresh_ids, fresh = encode_and_store(self.catalog, self.encoder, item_ids,
+                                                batch_size=self.settings.encode_batch_size)
+        with self.catalog.sessions() as session:
+            table = load_item_table(session)
+        routes = {}
+        for route, matrix in old.routes.items():
+            new = np.zeros((len(table), matrix.shape[1]), np.float32)
+            keep = np.isin(old.table.ids, table.ids)
+            new[table.rows(old.table.ids[keep])] = matrix[keep]
+            if len(fresh_ids):
+                new[table.rows(fresh_ids)] = fresh[route]
+            routes[route] = new
+        vectors = old.vectors.copy()
+        gone = np.setdiff1d(old.table.ids, table.ids)
+        if len(gone):
+            vectors.remove(gone)
+        if len(fresh_ids):
+            vectors.add(fresh_ids, fresh[FUSED])
+        self._publish(ServingState(old.model_version, vectors, self._lexical_index(table), table, routes))
+        log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(table))
+
+    def _submit(self, job: Callable, *args) -> None:
+        with self._idle:
+            self._pending += 1
+        self._jobs.put((job, args))
+
+    def _work(self) -> None:
+        while True:
+            job, args = self._jobs.get()
+            try:
+                job(*args)
+            except Exception:
+                log.exception("background job %s failed", getattr(job, "__name__", job))
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until queued background work (index updates, logs) is done; for tests and the CLI."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    # --- search ----------------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        started = time.perf_counter()
+        state = self.holder.get()
+        if state is None:
+            raise NotReady("the search index is still being built")
+        text = (request.text or "").strip()
+        query = self.encoder.encode_query(text or None, request.image)
+        allowed = allowed_ids(state.table, request.filters)
+        if request.exclude_item_ids:
+            base = state.table.ids if allowed is None else allowed
+            allowed = np.setdiff1d(base, np.asarray(request.exclude_item_ids, np.int64))
+        recall_k = self.settings.recall_k
+        rankings = []
+        scores, ids = state.vectors.search(query[FUSED], recall_k, allowed)
+        rankings.append((ids[0], scores[0]))
+        if text:
+            lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
+            rankings.append((lex_ids, lex_scores))
+        cand_ids, _ = reciprocal_rank_fusion(rankings)
+        cand_ids = cand_ids[:recall_k]
+        if not len(cand_ids):
+            return SearchResponse([], Facets({}), 0, state.model_version, self.ranking.version,
+                                  (time.perf_counter() - started) * 1000)
+        rows = state.table.rows(cand_ids)
+        sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()})
+        candidates = self._candidate_list(state, text, rows, sims, request.clicked_item_ids)
+        ranked = self.ranking.rank(candidates, self._priors, request.k)
+        hits = [SearchHit(int(cand_ids[pos]), rank, float(ranked.scores[pos]),
+                          {name: float(values[pos]) for name, values in sims.items()}, ranked.explanations[int(pos)])
+                for rank, pos in enumerate(ranked.order, start=1)]
+        latency = (time.perf_counter() - started) * 1000
+        response = SearchResponse(hits, facet_counts(state.table, rows), len(cand_ids), state.model_version,
+                                  self.ranking.version, latency)
+        if request.log:
+            self._submit(self._log_search, request, text, hits, latency)
+        return response
+
+    def _candidate_list(self, state: ServingState, text: str, rows: np.ndarray, sims: dict[str, np.ndarray],
+                        clicked_item_ids: tuple[int, ...]) -> CandidateList:
+        t = state.table
+        cand_ids = t.ids[rows]
+        clicked = np.asarray([i for i in clicked_item_ids if i in set(t.ids.tolist())], np.int64)
+        return CandidateList(
+            query=text,
+            titles=[t.titles[r] for r in rows],
+            descriptions=[t.descriptions[r] for r in rows],
+            scores=RouteScores(
+                bm25_title=state.lexical.score(text, cand_ids) if text else None,
+                cos_text_title=sims.get("text_bert"),
+                cos_text_desc=sims.get("text_reviews"),
+                cos_text_image=sims.get("text_image"),
+                cos_image_image=sims.get("image_image"),
+            ),
+            items=ItemStats(rating_sum=t.rating_sum[rows], rating_count=t.rating_count[rows], price=t.price[rows],
+                            age_days=t.age_days[rows], impressions=t.impressions[rows], clicks=t.clicks[rows]),
+            item_vectors=state.routes[FUSED][rows],
+            clicked_vectors=state.routes[FUSED][t.rows(clicked)] if len(clicked) else None,
+        )
+
+    def similar(self, item_id: int, k: int = 12, session_id: str = "") -> SearchResponse:
+        """More like this: the item's own fused vector as the query, the item itself excluded."""
+        started = time.perf_counter()
+        state = self.holder.get()
+        if state is None:
+            raise NotReady("the search index is still being built")
+        row = state.table.rows(np.asarray([item_id]))[0]
+        if row >= len(state.table) or state.table.ids[row] != item_id:
+            raise KeyError(f"item {item_id} is not indexed")
+        allowed = np.setdiff1d(state.table.ids, [item_id])
+        scores, ids = state.vectors.search(state.routes[FUSED][row : row + 1], k, allowed)
+        keep = ids[0] >= 0
+        hits = [SearchHit(int(i), n, float(s), {"fused": float(s)}, "similar look and description")
+                for n, (i, s) in enumerate(zip(ids[0][keep], scores[0][keep]), start=1)]
+        return SearchResponse(hits, Facets({}), len(hits), state.model_version, "similarity",
+                              (time.perf_counter() - started) * 1000)
+
+    # --- behaviour logs -----------------------------------------------------------------------------
+
+    def _log_search(self, request: SearchRequest, text: str, hits: list[SearchHit], latency: float) -> None:
+        session_id = request.session_id or "anonymous"
+        with self.catalog.sessions.begin() as session:
+            repo.log_query(session, session_id=session_id, query=text, has_image=request.image is not None,
+                           filters={k: v for k, v in request.filters.__dict__.items() if v not in ((), None)},
+                           result_count=len(hits), latency_ms=latency)
+            repo.log_events(session, ({"session_id": session_id, "item_id": h.item_id, "event": "impression",
+                                       "query": text, "position": h.rank} for h in hits))
+
+    def log_event(self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None) -> None:
+        with self.catalog.sessions.begin() as session:
+            repo.log_events(session, [{"session_id": session_id or "anonymous", "item_id": int(item_id),
+                                       "event": event, "query": query, "position": position}])

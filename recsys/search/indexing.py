@@ -1,0 +1,93 @@
+"""Encoding catalog items into stored route vectors (one row per item, model version and route).
+
+Vectors live in the catalog database (``item_embeddings``), so a restart or an index rebuild re-encodes nothing;
+only items without vectors for the active model version are encoded.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from ..catalog import repository as repo
+from ..catalog.images import ImageStore
+from ..encoders import FUSED, ITEM_ROUTES, ItemContent, MultimodalEncoder
+from ..service import CatalogService
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]
+
+
+def item_contents(catalog: CatalogService, item_ids: Sequence[int]) -> tuple[list[int], list[ItemContent]]:
+    """(ids found, their contents) in input order; deleted items are skipped."""
+    views = catalog.get_items(item_ids)
+    found, contents = [], []
+    for item_id in item_ids:
+        view = views.get(int(item_id))
+        if view is None:
+            continue
+        found.append(int(item_id))
+        images = [_open_rgb(catalog.images, img.path) for img in view.images[:4]]
+        contents.append(ItemContent(
+            external_id=view.external_id, title=view.title, description=view.description, category=view.category,
+            attributes={k: str(v) for k, v in view.attributes.items()},
+            reviews=[f"{r.title}. {r.text}" if r.title else r.text for r in view.reviews],
+            images=[img for img in images if img is not None],
+        ))
+    return found, contents
+
+
+def _open_rgb(store: ImageStore, path) -> Image.Image | None:
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except OSError:
+        log.warning("image %s could not be read; encoding the item without it", path)
+        return None
+
+
+def encode_and_store(catalog: CatalogService, encoder: MultimodalEncoder, item_ids: Sequence[int], *,
+                     batch_size: int = 64, progress: Progress | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Encode the items' routes and store them under ``encoder.version``.
+
+    Returns (ids encoded, route -> vectors) so the caller can update its in-memory state without re-reading.
+    """
+    ids = [int(i) for i in item_ids]
+    done_ids: list[int] = []
+    parts: dict[str, list[np.ndarray]] = {route: [] for route in ITEM_ROUTES}
+    for start in range(0, len(ids), batch_size):
+        present, contents = item_contents(catalog, ids[start : start + batch_size])
+        if not contents:
+            continue
+        routes = encoder.encode_items(contents)
+        with catalog.sessions.begin() as session:
+            for route in ITEM_ROUTES:
+                repo.save_embeddings(session, encoder.version, route, present, routes[route])
+                parts[route].append(routes[route])
+        done_ids += present
+        if progress:
+            progress(start + len(present), len(ids), f"encoded {len(done_ids)}/{len(ids)} items")
+    dims = encoder.dims
+    vectors = {route: np.concatenate(parts[route]) if parts[route] else np.zeros((0, dims[route]), np.float32)
+               for route in ITEM_ROUTES}
+    return np.asarray(done_ids, dtype=np.int64), vectors
+
+
+def missing_item_ids(catalog: CatalogService, version: str) -> list[int]:
+    with catalog.sessions() as session:
+        return repo.items_missing_embeddings(session, version, FUSED)
+
+
+def load_route_matrix(catalog: CatalogService, version: str, route: str, table_ids: np.ndarray,
+                      dim: int) -> np.ndarray:
+    """The route's vectors aligned with ``table_ids`` (zeros for items without a stored vector)."""
+    with catalog.sessions() as session:
+        ids, vectors = repo.load_embeddings(session, version, route)
+    out = np.zeros((len(table_ids), dim), dtype=np.float32)
+    if len(ids):
+        rows = np.searchsorted(table_ids, ids)
+        ok = (rows < len(table_ids)) & (table_ids[np.minimum(rows, len(table_ids) - 1)] == ids)
+        out[rows[ok]] = vectors[ok]
+    return out

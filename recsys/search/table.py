@@ -1,0 +1,92 @@
+"""ItemTable: the catalog as in-memory columns, for filters, facets, lexical text and ranking features.
+
+Built in one pass of aggregate SQL queries; immutable once built (a change builds a new table), so a search holds
+one consistent view from recall to ranking.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from ..catalog.models import Interaction, Item, ItemImage, Review
+
+
+@dataclass(frozen=True)
+class ItemTable:
+    ids: np.ndarray  # int64, sorted
+    titles: list[str]
+    descriptions: list[str]
+    categories: list[str]  # full path "A > B > C"
+    leaf: np.ndarray  # object: last level of the path (the article type)
+    gender: np.ndarray  # object, "" when unknown
+    colour: np.ndarray  # object, "" when unknown
+    price: np.ndarray  # float32, NaN when unknown
+    age_days: np.ndarray  # float32
+    rating_sum: np.ndarray  # float32
+    rating_count: np.ndarray  # float32
+    impressions: np.ndarray  # float32
+    clicks: np.ndarray  # float32
+    has_image: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows(self, item_ids: np.ndarray) -> np.ndarray:
+        """Row positions of item ids (all must be present)."""
+        return np.searchsorted(self.ids, item_ids)
+
+    def lexical_texts(self) -> list[str]:
+        return [f"{t} {c.replace(' > ', ' ')} {g} {col} {d}".strip() for t, c, g, col, d in
+                zip(self.titles, self.categories, self.gender, self.colour, self.descriptions)]
+
+
+def load_item_table(session: Session, now: datetime | None = None) -> ItemTable:
+    now = now or datetime.now(timezone.utc)
+    items = session.execute(
+        select(Item.id, Item.title, Item.description, Item.category, Item.attributes, Item.price, Item.created_at)
+        .order_by(Item.id)
+    ).all()
+    reviews = dict(
+        (row[0], (row[1], row[2]))
+        for row in session.execute(select(Review.item_id, func.sum(Review.rating), func.count()).group_by(Review.item_id))
+    )
+    events = {
+        row[0]: (row[1], row[2])
+        for row in session.execute(
+            select(
+                Interaction.item_id,
+                func.sum(case((Interaction.event == "impression", 1), else_=0)),
+                func.sum(case((Interaction.event != "impression", 1), else_=0)),
+            ).group_by(Interaction.item_id)
+        )
+    }
+    with_image = set(session.scalars(select(ItemImage.item_id).distinct()))
+    n = len(items)
+    ids = np.fromiter((r.id for r in items), dtype=np.int64, count=n)
+    attrs = [r.attributes or {} for r in items]
+
+    def age(created: datetime) -> float:
+        created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+        return max(0.0, (now - created).total_seconds() / 86400)
+
+    return ItemTable(
+        ids=ids,
+        titles=[r.title for r in items],
+        descriptions=[r.description or "" for r in items],
+        categories=[r.category or "" for r in items],
+        leaf=np.array([a.get("articleType") or (r.category or "").split(" > ")[-1] for a, r in zip(attrs, items)],
+                      dtype=object),
+        gender=np.array([a.get("gender", "") for a in attrs], dtype=object),
+        colour=np.array([a.get("baseColour") or a.get("colour") or a.get("color") or "" for a in attrs], dtype=object),
+        price=np.array([np.nan if r.price is None else r.price for r in items], dtype=np.float32),
+        age_days=np.array([age(r.created_at) for r in items], dtype=np.float32),
+        rating_sum=np.array([reviews.get(i, (0, 0))[0] or 0 for i in ids], dtype=np.float32),
+        rating_count=np.array([reviews.get(i, (0, 0))[1] for i in ids], dtype=np.float32),
+        impressions=np.array([events.get(i, (0, 0))[0] or 0 for i in ids], dtype=np.float32),
+        clicks=np.array([events.get(i, (0, 0))[1] or 0 for i in ids], dtype=np.float32),
+        has_image=np.array([i in with_image for i in ids], dtype=bool),
+    )

@@ -1,0 +1,136 @@
+"""Search tab: text and/or image query, filters with facet counts, results, item detail, "more like this".
+
+Impressions are logged by the engine; opening a result logs a click with its query and position.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import gradio as gr
+from PIL import Image
+
+from ..search.engine import NotReady, SearchRequest, SearchResponse
+from ..search.filters import SearchFilters
+from ..service import NotFound, TailLiftService
+from .render import esc, gallery_caption, item_markdown
+
+FACET_LABELS = {"category": "Article type", "gender": "Gender", "colour": "Colour"}
+
+
+def _price(value: Any) -> float | None:
+    return None if value in (None, "") else float(value)
+
+
+def _results(service: TailLiftService, response: SearchResponse):
+    items = service.get_items([h.item_id for h in response.hits])
+    entries, hits = [], []
+    for hit in response.hits:
+        item = items.get(hit.item_id)
+        if item is None or not item.images:
+            continue
+        entries.append((str(item.images[0].path), gallery_caption(item, f"score {hit.score:.2f}")))
+        hits.append({"item_id": hit.item_id, "rank": hit.rank, "explanation": hit.explanation,
+                     "similarities": hit.similarities})
+    return entries, hits
+
+
+def _facet_updates(response: SearchResponse, selected: dict[str, list[str]]):
+    updates = []
+    for name in FACET_LABELS:
+        counts = dict(response.facets.counts.get(name, []))
+        for value in selected.get(name) or []:
+            counts.setdefault(value, 0)  # keep a ticked value visible even when no candidate has it
+        choices = [(f"{value} ({count})", value) for value, count in counts.items()]
+        updates.append(gr.update(choices=choices, value=[v for v in selected.get(name) or [] if v in counts]))
+    return updates
+
+
+def run_search(service: TailLiftService, text: str, image: Image.Image | None, categories: list[str] | None,
+               genders: list[str] | None, colours: list[str] | None, min_price: Any, max_price: Any,
+               session_id: str, k: int = 24):
+    """Return (gallery entries, hits state, status markdown, *facet checkbox updates)."""
+    selected = {"category": categories or [], "gender": genders or [], "colour": colours or []}
+    if not (text or "").strip() and image is None:
+        return [], [], "Type a query, drop in a photo, or both.", *[gr.update() for _ in FACET_LABELS]
+    filters = SearchFilters(category=tuple(selected["category"]), gender=tuple(selected["gender"]),
+                            colour=tuple(selected["colour"]), min_price=_price(min_price), max_price=_price(max_price))
+    try:
+        response = service.search(SearchRequest(text=text or "", image=image, filters=filters, k=k,
+                                                session_id=session_id))
+    except NotReady as exc:
+        return [], [], f"Search is not ready yet: {esc(exc)}", *[gr.update() for _ in FACET_LABELS]
+    entries, hits = _results(service, response)
+    status = (f"{len(hits)} results from {response.candidates} candidates in {response.latency_ms:.0f} ms "
+              f"· encoder `{esc(response.model_version)}` · ranker `{esc(response.ranker_version)}`")
+    return entries, hits, status, *_facet_updates(response, selected)
+
+
+def open_result(service: TailLiftService, hits: list[dict], index: int, query: str, session_id: str):
+    """Return (detail markdown, image paths, selected item id); logs the click."""
+    if index is None or index >= len(hits):
+        return "Select a result.", [], None
+    hit = hits[index]
+    try:
+        item = service.get_item(hit["item_id"])
+    except NotFound as exc:
+        return esc(exc), [], None
+    service.log_event(session_id, hit["item_id"], "click", query or "", hit["rank"])
+    sims = ", ".join(f"{esc(k)} {v:.2f}" for k, v in hit["similarities"].items())
+    extra = f"\n\n*{esc(hit['explanation'])}*\n\n<small>route similarities: {sims}</small>"
+    return item_markdown(item) + extra, [str(i.path) for i in item.images], item.id
+
+
+def more_like_this(service: TailLiftService, item_id: int | None):
+    if item_id is None:
+        return [], [], "Open a result first."
+    try:
+        response = service.similar(int(item_id), k=12)
+    except (NotReady, KeyError) as exc:
+        return [], [], esc(exc)
+    entries, hits = _results(service, response)
+    return entries, hits, f"{len(hits)} items like #{int(item_id)}"
+
+
+def build(demo: gr.Blocks, service: TailLiftService) -> None:
+    session_id = gr.State("")
+    hits = gr.State([])
+    current = gr.State(None)
+    demo.load(lambda: uuid.uuid4().hex, None, session_id)
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(label="Search", placeholder="navy blue casual shirt", elem_id="search-text")
+            with gr.Row():
+                go = gr.Button("Search", variant="primary", elem_id="search-button")
+                clear = gr.ClearButton(value="Clear")
+        image = gr.Image(label="…or search by photo", type="pil", height=160, scale=1, sources=["upload", "clipboard"])
+    with gr.Row():
+        with gr.Column(scale=1, min_width=220):
+            facets = [gr.CheckboxGroup(label=label, choices=[]) for label in FACET_LABELS.values()]
+            with gr.Row():
+                min_price = gr.Number(label="Min price", minimum=0)
+                max_price = gr.Number(label="Max price", minimum=0)
+        with gr.Column(scale=4):
+            status = gr.Markdown()
+            gallery = gr.Gallery(label="Results", columns=6, height=540, allow_preview=False, elem_id="results")
+    with gr.Row():
+        with gr.Column(scale=2):
+            detail = gr.Markdown(elem_id="result-detail")
+            similar_btn = gr.Button("More like this")
+        detail_images = gr.Gallery(label="Images", columns=3, height=240, scale=1)
+    clear.add([text, image])
+
+    inputs = [text, image, *facets, min_price, max_price, session_id]
+    outputs = [gallery, hits, status, *facets]
+    search = lambda *a: run_search(service, *a)  # noqa: E731
+    go.click(search, inputs, outputs)
+    text.submit(search, inputs, outputs)
+    image.upload(search, inputs, outputs)
+    for box in facets:
+        box.input(search, inputs, outputs)
+
+    def on_select(state: list[dict], query: str, sid: str, evt: gr.SelectData):
+        return open_result(service, state, evt.index, query, sid)
+
+    gallery.select(on_select, [hits, text, session_id], [detail, detail_images, current])
+    similar_btn.click(lambda item_id: more_like_this(service, item_id), current, [gallery, hits, status])

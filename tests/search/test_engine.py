@@ -1,0 +1,147 @@
+"""Search end to end on a small generated catalog: recall, filters, facets, live updates, logs, restarts."""
+import io
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from recsys.catalog.models import Interaction, QueryLog
+from recsys.config import Settings
+from recsys.search.engine import SearchRequest
+from recsys.search.filters import SearchFilters
+from recsys.service import TailLiftService
+
+COLOURS = {"red": (200, 20, 20), "blue": (20, 20, 200), "green": (20, 170, 20), "black": (12, 12, 12),
+           "white": (240, 240, 240), "yellow": (230, 220, 20)}
+KINDS = {"shirt": "Shirts", "dress": "Dresses", "sneakers": "Shoes", "handbag": "Bags", "watch": "Watches"}
+
+
+def photo(rgb) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (60, 80), rgb).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    settings = Settings.from_env({"data_dir": tmp_path_factory.mktemp("search") / "data", "demo_limit": 0}, environ={})
+    svc = TailLiftService(settings)
+    for colour, rgb in COLOURS.items():
+        for kind, category in KINDS.items():
+            svc.add_item({"title": f"{colour.title()} cotton {kind}", "category": f"Apparel > {category}",
+                          "price": 10 + len(kind), "attributes": {"baseColour": colour.title(), "articleType": category,
+                                                                  "gender": "Women" if kind == "dress" else "Men"}},
+                         [photo(rgb)])
+    svc.load_models()
+    yield svc
+    svc.engine.wait_idle()
+
+
+def titles(service, response):
+    items = service.get_items([h.item_id for h in response.hits])
+    return [items[h.item_id].title for h in response.hits]
+
+
+def test_every_item_is_found_in_the_top_10_by_its_own_title(service):
+    page = service.browse()
+    assert page.total == 30
+    for item in page.items:
+        response = service.search(SearchRequest(text=item.title, k=10, log=False))
+        assert item.id in [h.item_id for h in response.hits], item.title
+
+
+def test_text_query_ranks_the_exact_item_first_and_explains(service):
+    response = service.search(SearchRequest(text="blue cotton dress", k=5, log=False))
+    assert titles(service, response)[0] == "Blue cotton dress"
+    assert response.hits[0].explanation and "text_bert" in response.hits[0].similarities
+    assert [h.rank for h in response.hits] == [1, 2, 3, 4, 5]
+
+
+def test_filters_apply_at_recall_and_facets_count_candidates(service):
+    response = service.search(SearchRequest(text="cotton", k=50, filters=SearchFilters(category=("Dresses",)),
+                                            log=False))
+    assert len(response.hits) == 6 and all(t.endswith("dress") for t in titles(service, response))
+    assert dict(response.facets.counts["category"]) == {"Dresses": 6}
+    price_capped = service.search(SearchRequest(text="cotton", k=50, filters=SearchFilters(max_price=15), log=False))
+    assert {t.split()[-1] for t in titles(service, price_capped)} == {"shirt", "dress", "watch"}
+    unfiltered = service.search(SearchRequest(text="cotton", k=50, log=False))
+    assert sum(n for _, n in unfiltered.facets.counts["category"]) == unfiltered.candidates
+
+
+def test_image_query_finds_items_of_that_colour(service):
+    image = Image.open(io.BytesIO(photo(COLOURS["green"])))
+    response = service.search(SearchRequest(image=image, k=5, log=False))
+    assert "image_image" in response.hits[0].similarities
+    assert titles(service, response)[0].startswith("Green")
+
+
+def test_uploads_become_searchable_and_deletes_disappear(service):
+    item = service.add_item({"title": "Purple silk scarf", "category": "Accessories > Scarves"},
+                            [photo((120, 20, 140))])
+    assert service.engine.wait_idle()
+    assert titles(service, service.search(SearchRequest(text="purple silk scarf", k=3, log=False)))[0] == \
+        "Purple silk scarf"
+    service.delete_item(item.id)
+    assert service.engine.wait_idle()
+    response = service.search(SearchRequest(text="purple silk scarf", k=40, log=False))
+    assert item.id not in [h.item_id for h in response.hits]
+
+
+def test_searches_never_fail_while_the_index_changes(service):
+    errors, stop = [], threading.Event()
+
+    def searcher():
+        while not stop.is_set():
+            try:
+                service.search(SearchRequest(text="red shirt", k=5, log=False))
+            except Exception as exc:  # noqa: BLE001 - any failure is the bug we look for
+                errors.append(exc)
+
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    added = [service.add_item({"title": f"Temporary hat {n}"}, [photo((n * 20, 0, 0))]).id for n in range(3)]
+    for item_id in added:
+        service.delete_item(item_id)
+    service.engine.wait_idle()
+    stop.set()
+    thread.join()
+    assert errors == []
+
+
+def test_impressions_and_clicks_are_logged_with_query_and_position(service):
+    response = service.search(SearchRequest(text="white watch", k=4, session_id="s1"))
+    service.log_event("s1", response.hits[1].item_id, "click", "white watch", 2)
+    service.engine.wait_idle()
+    with service.sessions() as session:
+        events = session.execute(select(Interaction.event, Interaction.position, Interaction.query)
+                                 .where(Interaction.session_id == "s1")).all()
+        logged = session.scalar(select(func.count()).select_from(QueryLog).where(QueryLog.session_id == "s1"))
+    assert sorted(events) == sorted([("impression", p, "white watch") for p in (1, 2, 3, 4)] +
+                                    [("click", 2, "white watch")])
+    assert logged == 1
+
+
+def test_more_like_this_excludes_the_item(service):
+    first = service.search(SearchRequest(text="black sneakers", k=1, log=False)).hits[0].item_id
+    similar = service.similar(first, k=5)
+    assert len(similar.hits) == 5 and first not in [h.item_id for h in similar.hits]
+
+
+def test_restart_reuses_stored_vectors_and_index(service, monkeypatch):
+    import recsys.search.engine as engine_module
+
+    encoded = []
+    real = engine_module.encode_and_store
+    monkeypatch.setattr(engine_module, "encode_and_store", lambda *a, **k: encoded.append(a[2]) or real(*a, **k))
+    again = TailLiftService(service.settings)
+    again.load_models()
+    assert encoded == []  # nothing re-encoded
+    a = service.search(SearchRequest(text="yellow handbag", k=5, log=False))
+    b = again.search(SearchRequest(text="yellow handbag", k=5, log=False))
+    assert [h.item_id for h in a.hits] == [h.item_id for h in b.hits]
+    # Same vectors after the restart (ranking scores may drift slightly: item age is a feature).
+    for x, y in zip(a.hits, b.hits):
+        assert x.similarities.keys() == y.similarities.keys()
+        np.testing.assert_allclose(list(x.similarities.values()), list(y.similarities.values()), rtol=1e-6)
