@@ -19,7 +19,8 @@ FACET_LABELS = {"category": "Article type", "gender": "Gender", "colour": "Colou
 
 
 def _price(value: Any) -> float | None:
-    return None if value in (None, "") else float(value)
+    """A price bound from the form; empty or 0 means no bound (the browser sends 0 for an empty box)."""
+    return None if value in (None, "") or float(value) <= 0 else float(value)
 
 
 def _results(service: TailLiftService, response: SearchResponse):
@@ -108,8 +109,8 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
         with gr.Column(scale=1, min_width=220):
             facets = [gr.CheckboxGroup(label=label, choices=[]) for label in FACET_LABELS.values()]
             with gr.Row():
-                min_price = gr.Number(label="Min price", minimum=0)
-                max_price = gr.Number(label="Max price", minimum=0)
+                min_price = gr.Number(label="Min price (0 = any)", minimum=0)
+                max_price = gr.Number(label="Max price (0 = any)", minimum=0)
         with gr.Column(scale=4):
             status = gr.Markdown()
             gallery = gr.Gallery(label="Results", columns=6, height=540, allow_preview=False, elem_id="results")

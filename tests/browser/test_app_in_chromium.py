@@ -1,0 +1,84 @@
+"""Drives the real app in Debian's Chromium: type a query, see results, open one (marked browser)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from recsys.config import REPO_ROOT, Settings
+from recsys.service import TailLiftService
+
+from ..search.test_engine import COLOURS, KINDS, photo
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing (apt-get install chromium)")
+        pytest.skip("Chromium not installed")
+    data_dir = tmp_path_factory.mktemp("browser") / "data"
+    catalog = TailLiftService(Settings.from_env({"data_dir": data_dir}, environ={}))
+    for colour, rgb in COLOURS.items():
+        for kind, category in KINDS.items():
+            catalog.add_item({"title": f"{colour.title()} cotton {kind}", "category": f"Apparel > {category}"},
+                             [photo(rgb)])
+    port = free_port()
+    env = {**os.environ, "RECSYS_DATA_DIR": str(data_dir), "RECSYS_DEMO_LIMIT": "0", "RECSYS_PORT": str(port),
+           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = open(data_dir / "app.log", "w")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited: {(data_dir / 'app.log').read_text()[-3000:]}")
+        try:
+            urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        proc.kill()
+        pytest.fail("app did not start in 240 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def test_type_query_see_results_open_one(app_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        box = page.locator("#search-text textarea")
+        box.fill("blue cotton dress")
+        box.press("Enter")
+        results = page.locator("#results button.thumbnail-item, #results .thumbnail-item")
+        expect(results.first).to_be_visible(timeout=60_000)
+        assert results.count() >= 5
+        results.first.click()
+        expect(page.locator("#result-detail")).to_contain_text("Blue cotton dress", timeout=30_000)
+        if os.environ.get("TAILLIFT_SCREENSHOT"):
+            page.screenshot(path=os.environ["TAILLIFT_SCREENSHOT"], full_page=False)
+        browser.close()
