@@ -17,7 +17,7 @@ from .catalog.db import make_engine, make_session_factory, upgrade_schema
 from .catalog.images import CheckedImage, ImageRejected, ImageStore, check_image
 from .catalog.importer import ImportReport, import_catalog
 from .catalog.mapping import PRESETS, parse_overrides
-from .catalog.models import Item, ItemImage
+from .catalog.models import Item
 from .catalog.validation import InvalidInput, validate_item
 from .catalog.views import ItemView, item_view
 from .config import Settings, get_settings

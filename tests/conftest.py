@@ -46,3 +46,19 @@ def make_image_bytes(color=(200, 30, 30), size=(60, 80), fmt="JPEG") -> bytes:
 @pytest.fixture
 def image_bytes():
     return make_image_bytes
+
+
+@pytest.fixture(scope="session")
+def small_search_service(tmp_path_factory):
+    """A TailLiftService over the 30-item generated catalog with models loaded (shared: loading takes seconds)."""
+    from recsys.service import TailLiftService
+
+    from .small_catalog import fill_small_catalog
+
+    settings = Settings.from_env({"data_dir": tmp_path_factory.mktemp("search") / "data", "demo_limit": 0},
+                                 environ={})
+    service = TailLiftService(settings)
+    fill_small_catalog(service)
+    service.load_models()
+    yield service
+    service.engine.wait_idle()

@@ -14,7 +14,7 @@ import pytest
 from recsys.config import REPO_ROOT, Settings
 from recsys.service import TailLiftService
 
-from ..search.test_engine import COLOURS, KINDS, photo
+from ..small_catalog import fill_small_catalog
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -34,10 +34,7 @@ def app_url(tmp_path_factory):
         pytest.skip("Chromium not installed")
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     catalog = TailLiftService(Settings.from_env({"data_dir": data_dir}, environ={}))
-    for colour, rgb in COLOURS.items():
-        for kind, category in KINDS.items():
-            catalog.add_item({"title": f"{colour.title()} cotton {kind}", "category": f"Apparel > {category}"},
-                             [photo(rgb)])
+    fill_small_catalog(catalog)
     port = free_port()
     env = {**os.environ, "RECSYS_DATA_DIR": str(data_dir), "RECSYS_DEMO_LIMIT": "0", "RECSYS_PORT": str(port),
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}

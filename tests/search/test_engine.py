@@ -8,35 +8,16 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from recsys.catalog.models import Interaction, QueryLog
-from recsys.config import Settings
 from recsys.search.engine import SearchRequest
 from recsys.search.filters import SearchFilters
 from recsys.service import TailLiftService
 
-COLOURS = {"red": (200, 20, 20), "blue": (20, 20, 200), "green": (20, 170, 20), "black": (12, 12, 12),
-           "white": (240, 240, 240), "yellow": (230, 220, 20)}
-KINDS = {"shirt": "Shirts", "dress": "Dresses", "sneakers": "Shoes", "handbag": "Bags", "watch": "Watches"}
+from ..small_catalog import COLOURS, photo
 
 
-def photo(rgb) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (60, 80), rgb).save(buf, "JPEG")
-    return buf.getvalue()
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    settings = Settings.from_env({"data_dir": tmp_path_factory.mktemp("search") / "data", "demo_limit": 0}, environ={})
-    svc = TailLiftService(settings)
-    for colour, rgb in COLOURS.items():
-        for kind, category in KINDS.items():
-            svc.add_item({"title": f"{colour.title()} cotton {kind}", "category": f"Apparel > {category}",
-                          "price": 10 + len(kind), "attributes": {"baseColour": colour.title(), "articleType": category,
-                                                                  "gender": "Women" if kind == "dress" else "Men"}},
-                         [photo(rgb)])
-    svc.load_models()
-    yield svc
-    svc.engine.wait_idle()
+@pytest.fixture
+def service(small_search_service):
+    return small_search_service
 
 
 def titles(service, response):

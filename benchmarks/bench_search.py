@@ -1,0 +1,89 @@
+"""Search latency through the service layer, and import/encode throughput, on the real fashion catalog.
+
+    python benchmarks/bench_search.py --items 5000 --data-dir /tmp/bench5k
+    python benchmarks/bench_search.py --items 40000 --data-dir /tmp/bench40k
+
+The first run imports and encodes (timed: the encode throughput); later runs reuse the data dir. Query latency is
+measured warm (after 5 warm-up queries), medians and p95 over real product-title-style queries.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import random
+import statistics
+import time
+import zipfile
+from pathlib import Path
+
+from PIL import Image
+
+from recsys.config import REPO_ROOT, Settings
+from recsys.search.engine import SearchRequest
+from recsys.service import TailLiftService
+
+QUERIES = ["navy blue casual shirt", "black leather wallet", "women red dress", "white sports shoes", "analog watch men",
+           "floral print kurta", "blue jeans", "grey sweatshirt", "pink handbag", "sunglasses", "striped polo tshirt",
+           "gold earrings", "formal black shoes", "yellow top", "track pants", "backpack", "green saree", "belt",
+           "perfume", "kids tshirt"]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=5000)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--fashion", type=Path, default=REPO_ROOT.parent / "shared" / "data" / "fashion")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings.from_env({"data_dir": args.data_dir, "demo_limit": 0})
+    service = TailLiftService(settings)
+    if service.stats()["items"] == 0:
+        started = time.perf_counter()
+        report = service.import_bundle(args.fashion / "styles.csv", args.fashion / "images.zip", preset="fashion",
+                                       limit=args.items)
+        print(f"import: {report.summary()} -> {report.added / (time.perf_counter() - started):.0f} items/s")
+    started = time.perf_counter()
+    service.load_models()
+    load_s = time.perf_counter() - started
+    n = service.stats()["items"]
+    print(f"load_models (train heads if needed + encode missing + build index): {load_s:.1f} s for {n} items")
+
+    with zipfile.ZipFile(args.fashion / "images.zip") as zf:
+        names = random.Random(0).sample(zf.namelist(), 20)
+        images = [Image.open(io.BytesIO(zf.read(name))).convert("RGB") for name in names]
+    for q in QUERIES[:5]:
+        service.search(SearchRequest(text=q, log=False))
+    text_ms, image_ms, both_ms = [], [], []
+    for _ in range(args.repeats):
+        for q in QUERIES:
+            text_ms.append(service.search(SearchRequest(text=q, log=False)).latency_ms)
+        for img in images:
+            image_ms.append(service.search(SearchRequest(image=img, log=False)).latency_ms)
+        for q, img in zip(QUERIES, images):
+            both_ms.append(service.search(SearchRequest(text=q, image=img, log=False)).latency_ms)
+    for name, values in (("text", text_ms), ("image", image_ms), ("text+image", both_ms)):
+        print(f"{name:>10} query over {n} items: p50 {statistics.median(values):6.1f} ms  "
+              f"p95 {pct(values, 0.95):6.1f} ms  (n={len(values)})")
+
+    # Encode throughput of the item path (images + texts), on items already in the catalog.
+    from recsys.search.indexing import item_contents
+
+    ids = [i.id for i in service.browse(page=1).items][:24] * 4
+    _, contents = item_contents(service, ids)
+    runs = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        service.engine.encoder.encode_items(contents)
+        runs.append(len(contents) / (time.perf_counter() - started))
+    print(f"encode_items throughput: median {statistics.median(runs):.1f} items/s (batch {len(contents)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The Search tab's event functions on a real service over the small generated catalog."""
+import io
+
+from PIL import Image
+from sqlalchemy import select
+
+from recsys.catalog.models import Interaction
+from recsys.ui import search_tab
+
+from ..small_catalog import COLOURS, photo
+
+
+def test_text_search_fills_gallery_status_and_facets(small_search_service):
+    entries, hits, status, categories, genders, colours = search_tab.run_search(
+        small_search_service, "red cotton shirt", None, [], [], [], None, None, "ui-1")
+    assert entries and entries[0][1].split(" · ")[0].endswith("Red cotton shirt")
+    assert len(hits) == len(entries) and "results from" in status and "ranker" in status
+    assert ("Shirts (6)", "Shirts") in categories["choices"]
+    assert any(value == "Men" for _, value in genders["choices"])
+
+
+def test_facet_selection_filters_and_stays_ticked(small_search_service):
+    entries, hits, _, categories, _, _ = search_tab.run_search(
+        small_search_service, "cotton", None, ["Watches"], [], [], 0, 0, "ui-2")
+    assert len(hits) == 6 and all("watch" in caption for _, caption in entries)
+    assert categories["value"] == ["Watches"]
+
+
+def test_image_search_and_empty_query(small_search_service):
+    image = Image.open(io.BytesIO(photo(COLOURS["yellow"])))
+    entries, _, _, *_ = search_tab.run_search(small_search_service, "", image, [], [], [], None, None, "ui-3")
+    assert "Yellow" in entries[0][1]
+    entries, hits, status, *_ = search_tab.run_search(small_search_service, "  ", None, [], [], [], None, None, "ui-3")
+    assert entries == [] and "Type a query" in status
+
+
+def test_opening_a_result_shows_detail_and_logs_a_click(small_search_service):
+    _, hits, *_ = search_tab.run_search(small_search_service, "black watch", None, [], [], [], None, None, "ui-4")
+    markdown, images, item_id = search_tab.open_result(small_search_service, hits, 1, "black watch", "ui-4")
+    assert item_id == hits[1]["item_id"] and images and "route similarities" in markdown
+    with small_search_service.sessions() as session:
+        clicks = session.execute(select(Interaction.item_id, Interaction.position).where(
+            Interaction.session_id == "ui-4", Interaction.event == "click")).all()
+    assert clicks == [(item_id, 2)]
+    entries, similar_hits, status = search_tab.more_like_this(small_search_service, item_id)
+    assert entries and item_id not in [h["item_id"] for h in similar_hits]
