@@ -60,16 +60,30 @@ class TextEncoder:
         self.max_length = max_length
         self.dim = int(self.model.config.hidden_size)
 
+    @property
+    def pad_token_id(self) -> int:
+        return int(self.tokenizer.pad_token_id or 0)
+
+    def tokenize(self, texts: Sequence[str]) -> torch.Tensor:
+        """Padded token ids [n, length]; padding is recovered from ``pad_token_id`` (open_clip tokenizer style)."""
+        tokens = self.tokenizer([t or "" for t in texts], padding=True, truncation=True, max_length=self.max_length,
+                                return_tensors="pt")
+        return tokens["input_ids"]
+
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Mean-pooled, L2-normalised sentence vectors for a batch of token ids (keeps gradients if enabled)."""
+        input_ids = input_ids.to(self.device)
+        mask = (input_ids != self.pad_token_id).long()
+        mask[:, 0] = 1  # [CLS] is never padding, even if an id collides with the pad id
+        states = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        weights = mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1)
+
     @torch.no_grad()
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
-            batch = [t or "" for t in texts[start : start + self.batch_size]]
-            tokens = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
-                                    return_tensors="pt").to(self.device)
-            states = self.model(**tokens).last_hidden_state
-            mask = tokens["attention_mask"].unsqueeze(-1).to(states.dtype)
-            pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, dim=-1)
-            out[start : start + len(batch)] = pooled.float().cpu().numpy()
+            batch = list(texts[start : start + self.batch_size])
+            out[start : start + len(batch)] = self.embed(self.tokenize(batch)).float().cpu().numpy()
         return out

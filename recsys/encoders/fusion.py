@@ -1,0 +1,46 @@
+"""Fusion of routes into the one vector FAISS indexes, by weighted concatenation.
+
+fused = [sqrt(w_joint) * joint, sqrt(w_text) * text_bert] with unit-length parts and w_joint + w_text = 1, so
+for an item and a query that both have both parts, fused_q . fused_i = w_joint * joint_sim + w_text * bert_sim:
+a fixed blend of the cross-modal (CLIP-space) score and the MiniLM text-text score, with no re-ranking needed.
+
+- Item joint part: mean of its image vector and its text_clip vector (text_clip alone when it has no image).
+  Averaging both keeps items with and without photos on one scale in the joint space.
+- Text query: joint part = CLIP text vector, text part = MiniLM vector.
+- Image query: joint part = CLIP image vector, text part = zeros, then renormalised: ranks by the joint
+  score alone (the MiniLM part of items cannot be compared with an image).
+- Text + image query: joint part = mean of the CLIP text and image vectors, text part = MiniLM of the text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    joint: float = 0.6
+    text: float = 0.4
+
+    def __post_init__(self) -> None:
+        if self.joint < 0 or self.text < 0 or self.joint + self.text <= 0:
+            raise ValueError("fusion weights must be non-negative and not both zero")
+
+
+def normalize_rows(x: np.ndarray) -> np.ndarray:
+    """L2-normalise rows; all-zero rows stay zero (missing content) instead of becoming NaN."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def mean_of_present(*parts: np.ndarray) -> np.ndarray:
+    """Row-wise normalised mean of the parts, skipping all-zero (missing) rows in each part."""
+    return normalize_rows(np.sum([normalize_rows(p) for p in parts], axis=0))
+
+
+def fuse(joint: np.ndarray, text: np.ndarray, weights: FusionWeights) -> np.ndarray:
+    """[n, d_joint + d_text] unit rows from unit (or zero) joint and text rows."""
+    total = weights.joint + weights.text
+    a, b = np.sqrt(weights.joint / total), np.sqrt(weights.text / total)
+    return normalize_rows(np.concatenate([a * normalize_rows(joint), b * normalize_rows(text)], axis=1))

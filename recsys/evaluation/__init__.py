@@ -1,0 +1,1 @@
+"""Evaluation: ranking metrics, dataset suites, stored reports. Every change to TailLift is judged here."""

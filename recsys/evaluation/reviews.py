@@ -1,0 +1,131 @@
+"""Reviews suite: predict "Recommended IND" from Title + Review Text (Women's clothing reviews).
+
+Split grouped by Clothing ID: every review of an evaluated garment is unseen in fitting, so the text models
+cannot lean on memorised item identity. Segments: garments with 1-2 reviews in the data dir (the long tail)
+vs more. Methods: random, majority class, TF-IDF 1-2 grams + logistic regression, MiniLM embeddings +
+logistic regression, and the two feature sets concatenated.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from recsys.config import Settings, get_settings
+from recsys.evaluation.dataset import fingerprint, resolve_suite_dir
+from recsys.evaluation.results import method_result, new_report, stopwatch
+from recsys.evaluation.text_encoding import text_encoder
+from recsys.splits import split_keys
+
+NAME = "reviews"
+FILE = "womens_clothing_reviews.csv"
+ITEM, LABEL = "Clothing ID", "Recommended IND"
+TAIL_MAX_REVIEWS = 2
+
+
+def read(directory: Path) -> pd.DataFrame:
+    frame = pd.read_csv(directory / FILE)
+    text = (frame["Title"].fillna("").astype(str) + ". " + frame["Review Text"].fillna("").astype(str)).str.strip(". ")
+    frame = frame.assign(text=text)
+    # a review with neither title nor text carries nothing to predict from
+    return frame[frame["text"].str.len() > 0].dropna(subset=[ITEM, LABEL]).reset_index(drop=True)
+
+
+def split(data: pd.DataFrame, train: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    if train is None:
+        fit_ids, held_ids = split_keys(sorted(data[ITEM].unique()))
+        text = (f"no train dir: grouped by Clothing ID (recsys.splits): fit on reviews of {len(fit_ids)} items, "
+                f"evaluate reviews of {len(held_ids)} held-out items of the data dir")
+        return data[data[ITEM].isin(fit_ids)], data[data[ITEM].isin(held_ids)], text
+    leak = train[ITEM].isin(set(data[ITEM]))
+    text = (f"fit on the train dir ({int(leak.sum())} reviews of evaluated Clothing IDs removed), "
+            "evaluate every review of the data dir")
+    return train[~leak], data, text
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else math.nan
+
+
+def score_method(test: pd.DataFrame, probs: np.ndarray, segments: dict, seconds: dict, notes: str = "") -> dict:
+    labels = test[LABEL].to_numpy().astype(int)
+    correct = ((probs >= 0.5).astype(int) == labels).astype(float)
+    result = method_result({"accuracy": correct}, segments=segments, extra={"auc": _auc(labels, probs)},
+                           seconds=seconds, notes=notes)
+    for name, mask in segments.items():
+        auc = _auc(labels[mask], probs[mask])
+        result["segments"][name]["metrics"]["auc"] = None if math.isnan(auc) else auc
+    return result
+
+
+def _logistic(seed: int) -> LogisticRegression:
+    return LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+
+
+def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
+        seed: int = 0) -> dict:
+    settings = settings or get_settings()
+    timings: dict = {}
+    with stopwatch(timings, "load"):
+        data_path = resolve_suite_dir(data_dir, NAME, FILE)
+        train_path = resolve_suite_dir(train_dir, NAME, FILE) if train_dir else None
+        data = read(data_path)
+        fit, test, split_text = split(data, read(train_path) if train_path else None)
+    if fit.empty or fit[LABEL].nunique() < 2:
+        raise ValueError(f"reviews: nothing left to fit on ({len(fit)} reviews, labels {sorted(fit[LABEL].unique())})")
+    train_info = None if train_path is None else {"dir": str(train_path), "fingerprint": fingerprint(train_path, [FILE])}
+    report = new_report(NAME, data_path, fingerprint(data_path, [FILE]), seed, split_text, train_info)
+    per_item = data.groupby(ITEM).size()
+    test_counts = test[ITEM].map(per_item).to_numpy()
+    segments = {f"items with 1-{TAIL_MAX_REVIEWS} reviews": test_counts <= TAIL_MAX_REVIEWS,
+                f"items with {TAIL_MAX_REVIEWS + 1}+ reviews": test_counts > TAIL_MAX_REVIEWS}
+    report["dataset"] = {"fit_reviews": len(fit), "fit_items": int(fit[ITEM].nunique()), "eval_reviews": len(test),
+                         "eval_items": int(test[ITEM].nunique()),
+                         "eval_positive_rate": float(test[LABEL].mean()) if len(test) else None}
+    y_fit = fit[LABEL].to_numpy().astype(int)
+    methods = report["methods"]
+
+    secs: dict = {}
+    with stopwatch(secs, "score"):
+        random_probs = np.random.default_rng(seed).random(len(test))
+    methods["random"] = score_method(test, random_probs, segments, secs)
+    secs = {}
+    with stopwatch(secs, "fit"):
+        base_rate = float(y_fit.mean())
+    methods["majority"] = score_method(test, np.full(len(test), base_rate), segments, secs,
+                                       f"constant fit-set positive rate {base_rate:.3f}")
+
+    secs = {}
+    with stopwatch(secs, "fit"):
+        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        x_fit_tfidf = tfidf.fit_transform(fit["text"])
+        tfidf_model = _logistic(seed).fit(x_fit_tfidf, y_fit)
+    with stopwatch(secs, "score"):
+        x_test_tfidf = tfidf.transform(test["text"])
+        probs = tfidf_model.predict_proba(x_test_tfidf)[:, 1]
+    methods["tfidf_lr"] = score_method(test, probs, segments, secs, "word 1-2 grams, min_df 2, sublinear tf")
+
+    encoder = text_encoder(settings)
+    secs = {}
+    with stopwatch(secs, "encode"):
+        e_fit, e_test = encoder.encode(fit["text"].tolist()), encoder.encode(test["text"].tolist())
+    with stopwatch(secs, "fit"):
+        dense_model = _logistic(seed).fit(e_fit, y_fit)
+    with stopwatch(secs, "score"):
+        probs = dense_model.predict_proba(e_test)[:, 1]
+    methods["minilm_lr"] = score_method(test, probs, segments, secs, f"{settings.text_model} mean-pooled")
+
+    secs = {"encode": methods["minilm_lr"]["seconds"]["encode"]}
+    with stopwatch(secs, "fit"):
+        concat_model = _logistic(seed).fit(sparse.hstack([x_fit_tfidf, sparse.csr_matrix(e_fit)]).tocsr(), y_fit)
+    with stopwatch(secs, "score"):
+        probs = concat_model.predict_proba(sparse.hstack([x_test_tfidf, sparse.csr_matrix(e_test)]).tocsr())[:, 1]
+    methods["tfidf+minilm_lr"] = score_method(test, probs, segments, secs, "TF-IDF and MiniLM features side by side")
+    report["timings"] = timings
+    return report

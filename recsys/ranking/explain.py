@@ -1,0 +1,75 @@
+"""Turn per-feature contributions into a short sentence a shopper or merchant can read.
+
+Several features carry one idea (bm25_title, title_cov and their per-query ranks all mean "title matches"),
+so contributions are summed per reason first; the strongest positive reasons are named.
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .features.registry import FEATURES
+
+Values = Mapping[str, float]
+
+# reason -> phrase, possibly formatted from the candidate's own feature values.
+PHRASES: dict[str, Callable[[Values], str]] = {
+    "title": lambda v: "strong title match",
+    "description": lambda v: "description matches the query",
+    "meaning": lambda v: "close in meaning to the query",
+    "image": lambda v: "looks like what was searched",
+    "attributes": lambda v: "matching size/colour/number",
+    "rating": lambda v: (f"{v['rating_bayes']:.1f} stars from {int(round(np.expm1(v['rating_count_log'])))} reviews"
+                         if np.isfinite(v.get("rating_count_log", np.nan)) else "well rated"),
+    "sentiment": lambda v: "positive reviews",
+    "price": lambda v: "good price for its category",
+    "fresh": lambda v: "new arrival",
+    "popularity": lambda v: "popular with shoppers",
+    "session": lambda v: "similar to items you viewed",
+}
+
+
+LENGTHS = frozenset({"query_len", "title_len", "desc_len_log", "desc_missing"})
+
+
+def reason_of(name: str) -> str | None:
+    """Which reason a feature supports; None for features that carry no reason by themselves (lengths)."""
+    if name in LENGTHS:
+        return None
+    if name.startswith(("cos_text_image", "cos_image_image")):
+        return "image"
+    if "cos_text" in name:
+        return "meaning"
+    if name.startswith(("bm25_title", "title_", "head_in_title", "any_cov")):
+        return "title"
+    if name.startswith(("bm25_desc", "desc_cov", "desc_phrase", "desc_jaccard", "head_in_desc")):
+        return "description"
+    if name.startswith(("attr_", "query_attr")):
+        return "attributes"
+    table = {"rating_bayes": "rating", "rating_count_log": "rating", "review_sentiment": "sentiment",
+             "price_log": "price", "price_z_category": "price", "age_days_log": "fresh",
+             "ctr_smoothed": "popularity", "impressions_log": "popularity", "clicks_log": "popularity",
+             "popularity_bucket": "popularity", "session_max_sim": "session", "session_mean_sim": "session"}
+    return table.get(name)
+
+
+def top_reasons(contributions: np.ndarray, names: Sequence[str] = FEATURES.names, top: int = 3) -> list[str]:
+    """Up to ``top`` reasons with positive summed contribution, strongest first."""
+    totals: dict[str, float] = {}
+    for name, value in zip(names, contributions):
+        reason = reason_of(name)
+        if reason is not None:
+            totals[reason] = totals.get(reason, 0.0) + float(value)
+    ranked = sorted((r for r, v in totals.items() if v > 0), key=lambda r: -totals[r])
+    return ranked[:top]
+
+
+def explain_sentence(contributions: np.ndarray, values: np.ndarray, names: Sequence[str] = FEATURES.names,
+                     top: int = 3) -> str:
+    """e.g. "ranked here because: strong title match, 4.6 stars from 31 reviews"."""
+    reasons = top_reasons(contributions, names, top)
+    if not reasons:
+        return "ranked here on overall relevance"
+    v = dict(zip(names, (float(x) for x in values)))
+    return "ranked here because: " + ", ".join(PHRASES[r](v) for r in reasons)

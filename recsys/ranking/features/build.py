@@ -1,0 +1,33 @@
+"""Assemble every feature family for one candidate list into the model's column order."""
+from __future__ import annotations
+
+import numpy as np
+
+from .cross import cross_features
+from .inputs import CandidateList, Priors
+from .popularity import popularity_features
+from .price import price_features
+from .quality import quality_features
+from .query_norm import query_norm_features
+from .registry import FEATURES
+from .scores import route_score_features
+from .session import session_features
+from .text_match import text_match_features
+
+
+def build_features(candidates: CandidateList, priors: Priors | None = None) -> np.ndarray:
+    """float32 [n, len(FEATURES)], columns in ``FEATURES.names`` order."""
+    n = len(candidates)
+    blocks = {
+        "route_scores": route_score_features(candidates.scores, n),
+        "text_match": text_match_features(candidates.query, candidates.titles, candidates.descriptions),
+    }
+    # Cross and per-query features read earlier columns by name.
+    named = {name: blocks[fam][:, i] for fam in blocks for i, name in enumerate(dict(FEATURES.families)[fam])}
+    blocks["cross"] = cross_features(named, n)
+    blocks["query_norm"] = query_norm_features(named, n)
+    blocks["quality"] = quality_features(candidates.items, priors, n)
+    blocks["price"] = price_features(candidates.items, n)
+    blocks["popularity"] = popularity_features(candidates.items, priors, n)
+    blocks["session"] = session_features(candidates.item_vectors, candidates.clicked_vectors, n)
+    return np.concatenate([blocks[family] for family, _ in FEATURES.families], axis=1)

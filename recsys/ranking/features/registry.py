@@ -1,0 +1,50 @@
+"""The ``FeatureSet`` registry: feature names in model-column order, grouped by family.
+
+A saved ranker stores this name list; loading checks it, so a model never silently reads shifted columns.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import cross, popularity, price, quality, query_norm, scores, session, text_match
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    families: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for _, names in self.families for name in names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def family_of(self, name: str) -> str:
+        for family, names in self.families:
+            if name in names:
+                return family
+        raise KeyError(name)
+
+    def family_slice(self, family: str) -> slice:
+        start = 0
+        for fam, names in self.families:
+            if fam == family:
+                return slice(start, start + len(names))
+            start += len(names)
+        raise KeyError(family)
+
+
+FEATURES = FeatureSet((
+    ("route_scores", scores.NAMES),
+    ("text_match", text_match.NAMES),
+    ("cross", cross.NAMES),
+    ("query_norm", query_norm.NAMES),
+    ("quality", quality.NAMES),
+    ("price", price.NAMES),
+    ("popularity", popularity.NAMES),
+    ("session", session.NAMES),
+))

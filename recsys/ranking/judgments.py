@@ -1,0 +1,102 @@
+"""Learning to rank from graded relevance judgments in the CrowdFlower format.
+
+``fit_and_score_judgments`` is the entry point of the evaluation suite: it turns (query, product) rows into
+the ranker's features, cross-validates and trains on ``train`` and scores every ``test`` row. BM25 indexes
+cover the products of both frames (the catalog being searched); labels come only from ``train``.
+Label helpers for other sources live in labels.py and are re-exported here.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from recsys.index.lexical import BM25Index
+from recsys.index.tokenize import Tokenizer
+
+from .cv import DEFAULT_GRID, CVResult, grid_search_cv
+from .embedding_cache import TextEncoderLike
+from .features import FEATURES, CandidateList, RouteScores, build_features
+from .labels import Labels, attribute_weak_labels, click_labels, graded_labels, position_propensity
+
+__all__ = ["Labels", "attribute_weak_labels", "click_labels", "crowdflower_features", "fit_and_score_judgments",
+           "graded_labels", "position_propensity", "train_on_judgments"]
+
+COLUMNS = ("query", "product_title", "product_description")
+
+
+def _bm25(texts: list[str]) -> BM25Index | None:
+    """BM25 over pre-stemmed text (no second stemmer); None when no text has a token (bm25s cannot index it)."""
+    tokenizer = Tokenizer("none")
+    if not any(tokenizer(t) for t in texts):
+        return None
+    index = BM25Index(stemmer="none")
+    index.build(np.arange(len(texts)), texts)
+    return index
+
+
+def _bm25_scores(index: BM25Index | None, query: str, ids: np.ndarray) -> np.ndarray | None:
+    return None if index is None else index.score(query, ids)
+
+
+def _encode(encoder: TextEncoderLike, texts: Sequence[str]) -> np.ndarray:
+    """Encode each distinct text once (queries repeat on every row of their list)."""
+    codes, uniques = pd.factorize(pd.Series(list(texts), dtype=object))
+    return encoder.encode(list(uniques))[codes]
+
+
+def _cosines(query_vecs: np.ndarray, item_vecs: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", query_vecs, item_vecs).astype(np.float32)
+
+
+def crowdflower_features(frame: pd.DataFrame, *, text_encoder: TextEncoderLike | None,
+                         catalog: pd.DataFrame | None = None) -> np.ndarray:
+    """float32 [len(frame), len(FEATURES)], rows aligned with ``frame``; one candidate list per query.
+
+    ``catalog`` (default: ``frame``) supplies the product texts the BM25 indexes are built on.
+    CrowdFlower text is pre-stemmed, so BM25 runs without a stemmer. Without an encoder, dense
+    features are NaN.
+    """
+    frame = frame.reset_index(drop=True).loc[:, list(COLUMNS)].fillna("")
+    catalog = frame if catalog is None else catalog.loc[:, list(COLUMNS)].fillna("")
+    products = pd.concat([catalog, frame])[["product_title", "product_description"]].drop_duplicates()
+    key = dict(zip(zip(products["product_title"], products["product_description"]), range(len(products))))
+    ids = np.array([key[k] for k in zip(frame["product_title"], frame["product_description"])], dtype=np.int64)
+    title_index = _bm25(products["product_title"].tolist())
+    desc_index = _bm25(products["product_description"].tolist())
+
+    cos_title = cos_desc = np.full(len(frame), np.nan, dtype=np.float32)
+    if text_encoder is not None:
+        q = _encode(text_encoder, frame["query"])
+        cos_title = _cosines(q, _encode(text_encoder, frame["product_title"]))
+        cos_desc = _cosines(q, _encode(text_encoder, frame["product_description"]))
+        cos_desc[frame["product_description"].str.strip().eq("").to_numpy()] = np.nan  # no text, no evidence
+
+    X = np.empty((len(frame), len(FEATURES)), dtype=np.float32)
+    for query, rows in frame.groupby("query", sort=False).indices.items():
+        scores = RouteScores(bm25_title=_bm25_scores(title_index, query, ids[rows]),
+                             bm25_desc=_bm25_scores(desc_index, query, ids[rows]),
+                             cos_text_title=cos_title[rows], cos_text_desc=cos_desc[rows])
+        sub = frame.iloc[rows]
+        X[rows] = build_features(CandidateList(query, sub["product_title"].tolist(),
+                                               sub["product_description"].tolist(), scores))
+    return X
+
+
+def train_on_judgments(train: pd.DataFrame, *, text_encoder: TextEncoderLike | None, seed: int,
+                       catalog: pd.DataFrame | None = None,
+                       grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID) -> CVResult:
+    """Grid-searched, refit ranker from judged rows (column ``median_relevance`` 1-4)."""
+    X = crowdflower_features(train, text_encoder=text_encoder, catalog=catalog)
+    y = graded_labels(train["median_relevance"].to_numpy()).values
+    return grid_search_cv(X, y, train["query"].tolist(), FEATURES.names, grid=grid, seed=seed)
+
+
+def fit_and_score_judgments(train: pd.DataFrame, test: pd.DataFrame, *, text_encoder: TextEncoderLike | None,
+                            seed: int) -> np.ndarray:
+    """Train on ``train`` judgments, return one ranking score per ``test`` row (higher = more relevant)."""
+    catalog = pd.concat([train, test], ignore_index=True)
+    result = train_on_judgments(train, text_encoder=text_encoder, seed=seed, catalog=catalog)
+    X_test = crowdflower_features(test, text_encoder=text_encoder, catalog=catalog)
+    return result.ranker.predict(X_test)
