@@ -10,11 +10,13 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
+from ..config import REPO_ROOT
 from ..search.engine import NotReady, SearchRequest, SearchResponse
 from ..search.filters import SearchFilters
 from ..service import NotFound, TailLiftService
 from .render import esc, gallery_caption, item_markdown
 
+ASSETS = REPO_ROOT / "assets"  # example query images we drew ourselves (assets/make_query_images.py)
 FACET_LABELS = {"category": "Article type", "gender": "Gender", "colour": "Colour"}
 
 
@@ -120,6 +122,10 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
             similar_btn = gr.Button("More like this")
         detail_images = gr.Gallery(label="Images", columns=3, height=240, scale=1)
     clear.add([text, image])
+    gr.Examples(label="Try", inputs=[text, image], examples=[
+        ["navy blue casual shirt", None], ["women red dress", None], ["black leather wallet", None],
+        ["", str(ASSETS / "query-red-dress.jpg")], ["", str(ASSETS / "query-navy-shirt.jpg")],
+        ["sports", str(ASSETS / "query-black-sneaker.jpg")]])
 
     inputs = [text, image, *facets, min_price, max_price, session_id]
     outputs = [gallery, hits, status, *facets]
