@@ -76,9 +76,10 @@ class BM25Index:
     def _rebuild(self) -> None:
         ids = np.array(sorted(self._docs), dtype=np.int64)
         retriever = None
-        if ids.size:
+        tokens = [self.tokenizer(self._docs[i]) for i in ids.tolist()]
+        if any(tokens):  # bm25s cannot index a corpus without a single token (e.g. all texts empty)
             retriever = bm25s.BM25(**self.params)
-            retriever.index([self.tokenizer(self._docs[i]) for i in ids.tolist()], show_progress=False)
+            retriever.index(tokens, show_progress=False)
         self._built = (retriever, ids)
         self._dirty = False
 

@@ -66,3 +66,12 @@ def test_stemming_matches_plural_and_singular():
     index.build([1, 2], ["running shoes", "dresses"])
     assert index.search("shoe", 1)[1].tolist() == [1]
     assert index.search("dress", 1)[1].tolist() == [2]
+
+
+def test_corpus_without_any_token_scores_zero():
+    from recsys.index.lexical import BM25Index
+
+    index = BM25Index()
+    index.build([1, 2], ["", "  "])
+    scores, ids = index.search("anything", 5)
+    assert (ids == -1).all() and index.score("anything", [1, 2]).tolist() == [0.0, 0.0]
