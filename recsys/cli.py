@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import get_settings
+from .evaluation.cli import add_eval_parser
+from .search_cli import add_search_parser
 
 
 def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
@@ -106,21 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
 
-    for register in _optional_registrations():
-        register(sub)
+    add_search_parser(sub)
+    add_eval_parser(sub)
     return parser
-
-
-def _optional_registrations() -> list:
-    """Subcommands that live beside their package (search, eval, train, models)."""
-    registrations = []
-    for module, name in (("recsys.search_cli", "add_search_parser"), ("recsys.evaluation.cli", "add_eval_parser")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        registrations.append(getattr(mod, name))
-    return registrations
 
 
 def main(argv: list[str] | None = None) -> int:

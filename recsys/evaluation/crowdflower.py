@@ -7,8 +7,8 @@ queries, and the LightGBM ranker of ``recsys.ranking.judgments`` when it exists.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd

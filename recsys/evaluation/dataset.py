@@ -6,8 +6,8 @@ compared as "before/after" when they were run on the same data.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 _CHUNK = 1 << 20
 

@@ -11,10 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.config import Settings, get_settings
+from recsys.config import Settings
 from recsys.evaluation import instacart_data, next_basket
 from recsys.evaluation.dataset import fingerprint, resolve_suite_dir
-from recsys.evaluation.metrics import catalog_coverage, hit_rate_at_k, ndcg_at_k, recall_at_k, recommendation_gini
+from recsys.evaluation.metrics import (
+    catalog_coverage,
+    hit_rate_at_k,
+    ndcg_at_k,
+    recall_at_k,
+    recommendation_gini,
+)
 from recsys.evaluation.results import method_result, new_report, stopwatch
 
 NAME = "instacart"
@@ -50,7 +56,7 @@ def score_recommendations(recs: dict[int, list], data: instacart_data.NextBasket
 
 def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
         seed: int = 0) -> dict:
-    settings = settings or get_settings()
+    del settings  # uniform suite signature; no baseline here loads a model
     timings: dict = {}
     with stopwatch(timings, "load"):
         data_path = resolve_suite_dir(data_dir, NAME, instacart_data.ORDER_FILE)
@@ -64,7 +70,7 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
         "dir": str(train_path), "fingerprint": fingerprint(train_path, instacart_data.FILES)}
     report = new_report(NAME, data_path, fingerprint(data_path, instacart_data.FILES), seed, split, train_info)
     report["dataset"] = {"users": len(data.targets), "catalog": int(data.catalog.size),
-                         "fit_lines": int(len(data.fit)), "head_items": len(head),
+                         "fit_lines": len(data.fit), "head_items": len(head),
                          "tail_rule": f"tail = outside the top {HEAD_FRACTION:.0%} of fit-data products by orders"}
     users = sorted(data.targets)
 

@@ -5,7 +5,7 @@ are indexed (never labels), as a search engine indexes its whole catalogue.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -8,7 +8,7 @@ import json
 import os
 import re
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from recsys.config import Settings
@@ -43,7 +43,7 @@ def _slug(text: str) -> str:
 
 def store(report: dict, settings: Settings, label: str | None = None) -> Path:
     """Save into the reports dir under a new time-stamped name; returns the path."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     parts = [stamp, _slug(report.get("suite", "report"))] + ([_slug(label)] if label else [])
     return write_json(report, reports_dir(settings) / ("-".join(parts) + SUFFIX))
 
@@ -86,8 +86,8 @@ def _grid(header: list[str], rows: list[list[str]]) -> list[str]:
 def format_table(report: dict) -> str:
     """Method x metric table (mean ± standard error over queries), then one table per segment."""
     metrics = metric_names(report)
-    out = [f"suite {report.get('suite')}  seed {report.get('seed')}  data sha256 "
-           f"{report.get('data', {}).get('fingerprint', {}).get('sha256', '')[:12]}",
+    sha = report.get("data", {}).get("fingerprint", {}).get("sha256", "")
+    out = [f"suite {report.get('suite')}  seed {report.get('seed')}  data sha256 {sha[:12]}",
            f"split: {report.get('split', '')}"]
     if report.get("model_version"):
         out.append(f"model: {report['model_version']}")

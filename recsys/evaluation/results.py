@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 
@@ -68,7 +68,7 @@ def new_report(suite: str, data_dir: Path, fingerprint: dict, seed: int, split: 
                train: dict | None = None) -> dict:
     return {
         "suite": suite,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": seed,
         "data": {"dir": str(data_dir), "fingerprint": fingerprint},
         "train": train,

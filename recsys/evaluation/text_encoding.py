@@ -5,8 +5,8 @@ rerun of a suite encodes nothing twice; evaluating on new data only encodes the 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 

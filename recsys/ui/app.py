@@ -8,6 +8,7 @@ import gradio as gr
 from ..config import Settings
 from ..service import CatalogService, TailLiftService
 from . import catalog_tab, merchant_tab, search_tab
+from .evaluation import build_evaluation_tab
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ def build_app(service: TailLiftService) -> gr.Blocks:
             catalog_tab.build(demo, service)
         with gr.Tab("Merchant"):
             merchant_tab.build(demo, service)
+        with gr.Tab("Evaluation"):
+            build_evaluation_tab(service.settings)
     return demo
 
 

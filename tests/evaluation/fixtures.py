@@ -39,14 +39,14 @@ def write_crowdflower(root: Path, queries: list[str] | None = None) -> Path:
     folder = root / "crowdflower"
     folder.mkdir(parents=True, exist_ok=True)
     if queries is None:
-        train, held = _keys("shoe query ", 4, 3)
+        train, held = _keys("shoe query ", 6, 3)  # the ranker's grouped CV needs >= 5 fit queries
         queries = train + held
     rows, row_id = [], 1
     for qi, query in enumerate(queries):
-        for pj in range(5):
+        for pj, relevance in enumerate((4, 3, 2, 1, 1)):
             word = WORDS[(qi + pj) % len(WORDS)]
-            relevance = 4 - pj % 4  # 4,3,2,1,4: graded labels in every query
-            title = f"{query} {word}" if relevance >= 3 else f"{word} item"
+            # graded by text: 4 holds the whole query, 3 only its last word, 2 and 1 none of it
+            title = {4: f"{query} {word}", 3: f"{query.split()[-1]} {word}"}.get(relevance, f"{word} item")
             rows.append([row_id, query, title, "" if pj == 2 else f"a {word} product number", relevance, 0.0])
             row_id += 1
     with open(folder / "relevance.csv", "w", newline="") as handle:

@@ -76,9 +76,8 @@ def test_tab_event_functions(settings):
 
 def test_tab_builds_inside_blocks(settings):
     reports.store(_report(), settings)
-    with gr.Blocks():
-        with gr.Tab("Evaluation"):
-            parts = tab.build_evaluation_tab(settings)
+    with gr.Blocks(), gr.Tab("Evaluation"):
+        parts = tab.build_evaluation_tab(settings)
     assert parts["report"].value == reports.list_reports(settings)[0]
 
 

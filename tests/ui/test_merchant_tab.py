@@ -79,9 +79,9 @@ def test_bulk_upload_reports_rejected_rows(service, tmp_path):
     assert "Choose a catalog file" in summary
 
 
-def test_app_builds_with_all_tabs(service):
+def test_app_builds_with_all_tabs(small_search_service):
     from recsys.ui.app import build_app
 
-    demo = build_app(service)
+    demo = build_app(small_search_service)
     labels = {getattr(block, "label", None) for block in demo.blocks.values()}
-    assert {"Catalog", "Merchant"} <= labels
+    assert {"Search", "Catalog", "Merchant", "Evaluation"} <= labels
