@@ -1,6 +1,9 @@
-"""Ranker benchmark: feature latency for 200 candidates and held-out nDCG@10 on CrowdFlower.
+"""Ranker benchmark: feature latency for 200 candidates and held-out nDCG@10 on CrowdFlower or a catalog.
 
     HF_HUB_OFFLINE=1 python benchmarks/bench_ranker.py [--data ../shared/data] [--cache-dir DIR] [--save]
+    HF_HUB_OFFLINE=1 python benchmarks/bench_ranker.py --catalog DATA_DIR [--train-queries 600] [--eval-queries 400]
+
+--catalog measures the catalog ranker on weak (attribute-agreement) labels; see catalog_benchmark below.
 
 Held-out = the 20% of queries that ``recsys.splits.is_holdout`` selects; the ranker is trained (grid search,
 GroupKFold(5) by query) on the other queries through ``fit_and_score_judgments``, the evaluation entry point.
@@ -29,6 +32,7 @@ from recsys.ranking.features import (FEATURES, CandidateList, ItemStats, RouteSc
 from recsys.ranking.judgments import crowdflower_features, fit_and_score_judgments  # noqa: E402
 from recsys.ranking.labels import graded_labels  # noqa: E402
 from recsys.ranking.ndcg import group_offsets, mean_ndcg  # noqa: E402
+from recsys.ranking.ranker import JUDGMENTS  # noqa: E402
 from recsys.splits import is_holdout  # noqa: E402
 
 
@@ -60,6 +64,83 @@ def feature_latency(data: pd.DataFrame, runs: int = 50, n: int = 200, seed: int 
     return statistics.median(wall), statistics.median(cpu)
 
 
+def tail_types(article_types: np.ndarray, share: float = 0.2) -> set[str]:
+    """The least frequent article types that together hold ``share`` of the items (the long tail)."""
+    types, counts = np.unique(article_types.astype(str), return_counts=True)
+    order = np.argsort(counts, kind="stable")
+    within = np.cumsum(counts[order]) <= share * counts.sum()
+    return set(types[order][within].tolist())
+
+
+def _per_list(fn, X: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    bounds = group_offsets(groups)
+    return np.concatenate([fn(X[a:b]) for a, b in zip(bounds[:-1], bounds[1:])])
+
+
+def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, seed: int) -> None:
+    """Train the catalog ranker (weak labels) and compare orders on queries generated from HELD-OUT items.
+
+    Labels are weak: graded attribute agreement (article type gates, + colour, + gender) with the query, not
+    human judgments. Evaluation queries whose text is also a training query are reported separately.
+    """
+    from recsys.config import Settings
+    from recsys.ranking.ndcg import ndcg_per_query
+    from recsys.service import TailLiftService
+    from recsys.training.catalog_ranker import catalog_queries, train_catalog_ranker, weak_lists
+
+    service = TailLiftService(Settings.from_env({"data_dir": data_dir, "demo_limit": 0}))
+    service.load_models()
+    table = service.engine.holder.get().table
+    start = time.perf_counter()
+    result, path = train_catalog_ranker(service, max_queries=train_queries, seed=seed)
+    print(f"trained {path.name} in {time.perf_counter() - start:.0f} s on {result.ranker.training}")
+    print(result.table())
+    seen = {q.text for q in catalog_queries(service, held_out=False, max_queries=train_queries, seed=seed)}
+    queries = catalog_queries(service, held_out=True, max_queries=eval_queries, seed=seed + 1)
+    data = weak_lists(service, queries)
+    by_text = {q.text: q for q in queries}
+    groups, y, X = data.groups, data.y, data.X
+    tail = tail_types(table.leaf)
+    is_tail = np.array([by_text[t].attributes["article_type"] in tail for t in data.queries])
+    unseen = np.array([t not in seen for t in data.queries])
+    scorers = {
+        "recall order (RRF)": -data.recall_rank.astype(np.float64),
+        "cos_text_image alone": np.nan_to_num(X[:, FEATURES.index("cos_text_image")], nan=-1.0),
+        "fallback (text + image routes, equal weights)": _per_list(fallback_scores, X, groups),
+        "LambdaRanker (catalog, weak labels)": result.ranker.predict(X),
+    }
+    print(f"held-out item queries: {len(groups)} lists ({int(unseen.sum())} with a text never used in training), "
+          f"{len(y)} candidates; tail = {len(tail)} least frequent article types holding <= 20% of items; "
+          f"tail queries {int(is_tail.sum())}")
+    print(f"{'scorer':48s} {'all':>14s} {'head':>14s} {'tail':>14s} {'unseen text':>14s}")
+    for name, scores in scorers.items():
+        per_query = ndcg_per_query(y, scores, groups)  # every list has a positive grade, so one value per list
+        cells = [per_query, per_query[~is_tail], per_query[is_tail], per_query[unseen]]
+        print(f"{name:48s} " + " ".join(f"{v.mean():.4f}±{v.std() / np.sqrt(max(len(v), 1)):.4f}" for v in cells))
+    _catalog_latency(service, data.queries[:50])
+
+
+def _catalog_latency(service, texts: list[str]) -> None:
+    """build_features on real recall lists: first sight of the items (cold cache) vs later searches (warm)."""
+    from recsys.ranking.features.tokens import item_text
+    from recsys.search.engine import SearchRequest
+    from recsys.search.recall import recall
+
+    engine = service.engine
+    lists = [recall(engine.holder.get(), engine.encoder, SearchRequest(text=t, log=False), 200).candidates
+             for t in texts]
+    item_text.cache_clear()
+    timings: dict[str, list[float]] = {"cold": [], "warm": []}
+    for phase in ("cold", "warm"):
+        for candidates in lists:
+            start = time.process_time()
+            build_features(candidates, engine.priors)
+            timings[phase].append((time.process_time() - start) * 1000)
+    sizes = [len(c) for c in lists]
+    print(f"build_features on {len(lists)} real recall lists (median {statistics.median(sizes):.0f} candidates): "
+          f"median CPU {statistics.median(timings['cold']):.2f} ms cold, {statistics.median(timings['warm']):.2f} ms warm")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared" / "data")
@@ -67,8 +148,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-only", action="store_true", help="print the feature latency and stop")
     parser.add_argument("--save", action="store_true", help="also grid-search on the train queries and save a "
-                        "new ranker version under settings.models_dir/ranker/")
+                        "new ranker version under settings.models_dir/ranker/judgments/")
+    parser.add_argument("--catalog", type=Path, help="a TailLift data dir with models loaded once: train the "
+                        "catalog ranker there and measure it on queries from held-out items (weak labels)")
+    parser.add_argument("--train-queries", type=int, default=600)
+    parser.add_argument("--eval-queries", type=int, default=400)
     args = parser.parse_args()
+    if args.catalog is not None:
+        catalog_benchmark(args.catalog, args.train_queries, args.eval_queries, args.seed)
+        return
 
     import torch
 
@@ -111,7 +199,8 @@ def main() -> None:
         X_train = crowdflower_features(train, text_encoder=encoder, catalog=data)
         y_train = graded_labels(train["median_relevance"].to_numpy()).values
         result, path = train_and_save(X_train, y_train, train["query"].tolist(), FEATURES.names,
-                                      get_settings().models_dir, seed=args.seed)
+                                      get_settings().models_dir, purpose=JUDGMENTS, seed=args.seed,
+                                      training={"labels": "judgments (median_relevance)", "weak": False})
         print(f"saved {path}  CV nDCG@10 {result.best.mean:.4f} ± {result.best.std:.4f}")
 
 

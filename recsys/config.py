@@ -43,6 +43,9 @@ class Settings:
     # --- index / search ----------------------------------------------------------------------
     index_factory: str = "Flat"  # FAISS factory string; "HNSW32" or "IVF1024,Flat" for big catalogs
     recall_k: int = 200
+    # Train the catalog ranker in the background on first start when none exists (weak labels or clicks).
+    auto_train_ranker: bool = True
+    auto_train_min_items: int = 500
     # --- limits on merchant input --------------------------------------------------------------
     max_upload_bytes: int = 20 * 1024 * 1024  # one image file
     max_zip_bytes: int = 1024 * 1024 * 1024  # a bulk images zip

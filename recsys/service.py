@@ -252,6 +252,18 @@ class TailLiftService(CatalogService):
         encoder = load_encoder(self.settings, self)
         self.engine = SearchEngine(self, encoder, self.settings)
         self.engine.build(progress)
+        if (self.settings.auto_train_ranker and self.engine.ranking.version == "fallback"
+                and self.stats()["items"] >= self.settings.auto_train_min_items):
+            # Searches are served by the fallback order meanwhile; the worker swaps the ranker in when done.
+            self.engine.submit(self._train_ranker_in_background)
+
+    def _train_ranker_in_background(self) -> None:
+        from .training.catalog_ranker import train_catalog_ranker
+
+        log.info("training the catalog ranker in the background (no trained ranker yet)")
+        result, path = train_catalog_ranker(self)
+        log.info("catalog ranker %s trained (CV nDCG@10 %.3f); now serving it", path.name, result.best.mean)
+        self.engine.reload_ranker()
 
     def _engine(self):
         from .search.engine import NotReady

@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold
 
 from .ndcg import ndcg_per_query
-from .ranker import LambdaRanker, new_version_dir
+from .ranker import JUDGMENTS, LambdaRanker, new_version_dir
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +141,13 @@ def grid_search_cv(X: np.ndarray, y: np.ndarray, query_ids: Sequence[Any], featu
 
 
 def train_and_save(X: np.ndarray, y: np.ndarray, query_ids: Sequence[Any], feature_names: Sequence[str],
-                   models_dir: Path, **kwargs: Any) -> tuple[CVResult, Path]:
-    """Grid search, refit, and save the chosen model as a new version under ``models_dir/ranker/``."""
+                   models_dir: Path, *, purpose: str = JUDGMENTS, training: Mapping[str, Any] | None = None,
+                   **kwargs: Any) -> tuple[CVResult, Path]:
+    """Grid search, refit, and save the chosen model as a new version under ``models_dir/ranker/<purpose>/``.
+
+    ``training`` (label source, weak or not, query counts) is stored in meta.json beside the CV scores.
+    """
     result = grid_search_cv(X, y, query_ids, feature_names, **kwargs)
-    path = result.ranker.save(new_version_dir(models_dir, result.ranker.fingerprint))
+    result.ranker.purpose, result.ranker.training = purpose, dict(training or {})
+    path = result.ranker.save(new_version_dir(models_dir, result.ranker.fingerprint, purpose))
     return result, path

@@ -73,3 +73,27 @@ def attribute_weak_labels(query_attributes: Mapping[str, Any], item_attributes: 
         elif wanted and len(have) == len(wanted):
             grades[i] = 2
     return Labels(grades, weak=True, source="attribute-agreement")
+
+
+def graded_attribute_labels(query_attributes: Mapping[str, str], item_attributes: Mapping[str, np.ndarray],
+                            primary: str = "article_type") -> Labels:
+    """Weak graded labels for a catalog query: 0 = the item is another kind of product, else 1 + the number of
+    the query's other named attributes (colour, gender) the item agrees with.
+
+    "women blue dresses": a women's blue dress 3, a women's red dress 2, a red dress for men 1, a blue shirt 0.
+    The product kind gates everything because a blue shirt is no answer to a dress query, whatever its colour.
+    ``item_attributes`` maps each attribute to an array over the candidates; comparisons ignore case and
+    surrounding space. A query without the primary attribute grades by agreement alone (0..n attributes).
+    """
+    def norm(values: np.ndarray) -> np.ndarray:
+        return np.char.lower(np.char.strip(np.asarray(values, dtype=str)))
+
+    wanted = {k: str(v).strip().lower() for k, v in query_attributes.items() if str(v).strip()}
+    n = len(next(iter(item_attributes.values()))) if item_attributes else 0
+    grades = np.zeros(n, dtype=np.int32)
+    for key, value in wanted.items():
+        if key != primary:
+            grades += norm(item_attributes[key]) == value
+    if primary in wanted:
+        grades = np.where(norm(item_attributes[primary]) == wanted[primary], grades + 1, 0).astype(np.int32)
+    return Labels(grades, weak=True, source="attribute-agreement")

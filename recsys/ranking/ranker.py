@@ -21,6 +21,13 @@ import numpy as np
 
 MAX_GRADE = 31  # label_gain needs one entry per possible grade
 
+# What a saved model was trained for. Serving the catalog must never pick up a model trained on another
+# corpus (a CrowdFlower ranker has never seen an image route), so each purpose has its own folder under
+# ``models_dir/ranker/`` and the purpose is also written into meta.json and checked at load.
+CATALOG = "catalog"  # trained on this catalog's own queries (clicks or weak attribute labels)
+JUDGMENTS = "judgments"  # trained on an external graded-judgment file (CrowdFlower format)
+PURPOSES = (CATALOG, JUDGMENTS)
+
 BASE_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "metric": "ndcg",
@@ -68,6 +75,8 @@ class LambdaRanker:
     booster: lgb.Booster | None = None
     cv_scores: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
+    purpose: str = JUDGMENTS
+    training: dict[str, Any] = field(default_factory=dict)  # label source, weak or not, query counts
 
     def full_params(self) -> dict[str, Any]:
         return {**BASE_PARAMS, **self.params}
@@ -138,6 +147,8 @@ class LambdaRanker:
                 "num_boost_round": self.num_boost_round,
                 "cv_scores": self.cv_scores,
                 "data_fingerprint": self.fingerprint,
+                "purpose": self.purpose,
+                "training": self.training,
                 "lightgbm_version": lgb.__version__,
                 "created_at": datetime.now(timezone.utc).isoformat(),
             }
@@ -149,24 +160,36 @@ class LambdaRanker:
         return target
 
     @classmethod
-    def load(cls, directory: str | Path, expect_features: Sequence[str] | None = None) -> "LambdaRanker":
+    def load(cls, directory: str | Path, expect_features: Sequence[str] | None = None,
+             expect_purpose: str | None = None) -> "LambdaRanker":
         directory = Path(directory)
         meta = json.loads((directory / "meta.json").read_text())
         names = tuple(meta["feature_names"])
         if expect_features is not None and tuple(expect_features) != names:
             raise ValueError(f"{directory} was trained on different features; retrain it")
+        purpose = meta.get("purpose", "")  # versions saved before purposes existed have none
+        if expect_purpose is not None and purpose != expect_purpose:
+            raise ValueError(f"{directory} was trained for {purpose or 'an unknown purpose'!r}, not {expect_purpose!r}")
         booster = lgb.Booster(model_str=(directory / "model.txt").read_text())
         return cls(names, meta["params"], int(meta["num_boost_round"]), booster, meta["cv_scores"],
-                   meta["data_fingerprint"])
+                   meta["data_fingerprint"], purpose, meta.get("training", {}))
 
 
-def new_version_dir(models_dir: Path, fingerprint: str) -> Path:
-    """``models_dir/ranker/<UTC timestamp>-<fingerprint prefix>``: sortable, unique per data."""
+def purpose_root(models_dir: Path, purpose: str) -> Path:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown ranker purpose {purpose!r}; one of {PURPOSES}")
+    return Path(models_dir) / "ranker" / purpose
+
+
+def new_version_dir(models_dir: Path, fingerprint: str, purpose: str = JUDGMENTS) -> Path:
+    """``models_dir/ranker/<purpose>/<UTC timestamp>-<fingerprint prefix>``: sortable, unique per data."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    return Path(models_dir) / "ranker" / f"{stamp}-{fingerprint[:8]}"
+    return purpose_root(models_dir, purpose) / f"{stamp}-{fingerprint[:8]}"
 
 
-def latest_version(models_dir: Path) -> Path | None:
-    root = Path(models_dir) / "ranker"
-    versions = sorted(p for p in root.glob("*") if p.is_dir() and not p.name.startswith(".")) if root.exists() else []
+def latest_version(models_dir: Path, purpose: str = JUDGMENTS) -> Path | None:
+    """Newest complete version (one with meta.json) of that purpose; staging folders start with a dot."""
+    root = purpose_root(models_dir, purpose)
+    versions = sorted(p for p in root.glob("*") if p.is_dir() and not p.name.startswith(".")
+                      and (p / "meta.json").exists()) if root.exists() else []
     return versions[-1] if versions else None

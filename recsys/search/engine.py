@@ -17,15 +17,15 @@ from PIL import Image
 
 from ..catalog import repository as repo
 from ..config import Settings
-from ..encoders import FUSED, ITEM_ROUTES, MultimodalEncoder, route_similarities
-from ..index.hybrid import reciprocal_rank_fusion
+from ..encoders import FUSED, ITEM_ROUTES, MultimodalEncoder
 from ..index.lexical import BM25Index
 from ..index.vector import VectorIndex
-from ..ranking.features import CandidateList, ItemStats, Priors, RouteScores, fit_priors
+from ..ranking.features import Priors, fit_priors
 from ..service import CatalogService
-from .filters import Facets, SearchFilters, allowed_ids, facet_counts
+from .filters import Facets, SearchFilters, facet_counts
 from .indexing import encode_and_store, load_route_matrix, missing_item_ids
 from .rank import RankingStep
+from .recall import recall
 from .state import ServingState, StateHolder
 from .table import ItemTable, load_item_table
 
@@ -81,7 +81,7 @@ class SearchEngine:
         self._pending = 0
         self._worker = threading.Thread(target=self._work, name="taillift-indexer", daemon=True)
         self._worker.start()
-        catalog.on_items_changed(lambda kind, ids: self._submit(self._apply_change, kind, list(ids)))
+        catalog.on_items_changed(lambda kind, ids: self.submit(self._apply_change, kind, list(ids)))
 
     # --- building ----------------------------------------------------------------------------------
 
@@ -155,7 +155,8 @@ class SearchEngine:
         self._publish(ServingState(old.model_version, vectors, self._lexical_index(table), table, routes))
         log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(table))
 
-    def _submit(self, job: Callable, *args) -> None:
+    def submit(self, job: Callable, *args) -> None:
+        """Run ``job(*args)`` on the background worker, after the work already queued."""
         with self._idle:
             self._pending += 1
         self._jobs.put((job, args))
@@ -172,6 +173,16 @@ class SearchEngine:
                     self._pending -= 1
                     self._idle.notify_all()
 
+    @property
+    def priors(self) -> Priors | None:
+        """Catalog-wide priors of the published state (rating mean, CTR prior, popularity buckets)."""
+        return self._priors
+
+    def reload_ranker(self) -> str:
+        """Serve the newest catalog ranker version (after training) without a restart; returns its name."""
+        self.ranking = RankingStep(self.settings.models_dir)
+        return self.ranking.version
+
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until queued background work (index updates, logs) is done; for tests and the CLI."""
         with self._idle:
@@ -185,58 +196,21 @@ class SearchEngine:
         if state is None:
             raise NotReady("the search index is still being built")
         text = (request.text or "").strip()
-        query = self.encoder.encode_query(text or None, request.image)
-        allowed = allowed_ids(state.table, request.filters)
-        if request.exclude_item_ids:
-            base = state.table.ids if allowed is None else allowed
-            allowed = np.setdiff1d(base, np.asarray(request.exclude_item_ids, np.int64))
-        recall_k = self.settings.recall_k
-        rankings = []
-        scores, ids = state.vectors.search(query[FUSED], recall_k, allowed)
-        rankings.append((ids[0], scores[0]))
-        if text:
-            lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
-            rankings.append((lex_ids, lex_scores))
-        cand_ids, _ = reciprocal_rank_fusion(rankings)
-        cand_ids = cand_ids[:recall_k]
-        if not len(cand_ids):
+        got = recall(state, self.encoder, request, self.settings.recall_k)
+        if not len(got.item_ids):
             return SearchResponse([], Facets({}), 0, state.model_version, self.ranking.version,
                                   (time.perf_counter() - started) * 1000)
-        rows = state.table.rows(cand_ids)
-        sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()})
-        candidates = self._candidate_list(state, text, rows, sims, request.clicked_item_ids)
-        ranked = self.ranking.rank(candidates, self._priors, request.k)
-        hits = [SearchHit(int(cand_ids[pos]), rank, float(ranked.scores[pos]),
-                          {name: float(values[pos]) for name, values in sims.items()}, ranked.explanations[int(pos)])
+        ranked = self.ranking.rank(got.candidates, self._priors, request.k)
+        hits = [SearchHit(int(got.item_ids[pos]), rank, float(ranked.scores[pos]),
+                          {name: float(values[pos]) for name, values in got.similarities.items()},
+                          ranked.explanations[int(pos)])
                 for rank, pos in enumerate(ranked.order, start=1)]
         latency = (time.perf_counter() - started) * 1000
-        response = SearchResponse(hits, facet_counts(state.table, rows), len(cand_ids), state.model_version,
+        response = SearchResponse(hits, facet_counts(state.table, got.rows), len(got.item_ids), state.model_version,
                                   self.ranking.version, latency)
         if request.log:
-            self._submit(self._log_search, request, text, hits, latency)
+            self.submit(self._log_search, request, text, hits, latency)
         return response
-
-    def _candidate_list(self, state: ServingState, text: str, rows: np.ndarray, sims: dict[str, np.ndarray],
-                        clicked_item_ids: tuple[int, ...]) -> CandidateList:
-        t = state.table
-        cand_ids = t.ids[rows]
-        clicked = np.asarray([i for i in clicked_item_ids if i in set(t.ids.tolist())], np.int64)
-        return CandidateList(
-            query=text,
-            titles=[t.titles[r] for r in rows],
-            descriptions=[t.descriptions[r] for r in rows],
-            scores=RouteScores(
-                bm25_title=state.lexical.score(text, cand_ids) if text else None,
-                cos_text_title=sims.get("text_bert"),
-                cos_text_desc=sims.get("text_reviews"),
-                cos_text_image=sims.get("text_image"),
-                cos_image_image=sims.get("image_image"),
-            ),
-            items=ItemStats(rating_sum=t.rating_sum[rows], rating_count=t.rating_count[rows], price=t.price[rows],
-                            age_days=t.age_days[rows], impressions=t.impressions[rows], clicks=t.clicks[rows]),
-            item_vectors=state.routes[FUSED][rows],
-            clicked_vectors=state.routes[FUSED][t.rows(clicked)] if len(clicked) else None,
-        )
 
     def similar(self, item_id: int, k: int = 12, session_id: str = "") -> SearchResponse:
         """More like this: the item's own fused vector as the query, the item itself excluded."""

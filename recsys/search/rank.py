@@ -1,4 +1,4 @@
-"""Ranking step of search: candidate list -> features -> LightGBM (or the documented fallback) -> explanations."""
+"""Ranking step of search: candidate list -> features -> LightGBM (or the fallback) -> explanations."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +10,7 @@ import numpy as np
 from ..ranking.explain import explain_sentence
 from ..ranking.fallback import fallback_scores
 from ..ranking.features import FEATURES, CandidateList, Priors, build_features
-from ..ranking.ranker import LambdaRanker, latest_version
+from ..ranking.ranker import CATALOG, LambdaRanker, latest_version
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,19 @@ class Ranked:
 
 
 class RankingStep:
-    """Loads the newest trained ranker once; falls back to the documented weighted sum without one."""
+    """Loads the newest ranker trained for this catalog once; falls back to the documented weighted sum.
+
+    Only ``models_dir/ranker/catalog/`` versions whose meta.json says ``purpose: catalog`` are used: a model
+    trained on another corpus (``bench_ranker.py --save`` on CrowdFlower) never serves the catalog.
+    """
 
     def __init__(self, models_dir: Path) -> None:
         self.ranker: LambdaRanker | None = None
         self.version = "fallback"
-        path = latest_version(models_dir)
+        path = latest_version(models_dir, CATALOG)
         if path is not None:
             try:
-                self.ranker = LambdaRanker.load(path, expect_features=FEATURES.names)
+                self.ranker = LambdaRanker.load(path, expect_features=FEATURES.names, expect_purpose=CATALOG)
                 self.version = path.name
             except (ValueError, OSError) as exc:
                 log.warning("ranker %s not used (%s); using the fallback order", path, exc)

@@ -36,7 +36,7 @@ def test_grid_search_reports_every_config_and_saves_a_version(tmp_path):
                                   grid=grid, max_rounds=60)
     assert len(result.results) == 2 and all(len(r.fold_ndcg) == 5 for r in result.results)
     assert result.best.mean == max(r.mean for r in result.results) and result.best.mean > 0.8
-    assert path.parent == tmp_path / "ranker"
+    assert path.parent == tmp_path / "ranker" / "judgments"  # the default purpose: an external judgment file
     loaded = LambdaRanker.load(path)
     assert loaded.cv_scores["mean"] == result.best.mean and len(loaded.cv_scores["grid"]) == 2
     np.testing.assert_array_equal(loaded.predict(X), result.ranker.predict(X))

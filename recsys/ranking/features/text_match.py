@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .tokens import COLOURS, SIZES, attribute_tokens, char_trigrams, tokenize
+from .tokens import COLOURS, SIZES, attribute_tokens, char_trigrams, item_text, tokenize
 
 NAMES: tuple[str, ...] = (
     "query_len", "title_len", "desc_len_log", "desc_missing",
@@ -23,13 +23,17 @@ NAMES: tuple[str, ...] = (
 )
 
 
-def _fuzzy_hits(terms: set[str], words: set[str], joined: str) -> int:
+def _fuzzy_terms(terms: set[str]) -> list[tuple[str, str, frozenset[str]]]:
+    """Per query term, once per query: (term, " term", its 4+ char proper prefixes) for ``_fuzzy_hits``."""
+    return [(t, f" {t}", frozenset(t[:k] for k in range(4, len(t)))) for t in terms]
+
+
+def _fuzzy_hits(terms: list[tuple[str, str, frozenset[str]]], words: frozenset[str], joined: str) -> int:
     """Terms present exactly or up to a stemmer's tail ("christma" / "christmas"): one word is a 4+ char
     prefix of the other. ``joined`` is " w1 w2 ... " so "term is a word prefix" is one substring search."""
     hits = 0
-    for term in terms:
-        if term in words or (len(term) >= 4 and (f" {term}" in joined
-                                                  or any(term[:k] in words for k in range(4, len(term))))):
+    for term, spaced, prefixes in terms:
+        if term in words or (len(term) >= 4 and (spaced in joined or not prefixes.isdisjoint(words))):
             hits += 1
     return hits
 
@@ -51,25 +55,27 @@ def text_match_features(query: str, titles: Sequence[str], descriptions: Sequenc
     phrase = f" {' '.join(q)} "
     head = q[-1] if q else ""
     nan, nq = float("nan"), len(q_set)
+    q_fuzzy = _fuzzy_terms(q_set)
     rows = []
     for title, desc in zip(titles, descriptions):
-        t, d = tokenize(title), tokenize(desc)
-        t_set, d_set = set(t), set(d)
-        t_joined, d_joined = f" {' '.join(t)} ", f" {' '.join(d)} "
-        row = [len(q), len(t), np.log1p(len(d)), float(not d)] + [nan] * (len(NAMES) - 4)
+        ti, di = item_text(title or ""), item_text(desc or "")
+        t, t_set, d_set = ti.tokens, ti.words, di.words
+        row = [len(q), len(t), np.log1p(len(di.tokens)), float(not di.tokens)] + [nan] * (len(NAMES) - 4)
         if nq:
             in_t, in_d = len(q_set & t_set), len(q_set & d_set)
             first = next((j for j, w in enumerate(t) if w in q_set), None)
-            t_tri = char_trigrams(t_joined.strip())
+            in_tri = len(q_trigrams & ti.trigrams)
+            # |A | B| = |A| + |B| - |A & B|: the unions are never built (they were most of the time here).
             row[4:17] = [
-                in_t / nq, in_d / nq, len(q_set & (t_set | d_set)) / nq, _fuzzy_hits(q_set, t_set, t_joined) / nq,
-                phrase in t_joined, phrase in d_joined, nan, head in t_set, head in d_set,
+                in_t / nq, in_d / nq, (in_t + len((q_set - t_set) & d_set)) / nq,
+                _fuzzy_hits(q_fuzzy, t_set, ti.joined) / nq,
+                phrase in ti.joined, phrase in di.joined, nan, head in t_set, head in d_set,
                 first / max(len(t), 1) if first is not None else 1.0,
-                in_t / len(q_set | t_set), in_d / len(q_set | d_set),
-                len(q_trigrams & t_tri) / max(len(q_trigrams | t_tri), 1),
+                in_t / (nq + len(t_set) - in_t), in_d / (nq + len(d_set) - in_d),
+                in_tri / max(len(q_trigrams) + len(ti.trigrams) - in_tri, 1),
             ]
         if q_bigrams:
-            row[10] = len(q_bigrams & set(zip(t, t[1:]))) / len(q_bigrams)
+            row[10] = len(q_bigrams & ti.bigrams) / len(q_bigrams)
         row[17] = len(q_attr)
         if q_attr:
             row[18], row[19] = len(q_attr & t_set) / len(q_attr), len(q_attr & d_set) / len(q_attr)

@@ -1,0 +1,71 @@
+"""Recall: the one code path from a search request to the ``CandidateList`` the ranker sees.
+
+Search and ranker training both go through ``recall``, so a trained model is fed exactly the features it is served.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..encoders import FUSED, route_similarities
+from ..index.hybrid import reciprocal_rank_fusion
+from ..ranking.features import CandidateList, ItemStats, RouteScores
+from .filters import allowed_ids
+from .state import ServingState
+
+if TYPE_CHECKING:
+    from ..encoders import MultimodalEncoder
+    from .engine import SearchRequest
+
+
+@dataclass(frozen=True)
+class Recalled:
+    item_ids: np.ndarray  # candidates in recall order (reciprocal rank fusion of the routes)
+    rows: np.ndarray  # their rows in state.table
+    similarities: dict[str, np.ndarray]  # route similarity name -> [n]
+    candidates: CandidateList
+
+
+def recall(state: ServingState, encoder: "MultimodalEncoder", request: "SearchRequest", recall_k: int) -> Recalled:
+    """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF) under the request's filters."""
+    text = (request.text or "").strip()
+    query = encoder.encode_query(text or None, request.image)
+    allowed = allowed_ids(state.table, request.filters)
+    if request.exclude_item_ids:
+        base = state.table.ids if allowed is None else allowed
+        allowed = np.setdiff1d(base, np.asarray(request.exclude_item_ids, np.int64))
+    scores, ids = state.vectors.search(query[FUSED], recall_k, allowed)
+    rankings = [(ids[0], scores[0])]
+    if text:
+        lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
+        rankings.append((lex_ids, lex_scores))
+    cand_ids = np.asarray(reciprocal_rank_fusion(rankings)[0][:recall_k], dtype=np.int64)
+    rows = state.table.rows(cand_ids)
+    sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
+    return Recalled(cand_ids, rows, sims, candidate_list(state, text, rows, sims, request.clicked_item_ids))
+
+
+def candidate_list(state: ServingState, text: str, rows: np.ndarray, sims: dict[str, np.ndarray],
+                   clicked_item_ids: tuple[int, ...] = ()) -> CandidateList:
+    """The ranker's input for the table rows ``rows``: texts, route scores, item stats, session vectors."""
+    t = state.table
+    clicked = np.asarray(clicked_item_ids, np.int64)
+    clicked = clicked[np.isin(clicked, t.ids)]  # items deleted since the click drop out; order and repeats kept
+    return CandidateList(
+        query=text,
+        titles=[t.titles[r] for r in rows],
+        descriptions=[t.descriptions[r] for r in rows],
+        scores=RouteScores(
+            bm25_title=state.lexical.score(text, t.ids[rows]) if text and len(rows) else None,
+            cos_text_title=sims.get("text_bert"),
+            cos_text_desc=sims.get("text_reviews"),
+            cos_text_image=sims.get("text_image"),
+            cos_image_image=sims.get("image_image"),
+        ),
+        items=ItemStats(rating_sum=t.rating_sum[rows], rating_count=t.rating_count[rows], price=t.price[rows],
+                        age_days=t.age_days[rows], impressions=t.impressions[rows], clicks=t.clicks[rows]),
+        item_vectors=state.routes[FUSED][rows],
+        clicked_vectors=state.routes[FUSED][t.rows(clicked)] if len(clicked) else None,
+    )
