@@ -21,12 +21,14 @@ class ItemContent:
 
 
 def clip_text(title: str, category: str = "", attributes: dict[str, str] | None = None) -> str:
-    """Short text for the joint space: title, category and the visual attributes, e.g. 'Navy shirt. Shirts, Navy Blue, Men'.
+    """Short text for the joint space: title, leaf category and visual attributes ('Navy shirt. Shirts, Navy Blue, Men').
 
-    Training pairs and item vectors use this same function, so the heads see one text format.
+    Training pairs and item vectors use this same function, so the heads see one text format. Only the leaf of a
+    'Apparel > Topwear > Shirts' path is kept: it is the specific part, and short texts suit the joint space.
     """
     attributes = attributes or {}
-    extras = [category] + [attributes[k] for k in VISUAL_ATTRIBUTES if attributes.get(k)]
+    leaf = category.split(">")[-1] if category else ""
+    extras = [leaf] + [attributes[k] for k in VISUAL_ATTRIBUTES if attributes.get(k)]
     extras = [e.strip() for e in extras if e and e.strip()]
     return f"{title.strip()}. {', '.join(extras)}" if extras else title.strip()
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import hashlib
 
 from recsys.config import Settings
-from recsys.encoders.fusion import FusionWeights
+from recsys.encoders.fusion import DEFAULT_WEIGHTS, FusionWeights
 from recsys.encoders.multimodal import MultimodalEncoder
 from recsys.encoders.openclip_path import load_open_clip_joint
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_path import load_tower_joint
 
 
-def create_encoder(settings: Settings, weights: FusionWeights = FusionWeights(),
+def create_encoder(settings: Settings, weights: FusionWeights = DEFAULT_WEIGHTS,
                    text: TextEncoder | None = None) -> MultimodalEncoder:
     """open_clip when ``settings.clip_model`` is set, else the packaged towers with the active trained heads.
 

@@ -28,6 +28,9 @@ class FusionWeights:
             raise ValueError("fusion weights must be non-negative and not both zero")
 
 
+DEFAULT_WEIGHTS = FusionWeights()
+
+
 def normalize_rows(x: np.ndarray) -> np.ndarray:
     """L2-normalise rows; all-zero rows stay zero (missing content) instead of becoming NaN."""
     norms = np.linalg.norm(x, axis=1, keepdims=True)

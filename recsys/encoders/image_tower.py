@@ -19,14 +19,17 @@ log = logging.getLogger(__name__)
 _MEAN = (0.5, 0.5, 0.5)
 _STD = (0.5, 0.5, 0.5)
 _PACKAGED_TOWERS = {"efficientnet_lite0": "efficientnet-lite0"}
+# Blocks whose outputs are pooled besides the last conv: ends of stages 3-6 (40, 80, 112, 192 channels).
+# Mid-level maps keep colour and texture that the ImageNet-invariant last layer discards; titles name both.
+_TAPS = {"efficientnet_lite0": {4: 40, 7: 80, 10: 112, 14: 192}}
 _HEAD_CHANNELS = {"efficientnet_lite0": 1280}
 
 
 def tower_feature_dim(name: str) -> int:
-    """Feature size without loading the weights: average- and max-pooled channels of the last conv."""
+    """Feature size without loading the weights: average- and max-pooled channels of every tapped layer."""
     if name not in _HEAD_CHANNELS:
         raise ValueError(f"unknown image tower {name!r}; packaged towers: {sorted(_HEAD_CHANNELS)}")
-    return 2 * _HEAD_CHANNELS[name]
+    return 2 * (sum(_TAPS[name].values()) + _HEAD_CHANNELS[name])
 
 
 def tower_input_size(image_size: int) -> tuple[int, int]:
@@ -48,9 +51,9 @@ def _load_efficientnet(name: str, size: tuple[int, int]) -> torch.nn.Module:
 
 
 class ImageTower(torch.nn.Module):
-    """``features(images) -> float32 [n, dim]``: frozen CNN features, average+max pooled over space."""
+    """``features(images) -> float32 [n, dim]``: frozen multi-layer CNN features, average+max pooled over space."""
 
-    def __init__(self, name: str = "efficientnet_lite0", image_size: int = 128, flip: bool = True,
+    def __init__(self, name: str = "efficientnet_lite0", image_size: int = 128, flip: bool = False,
                  device: torch.device | str = "cpu", batch_size: int = 64) -> None:
         super().__init__()
         self.name = name
@@ -66,7 +69,7 @@ class ImageTower(torch.nn.Module):
     @property
     def id(self) -> str:
         """Names the features this tower produces; keys the on-disk feature cache."""
-        return f"{self.name}-{self.size[0]}x{self.size[1]}-avgmax{'-flip' if self.flip else ''}"
+        return f"{self.name}-{self.size[0]}x{self.size[1]}-taps-avgmax{'-flip' if self.flip else ''}"
 
     def pixels(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """Resize (bilinear, antialiased) and normalise a batch of PIL images to [n, 3, h, w]."""
@@ -78,9 +81,16 @@ class ImageTower(torch.nn.Module):
         return (batch - mean) / std
 
     def _pool(self, x: torch.Tensor) -> torch.Tensor:
-        maps = self.net.extract_features(x)
+        net, taps = self.net, _TAPS[self.name]
+        x = net._swish(net._bn0(net._conv_stem(x)))  # EfficientNet.extract_features, keeping tapped outputs
+        maps = []
+        for index, block in enumerate(net._blocks):
+            x = block(x)
+            if index in taps:
+                maps.append(x)
+        maps.append(net._swish(net._bn1(net._conv_head(x))))
         # Max pooling keeps small, local cues (logos, prints) that average pooling washes out.
-        return torch.cat([maps.mean(dim=(2, 3)), maps.amax(dim=(2, 3))], dim=1)
+        return torch.cat([torch.cat([m.mean(dim=(2, 3)), m.amax(dim=(2, 3))], dim=1) for m in maps], dim=1)
 
     @torch.no_grad()
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ from PIL import Image
 
 from recsys.encoders import routes
 from recsys.encoders.content import ItemContent, item_bert_text, item_clip_text, item_reviews_text
-from recsys.encoders.fusion import FusionWeights, fuse, mean_of_present, normalize_rows
+from recsys.encoders.fusion import DEFAULT_WEIGHTS, FusionWeights, fuse, mean_of_present, normalize_rows
 from recsys.encoders.joint import ClipJoint
 from recsys.encoders.text import TextEncoder
 
@@ -17,7 +17,7 @@ class MultimodalEncoder:
     """All outputs are float32 rows, L2-normalised; a route row is zeros only where its content is missing."""
 
     def __init__(self, joint: ClipJoint, text: TextEncoder, version: str,
-                 weights: FusionWeights = FusionWeights()) -> None:
+                 weights: FusionWeights = DEFAULT_WEIGHTS) -> None:
         self.joint = joint
         self.text = text
         self.version = version

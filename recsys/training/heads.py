@@ -93,6 +93,8 @@ def fit_heads(image: torch.Tensor, text: torch.Tensor, model_config: TowerClipCo
     """AdamW with a cosine schedule over shuffled in-batch-negative batches; returns heads and epoch losses."""
     torch.manual_seed(config.seed)
     heads = ClipHeads(model_config).train()
+    heads.visual.fit_standardisation(image)
+    heads.text.fit_standardisation(text)
     optimizer, max_lrs = _optimizer(heads, config)
     steps_per_epoch = max(1, -(-len(image) // config.batch_size))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lrs, pct_start=0.1,
@@ -126,6 +128,23 @@ def _fingerprint(features: TowerFeatures) -> str:
     return digest.hexdigest()
 
 
+def _validation_split(kept: Sequence[TrainingPair], config: HeadTrainingConfig) -> tuple[list[int], list[int]]:
+    """(train rows, validation rows) by a salted hash of the item id; no validation rows on small catalogs."""
+    ids = sorted({p.external_id for p in kept})
+    _, val_ids = split_keys(ids, config.val_fraction, salt="taillift-heads-validation")
+    val_set = set(val_ids) if len(val_ids) >= config.min_val_pairs else set()
+    train_rows = [i for i, p in enumerate(kept) if p.external_id not in val_set]
+    return train_rows, [i for i, p in enumerate(kept) if p.external_id in val_set]
+
+
+def _log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
+    """Per-pair log sampling probability of its item (items with several images are sampled more often)."""
+    counts: dict[str, int] = {}
+    for p in kept:
+        counts[p.external_id] = counts.get(p.external_id, 0) + 1
+    return log_q_from_counts(torch.tensor([counts[p.external_id] for p in kept]))
+
+
 def _evaluate(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor) -> dict[str, float]:
     with torch.no_grad():
         queries, items = heads.project_text(text).numpy(), heads.project_image(image).numpy()
@@ -147,28 +166,21 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
         raise ValueError(f"need at least 2 training pairs after excluding held-out items, got {len(kept)}")
     device = pick_device(settings.device)
     text = text or TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
-    model_config = replace(default_config(settings, text.dim), hidden=config.hidden, embed_dim=config.embed_dim)
-    tower = tower or ImageTower(model_config.image_tower, model_config.image_size, model_config.flip, device=device)
+    defaults = default_config(settings, text.dim)
+    tower = tower or ImageTower(defaults.image_tower, defaults.image_size, defaults.flip, device=device)
+    # The saved config must rebuild the tower that made the features, so take it from the tower itself.
+    model_config = replace(defaults, image_tower=tower.name, image_size=tower.size[0], flip=tower.flip,
+                           image_dim=tower.dim, hidden=config.hidden, embed_dim=config.embed_dim)
     features = compute_features(kept, settings, tower, text, progress)
 
-    ids = sorted({p.external_id for p in kept})
-    train_ids, val_ids = split_keys(ids, config.val_fraction, salt="taillift-heads-validation")
-    if len(val_ids) < config.min_val_pairs:
-        train_ids, val_ids = ids, []
-    val_set = set(val_ids)
-    train_rows = [i for i, p in enumerate(kept) if p.external_id not in val_set]
-    val_rows = [i for i, p in enumerate(kept) if p.external_id in val_set] or train_rows
-
+    train_rows, val_rows = _validation_split(kept, config)
     image_t, text_t = torch.from_numpy(features.image), torch.from_numpy(features.text)
-    counts: dict[str, int] = {}
-    for p in kept:
-        counts[p.external_id] = counts.get(p.external_id, 0) + 1
-    log_q = log_q_from_counts(torch.tensor([counts[p.external_id] for p in kept])) if config.log_q else None
+    log_q = _log_q(kept) if config.log_q else None
     fit_started = time.time()
     heads, losses = fit_heads(image_t[train_rows], text_t[train_rows], model_config, config,
                               None if log_q is None else log_q[train_rows], progress)
-    metrics = _evaluate(heads, image_t[val_rows], text_t[val_rows])
-    metrics.update({"metrics_on": "validation" if val_ids else "train", "train_pairs": len(train_rows),
+    metrics = _evaluate(heads, image_t[val_rows or train_rows], text_t[val_rows or train_rows])
+    metrics.update({"metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
                     "epoch_losses": losses, "fit_seconds": time.time() - fit_started,
                     "total_seconds": time.time() - started})
 

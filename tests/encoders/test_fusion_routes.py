@@ -49,3 +49,4 @@ def test_route_similarities_pairs_query_and_item_routes():
     np.testing.assert_allclose(sims["text_text_clip"], [0, 1])
     np.testing.assert_allclose(sims["text_bert"], [1, 0])
     np.testing.assert_allclose(sims["fused"], [1, 0], atol=1e-6)
+
