@@ -48,9 +48,9 @@ def test_fingerprint_changes_with_bytes(tmp_path, settings):
     assert instacart.run(data, settings=settings)["data"]["fingerprint"]["sha256"] != before
 
 
-def test_instacart_missing_hypergraph_and_head_tail(tmp_path, settings):
+def test_instacart_runs_taillift_hypergraph_with_head_tail(tmp_path, settings):
     report = instacart.run(fixtures.write_instacart(tmp_path), settings=settings)
-    assert "taillift_hypergraph" in report["missing_methods"]
+    assert "taillift_hypergraph" in report["methods"] and not report["missing_methods"]
     personal = report["methods"]["personal_history"]
     assert {"head items", "tail items"} == set(personal["segments"])
     assert {"coverage@20", "gini@20", "recall@20", "tail_recall@20"} <= set(personal["metrics"])
