@@ -83,6 +83,7 @@ def main() -> None:
         service.engine.encoder.encode_items(contents)
         runs.append(len(contents) / (time.perf_counter() - started))
     print(f"encode_items throughput: median {statistics.median(runs):.1f} items/s (batch {len(contents)})")
+    service.close()
 
 
 if __name__ == "__main__":

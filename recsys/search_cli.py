@@ -33,7 +33,7 @@ def run_search(args: argparse.Namespace) -> int:
     response = service.search(SearchRequest(text=args.text, image=image, k=args.k, session_id="cli",
                                             filters=SearchFilters(category=tuple(args.category))))
     items = service.get_items([h.item_id for h in response.hits])
-    service.engine.wait_idle()  # let the query log land before the process exits
+    service.close()  # let the query log land before the process exits
     rows = [{"rank": h.rank, "item_id": h.item_id, "title": items[h.item_id].title, "category": items[h.item_id].category,
              "score": round(h.score, 4), "why": h.explanation} for h in response.hits]
     if args.json:

@@ -245,14 +245,20 @@ class TailLiftService(CatalogService):
         super().__init__(settings)
         self.engine = None
 
-    def load_models(self, progress: Callable[[int, int, str], None] | None = None) -> None:
+    def load_models(self, progress: Callable[[int, int, str], None] | None = None,
+                    train_missing_ranker: bool = False) -> None:
+        """Load the encoder (training its heads first if needed) and build the index.
+
+        ``train_missing_ranker`` (the app sets it) queues catalog-ranker training on the background worker when
+        no ranker exists yet; short-lived processes (CLI, benchmarks) leave it off.
+        """
         from .search.bootstrap import load_encoder
         from .search.engine import SearchEngine
 
         encoder = load_encoder(self.settings, self)
         self.engine = SearchEngine(self, encoder, self.settings)
         self.engine.build(progress)
-        if (self.settings.auto_train_ranker and self.engine.ranking.version == "fallback"
+        if (train_missing_ranker and self.settings.auto_train_ranker and self.engine.ranking.version == "fallback"
                 and self.stats()["items"] >= self.settings.auto_train_min_items):
             # Searches are served by the fallback order meanwhile; the worker swaps the ranker in when done.
             self.engine.submit(self._train_ranker_in_background)
@@ -264,6 +270,11 @@ class TailLiftService(CatalogService):
         result, path = train_catalog_ranker(self)
         log.info("catalog ranker %s trained (CV nDCG@10 %.3f); now serving it", path.name, result.best.mean)
         self.engine.reload_ranker()
+
+    def close(self) -> None:
+        """Finish queued background work and stop the worker (call before a short-lived process exits)."""
+        if self.engine is not None:
+            self.engine.close()
 
     def _engine(self):
         from .search.engine import NotReady

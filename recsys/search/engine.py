@@ -161,9 +161,17 @@ class SearchEngine:
             self._pending += 1
         self._jobs.put((job, args))
 
+    def close(self, timeout: float = 600.0) -> None:
+        """Let queued jobs finish, then stop the worker thread."""
+        self._jobs.put(None)
+        self._worker.join(timeout)
+
     def _work(self) -> None:
         while True:
-            job, args = self._jobs.get()
+            item = self._jobs.get()
+            if item is None:
+                return
+            job, args = item
             try:
                 job(*args)
             except Exception:

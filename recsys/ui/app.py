@@ -38,7 +38,7 @@ def create_service(settings: Settings) -> TailLiftService:
     """Open the catalog, seed the demo on first start, load the models and build the index: once, at start-up."""
     service = TailLiftService(settings)
     seed_demo_catalog(service)
-    service.load_models()
+    service.load_models(train_missing_ranker=True)
     return service
 
 
