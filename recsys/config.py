@@ -49,6 +49,8 @@ class Settings:
     # --- limits on merchant input --------------------------------------------------------------
     max_upload_bytes: int = 20 * 1024 * 1024  # one image file
     max_zip_bytes: int = 1024 * 1024 * 1024  # a bulk images zip
+    max_zip_entries: int = 200_000  # members in one images zip (the central directory is read into memory)
+    max_catalog_bytes: int = 200 * 1024 * 1024  # a bulk catalog file (CSV or JSONL)
     max_image_pixels: int = 40_000_000  # decompression-bomb guard
     max_images_per_item: int = 10
     max_title_chars: int = 300

@@ -18,7 +18,7 @@ from .catalog.images import CheckedImage, ImageRejected, ImageStore, check_image
 from .catalog.importer import ImportReport, import_catalog
 from .catalog.mapping import PRESETS, parse_overrides
 from .catalog.models import Item
-from .catalog.validation import InvalidInput, validate_item
+from .catalog.validation import InvalidInput, validate_item, validate_merchant_name
 from .catalog.views import ItemView, item_view
 from .config import Settings, get_settings
 
@@ -49,9 +49,9 @@ class CatalogService:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = make_engine(self.settings.resolved_database_url)
-        upgrade_schema(self.engine)
-        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self.db_engine = make_engine(self.settings.resolved_database_url)
+        upgrade_schema(self.db_engine)
+        self.sessions: sessionmaker[Session] = make_session_factory(self.db_engine)
         self.images = ImageStore(self.settings.image_dir)
         self._listeners: list[Callable[[str, list[int]], None]] = []
 
@@ -178,6 +178,10 @@ class CatalogService:
 
     # --- bulk import ------------------------------------------------------------------------------
 
+    def merchant_name(self, name: str | None) -> str:
+        """The cleaned merchant name (the default merchant when empty); raises InvalidInput."""
+        return _merchant_name(name)
+
     def import_bundle(self, catalog_path: Path, images_zip: Path | None = None, *, preset: str = "default",
                       mapping_overrides: str | list[str] | dict[str, str] | None = None,
                       merchant: str = repo.DEFAULT_MERCHANT, limit: int | None = None,
@@ -217,8 +221,7 @@ class CatalogService:
 
 
 def _merchant_name(name: str | None) -> str:
-    name = (name or "").strip()
-    return name or repo.DEFAULT_MERCHANT
+    return validate_merchant_name(name, repo.DEFAULT_MERCHANT)
 
 
 def _item_fields(item: Item) -> dict[str, Any]:
@@ -231,7 +234,7 @@ def _read_upload(image: ImageInput, max_bytes: int) -> bytes:
         return image
     path = Path(image)
     if path.stat().st_size > max_bytes:
-        raise ImageRejected(f"file is {path.stat().st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+        raise ImageRejected(f"file is {path.stat().st_size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
     return path.read_bytes()
 
 
@@ -272,9 +275,10 @@ class TailLiftService(CatalogService):
         self.engine.reload_ranker()
 
     def close(self) -> None:
-        """Finish queued background work and stop the worker (call before a short-lived process exits)."""
+        """Finish queued background work, stop the worker and release database connections."""
         if self.engine is not None:
             self.engine.close()
+        self.db_engine.dispose()
 
     def _engine(self):
         from .search.engine import NotReady

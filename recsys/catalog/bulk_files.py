@@ -30,8 +30,12 @@ class RawRow:
     problem: str = ""  # set when the row itself could not be parsed
 
 
-def read_catalog_rows(path: Path, *, required_columns: tuple[str, ...], join_overflow: bool = False) -> tuple[list[str], list[RawRow]]:
+def read_catalog_rows(path: Path, *, required_columns: tuple[str, ...], join_overflow: bool = False,
+                      max_bytes: int = 200 * 1024 * 1024) -> tuple[list[str], list[RawRow]]:
     """Parse a CSV or JSONL catalog; return (columns, rows)."""
+    size = Path(path).stat().st_size
+    if size > max_bytes:
+        raise ImportRefused(f"{Path(path).name} is {size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
     data = Path(path).read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -111,15 +115,18 @@ class ImageArchive:
     ignored: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, path: Path, *, max_zip_bytes: int) -> "ImageArchive":
+    def open(cls, path: Path, *, max_zip_bytes: int, max_entries: int = 200_000) -> "ImageArchive":
         size = Path(path).stat().st_size
         if size > max_zip_bytes:
-            raise ImportRefused(f"images zip is {size / 1e6:.0f} MB, over the {max_zip_bytes / 1e6:.0f} MB limit")
+            raise ImportRefused(f"images zip is {size / 2**20:.0f} MiB, over the {max_zip_bytes / 2**20:.0f} MiB limit")
         try:
             zf = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
             raise ImportRefused(f"images file is not a readable zip ({exc})") from None
         archive = cls(zf)
+        if len(zf.infolist()) > max_entries:
+            zf.close()
+            raise ImportRefused(f"images zip holds {len(zf.infolist()):,} entries, over the {max_entries:,} limit")
         for info in zf.infolist():
             if info.is_dir():
                 continue
@@ -142,13 +149,13 @@ class ImageArchive:
         """The member's bytes; raises KeyError when absent and ValueError when over the caps."""
         info = self.members[posixpath.normpath(name.replace("\\", "/"))]
         if info.file_size > max_bytes:
-            raise ValueError(f"{name} is {info.file_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+            raise ValueError(f"{name} is {info.file_size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
         if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > 1e6:
             raise ValueError(f"{name} inflates {info.file_size // info.compress_size}x (zip bomb guard)")
         with self.zf.open(info) as fh:
             data = fh.read(max_bytes + 1)  # never trust the declared size alone
         if len(data) > max_bytes:
-            raise ValueError(f"{name} is over the {max_bytes / 1e6:.0f} MB limit")
+            raise ValueError(f"{name} is over the {max_bytes / 2**20:.0f} MiB limit")
         return data
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ class ImageRejected(ValueError):
 
 @dataclass(frozen=True)
 class CheckedImage:
-    data: bytes
+    data: bytes  # empty once the bytes are in the image store (see ``without_data``)
     sha256: str
     format: str
     width: int
@@ -35,14 +35,18 @@ class CheckedImage:
     def extension(self) -> str:
         return ALLOWED_FORMATS[self.format]
 
+    def without_data(self) -> "CheckedImage":
+        return CheckedImage(b"", self.sha256, self.format, self.width, self.height)
+
 
 def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage:
     if not data:
         raise ImageRejected("empty file")
     if len(data) > max_bytes:
-        raise ImageRejected(f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+        raise ImageRejected(f"file is {len(data) / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        # Only the accepted formats are even tried: no TIFF/PSD/EPS decoders (EPS would run Ghostscript).
+        with Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as probe:
             fmt = probe.format
             width, height = probe.size
             # Size comes from the header: refuse bombs before decoding a single pixel.
@@ -53,7 +57,7 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
             probe.verify()
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as full:
+            with Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS)) as full:
                 full.load()  # verify() misses truncated pixel data; a full decode does not
     except ImageRejected:
         raise
@@ -61,11 +65,9 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
         # Pillow refuses the largest bombs at open(), before our own header check runs.
         raise ImageRejected(f"over the {max_pixels:,} pixel limit (decompression-bomb guard: {exc})") from None
     except UnidentifiedImageError:
-        raise ImageRejected("not a recognised image file") from None
+        raise ImageRejected("not a recognised image file (accepted: JPEG, PNG, WebP, GIF, BMP)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageRejected(f"image cannot be decoded ({exc})") from None
-    if fmt not in ALLOWED_FORMATS:
-        raise ImageRejected(f"image format {fmt} is not accepted (use JPEG, PNG, WebP, GIF or BMP)")
     return CheckedImage(data=data, sha256=hashlib.sha256(data).hexdigest(), format=fmt, width=width, height=height)
 
 
@@ -82,6 +84,8 @@ class ImageStore:
         target = self.root / rel
         if target.exists():
             return rel
+        if not image.data:
+            raise ValueError(f"image {image.sha256} is neither stored nor carries its bytes")
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -97,7 +101,3 @@ class ImageStore:
 
     def path(self, rel: str) -> Path:
         return self.root / rel
-
-    def open(self, rel: str) -> Image.Image:
-        with Image.open(self.root / rel) as img:
-            return img.convert("RGB")

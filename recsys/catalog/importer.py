@@ -86,10 +86,12 @@ def import_catalog(
     archive: ImageArchive | None = None
     try:
         _, rows = read_catalog_rows(
-            catalog_path, required_columns=mapping.required_columns(), join_overflow=mapping.join_overflow
+            catalog_path, required_columns=mapping.required_columns(), join_overflow=mapping.join_overflow,
+            max_bytes=settings.max_catalog_bytes,
         )
         if images_zip is not None:
-            archive = ImageArchive.open(images_zip, max_zip_bytes=settings.max_zip_bytes)
+            archive = ImageArchive.open(images_zip, max_zip_bytes=settings.max_zip_bytes,
+                                        max_entries=settings.max_zip_entries)
             report.ignored_files = archive.ignored
     except ImportRefused as exc:
         report.refused = str(exc)
@@ -99,10 +101,12 @@ def import_catalog(
         rows = rows[:limit]
     report.total_rows = len(rows)
     seen_ids: set[str] = set()
+    checked_names: dict[str, CheckedImage | str] = {}  # zip member -> checked image or rejection reason
     done = 0
     try:
         for batch in iter_batches(rows, settings.import_batch_size):
-            valid = [v for v in (_validate_row(r, mapping, archive, settings, seen_ids, report) for r in batch) if v]
+            valid = [v for v in (_validate_row(r, mapping, archive, settings, seen_ids, report, store, checked_names)
+                                  for r in batch) if v]
             _commit_batch(valid, sessions, store, merchant_name, report)
             done += len(batch)
             if progress:
@@ -121,6 +125,8 @@ def _validate_row(
     settings: Settings,
     seen_ids: set[str],
     report: ImportReport,
+    store: ImageStore,
+    checked_names: dict[str, CheckedImage | str],
 ) -> _ValidRow | None:
     if row.problem:
         report.rejected.append(RowError(row.number, "", [f"row {row.problem}"]))
@@ -146,19 +152,36 @@ def _validate_row(
         if archive is None:
             reasons.append(f"image {name!r} named but no images zip was given")
             continue
-        try:
-            data = archive.read(name, max_bytes=settings.max_upload_bytes)
-            images.append(check_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels))
-        except KeyError:
-            reasons.append(f"image {name!r} is not in the zip")
-        except (ValueError, ImageRejected) as exc:
-            reasons.append(f"image {name!r}: {exc}")
+        if name not in checked_names:
+            checked_names[name] = _check_member(archive, name, settings, store)
+        outcome = checked_names[name]
+        if isinstance(outcome, str):
+            reasons.append(f"image {name!r}: {outcome}")
+        else:
+            images.append(outcome)
     if external_id:
         seen_ids.add(external_id)
     if reasons or draft is None:
         report.rejected.append(RowError(row.number, external_id, reasons))
         return None
     return _ValidRow(row.number, draft, images)
+
+
+def _check_member(archive: ImageArchive, name: str, settings: Settings, store: ImageStore) -> CheckedImage | str:
+    """The checked image (stored, bytes dropped) or why it was rejected; each member is decoded once per import.
+
+    Storing at check time keeps a batch from holding hundreds of images in memory; a row rejected later leaves
+    an unreferenced, content-addressed file, never half an item.
+    """
+    try:
+        data = archive.read(name, max_bytes=settings.max_upload_bytes)
+        image = check_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
+    except KeyError:
+        return "is not in the zip"
+    except (ValueError, ImageRejected) as exc:
+        return str(exc)
+    store.put(image)
+    return image.without_data()
 
 
 def _commit_batch(

@@ -90,7 +90,16 @@ def validate_review(raw: dict[str, Any], problems: list[str]) -> ReviewDraft | N
     text = clean_text(raw.get("text"), "review text", 5000, problems)
     if len(problems) > before or rating is None:
         return None
-    return ReviewDraft(rating=rating, title=title, text=text, source=str(raw.get("source") or "merchant"))
+    # The source is never taken from input: only the demo seeder marks reviews as "similar garment".
+    return ReviewDraft(rating=rating, title=title, text=text)
+
+
+def validate_merchant_name(name: str | None, default: str) -> str:
+    problems: list[str] = []
+    cleaned = clean_text(name, "merchant name", 200, problems)
+    if problems:
+        raise InvalidInput(problems)
+    return cleaned or default
 
 
 def validate_item(raw: dict[str, Any], *, max_title_chars: int = 300, max_description_chars: int = 10_000) -> ItemDraft:

@@ -20,13 +20,13 @@ from ..config import Settings
 from ..encoders import FUSED, ITEM_ROUTES, MultimodalEncoder
 from ..index.lexical import BM25Index
 from ..index.vector import VectorIndex
-from ..ranking.features import Priors, fit_priors
+from ..ranking.features import Priors
 from ..service import CatalogService
 from .filters import Facets, SearchFilters, facet_counts
 from .indexing import encode_and_store, load_route_matrix, missing_item_ids
 from .rank import RankingStep
 from .recall import recall
-from .state import ServingState, StateHolder
+from .state import ServingState, StateHolder, serving_state
 from .table import ItemTable, load_item_table
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,6 @@ class SearchEngine:
         self.settings = settings or catalog.settings
         self.holder = StateHolder()
         self.ranking = RankingStep(self.settings.models_dir)
-        self._priors: Priors | None = None
         self._jobs: queue.Queue = queue.Queue()
         self._idle = threading.Condition()
         self._pending = 0
@@ -97,9 +96,9 @@ class SearchEngine:
             table = load_item_table(session)
         dims = self.encoder.dims
         routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
-        state = ServingState(version, self._vector_index(table, routes[FUSED]), self._lexical_index(table), table,
-                             routes)
-        self._publish(state)
+        state = serving_state(version, self._vector_index(table, routes[FUSED]), self._lexical_index(table), table,
+                              routes)
+        self.holder.publish(state)
         return state
 
     def _vector_index(self, table: ItemTable, fused: np.ndarray) -> VectorIndex:
@@ -120,11 +119,6 @@ class SearchEngine:
         lexical.build(table.ids, table.lexical_texts())
         return lexical
 
-    def _publish(self, state: ServingState) -> None:
-        t = state.table
-        self._priors = fit_priors(t.rating_sum, t.rating_count, t.impressions, t.clicks) if len(t) else None
-        self.holder.publish(state)
-
     # --- live updates --------------------------------------------------------------------------
 
     def _apply_change(self, kind: str, item_ids: list[int]) -> None:
@@ -138,6 +132,10 @@ class SearchEngine:
                                                 batch_size=self.settings.encode_batch_size)
         with self.catalog.sessions() as session:
             table = load_item_table(session)
+        # An item may have been deleted between its encoding and this table read: drop it here.
+        present = np.isin(fresh_ids, table.ids)
+        fresh_ids = fresh_ids[present]
+        fresh = {route: vectors[present] for route, vectors in fresh.items()}
         routes = {}
         for route, matrix in old.routes.items():
             new = np.zeros((len(table), matrix.shape[1]), np.float32)
@@ -147,12 +145,12 @@ class SearchEngine:
                 new[table.rows(fresh_ids)] = fresh[route]
             routes[route] = new
         vectors = old.vectors.copy()
-        gone = np.setdiff1d(old.table.ids, table.ids)
+        gone = np.setdiff1d(vectors.ids(), table.ids)
         if len(gone):
             vectors.remove(gone)
         if len(fresh_ids):
             vectors.add(fresh_ids, fresh[FUSED])
-        self._publish(ServingState(old.model_version, vectors, self._lexical_index(table), table, routes))
+        self.holder.publish(serving_state(old.model_version, vectors, self._lexical_index(table), table, routes))
         log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(table))
 
     def submit(self, job: Callable, *args) -> None:
@@ -184,7 +182,8 @@ class SearchEngine:
     @property
     def priors(self) -> Priors | None:
         """Catalog-wide priors of the published state (rating mean, CTR prior, popularity buckets)."""
-        return self._priors
+        state = self.holder.get()
+        return None if state is None else state.priors
 
     def reload_ranker(self) -> str:
         """Serve the newest catalog ranker version (after training) without a restart; returns its name."""
@@ -204,18 +203,19 @@ class SearchEngine:
         if state is None:
             raise NotReady("the search index is still being built")
         text = (request.text or "").strip()
+        ranking = self.ranking  # read once: reload_ranker may swap it meanwhile
         got = recall(state, self.encoder, request, self.settings.recall_k)
         if not len(got.item_ids):
-            return SearchResponse([], Facets({}), 0, state.model_version, self.ranking.version,
+            return SearchResponse([], Facets({}), 0, state.model_version, ranking.version,
                                   (time.perf_counter() - started) * 1000)
-        ranked = self.ranking.rank(got.candidates, self._priors, request.k)
+        ranked = ranking.rank(got.candidates, state.priors, request.k)
         hits = [SearchHit(int(got.item_ids[pos]), rank, float(ranked.scores[pos]),
                           {name: float(values[pos]) for name, values in got.similarities.items()},
                           ranked.explanations[int(pos)])
                 for rank, pos in enumerate(ranked.order, start=1)]
         latency = (time.perf_counter() - started) * 1000
         response = SearchResponse(hits, facet_counts(state.table, got.rows), len(got.item_ids), state.model_version,
-                                  self.ranking.version, latency)
+                                  ranking.version, latency)
         if request.log:
             self.submit(self._log_search, request, text, hits, latency)
         return response
@@ -240,7 +240,8 @@ class SearchEngine:
     # --- behaviour logs -----------------------------------------------------------------------------
 
     def _log_search(self, request: SearchRequest, text: str, hits: list[SearchHit], latency: float) -> None:
-        session_id = request.session_id or "anonymous"
+        session_id = _clean_log_text(request.session_id, 100) or "anonymous"
+        text = _clean_log_text(text, 2000)
         with self.catalog.sessions.begin() as session:
             repo.log_query(session, session_id=session_id, query=text, has_image=request.image is not None,
                            filters={k: v for k, v in request.filters.__dict__.items() if v not in ((), None)},
@@ -250,5 +251,11 @@ class SearchEngine:
 
     def log_event(self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None) -> None:
         with self.catalog.sessions.begin() as session:
-            repo.log_events(session, [{"session_id": session_id or "anonymous", "item_id": int(item_id),
-                                       "event": event, "query": query, "position": position}])
+            repo.log_events(session, [{"session_id": _clean_log_text(session_id, 100) or "anonymous",
+                                       "item_id": int(item_id), "event": event,
+                                       "query": _clean_log_text(query, 2000), "position": position}])
+
+
+def _clean_log_text(text: str | None, limit: int) -> str:
+    # PostgreSQL text refuses NUL bytes, and columns have lengths: a query must never fail its own logging.
+    return (text or "").replace("\x00", "")[:limit]

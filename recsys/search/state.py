@@ -5,13 +5,13 @@ and publishes it with one reference assignment, so a search never sees a half-up
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..index.lexical import BM25Index
 from ..index.vector import VectorIndex
+from ..ranking.features import Priors, fit_priors
 from .table import ItemTable
 
 
@@ -22,19 +22,21 @@ class ServingState:
     lexical: BM25Index
     table: ItemTable
     routes: dict[str, np.ndarray]  # route -> [len(table), d], rows aligned with table.ids (zeros when missing)
+    priors: Priors | None  # catalog-wide priors of this table, published with it so a search never mixes them
+
+
+def serving_state(model_version: str, vectors: VectorIndex, lexical: BM25Index, table: ItemTable,
+                  routes: dict[str, np.ndarray]) -> ServingState:
+    priors = fit_priors(table.rating_sum, table.rating_count, table.impressions, table.clicks) if len(table) else None
+    return ServingState(model_version, vectors, lexical, table, routes, priors)
 
 
 class StateHolder:
     def __init__(self) -> None:
         self._state: ServingState | None = None
-        self._ready = threading.Event()
 
     def get(self) -> ServingState | None:
         return self._state
 
     def publish(self, state: ServingState) -> None:
         self._state = state  # one reference assignment: atomic for readers
-        self._ready.set()
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        return self._ready.wait(timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 import gradio as gr
+from PIL import Image
 
 from ..config import Settings
 from ..service import CatalogService, TailLiftService
@@ -58,7 +59,10 @@ def build_app(service: TailLiftService) -> gr.Blocks:
 
 def launch(service: TailLiftService, **kwargs) -> None:
     settings = service.settings
+    # Pillow's own bomb guard for every image decoded in this process (shoppers' query photos included).
+    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     build_app(service).queue().launch(
+        max_file_size=max(settings.max_zip_bytes, settings.max_catalog_bytes, settings.max_upload_bytes),
         server_name=kwargs.pop("server_name", settings.host),
         server_port=kwargs.pop("server_port", settings.port),
         allowed_paths=[str(settings.image_dir)],  # product photos live in the data dir

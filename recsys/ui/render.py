@@ -12,8 +12,14 @@ DEMO_REVIEW_NOTE = (
 )
 
 
+# Markdown syntax a merchant could use to inject links, images or formatting into shoppers' pages.
+_MARKDOWN = {c: f"&#{ord(c)};" for c in "[]()!*_`#|~\\"}
+
+
 def esc(text: object) -> str:
-    return html.escape(str(text or ""), quote=True)
+    """Escape user text for gr.Markdown: HTML first, then Markdown's own syntax characters."""
+    escaped = html.escape(str(text or ""), quote=True)
+    return escaped.translate(str.maketrans(_MARKDOWN))
 
 
 def stars(rating: float) -> str:

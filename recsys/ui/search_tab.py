@@ -25,7 +25,8 @@ def _price(value: Any) -> float | None:
     return None if value in (None, "") or float(value) <= 0 else float(value)
 
 
-def _results(service: TailLiftService, response: SearchResponse):
+def _results(service: TailLiftService, response: SearchResponse, query: str | None):
+    """Gallery entries and per-hit state; ``query`` is None for lists that are not search results (no click log)."""
     items = service.get_items([h.item_id for h in response.hits])
     entries, hits = [], []
     for hit in response.hits:
@@ -34,7 +35,7 @@ def _results(service: TailLiftService, response: SearchResponse):
             continue
         entries.append((str(item.images[0].path), gallery_caption(item, f"score {hit.score:.2f}")))
         hits.append({"item_id": hit.item_id, "rank": hit.rank, "explanation": hit.explanation,
-                     "similarities": hit.similarities})
+                     "similarities": hit.similarities, "query": query})
     return entries, hits
 
 
@@ -63,14 +64,15 @@ def run_search(service: TailLiftService, text: str, image: Image.Image | None, c
                                                 session_id=session_id))
     except NotReady as exc:
         return [], [], f"Search is not ready yet: {esc(exc)}", *[gr.update() for _ in FACET_LABELS]
-    entries, hits = _results(service, response)
+    entries, hits = _results(service, response, text or "")
     status = (f"{len(hits)} results from {response.candidates} candidates in {response.latency_ms:.0f} ms "
-              f"· encoder `{esc(response.model_version)}` · ranker `{esc(response.ranker_version)}`")
+              f"· encoder `{response.model_version}` · ranker `{response.ranker_version}`")
     return entries, hits, status, *_facet_updates(response, selected)
 
 
-def open_result(service: TailLiftService, hits: list[dict], index: int, query: str, session_id: str):
-    """Return (detail markdown, image paths, selected item id); logs the click."""
+def open_result(service: TailLiftService, hits: list[dict], index: int, session_id: str):
+    """Return (detail markdown, image paths, selected item id); logs a click on a search result with the query and
+    position it was shown at (not on "more like this" lists, whose positions no query produced)."""
     if index is None or index >= len(hits):
         return "Select a result.", [], None
     hit = hits[index]
@@ -78,7 +80,8 @@ def open_result(service: TailLiftService, hits: list[dict], index: int, query: s
         item = service.get_item(hit["item_id"])
     except NotFound as exc:
         return esc(exc), [], None
-    service.log_event(session_id, hit["item_id"], "click", query or "", hit["rank"])
+    if hit.get("query") is not None:
+        service.log_event(session_id, hit["item_id"], "click", hit["query"], hit["rank"])
     sims = ", ".join(f"{esc(k)} {v:.2f}" for k, v in hit["similarities"].items())
     extra = f"\n\n*{esc(hit['explanation'])}*\n\n<small>route similarities: {sims}</small>"
     return item_markdown(item) + extra, [str(i.path) for i in item.images], item.id
@@ -91,7 +94,7 @@ def more_like_this(service: TailLiftService, item_id: int | None):
         response = service.similar(int(item_id), k=12)
     except (NotReady, KeyError) as exc:
         return [], [], esc(exc)
-    entries, hits = _results(service, response)
+    entries, hits = _results(service, response, None)
     return entries, hits, f"{len(hits)} items like #{int(item_id)}"
 
 
@@ -136,8 +139,8 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
     for box in facets:
         box.input(search, inputs, outputs)
 
-    def on_select(state: list[dict], query: str, sid: str, evt: gr.SelectData):
-        return open_result(service, state, evt.index, query, sid)
+    def on_select(state: list[dict], sid: str, evt: gr.SelectData):
+        return open_result(service, state, evt.index, sid)
 
-    gallery.select(on_select, [hits, text, session_id], [detail, detail_images, current])
+    gallery.select(on_select, [hits, session_id], [detail, detail_images, current])
     similar_btn.click(lambda item_id: more_like_this(service, item_id), current, [gallery, hits, status])

@@ -31,4 +31,4 @@ def service(request, settings) -> CatalogService:
         settings = settings.replace(database_url=POSTGRES_URL)
     svc = CatalogService(settings)
     yield svc
-    svc.engine.dispose()
+    svc.db_engine.dispose()

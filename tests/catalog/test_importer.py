@@ -141,3 +141,36 @@ def test_mapping_overrides(service, tmp_path):
     report = service.import_bundle(csv_path, None, mapping_overrides="id=sku\ntitle=name\nprice=cost")
     assert report.added == 1 and service.browse().items[0].price == 30
     assert "unknown mapping field" in service.import_bundle(csv_path, None, mapping_overrides="nope=x").refused
+
+
+def test_symlink_entry_and_too_many_entries_refuse_the_zip(service, tmp_path):
+    import stat
+    import zipfile
+
+    csv_path = write_csv(tmp_path / "c.csv", HEADER, good_rows())
+    link_zip = tmp_path / "link.zip"
+    with zipfile.ZipFile(link_zip, "w") as zf:
+        info = zipfile.ZipInfo("sku0.jpg")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "/etc/passwd")
+    assert "symbolic link" in service.import_bundle(csv_path, link_zip).refused
+    service.settings = service.settings.replace(max_zip_entries=3)
+    assert "entries, over the 3 limit" in service.import_bundle(csv_path, good_zip(tmp_path)).refused
+    assert service.stats()["items"] == 0
+
+
+def test_too_many_images_and_zip_bomb_member_reject_rows(service, tmp_path):
+    import zipfile
+
+    service.settings = service.settings.replace(max_images_per_item=2)
+    rows = good_rows(2)
+    rows[0][5] = "sku0.jpg;sku1.jpg;sku0.jpg"
+    rows[1][5] = "bomb.png"
+    zip_path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sku0.jpg", jpeg())
+        zf.writestr("sku1.jpg", jpeg((1, 2, 3)))
+        zf.writestr("bomb.png", b"\0" * 5_000_000)  # inflates ~5000x
+    report = service.import_bundle(write_csv(tmp_path / "c.csv", HEADER, rows), zip_path)
+    reasons = {e.id: " ".join(e.reasons) for e in report.rejected}
+    assert report.added == 0 and "over the limit of 2" in reasons["sku0"] and "zip bomb" in reasons["sku1"]

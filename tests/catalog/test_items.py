@@ -79,7 +79,7 @@ def test_bad_update_changes_nothing(service):
 
 
 def test_only_the_owner_can_edit_or_delete(service):
-    item = service.add_item({"title": "Mine"}, [jpeg()], merchant="alice")
+    item = service.add_item({"title": "Mine", "reviews": [{"rating": 4, "text": "ok"}]}, [jpeg()], merchant="alice")
     with pytest.raises(NotAllowed):
         service.delete_item(item.id, merchant="bob")
     with pytest.raises(NotAllowed):

@@ -89,6 +89,9 @@ def test_searches_never_fail_while_the_index_changes(service):
     stop.set()
     thread.join()
     assert errors == []
+    state = service.engine.holder.get()
+    np.testing.assert_array_equal(state.vectors.ids(), state.table.ids)  # index and table agree after the edits
+    assert not set(added) & set(state.table.ids.tolist())
 
 
 def test_impressions_and_clicks_are_logged_with_query_and_position(service):

@@ -12,7 +12,7 @@ from ..catalog.bad_inputs import jpeg, truncated_jpeg, write_csv, write_zip
 def service(settings):
     svc = CatalogService(settings)
     yield svc
-    svc.engine.dispose()
+    svc.db_engine.dispose()
 
 
 @pytest.fixture
@@ -55,11 +55,11 @@ def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos
 def test_bad_upload_shows_every_problem_and_saves_nothing(service, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(truncated_jpeg())
-    message, item_id = merchant_tab.create_item(service, "shop", "<img src=x onerror=alert(1)>", "", -5, "", "",
-                                                [str(broken)], [[9, "", "bad rating"]])
+    message, item_id = merchant_tab.create_item(service, "shop", "<img src=x onerror=alert(1)>", "", "<img src=y>",
+                                                "", "", [str(broken)], [[9, "", "bad rating"]])
     assert item_id is None and "Nothing was saved" in message
-    assert "HTML" in message and "&gt;= 0" in message and "1 to 5" in message and "cannot be decoded" in message
-    assert "<img" not in message  # the merchant's text is escaped when echoed back
+    assert "HTML" in message and "not a number" in message and "1 to 5" in message and "cannot be decoded" in message
+    assert "&lt;img src=y&gt;" in message and "<img" not in message  # echoed input is escaped
     assert service.stats()["items"] == 0
 
 
@@ -74,7 +74,7 @@ def test_bulk_upload_reports_rejected_rows(service, tmp_path):
                                                                           ["b", "Blue dress", "missing.jpg"]])
     zip_path = write_zip(tmp_path / "i.zip", {"a.jpg": jpeg()})
     summary, rows = merchant_tab.bulk_import(service, str(csv_path), str(zip_path), "default", "", "shop")
-    assert "1 added" in summary and rows == [[2, "b", "image 'missing.jpg' is not in the zip"]]
+    assert "1 added" in summary and rows == [[2, "b", "image 'missing.jpg': is not in the zip"]]
     summary, rows = merchant_tab.bulk_import(service, None, None, "default", "", "shop")
     assert "Choose a catalog file" in summary
 

@@ -2,7 +2,7 @@
 import io
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from recsys.catalog.models import Interaction
 from recsys.ui import search_tab
@@ -36,7 +36,7 @@ def test_image_search_and_empty_query(small_search_service):
 
 def test_opening_a_result_shows_detail_and_logs_a_click(small_search_service):
     _, hits, *_ = search_tab.run_search(small_search_service, "black watch", None, [], [], [], None, None, "ui-4")
-    markdown, images, item_id = search_tab.open_result(small_search_service, hits, 1, "black watch", "ui-4")
+    markdown, images, item_id = search_tab.open_result(small_search_service, hits, 1, "ui-4")
     assert item_id == hits[1]["item_id"] and images and "route similarities" in markdown
     with small_search_service.sessions() as session:
         clicks = session.execute(select(Interaction.item_id, Interaction.position).where(
@@ -44,3 +44,7 @@ def test_opening_a_result_shows_detail_and_logs_a_click(small_search_service):
     assert clicks == [(item_id, 2)]
     entries, similar_hits, status = search_tab.more_like_this(small_search_service, item_id)
     assert entries and item_id not in [h["item_id"] for h in similar_hits]
+    search_tab.open_result(small_search_service, similar_hits, 0, "ui-4")  # not a search result: no click logged
+    with small_search_service.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Interaction).where(
+            Interaction.session_id == "ui-4", Interaction.event == "click")) == 1
