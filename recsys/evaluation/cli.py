@@ -27,6 +27,8 @@ def add_eval_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     parser.add_argument("--model", default=None, help="model version label recorded in the report")
     parser.add_argument("--json", type=Path, default=None, help="also write the report to this file")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=None,
+                        help="fashion: most evaluated items in the corpus (deterministic sample, default 2000)")
     parser.set_defaults(func=run_eval)
     return parser
 
@@ -34,12 +36,15 @@ def add_eval_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
 def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
     settings = settings or get_settings()
     try:
-        result = run_suite(args.suite, args.data, args.train, settings, args.seed)
+        options = {}
+        if args.suite == "fashion":  # the one suite that loads a model version and samples its corpus
+            options = {"model": args.model} | ({"limit": args.limit} if args.limit else {})
+        result = run_suite(args.suite, args.data, args.train, settings, args.seed, **options)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"eval: {exc}", file=sys.stderr)
         return 2
-    if args.model:
-        # no suite loads registry models yet: the version only labels the report for before/after views
+    if args.model and args.suite != "fashion":
+        # only the fashion suite loads a model version; elsewhere the version labels the report
         result["model_version"] = args.model
     print(reports.format_table(result))
     stored = reports.store(result, settings, label=args.model)

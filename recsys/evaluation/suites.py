@@ -33,7 +33,8 @@ except ImportError as exc:
 
 
 def run_suite(name: str, data_dir: Path | str, train_dir: Path | str | None = None,
-              settings: Settings | None = None, seed: int = 0) -> dict:
+              settings: Settings | None = None, seed: int = 0, **options) -> dict:
+    """Run one suite; ``options`` (e.g. fashion's ``model`` and ``limit``) go to suites that take them."""
     if name not in SUITES:
         raise KeyError(f"unknown suite {name!r}; known: {', '.join(sorted(SUITES))}")
-    return SUITES[name](data_dir, train_dir, settings, seed)
+    return SUITES[name](data_dir, train_dir, settings, seed, **options)

@@ -17,6 +17,7 @@ from ..service import NotFound, TailLiftService
 from .render import esc, gallery_caption, item_markdown
 
 ASSETS = REPO_ROOT / "assets"  # example query images we drew ourselves (assets/make_query_images.py)
+SESSION_CLICKS = 20  # the shopper's latest opened results feed the ranker's session-similarity features
 FACET_LABELS = {"category": "Article type", "gender": "Gender", "colour": "Colour"}
 
 
@@ -52,7 +53,7 @@ def _facet_updates(response: SearchResponse, selected: dict[str, list[str]]):
 
 def run_search(service: TailLiftService, text: str, image: Image.Image | None, categories: list[str] | None,
                genders: list[str] | None, colours: list[str] | None, min_price: Any, max_price: Any,
-               session_id: str, k: int = 24):
+               session_id: str, clicked: list[int] | None = None, k: int = 24):
     """Return (gallery entries, hits state, status markdown, *facet checkbox updates)."""
     selected = {"category": categories or [], "gender": genders or [], "colour": colours or []}
     if not (text or "").strip() and image is None:
@@ -61,7 +62,8 @@ def run_search(service: TailLiftService, text: str, image: Image.Image | None, c
                             colour=tuple(selected["colour"]), min_price=_price(min_price), max_price=_price(max_price))
     try:
         response = service.search(SearchRequest(text=text or "", image=image, filters=filters, k=k,
-                                                session_id=session_id))
+                                                session_id=session_id,
+                                                clicked_item_ids=tuple((clicked or [])[-SESSION_CLICKS:])))
     except NotReady as exc:
         return [], [], f"Search is not ready yet: {esc(exc)}", *[gr.update() for _ in FACET_LABELS]
     entries, hits = _results(service, response, text or "")
@@ -70,21 +72,24 @@ def run_search(service: TailLiftService, text: str, image: Image.Image | None, c
     return entries, hits, status, *_facet_updates(response, selected)
 
 
-def open_result(service: TailLiftService, hits: list[dict], index: int, session_id: str):
-    """Return (detail markdown, image paths, selected item id); logs a click on a search result with the query and
-    position it was shown at (not on "more like this" lists, whose positions no query produced)."""
+def open_result(service: TailLiftService, hits: list[dict], index: int, session_id: str,
+                clicked: list[int] | None = None):
+    """Return (detail markdown, image paths, selected item id, clicked ids); logs a click on a search result with the
+    query and position it was shown at (not on "more like this" lists, whose positions no query produced)."""
+    clicked = list(clicked or [])
     if index is None or index >= len(hits):
-        return "Select a result.", [], None
+        return "Select a result.", [], None, clicked
     hit = hits[index]
     try:
         item = service.get_item(hit["item_id"])
     except NotFound as exc:
-        return esc(exc), [], None
+        return esc(exc), [], None, clicked
+    clicked.append(item.id)
     if hit.get("query") is not None:
         service.log_event(session_id, hit["item_id"], "click", hit["query"], hit["rank"])
     sims = ", ".join(f"{esc(k)} {v:.2f}" for k, v in hit["similarities"].items())
     extra = f"\n\n*{esc(hit['explanation'])}*\n\n<small>route similarities: {sims}</small>"
-    return item_markdown(item) + extra, [str(i.path) for i in item.images], item.id
+    return item_markdown(item) + extra, [str(i.path) for i in item.images], item.id, clicked
 
 
 def more_like_this(service: TailLiftService, item_id: int | None):
@@ -100,6 +105,7 @@ def more_like_this(service: TailLiftService, item_id: int | None):
 
 def build(demo: gr.Blocks, service: TailLiftService) -> None:
     session_id = gr.State("")
+    clicked = gr.State([])
     hits = gr.State([])
     current = gr.State(None)
     demo.load(lambda: uuid.uuid4().hex, None, session_id)
@@ -130,7 +136,7 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
         ["", str(ASSETS / "query-red-dress.jpg")], ["", str(ASSETS / "query-navy-shirt.jpg")],
         ["sports", str(ASSETS / "query-black-sneaker.jpg")]])
 
-    inputs = [text, image, *facets, min_price, max_price, session_id]
+    inputs = [text, image, *facets, min_price, max_price, session_id, clicked]
     outputs = [gallery, hits, status, *facets]
     search = lambda *a: run_search(service, *a)  # noqa: E731
     go.click(search, inputs, outputs)
@@ -139,8 +145,8 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
     for box in facets:
         box.input(search, inputs, outputs)
 
-    def on_select(state: list[dict], sid: str, evt: gr.SelectData):
-        return open_result(service, state, evt.index, sid)
+    def on_select(state: list[dict], sid: str, opened: list[int], evt: gr.SelectData):
+        return open_result(service, state, evt.index, sid, opened)
 
-    gallery.select(on_select, [hits, session_id], [detail, detail_images, current])
+    gallery.select(on_select, [hits, session_id, clicked], [detail, detail_images, current, clicked])
     similar_btn.click(lambda item_id: more_like_this(service, item_id), current, [gallery, hits, status])

@@ -132,3 +132,19 @@ def test_restart_reuses_stored_vectors_and_index(service, monkeypatch):
         if hit.item_id in sims_a:
             assert hit.similarities.keys() == sims_a[hit.item_id].keys()
             np.testing.assert_allclose(list(hit.similarities.values()), list(sims_a[hit.item_id].values()), rtol=1e-6)
+
+
+def test_clicked_items_feed_the_session_features(service):
+    from recsys.ranking.features import FEATURES, build_features
+    from recsys.search.recall import recall
+
+    state = service.engine.holder.get()
+    request = SearchRequest(text="red cotton shirt", k=5, log=False)
+    got = recall(state, service.engine.encoder, request, 50)
+    clicked = int(got.item_ids[0])
+    with_click = recall(state, service.engine.encoder, SearchRequest(text="red cotton shirt", k=5, log=False,
+                                                                      clicked_item_ids=(clicked,)), 50)
+    column = FEATURES.index("session_max_sim")
+    assert np.isnan(build_features(got.candidates, state.priors)[:, column]).all()
+    session = build_features(with_click.candidates, state.priors)[:, column]
+    assert session[list(with_click.item_ids).index(clicked)] == pytest.approx(1.0, abs=1e-5)

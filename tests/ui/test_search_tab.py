@@ -36,7 +36,8 @@ def test_image_search_and_empty_query(small_search_service):
 
 def test_opening_a_result_shows_detail_and_logs_a_click(small_search_service):
     _, hits, *_ = search_tab.run_search(small_search_service, "black watch", None, [], [], [], None, None, "ui-4")
-    markdown, images, item_id = search_tab.open_result(small_search_service, hits, 1, "ui-4")
+    markdown, images, item_id, clicked = search_tab.open_result(small_search_service, hits, 1, "ui-4")
+    assert clicked == [item_id]
     assert item_id == hits[1]["item_id"] and images and "route similarities" in markdown
     with small_search_service.sessions() as session:
         clicks = session.execute(select(Interaction.item_id, Interaction.position).where(
