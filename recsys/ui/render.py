@@ -38,15 +38,16 @@ def gallery_caption(item: ItemView, extra: str = "") -> str:
 
 
 def item_markdown(item: ItemView) -> str:
-    lines = [f"### {esc(item.title)}", f"**Item #{item.id}** · id `{esc(item.external_id)}` · merchant {esc(item.merchant)}"]
+    # Header lines end in two spaces: a Markdown line break, so each field gets its own line.
+    lines = [f"### {esc(item.title)}", f"**Item #{item.id}** · id {esc(item.external_id)} · merchant {esc(item.merchant)}  "]
     if item.category:
-        lines.append(f"**Category:** {esc(item.category)}")
+        lines.append(f"**Category:** {esc(item.category)}  ")
     if item.price_label:
-        lines.append(f"**Price:** {esc(item.price_label)}")
+        lines.append(f"**Price:** {esc(item.price_label)}  ")
     if item.brand:
-        lines.append(f"**Brand:** {esc(item.brand)}")
+        lines.append(f"**Brand:** {esc(item.brand)}  ")
     if item.attributes:
-        lines.append("**Attributes:** " + ", ".join(f"{esc(k)}: {esc(v)}" for k, v in item.attributes.items()))
+        lines.append("**Attributes:** " + ", ".join(f"{esc(k)}: {esc(v)}" for k, v in item.attributes.items()) + "  ")
     if item.description:
         lines += ["", esc(item.description)]
     lines += ["", f"#### Reviews ({len(item.reviews)})"]
