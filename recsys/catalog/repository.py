@@ -100,14 +100,6 @@ def find_by_external_ids(session: Session, merchant: Merchant, external_ids: Seq
     return found
 
 
-def delete_item(session: Session, item_id: int) -> bool:
-    item = session.get(Item, item_id)
-    if item is None:
-        return False
-    session.delete(item)
-    return True
-
-
 @dataclass
 class Page:
     items: list[Item]
@@ -144,7 +136,7 @@ def browse(
     if max_price is not None:
         query = query.where(Item.price <= max_price)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
+    page = min(max(1, page), max(1, -(-total // page_size)))  # clamp: "Next" past the end stays on the last page
     rows = session.scalars(
         query.order_by(Item.id.desc())
         .offset((page - 1) * page_size)

@@ -96,6 +96,7 @@ def test_browse_pages_and_filters(service):
                           "price": n}, [jpeg((n, n, n))])
     page = service.browse(page=2)
     assert page.total == 30 and page.pages == 2 and len(page.items) == 6
+    assert service.browse(page=9).page == 2  # past the end: the last page
     assert service.browse(category="Dresses").total == 15
     assert service.browse(text="shirt", max_price=10).total == 5
     assert dict(service.categories()) == {"Tops": 15, "Dresses": 15}
