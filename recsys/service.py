@@ -6,6 +6,7 @@ them: catalog writes, bulk import, browsing, search and recommendations. Nothing
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -263,14 +264,19 @@ class TailLiftService(CatalogService):
         self.engine.build(progress)
         if (train_missing_ranker and self.settings.auto_train_ranker and self.engine.ranking.version == "fallback"
                 and self.stats()["items"] >= self.settings.auto_train_min_items):
-            # Searches are served by the fallback order meanwhile; the worker swaps the ranker in when done.
-            self.engine.submit(self._train_ranker_in_background)
+            # Searches are served by the fallback order meanwhile; the ranker is swapped in when done. Its own
+            # thread, so uploads keep reaching the index through the engine's worker during the minutes it takes.
+            threading.Thread(target=self._train_ranker_in_background, name="taillift-ranker", daemon=True).start()
 
     def _train_ranker_in_background(self) -> None:
         from .training.catalog_ranker import train_catalog_ranker
 
         log.info("training the catalog ranker in the background (no trained ranker yet)")
-        result, path = train_catalog_ranker(self)
+        try:
+            result, path = train_catalog_ranker(self)
+        except Exception:
+            log.exception("background ranker training failed; search keeps the fallback order")
+            return
         log.info("catalog ranker %s trained (CV nDCG@10 %.3f); now serving it", path.name, result.best.mean)
         self.engine.reload_ranker()
 
