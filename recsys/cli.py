@@ -13,7 +13,7 @@ from typing import Any
 from .config import get_settings
 from .evaluation.cli import add_eval_parser
 from .search_cli import add_search_parser
-from .training.cli import add_train_parser
+from .training.cli import add_encoder_parser, add_models_parser, add_train_parser
 
 
 def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_search_parser(sub)
     add_eval_parser(sub)
-    add_train_parser(sub)
+    add_encoder_parser(add_train_parser(sub))
+    add_models_parser(sub)
     return parser
 
 

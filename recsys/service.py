@@ -280,6 +280,57 @@ class TailLiftService(CatalogService):
         log.info("catalog ranker %s trained (CV nDCG@10 %.3f); now serving it", path.name, result.best.mean)
         self.engine.reload_ranker()
 
+    # --- encoder versions: training runs, switch, rollback ------------------------------------------
+
+    def serving_encoder_version(self) -> str | None:
+        """The registry version whose vectors are served now (None for untrained heads or open_clip)."""
+        from .training import registry
+
+        version = self._engine().encoder.joint.version
+        return version if version in registry.list_versions(self.settings) else None
+
+    def encoder_versions(self) -> list[dict]:
+        from .training.encoder_runs import encoder_versions
+
+        serving = self.serving_encoder_version() if self.engine is not None else None
+        return [{**row, "serving": row["version"] == serving} for row in encoder_versions(self.settings)]
+
+    def start_encoder_run(self, options, on_done: Callable | None = None):
+        """Start an ``EncoderRun`` (recsys.training.encoder_runs) in the background; its parent is the version
+        serving now. The new version is saved, not served: ``switch_encoder`` serves it."""
+        from .training.encoder_runs import EncoderRun
+
+        engine = self._engine()
+        return EncoderRun(self, options, parent=self.serving_encoder_version(), text=engine.encoder.text,
+                          on_done=on_done).start()
+
+    def switch_encoder(self, version: str, progress: Callable[[int, int, str], None] | None = None) -> str:
+        """Serve encoder ``version``: encode the items it lacks, build its index beside the live one, swap it in
+        with one reference assignment (searches meanwhile use the old model), then make it ACTIVE."""
+        from .training import registry
+        from .training.encoder_runs import create_encoder_for
+
+        engine = self._engine()
+        encoder = create_encoder_for(self.settings, version, text=engine.encoder.text)
+        # On the engine's worker: item updates queued meanwhile then apply to the new state, not the old one.
+        engine.call(engine.switch_encoder, encoder, progress)
+        registry.activate(self.settings, version)
+        return version
+
+    def rollback(self, version: str | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> str:
+        """Switch back to ``version``, by default to the version before the one serving now."""
+        from .training.encoder_runs import encoder_versions
+
+        if version is None:
+            names = [row["version"] for row in reversed(encoder_versions(self.settings))]  # oldest first
+            serving = self.serving_encoder_version()
+            earlier = names[:names.index(serving)] if serving in names else []
+            if not earlier:
+                raise NotFound("no earlier encoder version to roll back to")
+            version = earlier[-1]
+        return self.switch_encoder(version, progress)
+
     def close(self) -> None:
         """Finish queued background work, stop the worker and release database connections."""
         if self.engine is not None:

@@ -31,6 +31,7 @@ from .table import ItemTable, load_item_table
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
+KEPT_ENCODERS = 3  # encoders kept by version: a search that read an older state still finds its query encoder
 
 
 class NotReady(RuntimeError):
@@ -72,6 +73,7 @@ class SearchEngine:
     def __init__(self, catalog: CatalogService, encoder: MultimodalEncoder, settings: Settings | None = None) -> None:
         self.catalog = catalog
         self.encoder = encoder
+        self._encoders: dict[str, MultimodalEncoder] = {encoder.version: encoder}
         self.settings = settings or catalog.settings
         self.holder = StateHolder()
         self.ranking = RankingStep(self.settings.models_dir)
@@ -86,24 +88,48 @@ class SearchEngine:
 
     def build(self, progress: Progress | None = None) -> ServingState:
         """Encode items lacking vectors for this model version, then build (or load) the indexes and publish."""
-        version = self.encoder.version
-        missing = missing_item_ids(self.catalog, version)
-        if missing:
-            log.info("encoding %d items for model %s", len(missing), version)
-            encode_and_store(self.catalog, self.encoder, missing, batch_size=self.settings.encode_batch_size,
-                             progress=progress)
-        with self.catalog.sessions() as session:
-            table = load_item_table(session)
-        dims = self.encoder.dims
-        routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
-        state = serving_state(version, self._vector_index(table, routes[FUSED]), self._lexical_index(table), table,
-                              routes)
+        state = self._build_state(self.encoder, progress)
         self.holder.publish(state)
         return state
 
-    def _vector_index(self, table: ItemTable, fused: np.ndarray) -> VectorIndex:
+    def switch_encoder(self, encoder: MultimodalEncoder, progress: Progress | None = None) -> ServingState:
+        """Build the whole state for ``encoder`` while the old one serves, then swap both in.
+
+        Run it on the worker (``submit``): live updates queued meanwhile then apply to the new state, never to
+        an old one that is about to be dropped. Searches pick the query encoder by the state they read
+        (``encoder_for``), so the one ``holder.publish`` is the switch: no search mixes two models.
+        """
+        state = self._build_state(encoder, progress)
+        # Before publishing, so the new state's encoder is findable; one assignment of a new dict, newest last,
+        # keeping the one now served (the newest of the older ones).
+        older = [v for v in self._encoders if v != encoder.version][-(KEPT_ENCODERS - 1):]
+        self._encoders = {**{v: self._encoders[v] for v in older}, encoder.version: encoder}
+        self.holder.publish(state)
+        self.encoder = encoder  # live updates (on this same worker) encode with it from now on
+        log.info("now serving model %s (%d items)", encoder.version, len(state.table))
+        return state
+
+    def encoder_for(self, state: ServingState) -> MultimodalEncoder:
+        """The encoder that made ``state``'s vectors (queries must be encoded by the same model)."""
+        return self._encoders.get(state.model_version, self.encoder)
+
+    def _build_state(self, encoder: MultimodalEncoder, progress: Progress | None) -> ServingState:
+        version = encoder.version
+        missing = missing_item_ids(self.catalog, version)
+        if missing:
+            log.info("encoding %d items for model %s", len(missing), version)
+            encode_and_store(self.catalog, encoder, missing, batch_size=self.settings.encode_batch_size,
+                             progress=progress)
+        with self.catalog.sessions() as session:
+            table = load_item_table(session)
+        dims = encoder.dims
+        routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
+        return serving_state(version, self._vector_index(version, table, routes[FUSED]), self._lexical_index(table),
+                             table, routes)
+
+    def _vector_index(self, version: str, table: ItemTable, fused: np.ndarray) -> VectorIndex:
         directory = self.settings.index_dir / "vectors"
-        expect = {"model_version": self.encoder.version, "count": len(table), "factory": self.settings.index_factory}
+        expect = {"model_version": version, "count": len(table), "factory": self.settings.index_factory}
         loaded = VectorIndex.load(directory, expect=expect)
         if loaded is not None and np.array_equal(loaded.ids(), table.ids):
             return loaded
@@ -159,6 +185,30 @@ class SearchEngine:
             self._pending += 1
         self._jobs.put((job, args))
 
+    def call(self, job: Callable, *args):
+        """Run ``job(*args)`` on the worker after the queued work, wait, and return its result or raise its error.
+
+        Called from the worker itself it runs inline (waiting on its own queue would deadlock).
+        """
+        if threading.current_thread() is self._worker:
+            return job(*args)
+        done = threading.Event()
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = job(*args)
+            except BaseException as exc:  # handed to the caller, who re-raises it
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        self.submit(run)
+        done.wait()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("result")
+
     def close(self, timeout: float = 600.0) -> None:
         """Let queued jobs finish, then stop the worker thread."""
         self._jobs.put(None)
@@ -204,7 +254,7 @@ class SearchEngine:
             raise NotReady("the search index is still being built")
         text = (request.text or "").strip()
         ranking = self.ranking  # read once: reload_ranker may swap it meanwhile
-        got = recall(state, self.encoder, request, self.settings.recall_k)
+        got = recall(state, self.encoder_for(state), request, self.settings.recall_k)
         if not len(got.item_ids):
             return SearchResponse([], Facets({}), 0, state.model_version, ranking.version,
                                   (time.perf_counter() - started) * 1000)

@@ -1,4 +1,4 @@
-"""``python -m recsys train ranker [--data DIR] [--json OUT]``: train and save a LightGBM ranker version.
+"""``python -m recsys train ranker|encoder ...`` and ``python -m recsys models list|activate VERSION``.
 
 ``train`` holds one sub-subcommand per model kind; ``add_train_parser`` returns its sub-parsers so another
 kind (``train encoder``) registers beside ``ranker`` with ``add_<kind>_parser(train_subparsers)``.
@@ -8,6 +8,12 @@ kind (``train encoder``) registers beside ``ranker`` with ``add_<kind>_parser(tr
   model is saved for purpose "judgments" and is never served for the catalog.
 * no ``--data``: the catalog's own ranker, from click logs when there are enough, else weak attribute-
   agreement labels on queries generated from non-held-out items; the next start of the service serves it.
+
+``train encoder [--epochs N --batch-size B --lr X --logq --tail-weight A --activate] [--json OUT]`` retrains the
+projection heads on the catalog's pairs (held-out items excluded) and saves a version recording its parent and
+options; ``--activate`` makes it ACTIVE (served from the next start; the Training tab switches a running app).
+``models list`` shows encoder versions; ``models activate VERSION`` points ACTIVE at one (the rollback).
+Wiring (recsys/cli.py): ``add_encoder_parser(add_train_parser(sub))`` and ``add_models_parser(sub)``.
 """
 from __future__ import annotations
 
@@ -25,6 +31,35 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse._SubPar
     kinds = parser.add_subparsers(dest="train_command", required=True)
     add_ranker_parser(kinds)
     return kinds
+
+
+def add_encoder_parser(kinds: argparse._SubParsersAction) -> None:
+    # Literal defaults (a test keeps them equal to EncoderRunOptions): importing torch here would slow every command.
+    p = kinds.add_parser("encoder", help="retrain the encoder's projection heads on the catalog (new version)")
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--logq", action="store_true", help="logQ correction by the frequency of each item's type")
+    p.add_argument("--tail-weight", type=float, default=0.0, metavar="A",
+                   help="loss weight per pair ∝ (1 / count of its type) ** A; 0 = off (default), 1 = full")
+    p.add_argument("--hidden", type=int, default=1024, help="MLP width of the heads; 0 = linear")
+    p.add_argument("--embed-dim", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--activate", action="store_true", help="make the new version ACTIVE")
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write version, parent, options, metrics to OUT")
+    p.set_defaults(func=cmd_train_encoder)
+
+
+def add_models_parser(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    parser = subparsers.add_parser("models", help="list encoder versions or activate one (rollback)")
+    actions = parser.add_subparsers(dest="models_command", required=True)
+    p = actions.add_parser("list", help="encoder versions, newest first; * = ACTIVE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models_list)
+    p = actions.add_parser("activate", help="point ACTIVE at VERSION (served from the next start)")
+    p.add_argument("version")
+    p.set_defaults(func=cmd_models_activate)
+    return actions
 
 
 def add_ranker_parser(kinds: argparse._SubParsersAction) -> None:
@@ -97,4 +132,62 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
         report: dict[str, Any] = {"path": str(path), "purpose": result.ranker.purpose, "training": training,
                                   "cv": result.ranker.cv_scores}
         args.json.write_text(json.dumps(report, indent=2, default=float))
+    return 0
+
+
+def cmd_train_encoder(args: argparse.Namespace) -> int:
+    from ..service import CatalogService
+    from . import registry
+    from .encoder_runs import EncoderRunOptions, RunProgress, train_encoder
+
+    options = EncoderRunOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, log_q=args.logq,
+                                tail_weight=args.tail_weight, hidden=args.hidden, embed_dim=args.embed_dim,
+                                seed=args.seed)
+    settings = get_settings()
+    catalog = CatalogService(settings)  # no index needed: training reads pairs and cached tower features
+    parent = registry.active_version(settings)
+
+    def progress(p: RunProgress) -> None:
+        if p.losses and p.stage == "training heads":
+            print(f"  epoch {len(p.losses)}/{options.epochs}: loss {p.losses[-1]:.4f}  "
+                  f"{p.examples_per_s or 0:.0f} pairs/s  ETA {p.eta_s or 0:.0f}s", file=sys.stderr, flush=True)
+
+    version = train_encoder(catalog, options, parent=parent, on_progress=progress)
+    if args.activate:
+        registry.activate(settings, version)
+    metrics = registry.read_config(registry.version_dir(settings, version))["metrics"]
+    print(f"saved {version} (parent {parent or '-'}){'; now ACTIVE' if args.activate else ''}")
+    print(f"recall@10 {metrics['text_to_image_recall@10']:.4f}  MRR@10 {metrics['text_to_image_mrr@10']:.4f} "
+          f"on {metrics['metrics_on']} pairs")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"version": version, "parent": parent, "options": options.__dict__,
+                                         "activated": args.activate, "metrics": metrics}, indent=2, default=float))
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from .encoder_runs import encoder_versions
+
+    rows = encoder_versions(get_settings())
+    if args.json:
+        print(json.dumps(rows, indent=2, default=float))
+        return 0
+    if not rows:
+        print("no encoder versions yet: python -m recsys train encoder")
+    for row in rows:
+        recall = "-" if row["recall@10"] is None else f"{row['recall@10']:.3f}"
+        print(f"{'*' if row['active'] else ' '} {row['version']}  {row['created']}  recall@10 {recall}  "
+              f"parent {row['parent'] or '-'}")
+    return 0
+
+
+def cmd_models_activate(args: argparse.Namespace) -> int:
+    from . import registry
+
+    try:
+        registry.activate(get_settings(), args.version)
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"ACTIVE -> {args.version} (served from the next start; the Training tab switches a running app)")
     return 0

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from recsys.config import Settings
 from recsys.encoders.checkpoint import write_heads
@@ -26,11 +27,17 @@ from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.encoders.tower_path import MODEL_KIND, default_config
 from recsys.splits import is_holdout, split_keys
 from recsys.training import registry
-from recsys.training.losses import log_q_from_counts, symmetric_info_nce
+from recsys.training.losses import contrastive_logits, log_q_from_counts, symmetric_info_nce
 from recsys.training.retrieval import paired_recall_mrr
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]  # (stage, fraction done in [0, 1])
+EpochEnd = Callable[[int, float, float], None]  # (epoch number from 1, mean loss, training pairs per second)
+PairValues = Callable[[Sequence["TrainingPair"]], np.ndarray]  # one value per (kept) pair, in order
+
+
+class TrainingCancelled(RuntimeError):
+    """``should_stop`` said so between two epochs; nothing was saved."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +95,25 @@ def _optimizer(heads: ClipHeads, config: HeadTrainingConfig) -> tuple[torch.opti
     return torch.optim.AdamW(groups, lr=config.lr), max_lrs
 
 
+def weighted_info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor, weights: torch.Tensor,
+                      log_q: torch.Tensor | None = None) -> torch.Tensor:
+    """Symmetric InfoNCE with each pair's two cross-entropies weighted (weighted mean over the batch)."""
+    a_to_b, b_to_a = contrastive_logits(a, b, logit_scale, log_q)
+    target = torch.arange(a.shape[0], device=a.device)
+    per_pair = 0.5 * (F.cross_entropy(a_to_b, target, reduction="none") +
+                      F.cross_entropy(b_to_a, target, reduction="none"))
+    return (weights * per_pair).sum() / weights.sum()
+
+
 def fit_heads(image: torch.Tensor, text: torch.Tensor, model_config: TowerClipConfig, config: HeadTrainingConfig,
-              log_q: torch.Tensor | None = None, progress: Progress | None = None) -> tuple[ClipHeads, list[float]]:
-    """AdamW with a cosine schedule over shuffled in-batch-negative batches; returns heads and epoch losses."""
+              log_q: torch.Tensor | None = None, progress: Progress | None = None,
+              weights: torch.Tensor | None = None, on_epoch: EpochEnd | None = None,
+              should_stop: Callable[[], bool] | None = None) -> tuple[ClipHeads, list[float]]:
+    """AdamW with a cosine schedule over shuffled in-batch-negative batches; returns heads and epoch losses.
+
+    ``weights`` (one per pair) weight the loss; ``should_stop`` is asked before each epoch and raises
+    ``TrainingCancelled`` when true, so a cancelled run never returns half-trained heads.
+    """
     torch.manual_seed(config.seed)
     heads = ClipHeads(model_config).train()
     heads.visual.fit_standardisation(image)
@@ -102,20 +125,30 @@ def fit_heads(image: torch.Tensor, text: torch.Tensor, model_config: TowerClipCo
     generator = torch.Generator().manual_seed(config.seed)
     losses = []
     for epoch in range(config.epochs):
+        if should_stop is not None and should_stop():
+            raise TrainingCancelled(f"cancelled before epoch {epoch + 1} of {config.epochs}")
+        epoch_started = time.perf_counter()
         order = torch.randperm(len(image), generator=generator)
         total = 0.0
         for start in range(0, len(order), config.batch_size):
             idx = order[start : start + config.batch_size]
             if len(idx) < 2:  # a lone pair has no negatives
                 continue
-            loss = symmetric_info_nce(heads.project_text(text[idx]), heads.project_image(image[idx]),
-                                      heads.logit_scale, None if log_q is None else log_q[idx])
+            q = None if log_q is None else log_q[idx]
+            if weights is None:
+                loss = symmetric_info_nce(heads.project_text(text[idx]), heads.project_image(image[idx]),
+                                          heads.logit_scale, q)
+            else:
+                loss = weighted_info_nce(heads.project_text(text[idx]), heads.project_image(image[idx]),
+                                         heads.logit_scale, weights[idx], q)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
             total += float(loss.detach()) * len(idx)
         losses.append(total / len(order))
+        if on_epoch is not None:
+            on_epoch(epoch + 1, losses[-1], len(order) / max(time.perf_counter() - epoch_started, 1e-9))
         if progress is not None:
             progress("training heads", (epoch + 1) / config.epochs)
     return heads.eval(), losses
@@ -155,10 +188,16 @@ def _evaluate(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor) -> dict
 
 def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Progress | None = None,
                 exclude: Callable[[str], bool] = is_holdout, config: HeadTrainingConfig = HeadTrainingConfig(),
-                activate: bool = True, text: TextEncoder | None = None, tower: ImageTower | None = None) -> str:
+                activate: bool = True, text: TextEncoder | None = None, tower: ImageTower | None = None, *,
+                pair_weights: PairValues | None = None, pair_log_q: PairValues | None = None,
+                on_epoch: EpochEnd | None = None, should_stop: Callable[[], bool] | None = None,
+                manifest_extra: dict | None = None) -> str:
     """Train heads on ``pairs`` and save them as a new model version; returns the version name.
 
     ``exclude`` drops more items; held-out ones are dropped regardless. Pass loaded ``text``/``tower`` to reuse them.
+    Options (all off by default): ``pair_weights(kept)`` gives per-pair loss weights (normalised here to mean 1
+    over the training rows); ``pair_log_q(kept)`` replaces the per-item logQ when ``config.log_q`` is on;
+    ``on_epoch``/``should_stop`` report and cancel between epochs; ``manifest_extra`` is stored in config.json.
     """
     started = time.time()
     kept = [p for p in pairs if not is_holdout(p.external_id) and not exclude(p.external_id)]
@@ -175,10 +214,16 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
 
     train_rows, val_rows = _validation_split(kept, config)
     image_t, text_t = torch.from_numpy(features.image), torch.from_numpy(features.text)
-    log_q = _log_q(kept) if config.log_q else None
+    log_q = None
+    if config.log_q:
+        log_q = _log_q(kept) if pair_log_q is None else torch.as_tensor(pair_log_q(kept), dtype=torch.float32)
+    weights = None
+    if pair_weights is not None:
+        weights = torch.as_tensor(np.asarray(pair_weights(kept), dtype=np.float32)[train_rows])
+        weights = weights / weights.mean()  # mean 1: the loss keeps its scale, so the learning rate keeps its meaning
     fit_started = time.time()
     heads, losses = fit_heads(image_t[train_rows], text_t[train_rows], model_config, config,
-                              None if log_q is None else log_q[train_rows], progress)
+                              None if log_q is None else log_q[train_rows], progress, weights, on_epoch, should_stop)
     metrics = _evaluate(heads, image_t[val_rows or train_rows], text_t[val_rows or train_rows])
     metrics.update({"metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
                     "epoch_losses": losses, "fit_seconds": time.time() - fit_started,
@@ -188,7 +233,7 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     version = f"towerclip-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{fingerprint[:8]}"
     existing = set(registry.list_versions(settings))
     version = next(v for n in range(1, 1000) if (v := version if n == 1 else f"{version}-{n}") not in existing)
-    manifest = {"kind": MODEL_KIND, "version": version, "model": model_config.to_dict(),
+    manifest = {**(manifest_extra or {}), "kind": MODEL_KIND, "version": version, "model": model_config.to_dict(),
                 "image_tower_id": tower.id, "text_model": text.model_name, "data_fingerprint": fingerprint,
                 "training": asdict(config), "metrics": metrics,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -8,7 +8,7 @@ from PIL import Image
 
 from ..config import Settings
 from ..service import CatalogService, TailLiftService
-from . import catalog_tab, merchant_tab, search_tab
+from . import catalog_tab, merchant_tab, search_tab, training_tab
 from .evaluation import build_evaluation_tab
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,8 @@ def build_app(service: TailLiftService) -> gr.Blocks:
             merchant_tab.build(demo, service)
         with gr.Tab("Evaluation"):
             build_evaluation_tab(service.settings)
+        with gr.Tab("Training"):
+            training_tab.build(demo, service)
     return demo
 
 

@@ -1,0 +1,231 @@
+"""Encoder training runs on the catalog: options, long-tail weighting, progress, cancel, and named-version loading.
+
+A run retrains the projection heads (``train_heads``) on the catalog's (text, image) pairs, held-out items
+excluded, and saves a new version that records its parent (the version serving when it started) and options,
+so a before/after comparison and a rollback always know where a version came from. Nothing is activated here:
+``TailLiftService.switch_encoder`` does that, atomically, once the new index is built.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from sqlalchemy import select
+
+from recsys.catalog.models import Item
+from recsys.config import Settings
+from recsys.encoders.checkpoint import read_heads
+from recsys.encoders.fusion import DEFAULT_WEIGHTS, FusionWeights
+from recsys.encoders.joint import ClipJoint
+from recsys.encoders.multimodal import MultimodalEncoder
+from recsys.encoders.text import TextEncoder, pick_device
+from recsys.encoders.tower_clip import TowerClip, TowerClipConfig
+from recsys.encoders.tower_path import MODEL_KIND
+from recsys.training import registry
+from recsys.training.heads import HeadTrainingConfig, TrainingCancelled, train_heads
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EncoderRunOptions:
+    epochs: int = 8
+    batch_size: int = 1024
+    lr: float = 2e-3
+    log_q: bool = False  # logQ correction by the frequency of the item's type (see type_log_q)
+    tail_weight: float = 0.0  # loss weight per pair ∝ (1 / count of its type) ** tail_weight; 0 = off, 1 = full
+    hidden: int = 1024
+    embed_dim: int = 256
+    seed: int = 0
+
+    def head_config(self) -> HeadTrainingConfig:
+        return HeadTrainingConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, log_q=self.log_q,
+                                  hidden=self.hidden, embed_dim=self.embed_dim, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    stage: str  # "image features", "text features", "training heads", "saved", "cancelled", "failed"
+    fraction: float
+    losses: tuple[float, ...] = ()  # mean loss of each finished epoch
+    examples_per_s: float | None = None
+    eta_s: float | None = None
+
+
+# --- long-tail options ------------------------------------------------------------------------------------
+
+
+def group_of(category: str | None, attributes: dict | None) -> str:
+    """The item's article type (fashion), else the leaf of its category path."""
+    article = (attributes or {}).get("articleType")
+    if article:
+        return str(article)
+    return (category or "").split(">")[-1].strip()
+
+
+def inverse_frequency_weights(groups: Sequence[str], strength: float) -> np.ndarray:
+    """Per-pair weights ∝ count(group) ** -strength, normalised to mean 1 (rare types count more)."""
+    _, inverse, counts = np.unique(np.asarray(groups, dtype=object), return_inverse=True, return_counts=True)
+    weights = counts[inverse].astype(np.float64) ** -strength
+    return (weights / weights.mean()).astype(np.float32)
+
+
+def type_log_q(groups: Sequence[str]) -> np.ndarray:
+    """Log share of each pair's type. Catalog pairs hold one pair per item, so the per-item logQ is constant
+    (a no-op); what is skewed is how often each type shows up as an in-batch negative."""
+    _, inverse, counts = np.unique(np.asarray(groups, dtype=object), return_inverse=True, return_counts=True)
+    return np.log(counts[inverse] / len(groups)).astype(np.float32)
+
+
+def catalog_groups(catalog) -> dict[str, str]:
+    """external id -> type, for every item."""
+    with catalog.sessions() as session:
+        rows = session.execute(select(Item.external_id, Item.category, Item.attributes)).all()
+    return {r[0]: group_of(r[1], r[2]) for r in rows}
+
+
+# --- loading a named version ------------------------------------------------------------------------------
+
+
+def create_encoder_for(settings: Settings, version: str, text: TextEncoder | None = None,
+                       weights: FusionWeights = DEFAULT_WEIGHTS) -> MultimodalEncoder:
+    """``create_encoder(settings)`` for a named tower_clip version instead of ACTIVE (same ``encoder.version``)."""
+    if settings.clip_model:
+        raise ValueError("settings.clip_model is set: the open_clip path has no trained versions to switch")
+    folder = registry.version_dir(settings, version)
+    if not (folder / registry.CONFIG_FILE).exists():
+        raise KeyError(f"no model version {version!r} in {settings.models_dir}")
+    manifest = registry.read_config(folder)
+    if manifest.get("kind") != MODEL_KIND:
+        raise ValueError(f"model {version} is {manifest.get('kind')!r}, not an encoder ({MODEL_KIND})")
+    device = pick_device(settings.device)
+    if text is None or text.model_name != settings.text_model:
+        text = TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
+    config = TowerClipConfig.from_dict(manifest["model"])
+    tower_text = text if config.text_model == text.model_name else TextEncoder(
+        config.text_model, str(device), settings.encode_batch_size)
+    model = TowerClip(config, tower_text, read_heads(folder, config), device=device)
+    joint = ClipJoint(model, model.preprocess, model.tokenizer, version=version, trained=True, device=device,
+                      batch_size=settings.encode_batch_size)
+    # Must equal recsys.encoders.factory's key, or a switch would re-encode vectors that are already stored.
+    extra = hashlib.sha256(f"{settings.text_model}|{weights.joint}|{weights.text}".encode()).hexdigest()[:8]
+    return MultimodalEncoder(joint, text, version=f"{joint.version}.{extra}", weights=weights)
+
+
+def encoder_versions(settings: Settings) -> list[dict]:
+    """Encoder versions, newest first: version, created, parent, options, validation recall, active flag."""
+    active = registry.active_version(settings)
+    rows = []
+    for version in reversed(registry.list_versions(settings, kind=MODEL_KIND)):
+        config = registry.read_config(registry.version_dir(settings, version))
+        run = config.get("run", {})
+        rows.append({"version": version, "created": config.get("created", ""), "parent": run.get("parent"),
+                     "options": run.get("options"), "active": version == active,
+                     "recall@10": config.get("metrics", {}).get("text_to_image_recall@10")})
+    return rows
+
+
+# --- runs ---------------------------------------------------------------------------------------------------
+
+
+def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = None,
+                  on_progress: Callable[[RunProgress], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None, text: TextEncoder | None = None) -> str:
+    """Train and save (not activate) a new encoder version on the catalog pairs; returns its name.
+
+    Raises ``TrainingCancelled`` when ``should_stop`` turns true (checked between epochs; nothing is saved).
+    """
+    from recsys.search.bootstrap import (
+        catalog_pairs,  # imports the search package: keep it out of module load
+    )
+
+    settings = catalog.settings
+    pairs = catalog_pairs(catalog)
+    groups = catalog_groups(catalog)
+    group = lambda kept: [groups.get(p.external_id, "") for p in kept]
+    losses: list[float] = []
+    epoch_seconds: list[float] = []
+    last = {"t": time.perf_counter()}
+
+    def report(stage: str, fraction: float, speed: float | None = None) -> None:
+        if on_progress is None:
+            return
+        eta = None if not epoch_seconds else (options.epochs - len(losses)) * float(np.mean(epoch_seconds))
+        on_progress(RunProgress(stage, fraction, tuple(losses), speed, eta))
+
+    def on_epoch(epoch: int, loss: float, speed: float) -> None:
+        now = time.perf_counter()
+        epoch_seconds.append(now - last["t"])
+        last["t"] = now
+        losses.append(loss)
+        report("training heads", epoch / options.epochs, speed)
+
+    def on_stage(stage: str, fraction: float) -> None:
+        if stage != "training heads":  # epochs report through on_epoch, with their loss
+            last["t"] = time.perf_counter()
+            report(stage, fraction)
+
+    run_info = {"parent": parent, "options": asdict(options), "source": "catalog"}
+    version = train_heads(
+        pairs, settings, progress=on_stage, config=options.head_config(), activate=False, text=text,
+        pair_weights=(lambda kept: inverse_frequency_weights(group(kept), options.tail_weight))
+        if options.tail_weight > 0 else None,
+        pair_log_q=lambda kept: type_log_q(group(kept)), on_epoch=on_epoch, should_stop=should_stop,
+        manifest_extra={"run": run_info})
+    report("saved", 1.0)
+    return version
+
+
+@dataclass
+class EncoderRun:
+    """One background training run: poll ``status``/``progress``; ``cancel()`` stops it between epochs."""
+
+    catalog: object
+    options: EncoderRunOptions
+    parent: str | None = None
+    text: TextEncoder | None = None
+    on_done: Callable[[EncoderRun], None] | None = None  # called on the run's thread after it ends
+    status: str = "pending"  # pending, running, done, cancelled, failed
+    progress: RunProgress = field(default_factory=lambda: RunProgress("waiting", 0.0))
+    version: str | None = None
+    error: str | None = None
+    _cancel: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> EncoderRun:
+        self.status = "running"
+        self._thread = threading.Thread(target=self._run, name="taillift-encoder-run", daemon=True)
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True when the run has ended."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.status not in ("pending", "running")
+
+    def _update(self, progress: RunProgress) -> None:
+        self.progress = progress
+
+    def _run(self) -> None:
+        try:
+            self.version = train_encoder(self.catalog, self.options, parent=self.parent, on_progress=self._update,
+                                         should_stop=self._cancel.is_set, text=self.text)
+            self.status = "done"
+        except TrainingCancelled as exc:
+            self.status, self.error = "cancelled", str(exc)
+            self.progress = RunProgress("cancelled", self.progress.fraction, self.progress.losses)
+        except Exception as exc:  # reported in the UI/CLI; the serving model is untouched
+            log.exception("encoder training run failed")
+            self.status, self.error = "failed", f"{type(exc).__name__}: {exc}"
+            self.progress = RunProgress("failed", self.progress.fraction, self.progress.losses)
+        if self.on_done is not None:
+            self.on_done(self)

@@ -1,0 +1,261 @@
+"""Training tab: retrain the encoder (long-tail options) in the background, watch its loss, compare it with its
+parent on the fashion suite, switch or roll back the served version, and retrain the catalog ranker.
+
+State lives in one ``TrainingPanel`` per app (one run at a time); every event is a plain function of the panel
+and the inputs, so the tab is tested without a browser.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from matplotlib.figure import Figure
+
+from recsys.evaluation import charts
+from recsys.service import TailLiftService
+from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
+
+log = logging.getLogger(__name__)
+EVAL_LIMIT = 1000  # evaluated fashion items per report: about a minute each on 2 CPU cores
+COMPARED = ("title->image/taillift_joint", "title->item/taillift_fused", "category->image/taillift_joint")
+SEGMENTS = ("overall", "head types", "tail types")
+VERSION_COLUMNS = ["serving", "active", "version", "created", "parent", "recall@10", "options"]
+Evaluate = Callable[[str], dict]  # encoder version -> fashion-suite report
+
+
+class TrainingPanel:
+    def __init__(self, service: TailLiftService, evaluate: Evaluate | None = None,
+                 ranker_options: dict[str, Any] | None = None) -> None:
+        self.service = service
+        self.evaluate = evaluate if evaluate is not None else default_evaluator(service)
+        self.ranker_options = ranker_options or {}
+        self.run: EncoderRun | None = None
+        self.reports: dict[str, dict] = {}  # "before (<version>)"/"after (<version>)" -> fashion report
+        self.comparison_status = ""
+        self.ranker_status = ""
+        self._lock = threading.Lock()  # one start at a time, even with two browser tabs
+
+
+def default_evaluator(service: TailLiftService) -> Evaluate | None:
+    """The fashion suite on the demo data (None when it is absent: no before/after then)."""
+    from recsys.evaluation import fashion
+
+    settings = service.settings
+    if not (settings.demo_dir / "styles.csv").exists():
+        return None
+    return lambda version: fashion.run(settings.demo_dir, settings=settings, model=version, limit=EVAL_LIMIT)
+
+
+# --- events ------------------------------------------------------------------------------------------------
+
+
+def start(panel: TrainingPanel, epochs: float, batch_size: float, lr: float, log_q: bool,
+          tail_weight: float) -> str:
+    with panel._lock:
+        if panel.run is not None and panel.run.status == "running":
+            return "A run is already in progress: cancel it or wait for it."
+        try:
+            options = EncoderRunOptions(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
+                                        log_q=bool(log_q), tail_weight=float(tail_weight))
+        except (TypeError, ValueError) as exc:
+            return f"Invalid option: {exc}"
+        if options.epochs < 1 or options.batch_size < 2 or options.lr <= 0 or options.tail_weight < 0:
+            return "Epochs must be ≥ 1, batch size ≥ 2, learning rate > 0 and tail weight ≥ 0."
+        panel.reports, panel.comparison_status = {}, ""
+        panel.run = panel.service.start_encoder_run(options, on_done=lambda run: _compare(panel, run))
+        return f"Started: {options}"
+
+
+def cancel(panel: TrainingPanel) -> str:
+    if panel.run is None or panel.run.status != "running":
+        return "No run in progress."
+    panel.run.cancel()
+    return "Cancelling after the current epoch…"
+
+
+def poll(panel: TrainingPanel) -> tuple[str, pd.DataFrame, str, Figure | None]:
+    """(run status, loss per epoch, before/after text, before/after figure): what the timer refreshes."""
+    return (run_status(panel), loss_frame(panel), comparison_text(panel),
+            before_after_figure(panel.reports) if panel.reports else None)
+
+
+def run_status(panel: TrainingPanel) -> str:
+    lines = []
+    run = panel.run
+    if run is None:
+        lines.append("No training run yet.")
+    else:
+        p = run.progress
+        line = f"**{run.status}** · {p.stage} {p.fraction:.0%}"
+        if p.losses:
+            line += f" · loss {p.losses[-1]:.4f}"
+        if p.examples_per_s:
+            line += f" · {p.examples_per_s:.0f} pairs/s"
+        if p.eta_s is not None and run.status == "running":
+            line += f" · ETA {p.eta_s:.0f} s"
+        lines.append(line)
+        if run.version:
+            lines.append(f"Saved **{run.version}** (parent {run.parent or 'untrained heads'}); "
+                         "activate it below to serve it.")
+        if run.error:
+            lines.append(run.error)
+    if panel.ranker_status:
+        lines.append(f"Ranker: {panel.ranker_status}")
+    return "\n\n".join(lines)
+
+
+def loss_frame(panel: TrainingPanel) -> pd.DataFrame:
+    losses = panel.run.progress.losses if panel.run is not None else ()
+    return pd.DataFrame({"epoch": list(range(1, len(losses) + 1)), "loss": list(losses)})
+
+
+def versions(service: TailLiftService) -> pd.DataFrame:
+    rows = [{**row, "serving": "●" if row["serving"] else "", "active": "●" if row["active"] else "",
+             "recall@10": None if row["recall@10"] is None else round(row["recall@10"], 4),
+             "options": _short_options(row["options"])} for row in service.encoder_versions()]
+    return pd.DataFrame(rows, columns=VERSION_COLUMNS)
+
+
+def activate(panel: TrainingPanel, version: str | None) -> tuple[str, pd.DataFrame]:
+    """Serve ``version`` now (an older one = rollback): its index is built first, searches never stop."""
+    if not version:
+        return "Pick a version.", versions(panel.service)
+    try:
+        panel.service.switch_encoder(version)
+    except (KeyError, ValueError) as exc:
+        return f"Cannot activate {version}: {exc}", versions(panel.service)
+    return f"Now serving **{version}**.", versions(panel.service)
+
+
+def retrain_ranker(panel: TrainingPanel) -> str:
+    """Queue catalog-ranker training on the engine's worker; the new ranker is served when it is done."""
+    if panel.ranker_status.startswith("training"):
+        return "The ranker is already training."
+    panel.ranker_status = "training (queued on the background worker)…"
+
+    def job() -> None:
+        from recsys.training.catalog_ranker import train_catalog_ranker
+
+        try:
+            result, path = train_catalog_ranker(panel.service, **panel.ranker_options)
+            name = panel.service.engine.reload_ranker()
+            panel.ranker_status = f"serving {name} (CV nDCG@10 {result.best.mean:.3f}; saved {path.name})"
+        except Exception as exc:  # shown in the tab; the previous ranker keeps serving
+            log.exception("ranker retraining failed")
+            panel.ranker_status = f"failed: {type(exc).__name__}: {exc}"
+
+    panel.service.engine.submit(job)
+    return panel.ranker_status
+
+
+# --- before / after -----------------------------------------------------------------------------------------
+
+
+def _compare(panel: TrainingPanel, run: EncoderRun) -> None:
+    """After a finished run: the fashion suite for parent and child (runs on the training thread)."""
+    if run.status != "done" or run.version is None:
+        return
+    if panel.evaluate is None:
+        panel.comparison_status = "No fashion demo data: no before/after evaluation."
+        return
+    targets = [("after", run.version)] + ([("before", run.parent)] if run.parent else [])
+    for label, version in targets:
+        panel.comparison_status = f"Evaluating {version} on the fashion suite…"
+        try:
+            panel.reports[f"{label} ({version})"] = panel.evaluate(version)
+        except Exception as exc:  # the run itself succeeded; say why there is no comparison
+            log.exception("fashion evaluation of %s failed", version)
+            panel.comparison_status = f"Evaluation of {version} failed: {type(exc).__name__}: {exc}"
+            return
+    panel.comparison_status = "" if run.parent else "The parent had untrained heads: only the new version is shown."
+
+
+def comparison_text(panel: TrainingPanel, metric: str = "recall@10") -> str:
+    lines = [panel.comparison_status] if panel.comparison_status else []
+    if panel.reports:
+        lines.append("| method | model | " + " | ".join(SEGMENTS) + " |")
+        lines.append("|---|---|" + "---|" * len(SEGMENTS))
+        for method in COMPARED:
+            for label, report in sorted(panel.reports.items(), reverse=True):  # "before" rows first
+                values = segment_values(report, method, metric)
+                lines.append(f"| {method} | {label} | " + " | ".join(
+                    "–" if v is None else f"{v:.3f}" for v in values) + " |")
+    return "\n".join(lines)
+
+
+def segment_values(report: dict, method: str, metric: str) -> list[float | None]:
+    result = report.get("methods", {}).get(method, {})
+    segments = result.get("segments", {})
+    return [result.get("metrics", {}).get(metric)] + [segments.get(s, {}).get("metrics", {}).get(metric)
+                                                      for s in SEGMENTS[1:]]
+
+
+def before_after_figure(reports: dict[str, dict], metric: str = "recall@10") -> Figure:
+    """Overall/head/tail bars per (method, model), drawn by the Evaluation tab's head/tail chart."""
+    methods = {}
+    for method in COMPARED:
+        for label, report in sorted(reports.items(), reverse=True):
+            values = segment_values(report, method, metric)
+            methods[f"{method.split('/')[0]} {label.split(' ')[0]}"] = {
+                "segments": {s: {"metrics": {metric: v}} for s, v in zip(SEGMENTS, values)}}
+    return charts.head_tail_figure({"suite": "fashion, before vs after", "methods": methods}, metric)
+
+
+def _short_options(options: dict | None) -> str:
+    if not options:
+        return ""
+    keys = ("epochs", "batch_size", "lr", "log_q", "tail_weight")
+    return ", ".join(f"{k}={options[k]}" for k in keys if k in options)
+
+
+# --- layout -------------------------------------------------------------------------------------------------
+
+
+def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None = None) -> dict[str, Any]:
+    """Add the tab's components to the open Blocks/Tab context; returns them by name."""
+    panel = panel or TrainingPanel(service)
+    defaults = EncoderRunOptions()
+    gr.Markdown("Retrain the encoder's projection heads on this catalog (held-out items are never trained on). "
+                "A run saves a new version; **Activate** serves it without stopping search, and activating an "
+                "older version is the rollback.")
+    with gr.Row():
+        epochs = gr.Number(defaults.epochs, label="Epochs", precision=0, minimum=1)
+        batch = gr.Number(defaults.batch_size, label="Batch size", precision=0, minimum=2)
+        lr = gr.Number(defaults.lr, label="Learning rate")
+        log_q = gr.Checkbox(defaults.log_q, label="logQ correction (type frequency)")
+        tail = gr.Slider(0.0, 1.0, value=defaults.tail_weight, step=0.1,
+                         label="Tail weight (loss ∝ 1/type count^w; 0 = off)")
+    with gr.Row():
+        start_button = gr.Button("Start training", variant="primary")
+        cancel_button = gr.Button("Cancel")
+        ranker_button = gr.Button("Retrain ranker")
+    status = gr.Markdown(run_status(panel))
+    loss = gr.LinePlot(loss_frame(panel), x="epoch", y="loss", title="Training loss per epoch")
+    gr.Markdown("### Before / after (fashion suite, held-out items)")
+    comparison = gr.Markdown()
+    comparison_plot = gr.Plot(label="Overall / head / tail")
+    gr.Markdown("### Versions")
+    table = gr.Dataframe(versions(service), interactive=False)
+    with gr.Row():
+        picked = gr.Dropdown(list(versions(service)["version"]), label="Version", scale=4)
+        refresh = gr.Button("Refresh", scale=1)
+        activate_button = gr.Button("Activate (switch / rollback)", scale=1)
+    activate_status = gr.Markdown()
+    timer = gr.Timer(2.0)
+
+    def on_refresh():
+        frame = versions(service)
+        return frame, gr.update(choices=list(frame["version"]))
+
+    start_button.click(lambda *a: start(panel, *a), [epochs, batch, lr, log_q, tail], status)
+    cancel_button.click(lambda: cancel(panel), None, status)
+    ranker_button.click(lambda: retrain_ranker(panel), None, status)
+    timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])
+    refresh.click(on_refresh, None, [table, picked])
+    activate_button.click(lambda v: activate(panel, v), picked, [activate_status, table])
+    return {"panel": panel, "status": status, "loss": loss, "comparison": comparison, "versions": table,
+            "version": picked, "timer": timer}

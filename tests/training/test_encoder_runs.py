@@ -1,0 +1,197 @@
+"""Encoder runs (options, long-tail weights, progress, cancel) and the atomic encoder switch with rollback."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from recsys.config import Settings
+from recsys.encoders import create_encoder
+from recsys.search.engine import SearchRequest
+from recsys.service import NotFound, TailLiftService
+from recsys.training import registry
+from recsys.training.encoder_runs import (EncoderRun, EncoderRunOptions, RunProgress,
+                                          create_encoder_for, inverse_frequency_weights, train_encoder, type_log_q)
+from recsys.training.heads import TrainingCancelled, weighted_info_nce
+from recsys.training.losses import symmetric_info_nce
+from tests.small_catalog import fill_small_catalog
+
+TINY = EncoderRunOptions(epochs=2, batch_size=16, lr=5e-3, hidden=0, embed_dim=32)
+QUERIES = ("red cotton shirt", "blue dress", "black watch", "green handbag")
+
+
+def test_inverse_frequency_weights_favour_rare_types_with_mean_one():
+    weights = inverse_frequency_weights(["a", "a", "a", "b"], 1.0)
+    np.testing.assert_allclose(weights, [2 / 3, 2 / 3, 2 / 3, 2.0], rtol=1e-6)  # 1/count, mean 1
+    np.testing.assert_allclose(inverse_frequency_weights(["a", "a", "b"], 0.0), [1, 1, 1])
+    half = inverse_frequency_weights(["a", "a", "a", "a", "b"], 0.5)
+    assert half[-1] / half[0] == pytest.approx(2.0)
+
+
+def test_type_log_q_is_the_log_share_of_each_type():
+    np.testing.assert_allclose(type_log_q(["a", "a", "a", "b"]), np.log([0.75, 0.75, 0.75, 0.25]), rtol=1e-6)
+
+
+def test_weighted_loss_with_equal_weights_is_the_plain_loss_and_weights_matter():
+    torch.manual_seed(0)
+    a = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
+    b = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
+    scale = torch.tensor(2.0)
+    plain = symmetric_info_nce(a, b, scale)
+    assert weighted_info_nce(a, b, scale, torch.full((6,), 3.0)) == pytest.approx(float(plain), rel=1e-6)
+    skewed = torch.tensor([10.0, 1, 1, 1, 1, 1])
+    assert float(weighted_info_nce(a, b, scale, skewed)) != pytest.approx(float(plain), rel=1e-3)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """Own service (switching mutates it), with two tiny trained versions: v1 (plain) and v2 (long-tail)."""
+    settings = Settings.from_env({"data_dir": tmp_path_factory.mktemp("switch") / "data", "demo_limit": 0},
+                                 environ={})
+    service = TailLiftService(settings)
+    fill_small_catalog(service)
+    service.load_models()
+    text = service.engine.encoder.text
+    service.v1 = train_encoder(service, TINY, parent=None, text=text)
+    # Another vector size: a search that paired one model's query with the other's index would raise.
+    service.v2 = train_encoder(service, EncoderRunOptions(**{**TINY.__dict__, "tail_weight": 1.0, "log_q": True,
+                                                             "seed": 1, "embed_dim": 48}), parent=service.v1, text=text)
+    yield service
+    service.close()
+
+
+def _results(service: TailLiftService) -> list[list[tuple[int, float]]]:
+    return [[(h.item_id, h.score) for h in service.search(SearchRequest(text=q, k=10, log=False)).hits]
+            for q in QUERIES]
+
+
+def test_run_records_parent_and_options_and_reports_each_epoch(service):
+    seen: list[RunProgress] = []
+    version = train_encoder(service, TINY, parent=service.v2, on_progress=seen.append,
+                            text=service.engine.encoder.text)
+    config = registry.read_config(registry.version_dir(service.settings, version))
+    assert config["run"]["parent"] == service.v2
+    assert config["run"]["options"]["epochs"] == 2 and config["training"]["batch_size"] == 16
+    epochs = [p for p in seen if p.stage == "training heads"]
+    assert [len(p.losses) for p in epochs] == [1, 2]
+    assert all(np.isfinite(p.losses).all() and p.examples_per_s > 0 for p in epochs)
+    assert epochs[0].eta_s > 0 and epochs[-1].eta_s == 0
+    assert seen[-1].stage == "saved" and registry.active_version(service.settings) != version  # saved, not served
+
+
+def test_cancel_between_epochs_saves_nothing(service):
+    before = registry.list_versions(service.settings)
+    with pytest.raises(TrainingCancelled):
+        train_encoder(service, TINY, should_stop=lambda: True, text=service.engine.encoder.text)
+    assert registry.list_versions(service.settings) == before
+    run = EncoderRun(service, TINY, text=service.engine.encoder.text)
+    run.cancel()
+    assert run.start().wait(120) and run.status == "cancelled" and run.version is None
+
+
+def test_background_run_finishes_with_a_version(service):
+    done = threading.Event()
+    run = EncoderRun(service, TINY, parent=service.v1, text=service.engine.encoder.text,
+                     on_done=lambda _: done.set()).start()
+    assert run.wait(300) and done.is_set()
+    assert run.status == "done" and run.version in registry.list_versions(service.settings)
+    assert len(run.progress.losses) == 2 and run.progress.stage == "saved"
+
+
+def test_named_version_loads_with_the_same_key_as_create_encoder(service):
+    registry.activate(service.settings, service.v2)
+    by_name = create_encoder_for(service.settings, service.v2, text=service.engine.encoder.text)
+    assert by_name.version == create_encoder(service.settings, text=service.engine.encoder.text).version
+    with pytest.raises(KeyError):
+        create_encoder_for(service.settings, "no-such-version")
+
+
+def test_searches_during_a_switch_never_fail(service):
+    service.switch_encoder(service.v1)
+    old = service.search(SearchRequest(text="red shirt", log=False)).model_version
+    errors: list[Exception] = []
+    versions: list[str] = []
+    stop = threading.Event()
+
+    def search_loop() -> None:
+        while not stop.is_set():
+            try:
+                versions.append(service.search(SearchRequest(text="red shirt", k=5, log=False)).model_version)
+            except Exception as exc:  # the point of the test: record, never raise
+                errors.append(exc)
+
+    thread = threading.Thread(target=search_loop)
+    thread.start()
+    try:
+        service.switch_encoder(service.v2)
+    finally:
+        stop.set()
+        thread.join()
+    new = service.search(SearchRequest(text="red shirt", log=False)).model_version
+    assert errors == []
+    assert new != old and new.startswith(service.v2 + ".") and set(versions) <= {old, new} and versions
+    assert registry.active_version(service.settings) == service.v2 and service.serving_encoder_version() == service.v2
+
+
+def test_rollback_restores_identical_results(service):
+    service.switch_encoder(service.v1)
+    before = _results(service)
+    service.switch_encoder(service.v2)
+    assert _results(service) != before  # the other model ranks differently, or the test proves nothing
+    assert service.rollback() == service.v1  # default: the version before the serving one
+    assert _results(service) == before
+    assert registry.active_version(service.settings) == service.v1
+
+
+def test_rollback_before_the_first_version_is_refused(service):
+    first = [row["version"] for row in service.encoder_versions()][-1]
+    service.switch_encoder(first)
+    with pytest.raises(NotFound):
+        service.rollback()
+
+
+def _parser():
+    import argparse
+
+    from recsys.training.cli import (
+        add_encoder_parser,
+        add_models_parser,
+        add_train_parser,
+    )
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_encoder_parser(add_train_parser(sub))  # the wiring recsys/cli.py needs
+    add_models_parser(sub)
+    return parser
+
+
+def test_cli_encoder_defaults_match_the_run_options():
+    args = _parser().parse_args(["train", "encoder"])
+    assert EncoderRunOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, log_q=args.logq,
+                             tail_weight=args.tail_weight, hidden=args.hidden, embed_dim=args.embed_dim,
+                             seed=args.seed) == EncoderRunOptions()
+
+
+def test_cli_trains_lists_and_activates(service, monkeypatch, tmp_path, capsys):
+    import json
+
+    from recsys.training import cli
+
+    monkeypatch.setattr(cli, "get_settings", lambda: service.settings)
+    out = tmp_path / "run.json"
+    args = _parser().parse_args(["train", "encoder", "--epochs", "1", "--batch-size", "16", "--hidden", "0",
+                                 "--embed-dim", "16", "--tail-weight", "0.5", "--logq", "--json", str(out)])
+    assert args.func(args) == 0
+    report = json.loads(out.read_text())
+    assert report["options"]["tail_weight"] == 0.5 and report["options"]["log_q"] is True
+    assert report["parent"] == registry.active_version(service.settings) != report["version"]
+    args = _parser().parse_args(["models", "activate", report["version"]])
+    assert args.func(args) == 0 and registry.active_version(service.settings) == report["version"]
+    args = _parser().parse_args(["models", "list"])
+    assert args.func(args) == 0
+    assert f"* {report['version']}" in capsys.readouterr().out
+    args = _parser().parse_args(["models", "activate", "no-such-version"])
+    assert args.func(args) == 2 and registry.active_version(service.settings) == report["version"]

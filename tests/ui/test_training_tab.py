@@ -1,0 +1,123 @@
+"""The Training tab's event functions on a real service (own 30-item catalog: switching mutates it)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from matplotlib.figure import Figure
+
+from recsys.config import Settings
+from recsys.service import TailLiftService
+from recsys.training import registry
+from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
+from recsys.ui import training_tab as tab
+from tests.small_catalog import fill_small_catalog
+
+TINY = {"epochs": 2, "batch_size": 16, "lr": 5e-3, "log_q": False, "tail_weight": 0.0}
+
+
+def fake_report(value: float) -> dict:
+    """A fashion-suite report shaped like recsys.evaluation.fashion.run's, every metric = ``value``."""
+    result = lambda: {"metrics": {"recall@10": value}, "segments": {
+        "head types": {"metrics": {"recall@10": value + 0.1}}, "tail types": {"metrics": {"recall@10": value - 0.1}}}}
+    return {"suite": "fashion", "methods": {m: result() for m in tab.COMPARED}}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    settings = Settings.from_env({"data_dir": tmp_path_factory.mktemp("tab") / "data", "demo_limit": 0}, environ={})
+    service = TailLiftService(settings)
+    fill_small_catalog(service)
+    service.load_models()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def panel(service):
+    evaluated: list[str] = []
+    scores: dict[str, float] = {}  # version -> the value its fake report carries (0.3 by default)
+
+    def evaluate(version: str) -> dict:
+        evaluated.append(version)
+        return fake_report(scores.get(version, 0.3))
+
+    panel = tab.TrainingPanel(service, evaluate=evaluate,
+                              ranker_options={"max_queries": 40, "grid": {"num_leaves": [3], "min_data_in_leaf": [5]},
+                                              "max_rounds": 20})
+    panel.evaluated, panel.scores = evaluated, scores
+    return panel
+
+
+def _finish(panel: tab.TrainingPanel, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while panel.run.status == "running" or (panel.run.status == "done" and panel.evaluate and
+                                            len(panel.reports) < (2 if panel.run.parent else 1)
+                                            and "failed" not in panel.comparison_status):
+        assert time.monotonic() < deadline, "run did not finish"
+        time.sleep(0.2)
+
+
+def test_run_shows_loss_curve_and_before_after(service, panel):
+    assert "Started" in tab.start(panel, **TINY)
+    _finish(panel)
+    first = panel.run.version
+    status, losses, _, _ = tab.poll(panel)
+    assert panel.run.status == "done" and first in status
+    assert list(losses["epoch"]) == [1, 2] and losses["loss"].notna().all()
+    assert panel.evaluated == [first]  # the parent had untrained heads: nothing to compare it with
+
+    panel.scores[first] = 0.5
+    message, table = tab.activate(panel, first)
+    assert first in message and table.loc[table["version"] == first, "serving"].item() == "●"
+
+    assert "Started" in tab.start(panel, **{**TINY, "tail_weight": 0.5, "log_q": True})
+    _finish(panel)
+    second = panel.run.version
+    assert panel.run.parent == first and panel.evaluated[1:] == [second, first]
+    _, _, text, figure = tab.poll(panel)
+    assert f"after ({second})" in text and f"before ({first})" in text and "0.500 | 0.600 | 0.400" in text
+    assert isinstance(figure, Figure) and len(figure.axes[0].patches) == 3 * 2 * 3  # segments x models x methods
+    config = registry.read_config(registry.version_dir(service.settings, second))
+    assert config["run"]["options"]["tail_weight"] == 0.5 and config["run"]["parent"] == first
+
+
+def test_start_refuses_bad_options_and_a_second_run(service, panel):
+    assert "must be" in tab.start(panel, 0, 16, 1e-3, False, 0.0)
+    assert panel.run is None
+    panel.run = EncoderRun(service, EncoderRunOptions(), status="running")  # as if one were in progress
+    assert "already in progress" in tab.start(panel, **TINY)
+
+
+def test_cancel_stops_the_run_and_saves_nothing(service, panel):
+    before = registry.list_versions(service.settings)
+    tab.start(panel, **{**TINY, "epochs": 500})
+    assert "Cancelling" in tab.cancel(panel)
+    _finish(panel)
+    assert panel.run.status == "cancelled" and "cancelled" in tab.run_status(panel)
+    assert registry.list_versions(service.settings) == before and panel.evaluated == []
+    assert tab.cancel(panel) == "No run in progress."
+
+
+def test_activate_rolls_back_and_reports_unknown_versions(service, panel):
+    names = list(tab.versions(service)["version"])
+    assert len(names) >= 2
+    message, table = tab.activate(panel, names[-1])  # the oldest
+    assert "Now serving" in message and table.loc[table["version"] == names[-1], "active"].item() == "●"
+    assert "Cannot activate" in tab.activate(panel, "no-such-version")[0]
+    assert tab.activate(panel, None)[0] == "Pick a version."
+
+
+def test_retrain_ranker_serves_the_new_ranker(service, panel):
+    assert tab.retrain_ranker(panel).startswith("training")
+    assert service.engine.wait_idle(300)
+    assert panel.ranker_status.startswith("serving ") and service.engine.ranking.version != "fallback"
+    assert panel.ranker_status.split()[1] == service.engine.ranking.version
+
+
+def test_tab_builds_inside_blocks(service, panel):
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        parts = tab.build(demo, service, panel)
+    assert parts["panel"] is panel and len(parts["versions"].value["data"]) >= 2
