@@ -23,11 +23,24 @@ def default_config(settings: Settings, text_dim: int) -> TowerClipConfig:
                            text_dim=text_dim)
 
 
-def load_tower_joint(settings: Settings, text: TextEncoder, device: torch.device) -> ClipJoint:
-    version = registry.active_version(settings)
+def read_tower_manifest(settings: Settings, version: str) -> dict:
+    """The config of a saved tower_clip version; KeyError when absent, ValueError when another kind."""
+    folder = registry.version_dir(settings, version)
+    if not (folder / registry.CONFIG_FILE).exists():
+        raise KeyError(f"no model version {version!r} in {settings.models_dir}")
+    manifest = registry.read_config(folder)
+    if manifest.get("kind") != MODEL_KIND:
+        raise ValueError(f"model {version} is {manifest.get('kind')!r}, not an encoder ({MODEL_KIND})")
+    return manifest
+
+
+def load_tower_joint(settings: Settings, text: TextEncoder, device: torch.device,
+                     version: str | None = None) -> ClipJoint:
+    """Heads of ``version`` (default: the ACTIVE one), or untrained seeded heads when none is active."""
+    version = version or registry.active_version(settings)
     if version is not None:
         folder = registry.version_dir(settings, version)
-        config = TowerClipConfig.from_dict(registry.read_config(folder)["model"])
+        config = TowerClipConfig.from_dict(read_tower_manifest(settings, version)["model"])
         heads, trained = read_heads(folder, config), True
     else:
         config = default_config(settings, text.dim)

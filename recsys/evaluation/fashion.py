@@ -28,7 +28,7 @@ from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.openclip_path import slug
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
-from recsys.encoders.tower_path import MODEL_KIND, default_config
+from recsys.encoders.tower_path import default_config, read_tower_manifest
 from recsys.evaluation import fashion_data
 from recsys.evaluation.dataset import fingerprint
 from recsys.evaluation.metrics import mrr_at_k, ndcg_at_k, r_precision, recall_at_k
@@ -105,11 +105,7 @@ def _load_models(settings: Settings, model: str | None) -> Models:
         config = default_config(settings, text.dim)  # the tower train_heads would build
         return Models(text, ImageTower(config.image_tower, config.image_size, config.flip, device=device), None, None)
     folder = registry.version_dir(settings, model)
-    if not (folder / registry.CONFIG_FILE).exists():
-        raise KeyError(f"no model version {model!r} in {settings.models_dir}")
-    manifest = registry.read_config(folder)
-    if manifest.get("kind") != MODEL_KIND:
-        raise ValueError(f"model {model} is {manifest.get('kind')!r}, the fashion suite evaluates {MODEL_KIND}")
+    manifest = read_tower_manifest(settings, model)
     config = TowerClipConfig.from_dict(manifest["model"])
     text = TextEncoder(config.text_model, str(device), settings.encode_batch_size)
     tower = ImageTower(config.image_tower, config.image_size, config.flip, device=device)

@@ -7,7 +7,6 @@ so a before/after comparison and a rollback always know where a version came fro
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -19,12 +18,10 @@ from sqlalchemy import select
 
 from recsys.catalog.models import Item
 from recsys.config import Settings
-from recsys.encoders.checkpoint import read_heads
 from recsys.encoders.fusion import DEFAULT_WEIGHTS, FusionWeights
-from recsys.encoders.joint import ClipJoint
+from recsys.encoders.factory import create_encoder
 from recsys.encoders.multimodal import MultimodalEncoder
-from recsys.encoders.text import TextEncoder, pick_device
-from recsys.encoders.tower_clip import TowerClip, TowerClipConfig
+from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_path import MODEL_KIND
 from recsys.training import registry
 from recsys.training.heads import HeadTrainingConfig, TrainingCancelled, train_heads
@@ -94,27 +91,8 @@ def catalog_groups(catalog) -> dict[str, str]:
 
 def create_encoder_for(settings: Settings, version: str, text: TextEncoder | None = None,
                        weights: FusionWeights = DEFAULT_WEIGHTS) -> MultimodalEncoder:
-    """``create_encoder(settings)`` for a named tower_clip version instead of ACTIVE (same ``encoder.version``)."""
-    if settings.clip_model:
-        raise ValueError("settings.clip_model is set: the open_clip path has no trained versions to switch")
-    folder = registry.version_dir(settings, version)
-    if not (folder / registry.CONFIG_FILE).exists():
-        raise KeyError(f"no model version {version!r} in {settings.models_dir}")
-    manifest = registry.read_config(folder)
-    if manifest.get("kind") != MODEL_KIND:
-        raise ValueError(f"model {version} is {manifest.get('kind')!r}, not an encoder ({MODEL_KIND})")
-    device = pick_device(settings.device)
-    if text is None or text.model_name != settings.text_model:
-        text = TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
-    config = TowerClipConfig.from_dict(manifest["model"])
-    tower_text = text if config.text_model == text.model_name else TextEncoder(
-        config.text_model, str(device), settings.encode_batch_size)
-    model = TowerClip(config, tower_text, read_heads(folder, config), device=device)
-    joint = ClipJoint(model, model.preprocess, model.tokenizer, version=version, trained=True, device=device,
-                      batch_size=settings.encode_batch_size)
-    # Must equal recsys.encoders.factory's key, or a switch would re-encode vectors that are already stored.
-    extra = hashlib.sha256(f"{settings.text_model}|{weights.joint}|{weights.text}".encode()).hexdigest()[:8]
-    return MultimodalEncoder(joint, text, version=f"{joint.version}.{extra}", weights=weights)
+    """``create_encoder`` for a named tower_clip version instead of ACTIVE (same ``encoder.version`` key)."""
+    return create_encoder(settings, weights, text=text, version=version)
 
 
 def encoder_versions(settings: Settings) -> list[dict]:
