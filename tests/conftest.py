@@ -51,14 +51,8 @@ def image_bytes():
 @pytest.fixture(scope="session")
 def small_search_service(tmp_path_factory):
     """A TailLiftService over the 30-item generated catalog with models loaded (shared: loading takes seconds)."""
-    from recsys.service import TailLiftService
+    from .small_catalog import small_search_service_at
 
-    from .small_catalog import fill_small_catalog
-
-    settings = Settings.from_env({"data_dir": tmp_path_factory.mktemp("search") / "data", "demo_limit": 0},
-                                 environ={})
-    service = TailLiftService(settings)
-    fill_small_catalog(service)
-    service.load_models()
+    service = small_search_service_at(tmp_path_factory.mktemp("search") / "data")
     yield service
     service.engine.wait_idle()

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from recsys.config import Settings
 from recsys.encoders import create_encoder
 from recsys.search.engine import SearchRequest
 from recsys.service import NotFound, TailLiftService
@@ -16,7 +15,7 @@ from recsys.training.encoder_runs import (EncoderRun, EncoderRunOptions, RunProg
                                           create_encoder_for, inverse_frequency_weights, train_encoder, type_log_q)
 from recsys.training.heads import TrainingCancelled, weighted_info_nce
 from recsys.training.losses import symmetric_info_nce
-from tests.small_catalog import fill_small_catalog
+from tests.small_catalog import small_search_service_at
 
 TINY = EncoderRunOptions(epochs=2, batch_size=16, lr=5e-3, hidden=0, embed_dim=32)
 QUERIES = ("red cotton shirt", "blue dress", "black watch", "green handbag")
@@ -48,11 +47,7 @@ def test_weighted_loss_with_equal_weights_is_the_plain_loss_and_weights_matter()
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """Own service (switching mutates it), with two tiny trained versions: v1 (plain) and v2 (long-tail)."""
-    settings = Settings.from_env({"data_dir": tmp_path_factory.mktemp("switch") / "data", "demo_limit": 0},
-                                 environ={})
-    service = TailLiftService(settings)
-    fill_small_catalog(service)
-    service.load_models()
+    service = small_search_service_at(tmp_path_factory.mktemp("switch") / "data")
     text = service.engine.encoder.text
     service.v1 = train_encoder(service, TINY, parent=None, text=text)
     # Another vector size: a search that paired one model's query with the other's index would raise.
