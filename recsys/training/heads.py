@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from recsys.config import Settings
-from recsys.encoders.checkpoint import write_heads
+from recsys.encoders.checkpoint import WEIGHTS_FILE, read_heads, write_heads
 from recsys.encoders.feature_cache import FeatureCache, ImageSource, image_key, open_image, text_key
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.openclip_path import slug
@@ -27,17 +27,13 @@ from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.encoders.tower_path import MODEL_KIND, default_config
 from recsys.splits import is_holdout, split_keys
 from recsys.training import registry
-from recsys.training.losses import contrastive_logits, log_q_from_counts, symmetric_info_nce
-from recsys.training.retrieval import paired_recall_mrr
+from recsys.training.head_fit import (EpochEnd, FitData, HeadTrainingConfig, Progress, TrainingCancelled, fit_heads,
+                                     validation_recall)
+from recsys.training.losses import log_q_from_counts
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str, float], None]  # (stage, fraction done in [0, 1])
-EpochEnd = Callable[[int, float, float], None]  # (epoch number from 1, mean loss, training pairs per second)
+__all__ = ["HeadTrainingConfig", "TrainingCancelled", "TrainingPair", "compute_features", "train_heads"]
 PairValues = Callable[[Sequence["TrainingPair"]], np.ndarray]  # one value per (kept) pair, in order
-
-
-class TrainingCancelled(RuntimeError):
-    """``should_stop`` said so between two epochs; nothing was saved."""
 
 
 @dataclass(frozen=True)
@@ -45,21 +41,6 @@ class TrainingPair:
     external_id: str
     text: str  # use recsys.encoders.content.clip_text so training matches item vectors
     image: ImageSource
-
-
-@dataclass(frozen=True)
-class HeadTrainingConfig:
-    epochs: int = 8
-    batch_size: int = 1024  # more in-batch negatives per step; cheap because only the heads run
-    lr: float = 2e-3
-    weight_decay: float = 0.05
-    hidden: int = 1024  # MLP branch of each head; 0 = linear heads
-    embed_dim: int = 256
-    temperature_lr_scale: float = 20.0
-    log_q: bool = False  # logQ correction by item frequency (matters when items repeat across pairs)
-    val_fraction: float = 0.05  # of non-held-out items, for the metrics in config.json
-    min_val_pairs: int = 200  # below this, metrics are reported on the training pairs
-    seed: int = 0
 
 
 @dataclass
@@ -83,75 +64,6 @@ def compute_features(pairs: Sequence[TrainingPair], settings: Settings, tower: I
         text_keys, lambda idx: text.encode([pairs[i].text for i in idx]), text.dim,
         progress=(lambda done, total: progress("text features", done / total)) if progress else None)
     return TowerFeatures(images, texts, image_keys, text_keys)
-
-
-def _optimizer(heads: ClipHeads, config: HeadTrainingConfig) -> tuple[torch.optim.AdamW, list[float]]:
-    """Weight decay on matrices only; the temperature gets no decay and a faster rate, or it barely moves."""
-    named = [(n, p) for n, p in heads.named_parameters() if n != "logit_scale"]
-    groups = [{"params": [p for _, p in named if p.ndim >= 2], "weight_decay": config.weight_decay},
-              {"params": [p for _, p in named if p.ndim < 2], "weight_decay": 0.0},
-              {"params": [heads.logit_scale], "weight_decay": 0.0}]
-    max_lrs = [config.lr, config.lr, config.lr * config.temperature_lr_scale]
-    return torch.optim.AdamW(groups, lr=config.lr), max_lrs
-
-
-def weighted_info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor, weights: torch.Tensor,
-                      log_q: torch.Tensor | None = None) -> torch.Tensor:
-    """Symmetric InfoNCE with each pair's two cross-entropies weighted (weighted mean over the batch)."""
-    a_to_b, b_to_a = contrastive_logits(a, b, logit_scale, log_q)
-    target = torch.arange(a.shape[0], device=a.device)
-    per_pair = 0.5 * (F.cross_entropy(a_to_b, target, reduction="none") +
-                      F.cross_entropy(b_to_a, target, reduction="none"))
-    return (weights * per_pair).sum() / weights.sum()
-
-
-def fit_heads(image: torch.Tensor, text: torch.Tensor, model_config: TowerClipConfig, config: HeadTrainingConfig,
-              log_q: torch.Tensor | None = None, progress: Progress | None = None,
-              weights: torch.Tensor | None = None, on_epoch: EpochEnd | None = None,
-              should_stop: Callable[[], bool] | None = None) -> tuple[ClipHeads, list[float]]:
-    """AdamW with a cosine schedule over shuffled in-batch-negative batches; returns heads and epoch losses.
-
-    ``weights`` (one per pair) weight the loss; ``should_stop`` is asked before each epoch and raises
-    ``TrainingCancelled`` when true, so a cancelled run never returns half-trained heads.
-    """
-    torch.manual_seed(config.seed)
-    heads = ClipHeads(model_config).train()
-    heads.visual.fit_standardisation(image)
-    heads.text.fit_standardisation(text)
-    optimizer, max_lrs = _optimizer(heads, config)
-    steps_per_epoch = max(1, -(-len(image) // config.batch_size))
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lrs, pct_start=0.1,
-                                                   total_steps=config.epochs * steps_per_epoch)
-    generator = torch.Generator().manual_seed(config.seed)
-    losses = []
-    for epoch in range(config.epochs):
-        if should_stop is not None and should_stop():
-            raise TrainingCancelled(f"cancelled before epoch {epoch + 1} of {config.epochs}")
-        epoch_started = time.perf_counter()
-        order = torch.randperm(len(image), generator=generator)
-        total = 0.0
-        for start in range(0, len(order), config.batch_size):
-            idx = order[start : start + config.batch_size]
-            if len(idx) < 2:  # a lone pair has no negatives
-                continue
-            q = None if log_q is None else log_q[idx]
-            if weights is None:
-                loss = symmetric_info_nce(heads.project_text(text[idx]), heads.project_image(image[idx]),
-                                          heads.logit_scale, q)
-            else:
-                loss = weighted_info_nce(heads.project_text(text[idx]), heads.project_image(image[idx]),
-                                         heads.logit_scale, weights[idx], q)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += float(loss.detach()) * len(idx)
-        losses.append(total / len(order))
-        if on_epoch is not None:
-            on_epoch(epoch + 1, losses[-1], len(order) / max(time.perf_counter() - epoch_started, 1e-9))
-        if progress is not None:
-            progress("training heads", (epoch + 1) / config.epochs)
-    return heads.eval(), losses
 
 
 def _fingerprint(features: TowerFeatures) -> str:
@@ -179,11 +91,30 @@ def _log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
 
 
 def _evaluate(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor) -> dict[str, float]:
-    with torch.no_grad():
-        queries, items = heads.project_text(text).numpy(), heads.project_image(image).numpy()
-    recall, mrr = paired_recall_mrr(queries, items, k=10)
-    return {"text_to_image_recall@10": recall, "text_to_image_mrr@10": mrr, "pairs": len(items),
+    recall, mrr = validation_recall(heads, image, text)
+    return {"text_to_image_recall@10": recall, "text_to_image_mrr@10": mrr, "pairs": len(image),
             "temperature": float(torch.exp(-heads.logit_scale.detach()))}
+
+
+def _ids(values: Sequence[str]) -> np.ndarray:
+    """Integer ids for string keys (same key = same id)."""
+    return pd.factorize(pd.Series(list(values), dtype=object))[0].astype(np.int64)
+
+
+def _miner(settings: Settings, version: str | None, model_config: TowerClipConfig) -> ClipHeads | None:
+    """The heads of ``version`` when they read the same tower features (else hard negatives start at epoch 2)."""
+    if not version:
+        return None
+    try:
+        folder = registry.version_dir(settings, version)
+        config = TowerClipConfig.from_dict(registry.read_config(folder)["model"])
+        if (config.image_dim, config.text_dim, config.image_tower, config.image_size, config.text_model) != (
+                model_config.image_dim, model_config.text_dim, model_config.image_tower, model_config.image_size,
+                model_config.text_model) or not (folder / WEIGHTS_FILE).exists():
+            return None
+        return read_heads(folder, config)
+    except (KeyError, ValueError, OSError):
+        return None
 
 
 def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Progress | None = None,
@@ -191,16 +122,20 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
                 activate: bool = True, text: TextEncoder | None = None, tower: ImageTower | None = None, *,
                 pair_weights: PairValues | None = None, pair_log_q: PairValues | None = None,
                 on_epoch: EpochEnd | None = None, should_stop: Callable[[], bool] | None = None,
-                manifest_extra: dict | None = None) -> str:
+                manifest_extra: dict | None = None, negative_pool: Sequence[TrainingPair] = (),
+                miner_version: str | None = None) -> str:
     """Train heads on ``pairs`` and save them as a new model version; returns the version name.
 
     ``exclude`` drops more items; held-out ones are dropped regardless. Pass loaded ``text``/``tower`` to reuse them.
     Options (all off by default): ``pair_weights(kept)`` gives per-pair loss weights (normalised here to mean 1
     over the training rows); ``pair_log_q(kept)`` replaces the per-item logQ when ``config.log_q`` is on;
     ``on_epoch``/``should_stop`` report and cancel between epochs; ``manifest_extra`` is stored in config.json.
+    Hard and uniform negatives come from the training rows' images plus ``negative_pool`` (e.g. every catalog
+    item when the pairs are query-click pairs); ``miner_version``'s heads mine the first epoch's hard negatives.
     """
     started = time.time()
-    kept = [p for p in pairs if not is_holdout(p.external_id) and not exclude(p.external_id)]
+    usable = lambda p: not is_holdout(p.external_id) and not exclude(p.external_id)
+    kept = [p for p in pairs if usable(p)]
     if len(kept) < 2:
         raise ValueError(f"need at least 2 training pairs after excluding held-out items, got {len(kept)}")
     device = pick_device(settings.device)
@@ -209,10 +144,15 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     tower = tower or ImageTower(defaults.image_tower, defaults.image_size, defaults.flip, device=device)
     # The saved config must rebuild the tower that made the features, so take it from the tower itself.
     model_config = replace(defaults, image_tower=tower.name, image_size=tower.size[0], flip=tower.flip,
-                           image_dim=tower.dim, hidden=config.hidden, embed_dim=config.embed_dim)
+                           image_dim=tower.dim, hidden=config.hidden, embed_dim=config.embed_dim,
+                           init_temperature=config.temperature)
     features = compute_features(kept, settings, tower, text, progress)
 
     train_rows, val_rows = _validation_split(kept, config)
+    val_ids = {kept[i].external_id for i in val_rows}
+    extra = [p for p in negative_pool if usable(p) and p.external_id not in val_ids]
+    pool_features = compute_features(extra, settings, tower, text) if extra and (
+        config.hard_negatives or config.uniform_negatives) else None
     image_t, text_t = torch.from_numpy(features.image), torch.from_numpy(features.text)
     log_q = None
     if config.log_q:
@@ -221,12 +161,25 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     if pair_weights is not None:
         weights = torch.as_tensor(np.asarray(pair_weights(kept), dtype=np.float32)[train_rows])
         weights = weights / weights.mean()  # mean 1: the loss keeps its scale, so the learning rate keeps its meaning
+    items = _ids([p.external_id for p in kept] + [p.external_id for p in extra])
+    texts = _ids(features.text_keys + (pool_features.text_keys if pool_features else []))
+    train = np.asarray(train_rows)
+    pool_image = image_t[train] if pool_features is None else torch.cat(
+        [image_t[train], torch.from_numpy(pool_features.image)])
+    pool_rows = np.concatenate([train, len(kept) + np.arange(len(pool_image) - len(train))])
+    data = FitData(image=image_t[train], text=text_t[train], item=items[train], text_id=texts[train],
+                   pool_image=pool_image, pool_item=items[pool_rows], pool_text_id=texts[pool_rows],
+                   weights=weights, log_q=None if log_q is None else log_q[train],
+                   val_image=image_t[val_rows] if val_rows else None, val_text=text_t[val_rows] if val_rows else None)
     fit_started = time.time()
-    heads, losses = fit_heads(image_t[train_rows], text_t[train_rows], model_config, config,
-                              None if log_q is None else log_q[train_rows], progress, weights, on_epoch, should_stop)
+    result = fit_heads(data, model_config, config, miner=_miner(settings, miner_version, model_config),
+                       progress=progress, on_epoch=on_epoch, should_stop=should_stop)
+    heads = result.heads
     metrics = _evaluate(heads, image_t[val_rows or train_rows], text_t[val_rows or train_rows])
     metrics.update({"metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
-                    "epoch_losses": losses, "fit_seconds": time.time() - fit_started,
+                    "negative_pool": len(pool_image), "epoch_losses": result.losses,
+                    "epoch_val_recall@10": result.val_recall, "best_epoch": result.best_epoch,
+                    "stopped_early": result.stopped_early, "fit_seconds": time.time() - fit_started,
                     "total_seconds": time.time() - started})
 
     fingerprint = _fingerprint(features)

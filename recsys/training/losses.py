@@ -39,3 +39,45 @@ def symmetric_info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tens
     a_to_b, b_to_a = contrastive_logits(a, b, logit_scale, log_q)
     target = torch.arange(a.shape[0], device=a.device)
     return 0.5 * (F.cross_entropy(a_to_b, target) + F.cross_entropy(b_to_a, target))
+
+
+def _weighted_mean(per_row: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    return per_row.mean() if weights is None else (weights * per_row).sum() / weights.sum()
+
+
+def info_nce_with_negatives(text: torch.Tensor, image: torch.Tensor, logit_scale: torch.Tensor, *,
+                            log_q: torch.Tensor | None = None, hard_images: torch.Tensor | None = None,
+                            weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Symmetric InfoNCE where each text also faces its own mined hard-negative images.
+
+    ``hard_images`` [B, K, d] are appended to row i of the text->image softmax only (they are not in-batch items,
+    so they get no logQ correction and no image->text row). ``weights`` [B] weight each pair's two
+    cross-entropies; without extras this equals ``symmetric_info_nce``.
+    """
+    a_to_b, b_to_a = contrastive_logits(text, image, logit_scale, log_q)
+    if hard_images is not None and hard_images.shape[1] > 0:
+        scale = logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
+        a_to_b = torch.cat([a_to_b, scale * torch.einsum("bd,bkd->bk", text, hard_images)], dim=1)
+    target = torch.arange(text.shape[0], device=text.device)
+    per_pair = 0.5 * (F.cross_entropy(a_to_b, target, reduction="none") +
+                      F.cross_entropy(b_to_a, target, reduction="none"))
+    return _weighted_mean(per_pair, weights)
+
+
+def uniform_negative_loss(text: torch.Tensor, image: torch.Tensor, negatives: torch.Tensor,
+                          logit_scale: torch.Tensor, *, same_item: torch.Tensor | None = None,
+                          weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Side loss: text i against its image and M images drawn uniformly from the whole item pool.
+
+    In-batch negatives follow the training stream (popular items and types are negatives more often); uniform
+    negatives give every item, tail included, the same chance (Yang et al. 2020, mixed negative sampling).
+    ``same_item`` [B, M] masks draws that are row i's own item. Uniform draws need no logQ correction.
+    """
+    scale = logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
+    positive = scale * (text * image).sum(dim=1, keepdim=True)
+    negative = scale * text @ negatives.T
+    if same_item is not None:
+        negative = negative.masked_fill(same_item, float("-inf"))
+    logits = torch.cat([positive, negative], dim=1)
+    per_row = F.cross_entropy(logits, torch.zeros(len(text), dtype=torch.long, device=text.device), reduction="none")
+    return _weighted_mean(per_row, weights)

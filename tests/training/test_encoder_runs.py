@@ -13,7 +13,8 @@ from recsys.service import NotFound, TailLiftService
 from recsys.training import registry
 from recsys.training.encoder_runs import (EncoderRun, EncoderRunOptions, RunProgress,
                                           create_encoder_for, inverse_frequency_weights, train_encoder, type_log_q)
-from recsys.training.heads import TrainingCancelled, weighted_info_nce
+from recsys.training.heads import TrainingCancelled
+from recsys.training.losses import info_nce_with_negatives
 from recsys.training.losses import symmetric_info_nce
 from tests.small_catalog import small_search_service_at
 
@@ -39,9 +40,9 @@ def test_weighted_loss_with_equal_weights_is_the_plain_loss_and_weights_matter()
     b = torch.nn.functional.normalize(torch.randn(6, 8), dim=1)
     scale = torch.tensor(2.0)
     plain = symmetric_info_nce(a, b, scale)
-    assert weighted_info_nce(a, b, scale, torch.full((6,), 3.0)) == pytest.approx(float(plain), rel=1e-6)
+    assert info_nce_with_negatives(a, b, scale, weights=torch.full((6,), 3.0)) == pytest.approx(float(plain), rel=1e-6)
     skewed = torch.tensor([10.0, 1, 1, 1, 1, 1])
-    assert float(weighted_info_nce(a, b, scale, skewed)) != pytest.approx(float(plain), rel=1e-3)
+    assert float(info_nce_with_negatives(a, b, scale, weights=skewed)) != pytest.approx(float(plain), rel=1e-3)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from recsys.training.losses import MAX_LOGIT_SCALE, contrastive_logits, log_q_from_counts, symmetric_info_nce
+from recsys.training.losses import (MAX_LOGIT_SCALE, contrastive_logits, info_nce_with_negatives, log_q_from_counts,
+                                    symmetric_info_nce, uniform_negative_loss)
 
 EYE = torch.eye(2)
 ZERO_SCALE = torch.tensor(0.0)  # exp(0) = 1: logits are the raw cosines
@@ -53,3 +54,25 @@ def test_uniform_log_q_leaves_the_loss_unchanged():
 
 def test_log_q_from_counts_is_the_log_frequency():
     assert torch.allclose(log_q_from_counts(torch.tensor([3, 1])), torch.log(torch.tensor([0.75, 0.25])))
+
+
+def test_hard_negatives_join_the_text_to_image_softmax_only():
+    # Row i's hard negative is a copy of its own positive image: text->image row becomes [1, 0, 1] (2x2 case).
+    hard = EYE.unsqueeze(1)  # [2, 1, 2]
+    with_hard = info_nce_with_negatives(EYE, EYE, ZERO_SCALE, hard_images=hard)
+    text_to_image = -math.log(math.e / (2 * math.e + 1))  # e^1 / (e^1 + e^0 + e^1)
+    image_to_text = math.log(1 + math.exp(-1))  # unchanged: hard negatives add no image->text rows
+    assert float(with_hard) == pytest.approx(0.5 * (text_to_image + image_to_text), abs=1e-6)
+    assert float(info_nce_with_negatives(EYE, EYE, ZERO_SCALE)) == pytest.approx(
+        float(symmetric_info_nce(EYE, EYE, ZERO_SCALE)), abs=1e-6)
+
+
+def test_uniform_negative_loss_is_a_softmax_over_the_positive_and_the_draws():
+    negatives = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    # Text 0 (= image 0 = [1, 0]): logits [1 | 0, 1]; text 1: [1 | 1, 0].
+    expected = -math.log(math.e / (2 * math.e + 1))
+    assert float(uniform_negative_loss(EYE, EYE, negatives, ZERO_SCALE)) == pytest.approx(expected, abs=1e-6)
+    # Draws of the row's own item are masked out: text 0's draw 1 and text 1's draw 0 are their own items.
+    same = torch.tensor([[False, True], [True, False]])
+    masked = -math.log(math.e / (math.e + 1))
+    assert float(uniform_negative_loss(EYE, EYE, negatives, ZERO_SCALE, same_item=same)) == pytest.approx(masked, abs=1e-6)
