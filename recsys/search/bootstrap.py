@@ -14,25 +14,12 @@ from sqlalchemy import select
 from ..catalog.models import Item, ItemImage
 from ..config import Settings
 from ..encoders import MultimodalEncoder, create_encoder
-from ..encoders.content import clip_text
 from ..service import CatalogService
-from ..training.heads import TrainingPair, train_heads
+from ..training.heads import train_heads
+from ..training.pair_sources import catalog_pairs
 
 log = logging.getLogger(__name__)
 MIN_TRAINING_PAIRS = 200  # fewer pairs cannot align the towers; keep the untrained heads and say so
-
-
-def catalog_pairs(catalog: CatalogService) -> list[TrainingPair]:
-    """One (clip text, first image) pair per item with an image."""
-    with catalog.sessions() as session:
-        rows = session.execute(
-            select(Item.external_id, Item.title, Item.category, Item.attributes, ItemImage.path)
-            .join(ItemImage, ItemImage.item_id == Item.id)
-            .where(ItemImage.position == 0)
-            .order_by(Item.id)
-        ).all()
-    return [TrainingPair(external_id=r[0], text=clip_text(r[1], r[2], {k: str(v) for k, v in (r[3] or {}).items()}),
-                         image=catalog.images.path(r[4])) for r in rows]
 
 
 def load_encoder(settings: Settings, catalog: CatalogService,

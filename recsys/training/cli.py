@@ -42,6 +42,20 @@ def add_encoder_parser(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--logq", action="store_true", help="logQ correction by the frequency of each item's type")
     p.add_argument("--tail-weight", type=float, default=0.0, metavar="A",
                    help="loss weight per pair ∝ (1 / count of its type) ** A; 0 = off (default), 1 = full")
+    p.add_argument("--temperature", type=float, default=0.07, help="initial softmax temperature")
+    p.add_argument("--fixed-temperature", action="store_true", help="keep the temperature fixed (default: learned)")
+    p.add_argument("--hard-negatives", type=int, default=0, metavar="K",
+                   help="per pair, mined from the index (serving version first, then the model in training)")
+    p.add_argument("--uniform-negatives", type=int, default=0, metavar="M",
+                   help="per batch, drawn uniformly from all catalog items for a side loss")
+    p.add_argument("--uniform-weight", type=float, default=0.5, help="weight of the uniform-negative side loss")
+    p.add_argument("--patience", type=int, default=2,
+                   help="early stopping: epochs without better validation recall@10; 0 = off")
+    p.add_argument("--source", action="append", choices=("catalog", "clicks", "judgments"), dest="sources",
+                   help="training pairs (repeatable; default catalog): catalog text-image pairs, logged "
+                        "query-click pairs, graded judgments (--judgments)")
+    p.add_argument("--judgments", type=Path, metavar="CSV", help="judgments file with columns query,item_id,relevance")
+    p.add_argument("--min-relevance", type=float, default=3.0, help="judgments at or above this grade are positives")
     p.add_argument("--hidden", type=int, default=1024, help="MLP width of the heads; 0 = linear")
     p.add_argument("--embed-dim", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
@@ -135,14 +149,30 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_options(args: argparse.Namespace):
+    """``EncoderRunOptions`` from ``train encoder`` arguments (ValueError with the reasons when invalid)."""
+    from .encoder_runs import EncoderRunOptions
+
+    return EncoderRunOptions(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, temperature=args.temperature,
+        learn_temperature=not args.fixed_temperature, log_q=args.logq, tail_weight=args.tail_weight,
+        hard_negatives=args.hard_negatives, uniform_negatives=args.uniform_negatives,
+        uniform_weight=args.uniform_weight, patience=args.patience,
+        sources=tuple(dict.fromkeys(args.sources or ["catalog"])),
+        judgments_path=str(args.judgments) if args.judgments else None, min_relevance=args.min_relevance,
+        hidden=args.hidden, embed_dim=args.embed_dim, seed=args.seed)
+
+
 def cmd_train_encoder(args: argparse.Namespace) -> int:
     from ..service import CatalogService
     from . import registry
-    from .encoder_runs import EncoderRunOptions, RunProgress, train_encoder
+    from .encoder_runs import RunProgress, train_encoder
 
-    options = EncoderRunOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, log_q=args.logq,
-                                tail_weight=args.tail_weight, hidden=args.hidden, embed_dim=args.embed_dim,
-                                seed=args.seed)
+    try:
+        options = run_options(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings = get_settings()
     catalog = CatalogService(settings)  # no index needed: training reads pairs and cached tower features
     parent = registry.active_version(settings)
@@ -152,7 +182,11 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
             print(f"  epoch {len(p.losses)}/{options.epochs}: loss {p.losses[-1]:.4f}  "
                   f"{p.examples_per_s or 0:.0f} pairs/s  ETA {p.eta_s or 0:.0f}s", file=sys.stderr, flush=True)
 
-    version = train_encoder(catalog, options, parent=parent, on_progress=progress)
+    try:
+        version = train_encoder(catalog, options, parent=parent, on_progress=progress)
+    except ValueError as exc:  # no pairs, a malformed judgments file: say so, save nothing
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.activate:
         registry.activate(settings, version)
     metrics = registry.read_config(registry.version_dir(settings, version))["metrics"]

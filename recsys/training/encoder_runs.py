@@ -24,7 +24,8 @@ from recsys.encoders.multimodal import MultimodalEncoder
 from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_path import MODEL_KIND
 from recsys.training import registry
-from recsys.training.heads import HeadTrainingConfig, TrainingCancelled, train_heads
+from recsys.training.heads import HeadTrainingConfig, TrainingCancelled, TrainingPair, train_heads
+from recsys.training.pair_sources import SOURCES, SourceReport, catalog_pairs, click_pairs, judgment_pairs
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +35,40 @@ class EncoderRunOptions:
     epochs: int = 8
     batch_size: int = 1024
     lr: float = 2e-3
+    temperature: float = 0.07  # initial softmax temperature
+    learn_temperature: bool = True
     log_q: bool = False  # logQ correction by the frequency of the item's type (see type_log_q)
     tail_weight: float = 0.0  # loss weight per pair ∝ (1 / count of its type) ** tail_weight; 0 = off, 1 = full
+    hard_negatives: int = 0  # per pair, mined from the index (serving version first, then the model in training)
+    uniform_negatives: int = 0  # per batch, drawn uniformly from all catalog items, for a side loss
+    uniform_weight: float = 0.5
+    patience: int = 2  # early stopping on validation recall@10; 0 = run every epoch
+    sources: tuple[str, ...] = ("catalog",)  # any of pair_sources.SOURCES
+    judgments_path: str | None = None  # CSV query,item_id,relevance (needed by the "judgments" source)
+    min_relevance: float = 3.0  # judgments at or above this grade are positives
     hidden: int = 1024
     embed_dim: int = 256
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        problems = [msg for bad, msg in (
+            (self.epochs < 1, "epochs must be at least 1"), (self.batch_size < 2, "batch size must be at least 2"),
+            (self.lr <= 0, "learning rate must be positive"), (not 0 < self.temperature <= 1, "temperature must be in (0, 1]"),
+            (self.tail_weight < 0, "tail weight must be ≥ 0"), (self.hard_negatives < 0, "hard negatives must be ≥ 0"),
+            (self.uniform_negatives < 0, "uniform negatives must be ≥ 0"), (self.patience < 0, "patience must be ≥ 0"),
+            (not self.sources, "choose at least one training data source"),
+            (any(s not in SOURCES for s in self.sources), f"sources must be among {', '.join(SOURCES)}"),
+            ("judgments" in self.sources and not self.judgments_path, "the judgments source needs a judgments file"),
+        ) if bad]
+        if problems:
+            raise ValueError("; ".join(problems))
+
     def head_config(self) -> HeadTrainingConfig:
-        return HeadTrainingConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, log_q=self.log_q,
-                                  hidden=self.hidden, embed_dim=self.embed_dim, seed=self.seed)
+        return HeadTrainingConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                                  temperature=self.temperature, learn_temperature=self.learn_temperature,
+                                  log_q=self.log_q, hard_negatives=self.hard_negatives,
+                                  uniform_negatives=self.uniform_negatives, uniform_weight=self.uniform_weight,
+                                  patience=self.patience, hidden=self.hidden, embed_dim=self.embed_dim, seed=self.seed)
 
 
 @dataclass(frozen=True)
@@ -111,6 +137,23 @@ def encoder_versions(settings: Settings) -> list[dict]:
 # --- runs ---------------------------------------------------------------------------------------------------
 
 
+def training_pairs(catalog, options: EncoderRunOptions) -> tuple[list[TrainingPair], dict[str, SourceReport]]:
+    """The pairs of every chosen source, and what each source gave or skipped."""
+    pairs: list[TrainingPair] = []
+    reports: dict[str, SourceReport] = {}
+    for source in options.sources:
+        report = reports[source] = SourceReport()
+        if source == "catalog":
+            found = catalog_pairs(catalog)
+            report.pairs = len(found)
+        elif source == "clicks":
+            found = click_pairs(catalog, report)
+        else:
+            found = judgment_pairs(catalog, options.judgments_path, options.min_relevance, report)
+        pairs.extend(found)
+    return pairs, reports
+
+
 def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = None,
                   on_progress: Callable[[RunProgress], None] | None = None,
                   should_stop: Callable[[], bool] | None = None, text: TextEncoder | None = None) -> str:
@@ -118,12 +161,12 @@ def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = N
 
     Raises ``TrainingCancelled`` when ``should_stop`` turns true (checked between epochs; nothing is saved).
     """
-    from recsys.search.bootstrap import (
-        catalog_pairs,  # imports the search package: keep it out of module load
-    )
-
     settings = catalog.settings
-    pairs = catalog_pairs(catalog)
+    pairs, reports = training_pairs(catalog, options)
+    if not pairs:
+        raise ValueError("no training pairs: " + "; ".join(f"{k}: {v.skipped}" for k, v in reports.items()))
+    # Every catalog item can be a negative, also when the pairs come from clicks or judgments only.
+    catalog_items = () if options.sources == ("catalog",) else catalog_pairs(catalog)
     groups = catalog_groups(catalog)
     group = lambda kept: [groups.get(p.external_id, "") for p in kept]
     losses: list[float] = []
@@ -148,13 +191,14 @@ def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = N
             last["t"] = time.perf_counter()
             report(stage, fraction)
 
-    run_info = {"parent": parent, "options": asdict(options), "source": "catalog"}
+    run_info = {"parent": parent, "options": asdict(options), "source": "+".join(options.sources),
+                "pairs": {k: {"pairs": v.pairs, "skipped": v.skipped} for k, v in reports.items()}}
     version = train_heads(
         pairs, settings, progress=on_stage, config=options.head_config(), activate=False, text=text,
         pair_weights=(lambda kept: inverse_frequency_weights(group(kept), options.tail_weight))
         if options.tail_weight > 0 else None,
         pair_log_q=lambda kept: type_log_q(group(kept)), on_epoch=on_epoch, should_stop=should_stop,
-        manifest_extra={"run": run_info})
+        manifest_extra={"run": run_info}, negative_pool=catalog_items, miner_version=parent)
     report("saved", 1.0)
     return version
 

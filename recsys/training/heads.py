@@ -149,8 +149,11 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     features = compute_features(kept, settings, tower, text, progress)
 
     train_rows, val_rows = _validation_split(kept, config)
-    val_ids = {kept[i].external_id for i in val_rows}
-    extra = [p for p in negative_pool if usable(p) and p.external_id not in val_ids]
+    # The negative pool holds each item once (uniform draws must not follow click popularity): the first
+    # training row of every item, then pool pairs of items with no training row. Validation items stay out.
+    first_rows = list({kept[i].external_id: i for i in reversed(train_rows)}.values())[::-1]
+    seen = {kept[i].external_id for i in range(len(kept))}
+    extra = list({p.external_id: p for p in negative_pool if usable(p) and p.external_id not in seen}.values())
     pool_features = compute_features(extra, settings, tower, text) if extra and (
         config.hard_negatives or config.uniform_negatives) else None
     image_t, text_t = torch.from_numpy(features.image), torch.from_numpy(features.text)
@@ -163,10 +166,10 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
         weights = weights / weights.mean()  # mean 1: the loss keeps its scale, so the learning rate keeps its meaning
     items = _ids([p.external_id for p in kept] + [p.external_id for p in extra])
     texts = _ids(features.text_keys + (pool_features.text_keys if pool_features else []))
-    train = np.asarray(train_rows)
-    pool_image = image_t[train] if pool_features is None else torch.cat(
-        [image_t[train], torch.from_numpy(pool_features.image)])
-    pool_rows = np.concatenate([train, len(kept) + np.arange(len(pool_image) - len(train))])
+    train, first = np.asarray(train_rows), np.asarray(sorted(first_rows), dtype=np.int64)
+    pool_image = image_t[first] if pool_features is None else torch.cat(
+        [image_t[first], torch.from_numpy(pool_features.image)])
+    pool_rows = np.concatenate([first, len(kept) + np.arange(len(pool_image) - len(first))])
     data = FitData(image=image_t[train], text=text_t[train], item=items[train], text_id=texts[train],
                    pool_image=pool_image, pool_item=items[pool_rows], pool_text_id=texts[pool_rows],
                    weights=weights, log_q=None if log_q is None else log_q[train],

@@ -165,10 +165,11 @@ def _parser():
 
 
 def test_cli_encoder_defaults_match_the_run_options():
-    args = _parser().parse_args(["train", "encoder"])
-    assert EncoderRunOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, log_q=args.logq,
-                             tail_weight=args.tail_weight, hidden=args.hidden, embed_dim=args.embed_dim,
-                             seed=args.seed) == EncoderRunOptions()
+    from recsys.training.cli import run_options
+
+    assert run_options(_parser().parse_args(["train", "encoder"])) == EncoderRunOptions()
+    with pytest.raises(ValueError, match="judgments file"):
+        run_options(_parser().parse_args(["train", "encoder", "--source", "judgments"]))
 
 
 def test_cli_trains_lists_and_activates(service, monkeypatch, tmp_path, capsys):

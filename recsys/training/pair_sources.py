@@ -1,0 +1,117 @@
+"""Where (text, image) training pairs come from: the catalog itself, logged query clicks, graded judgments.
+
+Every source gives ``TrainingPair``s whose image is the item's first image. The catalog gives one pair per item
+(its clip text); clicks give one pair per logged (query, clicked item); judgments give one pair per (query, item)
+graded at least ``min_relevance``. Held-out items are dropped later, by ``train_heads``, whatever the source.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from recsys.catalog.models import Interaction, Item, ItemImage
+from recsys.encoders.content import clip_text
+from recsys.training.heads import TrainingPair
+
+SOURCES = ("catalog", "clicks", "judgments")
+CLICK_EVENTS = ("click", "cart", "purchase")  # a shopper chose the item for that query
+JUDGMENT_COLUMNS = ("query", "item_id", "relevance")
+
+
+@dataclass
+class SourceReport:
+    pairs: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def _first_images(catalog) -> dict[str, tuple[int, str]]:
+    """external id -> (item row id, stored path of its first image), for items with an image."""
+    with catalog.sessions() as session:
+        rows = session.execute(select(Item.external_id, Item.id, ItemImage.path)
+                               .join(ItemImage, ItemImage.item_id == Item.id)
+                               .where(ItemImage.position == 0)).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def catalog_pairs(catalog) -> list[TrainingPair]:
+    """One (clip text, first image) pair per item with an image."""
+    with catalog.sessions() as session:
+        rows = session.execute(
+            select(Item.external_id, Item.title, Item.category, Item.attributes, ItemImage.path)
+            .join(ItemImage, ItemImage.item_id == Item.id)
+            .where(ItemImage.position == 0)
+            .order_by(Item.id)
+        ).all()
+    return [TrainingPair(external_id=r[0], text=clip_text(r[1], r[2], {k: str(v) for k, v in (r[3] or {}).items()}),
+                         image=catalog.images.path(r[4])) for r in rows]
+
+
+def click_pairs(catalog, report: SourceReport | None = None) -> list[TrainingPair]:
+    """(query, clicked item's first image) for every logged click, cart or purchase that came from a text query."""
+    report = report if report is not None else SourceReport()
+    with catalog.sessions() as session:
+        rows = session.execute(
+            select(Item.external_id, Interaction.query, ItemImage.path)
+            .join(Interaction, Interaction.item_id == Item.id)
+            .outerjoin(ItemImage, (ItemImage.item_id == Item.id) & (ItemImage.position == 0))
+            .where(Interaction.event.in_(CLICK_EVENTS))
+            .order_by(Interaction.id)
+        ).all()
+    pairs = []
+    for external_id, query, path in rows:
+        if not (query or "").strip():
+            report.skip("no query (browse or 'more like this')")
+        elif path is None:
+            report.skip("item has no image")
+        else:
+            pairs.append(TrainingPair(external_id, query.strip(), catalog.images.path(path)))
+    report.pairs = len(pairs)
+    return pairs
+
+
+def read_judgments(data: bytes, max_bytes: int) -> list[dict[str, str]]:
+    """Rows of a UTF-8 CSV with columns query, item_id, relevance; ValueError with a clear message otherwise."""
+    if len(data) > max_bytes:
+        raise ValueError(f"judgments file is {len(data):,} bytes; the limit is {max_bytes:,}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"judgments file is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in JUDGMENT_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"judgments file lacks column(s) {', '.join(missing)}; expected {', '.join(JUDGMENT_COLUMNS)}")
+    return list(reader)
+
+
+def judgment_pairs(catalog, path: Path | str, min_relevance: float = 3.0,
+                   report: SourceReport | None = None) -> list[TrainingPair]:
+    """(query, item image) for every judgment with relevance >= ``min_relevance`` of an item in the catalog."""
+    report = report if report is not None else SourceReport()
+    rows = read_judgments(Path(path).read_bytes(), catalog.settings.max_catalog_bytes)
+    images = _first_images(catalog)
+    pairs = []
+    for row in rows:
+        query, item_id = (row.get("query") or "").strip(), (row.get("item_id") or "").strip()
+        try:
+            relevance = float(row.get("relevance") or "")
+        except ValueError:
+            report.skip("relevance is not a number")
+            continue
+        if not query:
+            report.skip("empty query")
+        elif item_id not in images:
+            report.skip("item not in the catalog (or without an image)")
+        elif relevance < min_relevance:
+            report.skip(f"relevance below {min_relevance:g}")
+        else:
+            pairs.append(TrainingPair(item_id, query, catalog.images.path(images[item_id][1])))
+    report.pairs = len(pairs)
+    return pairs

@@ -1,0 +1,92 @@
+"""Training pairs from the catalog, from logged query clicks and from a graded judgments file."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from recsys.catalog.models import Interaction, Item
+from recsys.service import CatalogService
+from recsys.training.pair_sources import (SourceReport, catalog_pairs, click_pairs, judgment_pairs,
+                                          read_judgments)
+from tests.small_catalog import fill_small_catalog
+
+
+@pytest.fixture()
+def catalog(settings):
+    catalog = CatalogService(settings)
+    fill_small_catalog(catalog)
+    catalog.add_item({"title": "Plain gift card", "category": "Gifts", "price": 5})  # no image
+    yield catalog
+    catalog.db_engine.dispose()
+
+
+def _ids(catalog) -> dict[str, tuple[int, str]]:
+    with catalog.sessions() as session:
+        return {r[1]: (r[0], r[2]) for r in session.execute(select(Item.id, Item.title, Item.external_id))}
+
+
+def test_catalog_pairs_are_one_per_item_with_an_image(catalog):
+    pairs = catalog_pairs(catalog)
+    assert len(pairs) == 30 and len({p.external_id for p in pairs}) == 30
+    assert all(p.image.exists() for p in pairs)
+    assert any(p.text.startswith("Red cotton shirt") for p in pairs)
+
+
+def test_click_pairs_take_queried_clicks_and_report_the_rest(catalog):
+    ids = _ids(catalog)
+    shirt, card = ids["Red cotton shirt"], ids["Plain gift card"]
+    events = [(shirt[0], "click", "red shirt"), (shirt[0], "purchase", "  red shirt "), (shirt[0], "click", ""),
+              (shirt[0], "impression", "red shirt"), (card[0], "click", "gift")]
+    with catalog.sessions() as session, session.begin():
+        session.add_all([Interaction(session_id="s", item_id=i, event=e, query=q) for i, e, q in events])
+    report = SourceReport()
+    pairs = click_pairs(catalog, report)
+    assert [(p.external_id, p.text) for p in pairs] == [(shirt[1], "red shirt")] * 2
+    assert report.pairs == 2 and report.skipped == {"no query (browse or 'more like this')": 1,
+                                                    "item has no image": 1}
+
+
+def test_judgment_pairs_keep_graded_positives_of_catalog_items(catalog, tmp_path):
+    ids = _ids(catalog)
+    shirt, dress = ids["Red cotton shirt"][1], ids["Blue cotton dress"][1]
+    path = tmp_path / "judgments.csv"
+    path.write_text("query,item_id,relevance\nred top," + shirt + ",4\nred top," + dress + ",1\n"
+                    "blue frock," + dress + ",3\nghost,no-such-item,4\n,x,4\nred top," + shirt + ",high\n")
+    report = SourceReport()
+    pairs = judgment_pairs(catalog, path, 3.0, report)
+    assert [(p.external_id, p.text) for p in pairs] == [(shirt, "red top"), (dress, "blue frock")]
+    assert report.skipped == {"relevance below 3": 1, "item not in the catalog (or without an image)": 1,
+                              "empty query": 1, "relevance is not a number": 1}
+
+
+@pytest.mark.parametrize("data, message", [(b"query,item\nx,y\n", "lacks column"), (b"\xff\xfe\x00bad", "not UTF-8"),
+                                           (b"query,item_id,relevance\n" + b"q,i,4\n" * 100, "limit")])
+def test_malformed_judgment_files_are_refused_with_a_reason(data, message):
+    with pytest.raises(ValueError, match=message):
+        read_judgments(data, max_bytes=500)
+
+
+def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog, tmp_path, minilm):
+    from recsys.splits import is_holdout
+    from recsys.training import registry
+    from recsys.training.encoder_runs import EncoderRunOptions, train_encoder
+
+    ids = _ids(catalog)
+    with catalog.sessions() as session, session.begin():
+        session.add_all([Interaction(session_id="s", item_id=row_id, event="click", query=title.split()[0] + " top")
+                         for title, (row_id, _) in ids.items()])
+    path = tmp_path / "judgments.csv"
+    path.write_text("query,item_id,relevance\n" + "".join(f"{t.lower()},{ext},4\n" for t, (_, ext) in ids.items()))
+    options = EncoderRunOptions(epochs=2, batch_size=8, lr=5e-3, hidden=0, embed_dim=16, hard_negatives=2,
+                                uniform_negatives=8, learn_temperature=False, temperature=0.1,
+                                sources=("clicks", "judgments"), judgments_path=str(path))
+    version = train_encoder(catalog, options, text=minilm)
+    manifest = registry.read_config(registry.version_dir(catalog.settings, version))
+    run = manifest["run"]
+    assert run["source"] == "clicks+judgments"
+    assert run["pairs"]["clicks"]["pairs"] == 30 and run["pairs"]["judgments"]["pairs"] == 30
+    assert manifest["training"]["hard_negatives"] == 2 and manifest["model"]["init_temperature"] == 0.1
+    # The pool holds each non-held-out catalog item once, however often the pairs repeat it.
+    imaged = [ext for title, (_, ext) in ids.items() if title != "Plain gift card"]
+    assert manifest["metrics"]["negative_pool"] == sum(not is_holdout(ext) for ext in imaged) > 15
+    assert len(manifest["metrics"]["epoch_losses"]) == 2
