@@ -6,8 +6,12 @@ and the inputs, so the tab is tested without a browser.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
+from dataclasses import asdict
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +21,9 @@ from matplotlib.figure import Figure
 
 from recsys.evaluation import charts
 from recsys.service import TailLiftService
+from recsys.training import registry
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
+from recsys.training.pair_sources import SOURCES, read_judgments
 
 log = logging.getLogger(__name__)
 EVAL_LIMIT = 1000  # evaluated fashion items per report: about a minute each on 2 CPU cores
@@ -54,20 +60,42 @@ def default_evaluator(service: TailLiftService) -> Evaluate | None:
 
 
 def start(panel: TrainingPanel, epochs: float, batch_size: float, lr: float, log_q: bool,
-          tail_weight: float) -> str:
+          tail_weight: float, sources: list[str] | None = None, judgments_file: str | None = None,
+          min_relevance: float = 3.0, temperature: float = 0.07, learn_temperature: bool = True,
+          hard_negatives: float = 0, uniform_negatives: float = 0, patience: float = 2) -> str:
     with panel._lock:
         if panel.run is not None and panel.run.status == "running":
             return "A run is already in progress: cancel it or wait for it."
         try:
-            options = EncoderRunOptions(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
-                                        log_q=bool(log_q), tail_weight=float(tail_weight))
+            judgments = _keep_judgments(panel, judgments_file) if "judgments" in (sources or ()) else None
+            options = EncoderRunOptions(
+                epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), log_q=bool(log_q),
+                tail_weight=float(tail_weight), sources=tuple(sources or ("catalog",)), judgments_path=judgments,
+                min_relevance=float(min_relevance), temperature=float(temperature),
+                learn_temperature=bool(learn_temperature), hard_negatives=int(hard_negatives),
+                uniform_negatives=int(uniform_negatives), patience=int(patience))
         except (TypeError, ValueError) as exc:
             return f"Invalid option: {exc}"
-        if options.epochs < 1 or options.batch_size < 2 or options.lr <= 0 or options.tail_weight < 0:
-            return "Epochs must be ≥ 1, batch size ≥ 2, learning rate > 0 and tail weight ≥ 0."
         panel.reports, panel.comparison_status = {}, ""
         panel.run = panel.service.start_encoder_run(options, on_done=lambda run: _compare(panel, run))
-        return f"Started: {options}"
+        return f"Started: {_short_options(asdict(options))}"
+
+
+def _keep_judgments(panel: TrainingPanel, uploaded: str | None) -> str:
+    """Check an uploaded judgments CSV and keep a copy under the data dir (the run and its manifest refer to it)."""
+    if not uploaded:
+        raise ValueError("the judgments source needs a judgments file (CSV: query,item_id,relevance)")
+    settings = panel.service.settings
+    data = Path(uploaded).read_bytes()[: settings.max_catalog_bytes + 1]
+    read_judgments(data, settings.max_catalog_bytes)  # raises with the reason
+    folder = settings.data_dir / "judgments"
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.csv"
+    if not kept.exists():
+        tmp = kept.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, kept)
+    return str(kept)
 
 
 def cancel(panel: TrainingPanel) -> str:
@@ -101,11 +129,21 @@ def run_status(panel: TrainingPanel) -> str:
         if run.version:
             lines.append(f"Saved **{run.version}** (parent {run.parent or 'untrained heads'}); "
                          "activate it below to serve it.")
+            lines.append(_validation_line(panel.service.settings, run.version))
         if run.error:
             lines.append(run.error)
     if panel.ranker_status:
         lines.append(f"Ranker: {panel.ranker_status}")
     return "\n\n".join(lines)
+
+
+def _validation_line(settings, version: str) -> str:
+    metrics = registry.read_config(registry.version_dir(settings, version)).get("metrics", {})
+    line = (f"Recall@10 {metrics.get('text_to_image_recall@10', float('nan')):.3f} on "
+            f"{metrics.get('pairs', 0)} {metrics.get('metrics_on', '')} pairs")
+    if metrics.get("best_epoch"):
+        line += f"; best epoch {metrics['best_epoch']}" + (" (stopped early)" if metrics.get("stopped_early") else "")
+    return line
 
 
 def loss_frame(panel: TrainingPanel) -> pd.DataFrame:
@@ -206,10 +244,17 @@ def before_after_figure(reports: dict[str, dict], metric: str = "recall@10") -> 
 
 
 def _short_options(options: dict | None) -> str:
+    """The options that differ from the defaults (what a reader needs to tell two versions apart)."""
     if not options:
         return ""
-    keys = ("epochs", "batch_size", "lr", "log_q", "tail_weight")
-    return ", ".join(f"{k}={options[k]}" for k in keys if k in options)
+    defaults = asdict(EncoderRunOptions())
+    keys = ("epochs", "batch_size", "lr")  # always shown
+    shown = [f"{k}={options[k]}" for k in keys if k in options]
+    shown += [f"{k}={'+'.join(v) if isinstance(v, (list, tuple)) else v}" for k, v in options.items()
+              if k not in keys and k != "judgments_path" and k in defaults
+              and (list(v) if isinstance(v, (list, tuple)) else v) != (
+                  list(defaults[k]) if isinstance(defaults[k], tuple) else defaults[k])]
+    return ", ".join(shown)
 
 
 # --- layout -------------------------------------------------------------------------------------------------
@@ -229,6 +274,23 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
         log_q = gr.Checkbox(defaults.log_q, label="logQ correction (type frequency)")
         tail = gr.Slider(0.0, 1.0, value=defaults.tail_weight, step=0.1,
                          label="Tail weight (loss ∝ 1/type count^w; 0 = off)")
+    with gr.Accordion("Training data, negatives, temperature, early stopping", open=False):
+        with gr.Row():
+            sources = gr.CheckboxGroup(list(SOURCES), value=list(defaults.sources), label="Training pairs",
+                                       info="catalog: item text ↔ image · clicks: logged query ↔ clicked item · "
+                                            "judgments: graded query ↔ item CSV")
+            judgments = gr.File(label="Judgments CSV (query,item_id,relevance)", file_types=[".csv"],
+                                type="filepath")
+            min_relevance = gr.Number(defaults.min_relevance, label="Min relevance of a positive judgment")
+        with gr.Row():
+            hard = gr.Number(defaults.hard_negatives, label="Hard negatives per pair (mined from the index)",
+                             precision=0, minimum=0)
+            uniform = gr.Number(defaults.uniform_negatives, label="Uniform negatives per batch (side loss)",
+                                precision=0, minimum=0)
+            temperature = gr.Number(defaults.temperature, label="Temperature (initial)")
+            learn_temperature = gr.Checkbox(defaults.learn_temperature, label="Learn the temperature")
+            patience = gr.Number(defaults.patience, label="Early-stopping patience (epochs; 0 = off)",
+                                 precision=0, minimum=0)
     with gr.Row():
         start_button = gr.Button("Start training", variant="primary")
         cancel_button = gr.Button("Cancel")
@@ -251,7 +313,9 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
         frame = versions(service)
         return frame, gr.update(choices=list(frame["version"]))
 
-    start_button.click(lambda *a: start(panel, *a), [epochs, batch, lr, log_q, tail], status)
+    start_button.click(lambda *a: start(panel, *a), [epochs, batch, lr, log_q, tail, sources, judgments,
+                                                     min_relevance, temperature, learn_temperature, hard, uniform,
+                                                     patience], status)
     cancel_button.click(lambda: cancel(panel), None, status)
     ranker_button.click(lambda: retrain_ranker(panel), None, status)
     timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])

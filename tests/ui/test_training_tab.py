@@ -121,3 +121,26 @@ def test_tab_builds_inside_blocks(service, panel):
     with gr.Blocks() as demo:
         parts = tab.build(demo, service, panel)
     assert parts["panel"] is panel and len(parts["versions"].value["data"]) >= 2
+
+
+def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tmp_path):
+    assert "needs a judgments file" in tab.start(panel, **TINY, sources=["judgments"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("query,item\nred,1\n")
+    assert "lacks column" in tab.start(panel, **TINY, sources=["judgments"], judgments_file=str(bad))
+    assert panel.run is None or panel.run.options.sources == ("catalog",)  # nothing started by the bad inputs
+    with service.sessions() as session:
+        from sqlalchemy import select
+
+        from recsys.catalog.models import Item
+        ids = session.execute(select(Item.external_id)).scalars().all()
+    good = tmp_path / "good.csv"
+    good.write_text("query,item_id,relevance\n" + "".join(f"item {n},{i},4\n" for n, i in enumerate(ids)))
+    message = tab.start(panel, **TINY, sources=["catalog", "judgments"], judgments_file=str(good),
+                        hard_negatives=1, uniform_negatives=4)
+    assert "Started" in message and "sources=catalog+judgments" in message and "hard_negatives=1" in message
+    _finish(panel)
+    kept = panel.run.options.judgments_path
+    assert panel.run.status == "done" and kept.startswith(str(service.settings.data_dir))
+    assert open(kept).read() == good.read_text()
+    assert "Recall@10" in tab.run_status(panel)
