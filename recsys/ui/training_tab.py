@@ -268,8 +268,8 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
                 "A run saves a new version; **Activate** serves it without stopping search, and activating an "
                 "older version is the rollback.")
     with gr.Row():
-        epochs = gr.Number(defaults.epochs, label="Epochs", precision=0, minimum=1)
-        batch = gr.Number(defaults.batch_size, label="Batch size", precision=0, minimum=2)
+        epochs = gr.Number(defaults.epochs, label="Epochs", precision=0, minimum=1, elem_id="train-epochs")
+        batch = gr.Number(defaults.batch_size, label="Batch size", precision=0, minimum=2, elem_id="train-batch")
         lr = gr.Number(defaults.lr, label="Learning rate")
         log_q = gr.Checkbox(defaults.log_q, label="logQ correction (type frequency)")
         tail = gr.Slider(0.0, 1.0, value=defaults.tail_weight, step=0.1,
@@ -292,21 +292,21 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
             patience = gr.Number(defaults.patience, label="Early-stopping patience (epochs; 0 = off)",
                                  precision=0, minimum=0)
     with gr.Row():
-        start_button = gr.Button("Start training", variant="primary")
+        start_button = gr.Button("Start training", variant="primary", elem_id="train-start")
         cancel_button = gr.Button("Cancel")
         ranker_button = gr.Button("Retrain ranker")
-    status = gr.Markdown(run_status(panel))
-    loss = gr.LinePlot(loss_frame(panel), x="epoch", y="loss", title="Training loss per epoch")
+    status = gr.Markdown(run_status(panel), elem_id="train-status")
+    loss = gr.LinePlot(loss_frame(panel), x="epoch", y="loss", title="Training loss per epoch", elem_id="train-loss")
     gr.Markdown("### Before / after (fashion suite, held-out items)")
     comparison = gr.Markdown()
     comparison_plot = gr.Plot(label="Overall / head / tail")
     gr.Markdown("### Versions")
-    table = gr.Dataframe(versions(service), interactive=False)
+    table = gr.Dataframe(versions(service), interactive=False, elem_id="train-versions")
     with gr.Row():
-        picked = gr.Dropdown(list(versions(service)["version"]), label="Version", scale=4)
-        refresh = gr.Button("Refresh", scale=1)
-        activate_button = gr.Button("Activate (switch / rollback)", scale=1)
-    activate_status = gr.Markdown()
+        picked = gr.Dropdown(list(versions(service)["version"]), label="Version", scale=4, elem_id="train-version")
+        refresh = gr.Button("Refresh", scale=1, elem_id="train-refresh")
+        activate_button = gr.Button("Activate (switch / rollback)", scale=1, elem_id="train-activate")
+    activate_status = gr.Markdown(elem_id="train-activate-status")
     timer = gr.Timer(2.0)
 
     def on_refresh():

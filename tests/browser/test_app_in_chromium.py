@@ -79,3 +79,38 @@ def test_type_query_see_results_open_one(app_url):
         if os.environ.get("TAILLIFT_SCREENSHOT"):
             page.screenshot(path=os.environ["TAILLIFT_SCREENSHOT"], full_page=False)
         browser.close()
+
+
+def test_training_tab_runs_activates_and_rolls_back(app_url):
+    """Two short runs from the Training tab, serve the second, then roll back to the first."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Training").click()
+        page.locator("#train-epochs input").fill("2")
+        page.locator("#train-batch input").fill("16")
+        status = page.locator("#train-status")
+        saved = []
+        for _ in range(2):
+            page.locator("#train-start").click()
+            expect(status).to_contain_text("Saved", timeout=180_000)
+            name = status.locator("strong").nth(1).inner_text()
+            assert name.startswith("towerclip-") and name not in saved
+            saved.append(name)
+            expect(status).to_contain_text("Recall@10")
+            expect(page.locator("#train-loss")).to_be_visible()
+            page.wait_for_timeout(500)
+        page.locator("#train-refresh").click()
+        for version in (saved[1], saved[0]):  # serve the newer one, then roll back to the older
+            expect(page.locator("#train-versions")).to_contain_text(version, timeout=30_000)
+            dropdown = page.locator("#train-version input")
+            dropdown.click()
+            page.get_by_role("option", name=version).click()
+            page.locator("#train-activate").click()
+            expect(page.locator("#train-activate-status")).to_contain_text(f"Now serving {version}", timeout=120_000)
+        if os.environ.get("TAILLIFT_TRAINING_SCREENSHOT"):
+            page.screenshot(path=os.environ["TAILLIFT_TRAINING_SCREENSHOT"], full_page=True)
+        browser.close()
