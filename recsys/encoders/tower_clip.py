@@ -77,7 +77,10 @@ class TowerClip(nn.Module):
                  device: torch.device | str = "cpu", image_tower: ImageTower | None = None) -> None:
         super().__init__()
         self.config = config
-        self.image_tower = (image_tower.to(device) if image_tower is not None
+        if image_tower is not None:
+            image_tower.to(device)
+            image_tower.device = torch.device(device)  # forward() moves its input there
+        self.image_tower = (image_tower if image_tower is not None
                             else ImageTower(config.image_tower, config.image_size, config.flip, device=device))
         # Frozen MiniLM: shared with the text_bert route (loaded once). A tuned version gets its own copy.
         self.text_encoder = text_encoder

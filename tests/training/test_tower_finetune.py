@@ -15,11 +15,12 @@ from recsys.encoders.checkpoint import TOWERS_FILE, WEIGHTS_FILE
 from recsys.encoders.content import ItemContent, clip_text
 from recsys.encoders.image_tower import ImageTower, tunable_prefixes
 from recsys.encoders.text import text_layer_prefixes
+from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig
 from recsys.encoders.tower_path import default_config, untrained_version_name
 from recsys.splits import is_holdout
 from recsys.training import registry
 from recsys.training.heads import HeadTrainingConfig, TrainingCancelled, TrainingPair, train_heads
-from recsys.training.tower_finetune import TowerTrainingConfig, train_towers
+from recsys.training.tower_finetune import TowerTrainer, TowerTrainingConfig, _batch, train_towers
 from tests.encoders.models import COLOURS, garment_image
 
 TINY = TowerTrainingConfig(epochs=1, batch_size=8, unfreeze_image_blocks=1, unfreeze_text_layers=1, hidden=0,
@@ -196,3 +197,23 @@ def test_heads_only_versions_and_untrained_encoders_load_as_before(settings, min
                                "embed_dim", "hidden", "init_temperature"}
     digest = hashlib.sha256(json.dumps(old_fields, sort_keys=True).encode()).hexdigest()[:10]
     assert untrained_version_name(config) == f"towers-untrained-{digest}"
+
+
+def test_a_mixed_precision_step_trains_only_the_unfrozen_layers(minilm):
+    """The autocast path CUDA uses (bf16 here, on the CPU): float32 loss, finite, frozen weights untouched."""
+    pairs = _pairs(_catalog(4, 0))
+    tower = ImageTower(image_size=64)
+    config = TowerClipConfig(image_size=64, image_dim=tower.dim, hidden=0, embed_dim=16, image_tuned_blocks=1,
+                             text_tuned_layers=1)
+    model = TowerClip(config, minilm.tuned_copy(), ClipHeads(config), image_tower=tower)
+    trainer = TowerTrainer(model, TowerTrainingConfig(unfreeze_image_blocks=1, unfreeze_text_layers=1,
+                                                      tower_lr=1e-3), total_steps=1, device=torch.device("cpu"))
+    trainer.amp_dtype = torch.bfloat16
+    before = _state(tower.net)
+    loss = trainer.step(*_batch(pairs, range(4), tower, model.text_encoder))
+    assert np.isfinite(loss)
+    after = _state(tower.net)
+    assert not torch.equal(after["_conv_head.weight"], before["_conv_head.weight"])
+    assert torch.equal(after["_blocks.14._project_conv.weight"], before["_blocks.14._project_conv.weight"])
+    assert all(torch.equal(after[k], before[k]) for k in before if "running_" in k)
+    assert all(p.dtype == torch.float32 for p in trainer.params)  # master weights stay float32
