@@ -5,8 +5,8 @@ parameters alone (``{"image": {name: tensor}, "text": {name: tensor}}``), loaded
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import torch
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -148,7 +148,7 @@ class ImageTower(torch.nn.Module):
         """After training in place: key the tower (``id``) by the digest of its last ``blocks`` blocks."""
         self.tuned_digest = state_digest(self.tuned_parameters(blocks)) if blocks > 0 else None
 
-    def train(self, mode: bool = True) -> "ImageTower":
+    def train(self, mode: bool = True) -> ImageTower:
         super().train(mode)
         self.net.eval()  # frozen BatchNorm statistics: small fine-tuning batches would make them noisy
         return self

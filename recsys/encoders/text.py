@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -111,7 +111,7 @@ class TextEncoder:
         self.tuned_digest = state_digest(state)
         self.model_name = f"{self.base_model}{TUNED_MARK}{self.tuned_digest[:16]}"
 
-    def tuned_copy(self, state: Mapping[str, torch.Tensor] | None = None) -> "TextEncoder":
+    def tuned_copy(self, state: Mapping[str, torch.Tensor] | None = None) -> TextEncoder:
         """An independent copy (own weights and own tokenizer: a fast tokenizer used from two threads at once
         fails with "Already borrowed", and a training run tokenizes on a loader thread), with ``state`` loaded.
 

@@ -7,8 +7,8 @@ open_clip model with the same code. Training works on cached tower features thro
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -46,7 +46,7 @@ class TowerClipConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TowerClipConfig":
+    def from_dict(cls, data: dict) -> TowerClipConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

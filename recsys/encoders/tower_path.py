@@ -17,7 +17,12 @@ from recsys.encoders.checkpoint import read_heads, read_towers
 from recsys.encoders.image_tower import ImageTower, tower_feature_dim
 from recsys.encoders.joint import ClipJoint
 from recsys.encoders.text import TextEncoder
-from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig, seeded_heads
+from recsys.encoders.tower_clip import (
+    ClipHeads,
+    TowerClip,
+    TowerClipConfig,
+    seeded_heads,
+)
 from recsys.training import registry
 
 MODEL_KIND = "tower_clip"

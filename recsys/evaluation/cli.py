@@ -1,4 +1,4 @@
-"""``recsys eval SUITE --data DIR [--train DIR] [--model VERSION] [--json OUT] [--seed N]``.
+"""``recsys eval SUITE --data DIR [--train DIR] [--model VERSION] [--json OUT] [--seed N] [--folds N]``.
 
 ``add_eval_parser`` registers the sub-command on the project CLI; ``run_eval`` prints the table, stores the
 report in the reports dir and optionally writes it to ``--json``. Exit 0 on success, 2 on bad input.
@@ -29,6 +29,9 @@ def add_eval_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None,
                         help="fashion: most evaluated items in the corpus (deterministic sample, default 2000)")
+    parser.add_argument("--folds", type=int, default=0,
+                        help="crowdflower: also run an outer N-fold cross-validation by query over all queries "
+                             "of --data (every method fitted on the other folds only), e.g. 5")
     parser.set_defaults(func=run_eval)
     return parser
 
@@ -39,6 +42,8 @@ def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
         options = {}
         if args.suite == "fashion":  # the one suite that loads a model version and samples its corpus
             options = {"model": args.model} | ({"limit": args.limit} if args.limit else {})
+        elif args.suite == "crowdflower" and getattr(args, "folds", 0):
+            options = {"folds": args.folds}
         result = run_suite(args.suite, args.data, args.train, settings, args.seed, **options)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"eval: {exc}", file=sys.stderr)
@@ -47,6 +52,10 @@ def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
         # only the fashion suite loads a model version; elsewhere the version labels the report
         result["model_version"] = args.model
     print(reports.format_table(result))
+    if result.get("outer_cv"):
+        from recsys.evaluation.crowdflower import format_outer_cv
+
+        print("\n" + format_outer_cv(result))
     stored = reports.store(result, settings, label=args.model)
     print(f"\nreport stored: {stored}")
     if args.json:

@@ -90,40 +90,30 @@ def _ranker() -> Callable | None:
         return None
 
 
-def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
-        seed: int = 0) -> dict:
-    settings = settings or get_settings()
-    timings: dict = {}
-    with stopwatch(timings, "load"):
-        data_path = resolve_suite_dir(data_dir, NAME, FILE)
-        train_path = resolve_suite_dir(train_dir, NAME, FILE) if train_dir else None
-        fit, test, split_text = split(read(data_path), read(train_path) if train_path else None)
-        # one frame with unique integer labels: the BM25 corpus (texts only) and row ids for both sides
-        corpus = pd.concat([fit, test], ignore_index=True)
-        fit, test = corpus.iloc[: len(fit)], corpus.iloc[len(fit):]
-    train_info = None if train_path is None else {"dir": str(train_path), "fingerprint": fingerprint(train_path, [FILE])}
-    report = new_report(NAME, data_path, fingerprint(data_path, [FILE]), seed, split_text, train_info)
-    report["dataset"] = {"fit_rows": len(fit), "fit_queries": int(fit["query"].nunique()),
-                         "eval_rows": len(test), "eval_queries": int(test["query"].nunique())}
-    encoder = text_encoder(settings)
-    methods = report["methods"]
+def _fit_and_score(corpus: pd.DataFrame, fit: pd.DataFrame, test: pd.DataFrame, encoder, seed: int,
+                   text_model: str) -> dict[str, tuple[np.ndarray, dict, str]]:
+    """Every method's scores for the ``test`` rows: name -> (scores, seconds, notes).
 
+    ``fit`` and ``test`` are row subsets of ``corpus`` (by index label). Only ``fit`` rows' labels are read
+    (the hybrid weight and the ranker); ``corpus`` supplies product texts only (the BM25 statistics).
+    """
+    out: dict[str, tuple[np.ndarray, dict, str]] = {}
     secs: dict = {}
     with stopwatch(secs, "score"):
         random_scores = np.random.default_rng(seed).random(len(test))
-    methods["random"] = score_method(test, random_scores, seed, secs)
+    out["random"] = (random_scores, secs, "")
 
     lexical = {}
     for name, with_desc in (("bm25_title", False), ("bm25_title_desc", True)):
         secs = {}
         with stopwatch(secs, "score"):
             lexical[name] = js.bm25_scores(corpus, test, with_desc)
-        methods[name] = score_method(test, lexical[name], seed, secs, "BM25 statistics over all product texts")
+        out[name] = (lexical[name], secs, "BM25 statistics over all product texts")
 
     secs = {}
     with stopwatch(secs, "score"):
         dense = js.dense_scores(test, encoder.encode)
-    methods["dense_minilm"] = score_method(test, dense, seed, secs, f"{settings.text_model}, cosine")
+    out["dense_minilm"] = (dense, secs, f"{text_model}, cosine")
 
     secs = {}
     with stopwatch(secs, "encode"):
@@ -135,17 +125,127 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
             fit, js.blend(fit_lex, fit_dense, fit["query"].tolist(), w), seed)) if len(fit) else 0.5
     with stopwatch(secs, "score"):
         hybrid = js.blend(lexical["bm25_title"], dense, test["query"].tolist(), weight)
-    methods["hybrid"] = score_method(test, hybrid, seed, secs,
-                                     f"per-query min-max blend, dense weight {weight} chosen on fit queries")
+    out["hybrid"] = (hybrid, secs, f"per-query min-max blend, dense weight {weight} chosen on fit queries")
 
     ranker = _ranker()
-    if ranker is None:
-        report["missing_methods"]["ranker"] = "recsys.ranking.judgments.fit_and_score_judgments not importable"
-    else:
+    if ranker is not None:
         secs = {}
         with stopwatch(secs, "fit+score"):
             scores = ranker(fit.reset_index(drop=True), test.reset_index(drop=True), text_encoder=encoder, seed=seed)
-        methods["ranker"] = score_method(test, np.asarray(scores, dtype=float), seed, secs,
-                                         "LightGBM ranker of recsys.ranking.judgments")
+        out["ranker"] = (np.asarray(scores, dtype=float), secs, "LightGBM ranker of recsys.ranking.judgments")
+    return out
+
+
+def outer_folds(queries: pd.Series, n_folds: int, seed: int) -> np.ndarray:
+    """Fold number per row: the distinct queries, shuffled by ``seed``, dealt round-robin into ``n_folds``."""
+    distinct = np.array(sorted(queries.unique()), dtype=object)
+    if not 2 <= n_folds <= len(distinct):
+        raise ValueError(f"--folds must be between 2 and the number of queries ({len(distinct)}), got {n_folds}")
+    order = np.random.default_rng(seed).permutation(len(distinct))
+    fold_of = {distinct[i]: pos % n_folds for pos, i in enumerate(order)}
+    return queries.map(fold_of).to_numpy(dtype=int)
+
+
+def ndcg10_per_query(rows: pd.DataFrame, scores: np.ndarray, seed: int) -> dict[str, float]:
+    """query -> nDCG@10 of ``scores`` (same gains and seeded tie-breaking as ``score_method``)."""
+    gains = exponential_gain(rows["median_relevance"].to_numpy())
+    return {q: ndcg_at_k(ranked, {i: gains[i] for i in ranked}, 10)
+            for q, ranked in ranked_ids(rows, np.asarray(scores, dtype=float), seed).items()}
+
+
+def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, seed: int, n_folds: int,
+                 text_model: str) -> dict:
+    """Outer cross-validation by query over ALL queries of ``data``: every method (hybrid weight and ranker
+    included) is fitted on the other folds' queries (plus ``extra_fit``, a train dir) and scored on the fold.
+
+    Reports nDCG@10 per fold, mean ± std over folds, the mean over all queries with its standard error, and
+    each method's paired per-query difference to dense MiniLM (mean ± standard error).
+    """
+    extra = extra_fit if extra_fit is not None else data.iloc[:0]
+    corpus = pd.concat([data, extra], ignore_index=True)
+    data_part, extra_part = corpus.iloc[: len(data)], corpus.iloc[len(data):]
+    fold_of = outer_folds(data_part["query"], n_folds, seed)
+    per_query: dict[str, dict[str, float]] = {}
+    fold_scores: dict[str, list[float]] = {}
+    seconds: dict[str, float] = {}
+    sizes = []
+    for k in range(n_folds):
+        test = data_part[fold_of == k]
+        fit = pd.concat([data_part[fold_of != k], extra_part])
+        sizes.append({"fit_queries": int(fit["query"].nunique()), "eval_queries": int(test["query"].nunique()),
+                      "eval_rows": len(test)})
+        for name, (scores, secs, _) in _fit_and_score(corpus, fit, test, encoder, seed, text_model).items():
+            values = ndcg10_per_query(test, scores, seed)
+            per_query.setdefault(name, {}).update(values)
+            fold_scores.setdefault(name, []).append(float(np.mean(list(values.values()))))
+            seconds[name] = round(seconds.get(name, 0.0) + sum(secs.values()), 3)
+    queries = sorted(per_query["random"])
+    base = np.array([per_query["dense_minilm"][q] for q in queries])
+    methods = {}
+    for name, values in per_query.items():
+        v = np.array([values[q] for q in queries])
+        diff = v - base
+        methods[name] = {
+            "ndcg@10_folds": [round(x, 4) for x in fold_scores[name]],
+            "ndcg@10_mean": float(np.mean(fold_scores[name])), "ndcg@10_std": float(np.std(fold_scores[name])),
+            "ndcg@10_all_queries": float(v.mean()), "ndcg@10_std_err": float(v.std(ddof=1) / np.sqrt(len(v))),
+            "minus_dense_minilm": float(diff.mean()),
+            "minus_dense_minilm_std_err": float(diff.std(ddof=1) / np.sqrt(len(diff))),
+            "seconds": seconds[name],
+        }
+    return {"folds": n_folds, "seed": seed, "queries": len(queries), "fold_sizes": sizes,
+            "split": (f"outer {n_folds}-fold cross-validation by query over all {len(queries)} queries of the data "
+                      "dir (seeded shuffle, round-robin); every method fitted only on the other folds' queries"
+                      + (" plus the train dir" if len(extra_part) else "")),
+            "methods": methods}
+
+
+def format_outer_cv(report: dict) -> str:
+    """The outer-CV block of a report as text (empty when the report has none)."""
+    outer = report.get("outer_cv")
+    if not outer:
+        return ""
+    lines = [f"outer CV: {outer['split']}", "",
+             f"{'method':<16} {'nDCG@10 mean ± std over folds':>30}  {'all queries ± se':>17}  "
+             f"{'vs dense ± se':>16}  per fold"]
+    for name, m in outer["methods"].items():
+        lines.append(f"{name:<16} {m['ndcg@10_mean']:>21.4f} ± {m['ndcg@10_std']:.4f}  "
+                     f"{m['ndcg@10_all_queries']:>8.4f} ± {m['ndcg@10_std_err']:.4f}  "
+                     f"{m['minus_dense_minilm']:>+7.4f} ± {m['minus_dense_minilm_std_err']:.4f}  "
+                     + " ".join(f"{x:.3f}" for x in m["ndcg@10_folds"]))
+    return "\n".join(lines)
+
+
+def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
+        seed: int = 0, folds: int = 0) -> dict:
+    """The fixed held-out split (always); with ``folds`` >= 2 also an outer cross-validation by query over
+    all queries of ``data_dir`` (``report["outer_cv"]``, see ``run_outer_cv``)."""
+    settings = settings or get_settings()
+    timings: dict = {}
+    with stopwatch(timings, "load"):
+        data_path = resolve_suite_dir(data_dir, NAME, FILE)
+        train_path = resolve_suite_dir(train_dir, NAME, FILE) if train_dir else None
+        data = read(data_path)
+        train = read(train_path) if train_path else None
+        fit, test, split_text = split(data, train)
+        # one frame with unique integer labels: the BM25 corpus (texts only) and row ids for both sides
+        corpus = pd.concat([fit, test], ignore_index=True)
+        fit, test = corpus.iloc[: len(fit)], corpus.iloc[len(fit):]
+    train_info = None if train_path is None else {"dir": str(train_path), "fingerprint": fingerprint(train_path, [FILE])}
+    report = new_report(NAME, data_path, fingerprint(data_path, [FILE]), seed, split_text, train_info)
+    report["dataset"] = {"fit_rows": len(fit), "fit_queries": int(fit["query"].nunique()),
+                         "eval_rows": len(test), "eval_queries": int(test["query"].nunique())}
+    encoder = text_encoder(settings)
+    methods = report["methods"]
+    with stopwatch(timings, "held-out split"):
+        for name, (scores, secs, notes) in _fit_and_score(corpus, fit, test, encoder, seed,
+                                                          settings.text_model).items():
+            methods[name] = score_method(test, scores, seed, secs, notes)
+    if "ranker" not in methods:
+        report["missing_methods"]["ranker"] = "recsys.ranking.judgments.fit_and_score_judgments not importable"
+    if folds:
+        extra = None if train is None else train[~train["query"].isin(set(data["query"]))]
+        with stopwatch(timings, "outer cv"):
+            report["outer_cv"] = run_outer_cv(data, extra, encoder, seed, folds, settings.text_model)
     report["timings"] = timings
     return report

@@ -22,10 +22,10 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -41,7 +41,11 @@ from recsys.encoders.tower_path import MODEL_KIND, default_config, load_version_
 from recsys.splits import is_holdout, split_keys
 from recsys.training import registry
 from recsys.training.heads import TrainingCancelled, TrainingPair, compute_features
-from recsys.training.losses import contrastive_logits, log_q_from_counts, symmetric_info_nce
+from recsys.training.losses import (
+    contrastive_logits,
+    log_q_from_counts,
+    symmetric_info_nce,
+)
 from recsys.training.retrieval import paired_recall_mrr
 
 log = logging.getLogger(__name__)
@@ -50,7 +54,7 @@ EpochEnd = Callable[[int, float, float], None]  # (epoch number from 1, mean los
 PairValues = Callable[[Sequence[TrainingPair]], np.ndarray]  # one value per (kept) pair, in order
 STAGE = "training towers"
 
-__all__ = ["TowerTrainingConfig", "TowerTrainer", "TrainingCancelled", "train_towers"]
+__all__ = ["TowerTrainer", "TowerTrainingConfig", "TrainingCancelled", "train_towers"]
 
 
 @dataclass(frozen=True)

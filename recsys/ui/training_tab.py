@@ -43,6 +43,7 @@ class TrainingPanel:
         self.reports: dict[str, dict] = {}  # "before (<version>)"/"after (<version>)" -> fashion report
         self.comparison_status = ""
         self.ranker_status = ""
+        self.serve_status = ""  # "serve when done": re-encoding / now serving / failed
         self._lock = threading.Lock()  # one start at a time, even with two browser tabs
 
 
@@ -62,7 +63,8 @@ def default_evaluator(service: TailLiftService) -> Evaluate | None:
 def start(panel: TrainingPanel, epochs: float, batch_size: float, lr: float, log_q: bool,
           tail_weight: float, sources: list[str] | None = None, judgments_file: str | None = None,
           min_relevance: float = 3.0, temperature: float = 0.07, learn_temperature: bool = True,
-          hard_negatives: float = 0, uniform_negatives: float = 0, patience: float = 2) -> str:
+          hard_negatives: float = 0, uniform_negatives: float = 0, patience: float = 2,
+          serve_when_done: bool = False) -> str:
     with panel._lock:
         if panel.run is not None and panel.run.status == "running":
             return "A run is already in progress: cancel it or wait for it."
@@ -76,8 +78,8 @@ def start(panel: TrainingPanel, epochs: float, batch_size: float, lr: float, log
                 uniform_negatives=int(uniform_negatives), patience=int(patience))
         except (TypeError, ValueError) as exc:
             return f"Invalid option: {exc}"
-        panel.reports, panel.comparison_status = {}, ""
-        panel.run = panel.service.start_encoder_run(options, on_done=lambda run: _compare(panel, run))
+        panel.reports, panel.comparison_status, panel.serve_status = {}, "", ""
+        panel.run = panel.service.start_encoder_run(options, on_done=lambda run: _finished(panel, run, serve_when_done))
         return f"Started: {_short_options(asdict(options))}"
 
 
@@ -132,6 +134,8 @@ def run_status(panel: TrainingPanel) -> str:
             lines.append(_validation_line(panel.service.settings, run.version))
         if run.error:
             lines.append(run.error)
+    if panel.serve_status:
+        lines.append(f"Serving: {panel.serve_status}")
     if panel.ranker_status:
         lines.append(f"Ranker: {panel.ranker_status}")
     return "\n\n".join(lines)
@@ -191,6 +195,19 @@ def retrain_ranker(panel: TrainingPanel) -> str:
 
 
 # --- before / after -----------------------------------------------------------------------------------------
+
+
+def _finished(panel: TrainingPanel, run: EncoderRun, serve: bool) -> None:
+    """On the run's thread: optionally serve the new version (re-encode, rebuild, swap), then compare."""
+    if serve and run.status == "done" and run.version:
+        panel.serve_status = f"re-encoding the catalog for {run.version}…"
+        try:
+            panel.service.switch_encoder(run.version)
+            panel.serve_status = f"now serving {run.version}"
+        except Exception as exc:  # the version is saved; the previous one keeps serving
+            log.exception("serving %s failed", run.version)
+            panel.serve_status = f"serving {run.version} failed: {type(exc).__name__}: {exc}"
+    _compare(panel, run)
 
 
 def _compare(panel: TrainingPanel, run: EncoderRun) -> None:
@@ -292,6 +309,8 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
             patience = gr.Number(defaults.patience, label="Early-stopping patience (epochs; 0 = off)",
                                  precision=0, minimum=0)
     with gr.Row():
+        serve_when_done = gr.Checkbox(False, label="Serve the new version when it finishes (re-encode, rebuild "
+                                                   "the index, switch atomically)", elem_id="train-serve")
         start_button = gr.Button("Start training", variant="primary", elem_id="train-start")
         cancel_button = gr.Button("Cancel")
         ranker_button = gr.Button("Retrain ranker")
@@ -315,7 +334,7 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
 
     start_button.click(lambda *a: start(panel, *a), [epochs, batch, lr, log_q, tail, sources, judgments,
                                                      min_relevance, temperature, learn_temperature, hard, uniform,
-                                                     patience], status)
+                                                     patience, serve_when_done], status)
     cancel_button.click(lambda: cancel(panel), None, status)
     ranker_button.click(lambda: retrain_ranker(panel), None, status)
     timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])

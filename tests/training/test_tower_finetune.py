@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from recsys.config import Settings
-from recsys.encoders import create_encoder
-from recsys.encoders import routes
+from recsys.encoders import create_encoder, routes
 from recsys.encoders.checkpoint import TOWERS_FILE, WEIGHTS_FILE
 from recsys.encoders.content import ItemContent, clip_text
 from recsys.encoders.image_tower import ImageTower, tunable_prefixes
@@ -19,8 +18,18 @@ from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig
 from recsys.encoders.tower_path import default_config, untrained_version_name
 from recsys.splits import is_holdout
 from recsys.training import registry
-from recsys.training.heads import HeadTrainingConfig, TrainingCancelled, TrainingPair, train_heads
-from recsys.training.tower_finetune import TowerTrainer, TowerTrainingConfig, _batch, train_towers
+from recsys.training.heads import (
+    HeadTrainingConfig,
+    TrainingCancelled,
+    TrainingPair,
+    train_heads,
+)
+from recsys.training.tower_finetune import (
+    TowerTrainer,
+    TowerTrainingConfig,
+    _batch,
+    train_towers,
+)
 from tests.encoders.models import COLOURS, garment_image
 
 TINY = TowerTrainingConfig(epochs=1, batch_size=8, unfreeze_image_blocks=1, unfreeze_text_layers=1, hidden=0,

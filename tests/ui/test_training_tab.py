@@ -137,10 +137,14 @@ def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tm
     good = tmp_path / "good.csv"
     good.write_text("query,item_id,relevance\n" + "".join(f"item {n},{i},4\n" for n, i in enumerate(ids)))
     message = tab.start(panel, **TINY, sources=["catalog", "judgments"], judgments_file=str(good),
-                        hard_negatives=1, uniform_negatives=4)
+                        hard_negatives=1, uniform_negatives=4, serve_when_done=True)
     assert "Started" in message and "sources=catalog+judgments" in message and "hard_negatives=1" in message
     _finish(panel)
     kept = panel.run.options.judgments_path
     assert panel.run.status == "done" and kept.startswith(str(service.settings.data_dir))
     assert open(kept).read() == good.read_text()
-    assert "Recall@10" in tab.run_status(panel)
+    deadline = time.monotonic() + 120
+    while not panel.serve_status.startswith("now serving") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert service.serving_encoder_version() == panel.run.version  # served without pressing Activate
+    assert "Recall@10" in tab.run_status(panel) and f"now serving {panel.run.version}" in tab.run_status(panel)
