@@ -70,6 +70,8 @@ class TowerTrainingConfig:
     hidden: int = 1024  # fresh heads only (a parent's heads keep their shape)
     embed_dim: int = 256  # fresh heads only
     temperature: float = 0.07  # initial temperature of fresh heads
+    learn_temperature: bool = True  # False: the temperature stays where it starts (fresh: ``temperature``)
+    patience: int = 0  # early stopping: epochs without a better validation recall@10 (best epoch kept); 0 = off
     grad_clip: float = 1.0  # max global grad norm; 0 = off
     mixed_precision: bool = True  # CUDA only: bf16 autocast where supported, else fp16 with a grad scaler
     log_q: bool = False  # logQ correction by item frequency (or ``pair_log_q``)
@@ -111,7 +113,8 @@ def _param_groups(heads: ClipHeads, tower_params: Sequence[torch.nn.Parameter],
     groups = [
         ({"params": [p for _, p in named if p.ndim >= 2], "weight_decay": config.weight_decay}, config.head_lr),
         ({"params": [p for _, p in named if p.ndim < 2], "weight_decay": 0.0}, config.head_lr),
-        ({"params": [heads.logit_scale], "weight_decay": 0.0}, config.head_lr * config.temperature_lr_scale),
+        ({"params": [heads.logit_scale] if config.learn_temperature else [], "weight_decay": 0.0},
+         config.head_lr * config.temperature_lr_scale),
         ({"params": [p for p in tower_params if p.ndim >= 2], "weight_decay": config.weight_decay}, config.tower_lr),
         ({"params": [p for p in tower_params if p.ndim < 2], "weight_decay": 0.0}, config.tower_lr),
     ]
@@ -150,6 +153,7 @@ class TowerTrainer:
         self.image_params = model.image_tower.unfreeze_last(config.unfreeze_image_blocks)
         self.text_params = model.text_encoder.unfreeze_last(config.unfreeze_text_layers)
         self.tower_params = self.image_params + self.text_params
+        model.heads.logit_scale.requires_grad_(config.learn_temperature)
         groups, max_lrs = _param_groups(model.heads, self.tower_params, config)
         self.params = [p for g in groups for p in g["params"]]
         self.optimizer = torch.optim.AdamW(groups, lr=config.head_lr)
@@ -250,6 +254,21 @@ def _encode(model: TowerClip, pairs: Sequence[TrainingPair], rows: Sequence[int]
     return np.concatenate(texts), np.concatenate(images)
 
 
+def _snapshot(model: TowerClip, config: TowerTrainingConfig) -> dict:
+    """CPU copies of everything a run changes: the heads and the unfrozen tower parameters."""
+    return {"heads": {k: v.detach().to("cpu", copy=True) for k, v in model.heads.state_dict().items()},
+            "image": model.image_tower.tuned_parameters(config.unfreeze_image_blocks),
+            "text": model.text_encoder.tuned_parameters(config.unfreeze_text_layers)}
+
+
+def _restore(model: TowerClip, state: dict) -> None:
+    model.heads.load_state_dict(state["heads"])
+    if state["image"]:
+        model.image_tower.load_tuned(state["image"])
+    if state["text"]:
+        model.text_encoder.load_tuned(state["text"])
+
+
 # --- the run ----------------------------------------------------------------------------------------------------
 
 
@@ -317,6 +336,10 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
     trainer = TowerTrainer(model, config, config.epochs * steps_per_epoch, device)
     generator = torch.Generator().manual_seed(config.seed)
     losses: list[float] = []
+    val_recall: list[float] = []
+    best: dict | None = None
+    best_recall, best_epoch, waited, stopped_early = -1.0, None, 0, False
+    validate = bool(val_rows)
     step_speeds: list[float] = []
     fit_started = time.time()
     done_steps, total_steps = 0, max(1, config.epochs * steps_per_epoch)
@@ -346,12 +369,29 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
                 if progress is not None:
                     progress(STAGE, done_steps / total_steps)
             losses.append(total / max(seen, 1))
+            speed = seen / max(time.perf_counter() - epoch_started, 1e-9)
+            if validate:
+                trainer.eval()
+                val_recall.append(paired_recall_mrr(*_encode(model, kept, val_rows, settings.encode_batch_size),
+                                                    k=10)[0])
+                trainer.train()
+                if val_recall[-1] > best_recall:
+                    best_recall, best_epoch, waited = val_recall[-1], epoch + 1, 0
+                    if config.patience > 0:
+                        best = _snapshot(model, config)
+                else:
+                    waited += 1
             if on_epoch is not None:
-                on_epoch(epoch + 1, losses[-1], seen / max(time.perf_counter() - epoch_started, 1e-9))
+                on_epoch(epoch + 1, losses[-1], speed)
+            if validate and config.patience > 0 and waited >= config.patience:
+                stopped_early = True
+                break
         if should_stop is not None and should_stop():
             raise TrainingCancelled("cancelled after the last epoch, before saving")
 
     trainer.eval()
+    if best is not None and best_epoch != len(losses):
+        _restore(model, best)  # early stopping keeps the best validation epoch
     model.image_tower.mark_tuned(image_blocks)
     text_copy.mark_tuned(text_layers)
     rows = val_rows or train_rows
@@ -361,7 +401,8 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
     metrics = {"text_to_image_recall@10": recall, "text_to_image_mrr@10": mrr, "pairs": len(rows),
                "temperature": float(torch.exp(-model.heads.logit_scale.detach())),
                "metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
-               "epoch_losses": losses, "examples_per_s": float(np.median(step_speeds)) if step_speeds else None,
+               "epoch_losses": losses, "epoch_val_recall@10": val_recall, "best_epoch": best_epoch,
+               "stopped_early": stopped_early, "examples_per_s": float(np.median(step_speeds)) if step_speeds else None,
                "device": str(device), "mixed_precision": str(amp_dtype).replace("torch.", "") if amp_dtype else None,
                "fit_seconds": time.time() - fit_started, "total_seconds": time.time() - started}
     if on_trained is not None:

@@ -226,3 +226,29 @@ def test_a_mixed_precision_step_trains_only_the_unfrozen_layers(minilm):
     assert torch.equal(after["_blocks.14._project_conv.weight"], before["_blocks.14._project_conv.weight"])
     assert all(torch.equal(after[k], before[k]) for k in before if "running_" in k)
     assert all(p.dtype == torch.float32 for p in trainer.params)  # master weights stay float32
+
+
+def test_early_stopping_keeps_the_best_validation_epoch(tmp_path, minilm, monkeypatch):
+    from recsys.training import tower_finetune
+
+    settings = _settings(tmp_path / "data")
+    heads_seen, recalls = [], iter([0.5, 0.4, 0.3, 0.9])  # epoch 1 best, epoch 2 worse: stop; then final metrics
+    real_encode = tower_finetune._encode
+
+    def encode(model, *args, **kwargs):
+        heads_seen.append({k: v.clone() for k, v in model.heads.state_dict().items()})
+        return real_encode(model, *args, **kwargs)
+
+    monkeypatch.setattr(tower_finetune, "_encode", encode)
+    monkeypatch.setattr(tower_finetune, "paired_recall_mrr", lambda *a, **k: (next(recalls), 0.1))
+    config = TowerTrainingConfig(epochs=3, batch_size=4, unfreeze_image_blocks=1, unfreeze_text_layers=0, hidden=0,
+                                 embed_dim=16, patience=1, val_fraction=0.5, min_val_pairs=2, learn_temperature=False)
+    version = train_towers(_pairs(_catalog(8, 0)), settings, config, text=minilm)
+    folder = registry.version_dir(settings, version)
+    metrics = registry.read_config(folder)["metrics"]
+    assert metrics["metrics_on"] == "validation" and metrics["epoch_val_recall@10"] == [0.5, 0.4]
+    assert metrics["best_epoch"] == 1 and metrics["stopped_early"] and len(metrics["epoch_losses"]) == 2
+    saved = torch.load(folder / WEIGHTS_FILE, weights_only=True)
+    assert all(torch.equal(saved[k], heads_seen[0][k]) for k in saved)  # epoch 1's heads, not epoch 2's
+    assert not all(torch.equal(saved[k], heads_seen[1][k]) for k in saved)
+    assert float(saved["logit_scale"]) == pytest.approx(float(np.log(1 / 0.07)), abs=1e-6)  # temperature fixed
