@@ -74,6 +74,8 @@ def load_version_towers(settings: Settings, version: str, device: torch.device |
         text = base.tuned_copy(text_state) if base is shared else base
         if base is not shared:
             text.load_tuned(text_state)
+        text.device = torch.device(device)  # the copy lives where this version runs, wherever ``shared`` is
+        text.model.to(text.device)
         _check_tuned(version, "text", set(text_state), set(text.tuned_parameters(config.text_tuned_layers)))
     tower = ImageTower(config.image_tower, config.image_size, config.flip, device=device,
                        batch_size=settings.encode_batch_size, tuned_state=image_state or None)

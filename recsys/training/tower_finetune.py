@@ -302,6 +302,8 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
         parts = load_version_towers(settings, parent, device, shared=text)
         base_config, heads = parts.config, parts.heads
         text_copy = _private_text(parts.text, device) if parts.text is text else parts.text
+        text_copy.device = device
+        text_copy.model.to(device)
         tower_copy = parts.tower
     else:
         shared = text or TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
