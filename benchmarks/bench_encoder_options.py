@@ -18,7 +18,11 @@ from dataclasses import asdict, replace
 
 from recsys.config import Settings
 from recsys.evaluation import fashion, fashion_data
-from recsys.training.encoder_runs import EncoderRunOptions, inverse_frequency_weights, type_log_q
+from recsys.training.encoder_runs import (
+    EncoderRunOptions,
+    inverse_frequency_weights,
+    type_log_q,
+)
 from recsys.training.heads import TrainingPair, train_heads
 
 CONFIGS = {

@@ -23,12 +23,20 @@ import torch
 from recsys.config import Settings, get_settings
 from recsys.encoders.checkpoint import read_heads
 from recsys.encoders.feature_cache import FeatureCache, image_key, open_image, text_key
-from recsys.encoders.fusion import DEFAULT_WEIGHTS, fuse, mean_of_present, normalize_rows
+from recsys.encoders.fusion import (
+    DEFAULT_WEIGHTS,
+    fuse,
+    mean_of_present,
+    normalize_rows,
+)
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.openclip_path import slug
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
-from recsys.encoders.tower_path import default_config, read_tower_manifest
+from recsys.encoders.tower_path import (
+    default_config,
+    load_version_towers,
+)
 from recsys.evaluation import fashion_data
 from recsys.evaluation.dataset import fingerprint
 from recsys.evaluation.metrics import mrr_at_k, ndcg_at_k, r_precision, recall_at_k
@@ -104,12 +112,8 @@ def _load_models(settings: Settings, model: str | None) -> Models:
         text = TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
         config = default_config(settings, text.dim)  # the tower train_heads would build
         return Models(text, ImageTower(config.image_tower, config.image_size, config.flip, device=device), None, None)
-    folder = registry.version_dir(settings, model)
-    manifest = read_tower_manifest(settings, model)
-    config = TowerClipConfig.from_dict(manifest["model"])
-    text = TextEncoder(config.text_model, str(device), settings.encode_batch_size)
-    tower = ImageTower(config.image_tower, config.image_size, config.flip, device=device)
-    return Models(text, tower, read_heads(folder, config), model)
+    parts = load_version_towers(settings, model, device)  # tuned towers too, when the version has them
+    return Models(parts.text, parts.tower, parts.heads, model)
 
 
 class _Features:

@@ -7,11 +7,8 @@ items (``recsys.splits.is_holdout``) are never trained on, so evaluation stays h
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
-from sqlalchemy import select
-
-from ..catalog.models import Item, ItemImage
 from ..config import Settings
 from ..encoders import MultimodalEncoder, create_encoder
 from ..service import CatalogService

@@ -10,9 +10,10 @@ labels trained it (``training.labels``), and weak labels are called weak there a
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,7 +175,7 @@ def train_catalog_ranker(service, *, max_queries: int = DEFAULT_MAX_QUERIES, see
     if len(data.queries) < 5:
         raise ValueError(f"only {len(data.queries)} usable query lists; grouped 5-fold CV needs at least 5")
     log.info("training catalog ranker on %d queries, %d rows, labels: %s", len(data.queries), len(data.y), labels)
-    training = {"labels": labels, "queries": len(data.queries), "rows": int(len(data.y)), "seed": seed, **extra}
+    training = {"labels": labels, "queries": len(data.queries), "rows": len(data.y), "seed": seed, **extra}
     return train_and_save(data.X, data.y, data.query_index, FEATURES.names, models_dir or service.settings.models_dir,
                           purpose=CATALOG, training=training, grid=grid, seed=seed, max_rounds=max_rounds,
                           progress=None if progress is None else lambda d, n: progress(d, n, "grid search"))

@@ -111,7 +111,7 @@ def _train_on_judgments(data: Path, seed: int):
     X = crowdflower_features(train, text_encoder=encoder, catalog=frame)
     y = graded_labels(train["median_relevance"].to_numpy()).values
     training = {"labels": "judgments (median_relevance)", "weak": False, "queries": int(train["query"].nunique()),
-                "rows": int(len(train)), "source": str(_judgment_file(data)), "seed": seed}
+                "rows": len(train), "source": str(_judgment_file(data)), "seed": seed}
     return train_and_save(X, y, train["query"].tolist(), FEATURES.names, settings.models_dir, purpose=JUDGMENTS,
                           training=training, seed=seed)
 

@@ -18,14 +18,25 @@ from sqlalchemy import select
 
 from recsys.catalog.models import Item
 from recsys.config import Settings
-from recsys.encoders.fusion import DEFAULT_WEIGHTS, FusionWeights
 from recsys.encoders.factory import create_encoder
+from recsys.encoders.fusion import DEFAULT_WEIGHTS, FusionWeights
 from recsys.encoders.multimodal import MultimodalEncoder
 from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_path import MODEL_KIND
 from recsys.training import registry
-from recsys.training.heads import HeadTrainingConfig, TrainingCancelled, TrainingPair, train_heads
-from recsys.training.pair_sources import SOURCES, SourceReport, catalog_pairs, click_pairs, judgment_pairs
+from recsys.training.heads import (
+    HeadTrainingConfig,
+    TrainingCancelled,
+    TrainingPair,
+    train_heads,
+)
+from recsys.training.pair_sources import (
+    SOURCES,
+    SourceReport,
+    catalog_pairs,
+    click_pairs,
+    judgment_pairs,
+)
 
 log = logging.getLogger(__name__)
 

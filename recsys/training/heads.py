@@ -10,8 +10,8 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,13 @@ import torch
 
 from recsys.config import Settings
 from recsys.encoders.checkpoint import WEIGHTS_FILE, read_heads, write_heads
-from recsys.encoders.feature_cache import FeatureCache, ImageSource, image_key, open_image, text_key
+from recsys.encoders.feature_cache import (
+    FeatureCache,
+    ImageSource,
+    image_key,
+    open_image,
+    text_key,
+)
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.openclip_path import slug
 from recsys.encoders.text import TextEncoder, pick_device
@@ -27,8 +33,15 @@ from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.encoders.tower_path import MODEL_KIND, default_config
 from recsys.splits import is_holdout, split_keys
 from recsys.training import registry
-from recsys.training.head_fit import (EpochEnd, FitData, HeadTrainingConfig, Progress, TrainingCancelled, fit_heads,
-                                     validation_recall)
+from recsys.training.head_fit import (
+    EpochEnd,
+    FitData,
+    HeadTrainingConfig,
+    Progress,
+    TrainingCancelled,
+    fit_heads,
+    validation_recall,
+)
 from recsys.training.losses import log_q_from_counts
 
 log = logging.getLogger(__name__)

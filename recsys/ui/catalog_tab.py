@@ -49,7 +49,7 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
 
     inputs = [page, text, category, merchant]
     outputs = [gallery, ids, label, page]
-    run = lambda p, t, c, m: browse(service, p, t, c, m)  # noqa: E731
+    run = lambda p, t, c, m: browse(service, p, t, c, m)
     refresh.click(run, inputs, outputs)
     text.submit(run, inputs, outputs)
     prev_btn.click(lambda p, t, c, m: run(max(1, (p or 1) - 1), t, c, m), inputs, outputs)

@@ -138,7 +138,7 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
 
     inputs = [text, image, *facets, min_price, max_price, session_id, clicked]
     outputs = [gallery, hits, status, *facets]
-    search = lambda *a: run_search(service, *a)  # noqa: E731
+    search = lambda *a: run_search(service, *a)
     go.click(search, inputs, outputs)
     text.submit(search, inputs, outputs)
     image.upload(search, inputs, outputs)

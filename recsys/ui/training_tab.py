@@ -10,9 +10,9 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -317,7 +317,7 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
     status = gr.Markdown(run_status(panel), elem_id="train-status")
     loss = gr.LinePlot(loss_frame(panel), x="epoch", y="loss", title="Training loss per epoch", elem_id="train-loss")
     gr.Markdown("### Before / after (fashion suite, held-out items)")
-    comparison = gr.Markdown()
+    comparison = gr.Markdown(elem_id="train-comparison")
     comparison_plot = gr.Plot(label="Overall / head / tail")
     gr.Markdown("### Versions")
     table = gr.Dataframe(versions(service), interactive=False, elem_id="train-versions")

@@ -8,8 +8,15 @@ from recsys.search.engine import SearchRequest
 from recsys.search.rank import RankingStep
 from recsys.search.recall import recall
 from recsys.splits import is_holdout
-from recsys.training.catalog_ranker import (WEAK_LABELS, catalog_queries, click_log, enough_clicks,
-                                            external_ids, train_catalog_ranker, weak_lists)
+from recsys.training.catalog_ranker import (
+    WEAK_LABELS,
+    catalog_queries,
+    click_log,
+    enough_clicks,
+    external_ids,
+    train_catalog_ranker,
+    weak_lists,
+)
 
 SMALL_GRID = {"num_leaves": [3, 7], "min_data_in_leaf": [5]}
 

@@ -11,11 +11,17 @@ from recsys.encoders import create_encoder
 from recsys.search.engine import SearchRequest
 from recsys.service import NotFound, TailLiftService
 from recsys.training import registry
-from recsys.training.encoder_runs import (EncoderRun, EncoderRunOptions, RunProgress,
-                                          create_encoder_for, inverse_frequency_weights, train_encoder, type_log_q)
+from recsys.training.encoder_runs import (
+    EncoderRun,
+    EncoderRunOptions,
+    RunProgress,
+    create_encoder_for,
+    inverse_frequency_weights,
+    train_encoder,
+    type_log_q,
+)
 from recsys.training.heads import TrainingCancelled
-from recsys.training.losses import info_nce_with_negatives
-from recsys.training.losses import symmetric_info_nce
+from recsys.training.losses import info_nce_with_negatives, symmetric_info_nce
 from tests.small_catalog import small_search_service_at
 
 TINY = EncoderRunOptions(epochs=2, batch_size=16, lr=5e-3, hidden=0, embed_dim=32)

@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from recsys.encoders.tower_clip import TowerClipConfig
-from recsys.training.head_fit import FitData, HeadTrainingConfig, TrainingCancelled, fit_heads, validation_recall
+from recsys.training.head_fit import (
+    FitData,
+    HeadTrainingConfig,
+    TrainingCancelled,
+    fit_heads,
+    validation_recall,
+)
 
 MODEL = TowerClipConfig(image_dim=24, text_dim=16, embed_dim=8, hidden=0)
 

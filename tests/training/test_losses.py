@@ -6,8 +6,14 @@ import math
 import pytest
 import torch
 
-from recsys.training.losses import (MAX_LOGIT_SCALE, contrastive_logits, info_nce_with_negatives, log_q_from_counts,
-                                    symmetric_info_nce, uniform_negative_loss)
+from recsys.training.losses import (
+    MAX_LOGIT_SCALE,
+    contrastive_logits,
+    info_nce_with_negatives,
+    log_q_from_counts,
+    symmetric_info_nce,
+    uniform_negative_loss,
+)
 
 EYE = torch.eye(2)
 ZERO_SCALE = torch.tensor(0.0)  # exp(0) = 1: logits are the raw cosines

@@ -6,8 +6,13 @@ from sqlalchemy import select
 
 from recsys.catalog.models import Interaction, Item
 from recsys.service import CatalogService
-from recsys.training.pair_sources import (SourceReport, catalog_pairs, click_pairs, judgment_pairs,
-                                          read_judgments)
+from recsys.training.pair_sources import (
+    SourceReport,
+    catalog_pairs,
+    click_pairs,
+    judgment_pairs,
+    read_judgments,
+)
 from tests.small_catalog import fill_small_catalog
 
 
