@@ -56,6 +56,11 @@ def add_encoder_parser(kinds: argparse._SubParsersAction) -> None:
                         "query-click pairs, graded judgments (--judgments)")
     p.add_argument("--judgments", type=Path, metavar="CSV", help="judgments file with columns query,item_id,relevance")
     p.add_argument("--min-relevance", type=float, default=3.0, help="judgments at or above this grade are positives")
+    p.add_argument("--unfreeze-image-blocks", type=int, default=0, metavar="N",
+                   help="fine-tune the last N EfficientNet-Lite0 blocks end to end (meant for CUDA; slow on CPU)")
+    p.add_argument("--unfreeze-text-layers", type=int, default=0, metavar="N",
+                   help="fine-tune the last N MiniLM layers end to end (meant for CUDA; slow on CPU)")
+    p.add_argument("--tower-lr", type=float, default=3e-5, help="learning rate of unfrozen tower layers")
     p.add_argument("--hidden", type=int, default=1024, help="MLP width of the heads; 0 = linear")
     p.add_argument("--embed-dim", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
@@ -160,7 +165,8 @@ def run_options(args: argparse.Namespace):
         uniform_weight=args.uniform_weight, patience=args.patience,
         sources=tuple(dict.fromkeys(args.sources or ["catalog"])),
         judgments_path=str(args.judgments) if args.judgments else None, min_relevance=args.min_relevance,
-        hidden=args.hidden, embed_dim=args.embed_dim, seed=args.seed)
+        unfreeze_image_blocks=args.unfreeze_image_blocks, unfreeze_text_layers=args.unfreeze_text_layers,
+        tower_lr=args.tower_lr, hidden=args.hidden, embed_dim=args.embed_dim, seed=args.seed)
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
@@ -177,8 +183,11 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
     catalog = CatalogService(settings)  # no index needed: training reads pairs and cached tower features
     parent = registry.active_version(settings)
 
+    printed = [0]  # epochs already printed (tower runs also report every step)
+
     def progress(p: RunProgress) -> None:
-        if p.losses and p.stage == "training heads":
+        if p.losses and len(p.losses) > printed[0] and p.stage in ("training heads", "training towers"):
+            printed[0] = len(p.losses)
             print(f"  epoch {len(p.losses)}/{options.epochs}: loss {p.losses[-1]:.4f}  "
                   f"{p.examples_per_s or 0:.0f} pairs/s  ETA {p.eta_s or 0:.0f}s", file=sys.stderr, flush=True)
 

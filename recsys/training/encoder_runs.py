@@ -57,6 +57,9 @@ class EncoderRunOptions:
     sources: tuple[str, ...] = ("catalog",)  # any of pair_sources.SOURCES
     judgments_path: str | None = None  # CSV query,item_id,relevance (needed by the "judgments" source)
     min_relevance: float = 3.0  # judgments at or above this grade are positives
+    unfreeze_image_blocks: int = 0  # >0 (or text layers >0): fine-tune the towers end to end (meant for CUDA)
+    unfreeze_text_layers: int = 0
+    tower_lr: float = 3e-5  # learning rate of the unfrozen tower layers (``lr`` stays the heads' rate)
     hidden: int = 1024
     embed_dim: int = 256
     seed: int = 0
@@ -70,9 +73,27 @@ class EncoderRunOptions:
             (not self.sources, "choose at least one training data source"),
             (any(s not in SOURCES for s in self.sources), f"sources must be among {', '.join(SOURCES)}"),
             ("judgments" in self.sources and not self.judgments_path, "the judgments source needs a judgments file"),
+            (not 0 <= self.unfreeze_image_blocks <= 16, "image blocks to unfreeze must be 0-16"),
+            (not 0 <= self.unfreeze_text_layers <= 6, "text layers to unfreeze must be 0-6"),
+            (self.tunes_towers and (self.hard_negatives or self.uniform_negatives),
+             "hard and uniform negatives are for heads-only runs (no tower unfreezing)"),
         ) if bad]
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def tunes_towers(self) -> bool:
+        return self.unfreeze_image_blocks > 0 or self.unfreeze_text_layers > 0
+
+    def tower_config(self):
+        from recsys.training.tower_finetune import TowerTrainingConfig
+
+        return TowerTrainingConfig(epochs=self.epochs, batch_size=self.batch_size,
+                                   unfreeze_image_blocks=self.unfreeze_image_blocks,
+                                   unfreeze_text_layers=self.unfreeze_text_layers, head_lr=self.lr,
+                                   tower_lr=self.tower_lr, hidden=self.hidden, embed_dim=self.embed_dim,
+                                   temperature=self.temperature, learn_temperature=self.learn_temperature,
+                                   patience=self.patience, log_q=self.log_q, seed=self.seed)
 
     def head_config(self) -> HeadTrainingConfig:
         return HeadTrainingConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
@@ -181,35 +202,45 @@ def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = N
     groups = catalog_groups(catalog)
     group = lambda kept: [groups.get(p.external_id, "") for p in kept]
     losses: list[float] = []
-    epoch_seconds: list[float] = []
-    last = {"t": time.perf_counter()}
+    training_started: list[float] = []  # when the first training step began (after feature caching)
+    training_stages = ("training heads", "training towers")
 
     def report(stage: str, fraction: float, speed: float | None = None) -> None:
         if on_progress is None:
             return
-        eta = None if not epoch_seconds else (options.epochs - len(losses)) * float(np.mean(epoch_seconds))
+        eta = None
+        if stage in training_stages and training_started and fraction > 0:
+            elapsed = time.perf_counter() - training_started[0]
+            eta = elapsed * (1 - fraction) / fraction
         on_progress(RunProgress(stage, fraction, tuple(losses), speed, eta))
 
     def on_epoch(epoch: int, loss: float, speed: float) -> None:
-        now = time.perf_counter()
-        epoch_seconds.append(now - last["t"])
-        last["t"] = now
         losses.append(loss)
-        report("training heads", epoch / options.epochs, speed)
+        report(training_stages[options.tunes_towers], epoch / options.epochs, speed)
 
     def on_stage(stage: str, fraction: float) -> None:
-        if stage != "training heads":  # epochs report through on_epoch, with their loss
-            last["t"] = time.perf_counter()
+        if stage in training_stages and not training_started:
+            training_started.append(time.perf_counter())
+        if stage != "training heads":  # head epochs report through on_epoch, with their loss
             report(stage, fraction)
 
     run_info = {"parent": parent, "options": asdict(options), "source": "+".join(options.sources),
-                "pairs": {k: {"pairs": v.pairs, "skipped": v.skipped} for k, v in reports.items()}}
-    version = train_heads(
-        pairs, settings, progress=on_stage, config=options.head_config(), activate=False, text=text,
-        pair_weights=(lambda kept: inverse_frequency_weights(group(kept), options.tail_weight))
-        if options.tail_weight > 0 else None,
-        pair_log_q=lambda kept: type_log_q(group(kept)), on_epoch=on_epoch, should_stop=should_stop,
-        manifest_extra={"run": run_info}, negative_pool=catalog_items, miner_version=parent)
+                "pairs": {k: {"pairs": v.pairs, "skipped": v.skipped} for k, v in reports.items()},
+                "towers": "tuned" if options.tunes_towers else "frozen"}
+    weights = (lambda kept: inverse_frequency_weights(group(kept), options.tail_weight)) \
+        if options.tail_weight > 0 else None
+    log_q = lambda kept: type_log_q(group(kept))
+    if options.tunes_towers:
+        from recsys.training.tower_finetune import train_towers
+
+        version = train_towers(pairs, settings, options.tower_config(), parent=parent, text=text,
+                               pair_weights=weights, pair_log_q=log_q, on_epoch=on_epoch, should_stop=should_stop,
+                               progress=on_stage, manifest_extra={"run": run_info})
+    else:
+        version = train_heads(
+            pairs, settings, progress=on_stage, config=options.head_config(), activate=False, text=text,
+            pair_weights=weights, pair_log_q=log_q, on_epoch=on_epoch, should_stop=should_stop,
+            manifest_extra={"run": run_info}, negative_pool=catalog_items, miner_version=parent)
     report("saved", 1.0)
     return version
 

@@ -45,7 +45,7 @@ class HeadTrainingConfig:
     uniform_weight: float = 0.5  # weight of that side loss
     patience: int = 0  # early stopping: epochs without a better validation recall@10; 0 = off
     val_fraction: float = 0.05  # of non-held-out items, for early stopping and the metrics in config.json
-    min_val_pairs: int = 200  # below this, metrics are reported on the training pairs and nothing stops early
+    min_val_pairs: int = 100  # below this, metrics are reported on the training pairs and nothing stops early
     seed: int = 0
 
 
@@ -139,6 +139,8 @@ def fit_heads(data: FitData, model_config: TowerClipConfig, config: HeadTraining
     validate = data.val_image is not None and len(data.val_image) > 0
     result = FitResult(heads, [])
     best_state, best_recall, waited = None, -1.0, 0
+    if progress is not None:
+        progress("training heads", 0.0)  # the clock for the ETA starts here, after feature caching
     for epoch in range(config.epochs):
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"cancelled before epoch {epoch + 1} of {config.epochs}")

@@ -121,6 +121,8 @@ def _miner(settings: Settings, version: str | None, model_config: TowerClipConfi
     try:
         folder = registry.version_dir(settings, version)
         config = TowerClipConfig.from_dict(registry.read_config(folder)["model"])
+        if config.image_tuned_blocks or config.text_tuned_layers:  # its heads read tuned-tower features
+            return None
         if (config.image_dim, config.text_dim, config.image_tower, config.image_size, config.text_model) != (
                 model_config.image_dim, model_config.text_dim, model_config.image_tower, model_config.image_size,
                 model_config.text_model) or not (folder / WEIGHTS_FILE).exists():

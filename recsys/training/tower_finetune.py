@@ -76,7 +76,7 @@ class TowerTrainingConfig:
     mixed_precision: bool = True  # CUDA only: bf16 autocast where supported, else fp16 with a grad scaler
     log_q: bool = False  # logQ correction by item frequency (or ``pair_log_q``)
     val_fraction: float = 0.05  # same salted split as head training
-    min_val_pairs: int = 200  # below this, metrics are reported on the training pairs
+    min_val_pairs: int = 100  # below this, metrics are reported on the training pairs
     seed: int = 0
 
 

@@ -64,7 +64,8 @@ def start(panel: TrainingPanel, epochs: float, batch_size: float, lr: float, log
           tail_weight: float, sources: list[str] | None = None, judgments_file: str | None = None,
           min_relevance: float = 3.0, temperature: float = 0.07, learn_temperature: bool = True,
           hard_negatives: float = 0, uniform_negatives: float = 0, patience: float = 2,
-          serve_when_done: bool = False) -> str:
+          serve_when_done: bool = False, unfreeze_image_blocks: float = 0, unfreeze_text_layers: float = 0,
+          tower_lr: float = 3e-5) -> str:
     with panel._lock:
         if panel.run is not None and panel.run.status == "running":
             return "A run is already in progress: cancel it or wait for it."
@@ -75,12 +76,23 @@ def start(panel: TrainingPanel, epochs: float, batch_size: float, lr: float, log
                 tail_weight=float(tail_weight), sources=tuple(sources or ("catalog",)), judgments_path=judgments,
                 min_relevance=float(min_relevance), temperature=float(temperature),
                 learn_temperature=bool(learn_temperature), hard_negatives=int(hard_negatives),
-                uniform_negatives=int(uniform_negatives), patience=int(patience))
+                uniform_negatives=int(uniform_negatives), patience=int(patience),
+                unfreeze_image_blocks=int(unfreeze_image_blocks), unfreeze_text_layers=int(unfreeze_text_layers),
+                tower_lr=float(tower_lr))
+            if options.tunes_towers and not tower_tuning_available(panel.service):
+                raise ValueError("unfreezing tower layers needs a CUDA GPU here (use the CLI to force it on a CPU)")
         except (TypeError, ValueError) as exc:
             return f"Invalid option: {exc}"
         panel.reports, panel.comparison_status, panel.serve_status = {}, "", ""
         panel.run = panel.service.start_encoder_run(options, on_done=lambda run: _finished(panel, run, serve_when_done))
         return f"Started: {_short_options(asdict(options))}"
+
+
+def tower_tuning_available(service: TailLiftService) -> bool:
+    """Tower runs are offered only on CUDA: on a CPU they take hours for a demo catalog."""
+    from recsys.encoders.text import pick_device
+
+    return pick_device(service.settings.device).type == "cuda"
 
 
 def _keep_judgments(panel: TrainingPanel, uploaded: str | None) -> str:
@@ -308,6 +320,19 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
             learn_temperature = gr.Checkbox(defaults.learn_temperature, label="Learn the temperature")
             patience = gr.Number(defaults.patience, label="Early-stopping patience (epochs; 0 = off)",
                                  precision=0, minimum=0)
+    cuda = tower_tuning_available(service)
+    with gr.Accordion("Unfreeze tower layers (CUDA)", open=False):
+        gr.Markdown("Fine-tune the last blocks of the image tower and the last layers of MiniLM together with the "
+                    "heads, end to end on the images. " + (
+                        "A CUDA GPU is present." if cuda else
+                        "**No CUDA GPU here**: on this CPU a tower run takes hours, so it is offered only where "
+                        "CUDA is present (the CLI `train encoder --unfreeze-image-blocks N` still runs it)."))
+        with gr.Row():
+            image_blocks = gr.Number(defaults.unfreeze_image_blocks, label="Image blocks to unfreeze (of 16)",
+                                     precision=0, minimum=0, maximum=16, interactive=cuda)
+            text_layers = gr.Number(defaults.unfreeze_text_layers, label="Text layers to unfreeze (of 6)",
+                                    precision=0, minimum=0, maximum=6, interactive=cuda)
+            tower_lr = gr.Number(defaults.tower_lr, label="Tower learning rate", interactive=cuda)
     with gr.Row():
         serve_when_done = gr.Checkbox(False, label="Serve the new version when it finishes (re-encode, rebuild "
                                                    "the index, switch atomically)", elem_id="train-serve")
@@ -334,7 +359,8 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
 
     start_button.click(lambda *a: start(panel, *a), [epochs, batch, lr, log_q, tail, sources, judgments,
                                                      min_relevance, temperature, learn_temperature, hard, uniform,
-                                                     patience, serve_when_done], status)
+                                                     patience, serve_when_done, image_blocks, text_layers,
+                                                     tower_lr], status)
     cancel_button.click(lambda: cancel(panel), None, status)
     ranker_button.click(lambda: retrain_ranker(panel), None, status)
     timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])

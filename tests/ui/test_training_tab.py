@@ -148,3 +148,10 @@ def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tm
         time.sleep(0.2)
     assert service.serving_encoder_version() == panel.run.version  # served without pressing Activate
     assert "Recall@10" in tab.run_status(panel) and f"now serving {panel.run.version}" in tab.run_status(panel)
+
+
+def test_tower_unfreezing_is_refused_without_cuda(panel, monkeypatch):
+    monkeypatch.setattr(tab, "tower_tuning_available", lambda service: False)
+    message = tab.start(panel, **TINY, unfreeze_image_blocks=2)
+    assert "needs a CUDA GPU" in message
+    assert "for heads-only runs" in tab.start(panel, **TINY, unfreeze_text_layers=1, hard_negatives=2)
