@@ -95,3 +95,22 @@ def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog,
     imaged = [ext for title, (_, ext) in ids.items() if title != "Plain gift card"]
     assert manifest["metrics"]["negative_pool"] == sum(not is_holdout(ext) for ext in imaged) > 15
     assert len(manifest["metrics"]["epoch_losses"]) == 2
+
+
+def test_a_run_that_unfreezes_tower_layers_goes_through_train_towers(catalog, minilm):
+    from recsys.encoders import create_encoder
+    from recsys.training import registry
+    from recsys.training.encoder_runs import EncoderRunOptions, RunProgress, train_encoder
+
+    with pytest.raises(ValueError, match="heads-only"):
+        EncoderRunOptions(unfreeze_image_blocks=1, hard_negatives=1)
+    seen: list[RunProgress] = []
+    options = EncoderRunOptions(epochs=1, batch_size=8, hidden=0, embed_dim=16, unfreeze_image_blocks=1,
+                                unfreeze_text_layers=1, patience=0)
+    version = train_encoder(catalog, options, text=minilm, on_progress=seen.append)
+    manifest = registry.read_config(registry.version_dir(catalog.settings, version))
+    assert version.startswith("towerclip-tuned-") and manifest["run"]["towers"] == "tuned"
+    assert manifest["model"]["image_tuned_blocks"] == 1 and manifest["model"]["text_tuned_layers"] == 1
+    assert any(p.stage == "training towers" and p.losses for p in seen) and seen[-1].stage == "saved"
+    encoder = create_encoder(catalog.settings, text=minilm, version=version)
+    assert encoder.encode_texts(["red shirt"]).shape == (1, 16)
