@@ -2,12 +2,17 @@
 
 Held out by QUERY: no evaluated query (nor any of its judgments) is used to fit anything. Methods: random,
 BM25 on titles and on title+description, dense MiniLM, a hybrid blend whose weight is chosen on the train
-queries, and the LightGBM ranker of ``recsys.ranking.judgments`` when it exists.
+queries, and the learners of ``recsys.ranking.judgments`` when they exist: the LightGBM ranker (``ranker``)
+and the linear blend of two semantic scores (``ranker_linear``).
+
+``run(..., folds=5)`` adds an outer cross-validation by query over ALL queries (``report["outer_cv"]``):
+35 held-out queries give a standard error of about 0.03 on a mean nDCG@10, too coarse to compare rankers.
 """
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +24,17 @@ from recsys.evaluation.dataset import fingerprint, resolve_suite_dir
 from recsys.evaluation.metrics import exponential_gain, mrr_at_k, ndcg_at_k, r_precision
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.evaluation.text_encoding import text_encoder
+from recsys.ranking.token_vectors import CachedTokenEncoder, TokenEncoder
 from recsys.splits import split_keys
 
 NAME = "crowdflower"
 FILE = "relevance.csv"
 HYBRID_WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
 TOP_RELEVANCE = 4  # "highly relevant": the relevant set for MRR and R-precision
+RANKER_NOTES = {
+    "ranker": "LightGBM LambdaRanker over all features (recsys.ranking.judgments), grid + grouped CV on fit queries",
+    "ranker_linear": "ridge over per-query z-scores of cos_text_doc and li_title_mean (recsys.ranking.linear)",
+}
 
 
 def read(directory: Path) -> pd.DataFrame:
@@ -84,14 +94,22 @@ def _mean_ndcg10(rows: pd.DataFrame, scores: np.ndarray, seed: int) -> float:
 
 
 def _ranker() -> Callable | None:
+    """The judgments learners: ``fit_and_score_all`` (name -> scores) or an older single-scorer entry."""
     try:
-        return importlib.import_module("recsys.ranking.judgments").fit_and_score_judgments
-    except (ImportError, AttributeError):
+        module = importlib.import_module("recsys.ranking.judgments")
+    except ImportError:
         return None
+    return getattr(module, "fit_and_score_all", None) or getattr(module, "fit_and_score_judgments", None)
+
+
+def token_encoder(settings: Settings) -> CachedTokenEncoder:
+    """MiniLM word-piece vectors for the late-interaction features, cached beside the sentence vectors."""
+    return CachedTokenEncoder(TokenEncoder(settings.text_model), settings.data_dir / "cache",
+                              model_name=f"{settings.text_model}#tokens")
 
 
 def _fit_and_score(corpus: pd.DataFrame, fit: pd.DataFrame, test: pd.DataFrame, encoder, seed: int,
-                   text_model: str) -> dict[str, tuple[np.ndarray, dict, str]]:
+                   text_model: str, tokens=None) -> dict[str, tuple[np.ndarray, dict, str]]:
     """Every method's scores for the ``test`` rows: name -> (scores, seconds, notes).
 
     ``fit`` and ``test`` are row subsets of ``corpus`` (by index label). Only ``fit`` rows' labels are read
@@ -130,9 +148,14 @@ def _fit_and_score(corpus: pd.DataFrame, fit: pd.DataFrame, test: pd.DataFrame, 
     ranker = _ranker()
     if ranker is not None:
         secs = {}
+        extra = {"token_encoder": tokens} if "token_encoder" in inspect.signature(ranker).parameters else {}
         with stopwatch(secs, "fit+score"):
-            scores = ranker(fit.reset_index(drop=True), test.reset_index(drop=True), text_encoder=encoder, seed=seed)
-        out["ranker"] = (np.asarray(scores, dtype=float), secs, "LightGBM ranker of recsys.ranking.judgments")
+            scores = ranker(fit.reset_index(drop=True), test.reset_index(drop=True), text_encoder=encoder, seed=seed,
+                            **extra)
+        if not isinstance(scores, Mapping):
+            scores = {"ranker": scores}
+        for name, values in scores.items():  # one shared timing: the features are built once for all learners
+            out[name] = (np.asarray(values, dtype=float), secs, RANKER_NOTES.get(name, "recsys.ranking.judgments"))
     return out
 
 
@@ -154,7 +177,7 @@ def ndcg10_per_query(rows: pd.DataFrame, scores: np.ndarray, seed: int) -> dict[
 
 
 def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, seed: int, n_folds: int,
-                 text_model: str) -> dict:
+                 text_model: str, tokens=None) -> dict:
     """Outer cross-validation by query over ALL queries of ``data``: every method (hybrid weight and ranker
     included) is fitted on the other folds' queries (plus ``extra_fit``, a train dir) and scored on the fold.
 
@@ -174,7 +197,7 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
         fit = pd.concat([data_part[fold_of != k], extra_part])
         sizes.append({"fit_queries": int(fit["query"].nunique()), "eval_queries": int(test["query"].nunique()),
                       "eval_rows": len(test)})
-        for name, (scores, secs, _) in _fit_and_score(corpus, fit, test, encoder, seed, text_model).items():
+        for name, (scores, secs, _) in _fit_and_score(corpus, fit, test, encoder, seed, text_model, tokens).items():
             values = ndcg10_per_query(test, scores, seed)
             per_query.setdefault(name, {}).update(values)
             fold_scores.setdefault(name, []).append(float(np.mean(list(values.values()))))
@@ -236,16 +259,17 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
     report["dataset"] = {"fit_rows": len(fit), "fit_queries": int(fit["query"].nunique()),
                          "eval_rows": len(test), "eval_queries": int(test["query"].nunique())}
     encoder = text_encoder(settings)
+    tokens = token_encoder(settings) if _ranker() is not None else None
     methods = report["methods"]
     with stopwatch(timings, "held-out split"):
-        for name, (scores, secs, notes) in _fit_and_score(corpus, fit, test, encoder, seed,
-                                                          settings.text_model).items():
+        for name, (scores, secs, notes) in _fit_and_score(corpus, fit, test, encoder, seed, settings.text_model,
+                                                          tokens).items():
             methods[name] = score_method(test, scores, seed, secs, notes)
     if "ranker" not in methods:
         report["missing_methods"]["ranker"] = "recsys.ranking.judgments.fit_and_score_judgments not importable"
     if folds:
         extra = None if train is None else train[~train["query"].isin(set(data["query"]))]
         with stopwatch(timings, "outer cv"):
-            report["outer_cv"] = run_outer_cv(data, extra, encoder, seed, folds, settings.text_model)
+            report["outer_cv"] = run_outer_cv(data, extra, encoder, seed, folds, settings.text_model, tokens)
     report["timings"] = timings
     return report

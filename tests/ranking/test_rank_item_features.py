@@ -61,7 +61,7 @@ def test_route_scores_align_and_fill_missing_routes():
     X = route_score_features(RouteScores(bm25_title=np.array([1.0, 2.0]), cos_text_image=np.array([0.5, 0.1])), 2)
     np.testing.assert_allclose(X[:, 0], [1, 2])
     np.testing.assert_allclose(X[:, 4], [0.5, 0.1], rtol=1e-6)
-    assert np.isnan(X[:, [1, 2, 3, 5]]).all()
+    assert np.isnan(X[:, [1, 2, 3, 5, 6]]).all()  # 6: cos_text_doc
     with pytest.raises(ValueError):
         route_score_features(RouteScores(bm25_title=np.array([1.0])), 2)
 

@@ -7,7 +7,8 @@ import pytest
 
 from recsys.ranking.cv import sort_by_query
 from recsys.ranking.features import FEATURES
-from recsys.ranking.judgments import crowdflower_features, fit_and_score_judgments
+from recsys.ranking.features.inputs import TokenVectors
+from recsys.ranking.judgments import crowdflower_features, fit_and_score_all, fit_and_score_judgments
 from recsys.ranking.ndcg import mean_ndcg
 
 
@@ -20,6 +21,19 @@ class BagOfWordsEncoder:
             for word in text.split():
                 out[i, sum(map(ord, word)) % 64] += 1
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+class WordTokenEncoder:
+    """Stand-in for MiniLM word pieces: one piece per word, the hashed one-hot of the word."""
+
+    def encode_tokens(self, texts):
+        out = []
+        for text in texts:
+            words = text.split()
+            vecs = np.zeros((len(words), 64), dtype=np.float32)
+            vecs[np.arange(len(words)), [sum(map(ord, w)) % 64 for w in words]] = 1.0
+            out.append(TokenVectors(vecs, np.arange(len(words))))
+        return out
 
 
 def judged_frame(queries, seed):
@@ -56,6 +70,33 @@ def test_features_are_row_aligned_and_dense_nan_without_encoder():
     X2 = crowdflower_features(frame, text_encoder=BagOfWordsEncoder())
     np.testing.assert_allclose(X2[1, FEATURES.index("cos_text_title")], 1.0, rtol=1e-6)
     assert np.isnan(X2[1:, FEATURES.index("cos_text_desc")]).all()  # empty descriptions carry no evidence
+
+
+def test_token_encoder_fills_late_interaction_and_doc_cosine():
+    frame = pd.DataFrame({"query": ["red shoe", "red shoe", "lamp"], "product_title": ["red shoe x", "blue", "desk lamp"],
+                          "product_description": ["", "shoe", "light"], "median_relevance": [4, 1, 4]})
+    X = crowdflower_features(frame, text_encoder=BagOfWordsEncoder(), token_encoder=WordTokenEncoder())
+    np.testing.assert_allclose(X[:, FEATURES.index("li_title_mean")], [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(X[:, FEATURES.index("li_title_head")], [1.0, 0.0, 1.0])
+    assert np.isfinite(X[:, FEATURES.index("cos_text_doc")]).all() and X[1, FEATURES.index("cos_text_doc")] > 0
+    assert np.isnan(crowdflower_features(frame, text_encoder=None)[:, FEATURES.family_slice("late_interaction")]).all()
+
+
+def test_fit_and_score_all_trains_both_learners_on_train_rows_only():
+    train = judged_frame([f"red item{i} thing{i}" for i in range(12)], seed=0)
+    test = judged_frame([f"blue gadget{i} widget{i}" for i in range(4)], seed=1)
+    scores = fit_and_score_all(train, test, text_encoder=BagOfWordsEncoder(), seed=0, token_encoder=WordTokenEncoder())
+    assert set(scores) == {"ranker", "ranker_linear"}
+    order, _, groups = sort_by_query(test["query"].tolist())
+    y = test["median_relevance"].to_numpy()[order] - 1
+    for values in scores.values():
+        assert values.shape == (len(test),) and np.isfinite(values).all()
+        assert mean_ndcg(y, values[order], groups) > mean_ndcg(y, np.zeros(len(y)), groups) + 0.1
+    # the grades of the test rows play no part: shuffling them changes no score
+    shuffled = test.assign(median_relevance=test["median_relevance"].sample(frac=1, random_state=0).to_numpy())
+    again = fit_and_score_all(train, shuffled, text_encoder=BagOfWordsEncoder(), seed=0,
+                              token_encoder=WordTokenEncoder(), learners=("ranker_linear",))
+    np.testing.assert_allclose(again["ranker_linear"], scores["ranker_linear"])
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ import numpy as np
 
 from .cross import cross_features
 from .inputs import CandidateList, Priors
+from .late_interaction import late_interaction_features
 from .popularity import popularity_features
 from .price import price_features
 from .quality import quality_features
@@ -21,6 +22,7 @@ def build_features(candidates: CandidateList, priors: Priors | None = None) -> n
     blocks = {
         "route_scores": route_score_features(candidates.scores, n),
         "text_match": text_match_features(candidates.query, candidates.titles, candidates.descriptions),
+        "late_interaction": late_interaction_features(candidates.query_tokens, candidates.title_tokens, n),
     }
     # Cross and per-query features read earlier columns by name.
     named = {name: blocks[fam][:, i] for fam in blocks for i, name in enumerate(dict(FEATURES.families)[fam])}

@@ -22,6 +22,7 @@ class RouteScores:
     bm25_desc: Array | None = None
     cos_text_title: Array | None = None  # query text vs item title embedding
     cos_text_desc: Array | None = None  # query text vs item description embedding
+    cos_text_doc: Array | None = None  # query text vs embedding of title + description as one text
     cos_text_image: Array | None = None  # query text vs item image embedding (CLIP route)
     cos_image_image: Array | None = None  # query image vs item image embedding
 
@@ -54,6 +55,15 @@ class Priors:
 
 
 @dataclass(frozen=True)
+class TokenVectors:
+    """Contextual word-piece vectors of one text (``recsys.ranking.token_vectors``): unit rows [pieces, dim]
+    and, per piece, the index of the whitespace word it belongs to (pieces of one word share it)."""
+
+    vectors: Array
+    word_ids: Array
+
+
+@dataclass(frozen=True)
 class CandidateList:
     """One query and its n candidates; every array field has length n (vectors have n rows)."""
 
@@ -64,6 +74,8 @@ class CandidateList:
     items: ItemStats = field(default_factory=ItemStats)
     item_vectors: Array | None = None  # unit item embeddings, for session similarity
     clicked_vectors: Array | None = None  # unit embeddings of items the shopper clicked this session
+    query_tokens: TokenVectors | None = None  # late interaction (features/late_interaction.py); None: NaN
+    title_tokens: Sequence[TokenVectors] | None = None  # one per candidate
 
     def __len__(self) -> int:
         return len(self.titles)

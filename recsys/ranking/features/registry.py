@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import cross, popularity, price, quality, query_norm, scores, session, text_match
+from . import cross, late_interaction, popularity, price, quality, query_norm, scores, session, text_match
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class FeatureSet:
 FEATURES = FeatureSet((
     ("route_scores", scores.NAMES),
     ("text_match", text_match.NAMES),
+    ("late_interaction", late_interaction.NAMES),
     ("cross", cross.NAMES),
     ("query_norm", query_norm.NAMES),
     ("quality", quality.NAMES),

@@ -10,6 +10,7 @@ from .inputs import RouteScores, column
 
 NAMES: tuple[str, ...] = (
     "bm25_title", "bm25_desc", "cos_text_title", "cos_text_desc", "cos_text_image", "cos_image_image",
+    "cos_text_doc",
 )
 
 

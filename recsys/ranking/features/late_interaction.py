@@ -1,0 +1,57 @@
+"""Late interaction (ColBERT-style max-similarity) with a frozen sentence encoder's token vectors.
+
+A sentence cosine compares two averages: a title that names the product asked for among many other words
+("number volt lithium ion cordless drill driver kit") or uses a related word ("sofa" for "couch") can sit
+far from a short query. Per query WORD, the best-matching word piece of the candidate text is found by cosine
+of contextual token vectors (``recsys.ranking.token_vectors``); a word's score is the mean over its pieces of
+each piece's maximum. On CrowdFlower's unseen queries ``li_title_mean`` alone ranks as well as the MiniLM
+sentence cosine, and the two together rank better than either (docs/ranking.md).
+
+The query's last word is usually its head noun (the product type: "women's running SHOE"); ``li_title_head``
+says how well that one word is matched, ``head_in_title`` (text_match) whether it occurs verbatim.
+Without token vectors (the catalog's recall does not compute them) every column is NaN.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .inputs import TokenVectors
+
+NAMES: tuple[str, ...] = ("li_title_mean", "li_title_min", "li_title_head", "li_title_cov")
+
+
+def word_maxsim(query: TokenVectors, text: TokenVectors) -> np.ndarray:
+    """float32 [query words]: per query word (in order), the mean over its pieces of each piece's best cosine
+    with any piece of ``text``; empty when either side has no pieces."""
+    q = np.asarray(query.vectors, dtype=np.float32)
+    t = np.asarray(text.vectors, dtype=np.float32)
+    if q.size == 0 or t.size == 0:
+        return np.zeros(0, dtype=np.float32)
+    best = (q @ t.T).max(axis=1)
+    words, inverse = np.unique(np.asarray(query.word_ids), return_inverse=True)
+    return (np.bincount(inverse, weights=best) / np.bincount(inverse)).astype(np.float32)
+
+
+def _text_coverage(query: TokenVectors, text: TokenVectors) -> float:
+    """Mean over the text's pieces of their best cosine with a query piece: how much of the title is about
+    the query (a long title about something else scores low even when it also names the query's words)."""
+    q = np.asarray(query.vectors, dtype=np.float32)
+    t = np.asarray(text.vectors, dtype=np.float32)
+    return float((t @ q.T).max(axis=1).mean())
+
+
+def late_interaction_features(query: TokenVectors | None, titles: Sequence[TokenVectors] | None, n: int) -> np.ndarray:
+    """float32 [n, len(NAMES)]: per candidate title, the mean / min / last-word (head) value of
+    ``word_maxsim`` over the query words and ``_text_coverage``; NaN without token vectors."""
+    out = np.full((n, len(NAMES)), np.nan, dtype=np.float32)
+    if query is None or titles is None or len(query.word_ids) == 0:
+        return out
+    if len(titles) != n:
+        raise ValueError(f"expected {n} title token vectors, got {len(titles)}")
+    for i, title in enumerate(titles):
+        per_word = word_maxsim(query, title)
+        if len(per_word):
+            out[i] = per_word.mean(), per_word.min(), per_word[-1], _text_coverage(query, title)
+    return out
