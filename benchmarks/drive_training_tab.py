@@ -61,7 +61,8 @@ def main() -> None:
             status = page.locator("#train-status")
             parent = page.locator("#train-versions").inner_text()
             if args.tail_weight:
-                page.get_by_label("Tail weight", exact=False).fill(str(args.tail_weight))
+                page.locator("#train-tail input[type=number]").fill(str(args.tail_weight))
+                page.locator("#train-tail input[type=number]").press("Enter")
             page.locator("#train-serve input").check()
             t0 = time.perf_counter()
             page.locator("#train-start").click()
@@ -77,6 +78,9 @@ def main() -> None:
             if args.screenshot:
                 page.screenshot(path=args.screenshot, full_page=True)
             page.locator("#train-refresh").click()
+            expect(page.locator("#train-versions")).to_contain_text(version, timeout=30_000)
+            row = [line for line in page.locator("#train-versions").inner_text().split("\n") if "=" in line]
+            print(f"options shown in the versions table: {row}", flush=True)
             run_parent = status.inner_text().split("(parent ")[1].split(")")[0]
             page.locator("#train-version input").click()
             page.get_by_role("option", name=run_parent).click()

@@ -191,7 +191,7 @@ def fit_heads(data: FitData, model_config: TowerClipConfig, config: HeadTraining
         if progress is not None:
             progress("training heads", (epoch + 1) / config.epochs)
         if validate and config.patience > 0 and waited >= config.patience:
-            result.stopped_early = True
+            result.stopped_early = epoch + 1 < config.epochs  # stopping after the last epoch is not early
             break
     if validate and config.patience > 0 and best_state is not None:
         heads.load_state_dict(best_state)  # early stopping keeps the best validation epoch

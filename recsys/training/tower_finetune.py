@@ -386,7 +386,7 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
             if on_epoch is not None:
                 on_epoch(epoch + 1, losses[-1], speed)
             if validate and config.patience > 0 and waited >= config.patience:
-                stopped_early = True
+                stopped_early = epoch + 1 < config.epochs  # stopping after the last epoch is not early
                 break
         if should_stop is not None and should_stop():
             raise TrainingCancelled("cancelled after the last epoch, before saving")

@@ -302,7 +302,7 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
         lr = gr.Number(defaults.lr, label="Learning rate")
         log_q = gr.Checkbox(defaults.log_q, label="logQ correction (type frequency)")
         tail = gr.Slider(0.0, 1.0, value=defaults.tail_weight, step=0.1,
-                         label="Tail weight (loss ∝ 1/type count^w; 0 = off)")
+                         label="Tail weight (loss ∝ 1/type count^w; 0 = off)", elem_id="train-tail")
     with gr.Accordion("Training data, negatives, temperature, early stopping", open=False):
         with gr.Row():
             sources = gr.CheckboxGroup(list(SOURCES), value=list(defaults.sources), label="Training pairs",
