@@ -3,8 +3,8 @@
     PYTHONPATH=. python benchmarks/drive_training_tab.py --data-dir DIR [--tail-weight 0.5] [--screenshot PNG]
 
 Starts ``app.py`` on DIR (a data dir whose catalog is already imported, e.g. the fashion demo), opens the
-Training tab, starts a run with "serve when done", waits for the new version to be served and for the
-before/after fashion table, then rolls back to the parent with Activate. Prints the seconds each stage took
+Training tab, starts a run with "serve when done", waits for the before/after fashion table and for the new
+version to be served, then rolls back to the parent with Activate. Prints the seconds each stage took
 and the before/after table as the tab shows it. Needs Chromium (/usr/bin/chromium) and playwright.
 """
 from __future__ import annotations
@@ -70,11 +70,11 @@ def main() -> None:
             trained = time.perf_counter() - t0
             version = status.locator("strong").nth(1).inner_text()
             print(f"run saved {version} after {trained:.0f} s: {status.inner_text()!r}", flush=True)
-            expect(status).to_contain_text(f"now serving {version}", timeout=900_000)
-            print(f"serving it after {time.perf_counter() - t0:.0f} s", flush=True)
             comparison = page.locator("#train-comparison")
             expect(comparison).to_contain_text("before (", timeout=900_000)
             print(f"before/after shown after {time.perf_counter() - t0:.0f} s\n{comparison.inner_text()}", flush=True)
+            expect(status).to_contain_text(f"now serving {version}", timeout=900_000)
+            print(f"serving it after {time.perf_counter() - t0:.0f} s", flush=True)
             if args.screenshot:
                 page.screenshot(path=args.screenshot, full_page=True)
             page.locator("#train-refresh").click()

@@ -210,7 +210,9 @@ def retrain_ranker(panel: TrainingPanel) -> str:
 
 
 def _finished(panel: TrainingPanel, run: EncoderRun, serve: bool) -> None:
-    """On the run's thread: optionally serve the new version (re-encode, rebuild, swap), then compare."""
+    """On the run's thread: before/after numbers first (they do not need the new index), then, if asked,
+    serve the new version (re-encode the catalog, rebuild the index, swap atomically)."""
+    _compare(panel, run)
     if serve and run.status == "done" and run.version:
         panel.serve_status = f"re-encoding the catalog for {run.version}…"
         try:
@@ -219,7 +221,6 @@ def _finished(panel: TrainingPanel, run: EncoderRun, serve: bool) -> None:
         except Exception as exc:  # the version is saved; the previous one keeps serving
             log.exception("serving %s failed", run.version)
             panel.serve_status = f"serving {run.version} failed: {type(exc).__name__}: {exc}"
-    _compare(panel, run)
 
 
 def _compare(panel: TrainingPanel, run: EncoderRun) -> None:
