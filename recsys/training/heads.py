@@ -132,6 +132,26 @@ def _miner(settings: Settings, version: str | None, model_config: TowerClipConfi
         return None
 
 
+def _add_negative_pool(data: FitData, kept: Sequence[TrainingPair], features: TowerFeatures,
+                       train_rows: Sequence[int], extra: Sequence[TrainingPair],
+                       features_of: Callable[[Sequence[TrainingPair]], TowerFeatures]) -> None:
+    """Fill ``data``'s pool with each item once (uniform draws must not follow click popularity): the first
+    training row of every item, then ``extra`` pairs of items with no row in ``kept`` (validation items stay out)."""
+    first = np.asarray(sorted({kept[i].external_id: i for i in reversed(train_rows)}.values()), dtype=np.int64)
+    seen = {p.external_id for p in kept}
+    extra = list({p.external_id: p for p in extra if p.external_id not in seen}.values())
+    more = features_of(extra) if extra else None
+    image = torch.from_numpy(features.image[first])
+    if more is not None:
+        image = torch.cat([image, torch.from_numpy(more.image)])
+    item_ids = _ids([p.external_id for p in kept] + [p.external_id for p in extra])
+    text_ids = _ids(features.text_keys + (more.text_keys if more else []))
+    rows = np.concatenate([first, len(kept) + np.arange(len(extra))])
+    data.pool_image, data.pool_item, data.pool_text_id = image, item_ids[rows], text_ids[rows]
+    # same ids on both sides: the training rows' ids come from the same factorisation
+    data.item, data.text_id = item_ids[np.asarray(train_rows)], text_ids[np.asarray(train_rows)]
+
+
 def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Progress | None = None,
                 exclude: Callable[[str], bool] = is_holdout, config: HeadTrainingConfig = HeadTrainingConfig(),
                 activate: bool = True, text: TextEncoder | None = None, tower: ImageTower | None = None, *,
@@ -164,13 +184,6 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     features = compute_features(kept, settings, tower, text, progress)
 
     train_rows, val_rows = _validation_split(kept, config)
-    # The negative pool holds each item once (uniform draws must not follow click popularity): the first
-    # training row of every item, then pool pairs of items with no training row. Validation items stay out.
-    first_rows = list({kept[i].external_id: i for i in reversed(train_rows)}.values())[::-1]
-    seen = {kept[i].external_id for i in range(len(kept))}
-    extra = list({p.external_id: p for p in negative_pool if usable(p) and p.external_id not in seen}.values())
-    pool_features = compute_features(extra, settings, tower, text) if extra and (
-        config.hard_negatives or config.uniform_negatives) else None
     image_t, text_t = torch.from_numpy(features.image), torch.from_numpy(features.text)
     log_q = None
     if config.log_q:
@@ -179,23 +192,23 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     if pair_weights is not None:
         weights = torch.as_tensor(np.asarray(pair_weights(kept), dtype=np.float32)[train_rows])
         weights = weights / weights.mean()  # mean 1: the loss keeps its scale, so the learning rate keeps its meaning
-    items = _ids([p.external_id for p in kept] + [p.external_id for p in extra])
-    texts = _ids(features.text_keys + (pool_features.text_keys if pool_features else []))
-    train, first = np.asarray(train_rows), np.asarray(sorted(first_rows), dtype=np.int64)
-    pool_image = image_t[first] if pool_features is None else torch.cat(
-        [image_t[first], torch.from_numpy(pool_features.image)])
-    pool_rows = np.concatenate([first, len(kept) + np.arange(len(pool_image) - len(first))])
+    train = np.asarray(train_rows)
+    items, texts = _ids([p.external_id for p in kept]), _ids(features.text_keys)
     data = FitData(image=image_t[train], text=text_t[train], item=items[train], text_id=texts[train],
-                   pool_image=pool_image, pool_item=items[pool_rows], pool_text_id=texts[pool_rows],
+                   pool_image=image_t[:0], pool_item=items[:0], pool_text_id=texts[:0],
                    weights=weights, log_q=None if log_q is None else log_q[train],
                    val_image=image_t[val_rows] if val_rows else None, val_text=text_t[val_rows] if val_rows else None)
+    if config.hard_negatives or config.uniform_negatives:
+        extra = [p for p in negative_pool if usable(p)]
+        _add_negative_pool(data, kept, features, train_rows, extra, lambda pairs: compute_features(
+            pairs, settings, tower, text))
     fit_started = time.time()
     result = fit_heads(data, model_config, config, miner=_miner(settings, miner_version, model_config),
                        progress=progress, on_epoch=on_epoch, should_stop=should_stop)
     heads = result.heads
     metrics = _evaluate(heads, image_t[val_rows or train_rows], text_t[val_rows or train_rows])
     metrics.update({"metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
-                    "negative_pool": len(pool_image), "epoch_losses": result.losses,
+                    "negative_pool": len(data.pool_image), "epoch_losses": result.losses,
                     "epoch_val_recall@10": result.val_recall, "best_epoch": result.best_epoch,
                     "stopped_early": result.stopped_early, "fit_seconds": time.time() - fit_started,
                     "total_seconds": time.time() - started})
