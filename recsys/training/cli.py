@@ -39,7 +39,10 @@ def add_encoder_parser(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--logq", action="store_true", help="logQ correction by the frequency of each item's type")
+    p.add_argument("--logq", action="store_true", help="logQ correction of in-batch negatives (see --logq-by)")
+    p.add_argument("--logq-by", choices=("type", "item"), default="type",
+                   help="sampling frequency of the item's type (default; catalog pairs hold each item once) or of "
+                        "the item itself (click pairs repeat popular items)")
     p.add_argument("--tail-weight", type=float, default=0.0, metavar="A",
                    help="loss weight per pair ∝ (1 / count of its type) ** A; 0 = off (default), 1 = full")
     p.add_argument("--temperature", type=float, default=0.07, help="initial softmax temperature")
@@ -160,7 +163,7 @@ def run_options(args: argparse.Namespace):
 
     return EncoderRunOptions(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, temperature=args.temperature,
-        learn_temperature=not args.fixed_temperature, log_q=args.logq, tail_weight=args.tail_weight,
+        learn_temperature=not args.fixed_temperature, log_q=args.logq, log_q_by=args.logq_by, tail_weight=args.tail_weight,
         hard_negatives=args.hard_negatives, uniform_negatives=args.uniform_negatives,
         uniform_weight=args.uniform_weight, patience=args.patience,
         sources=tuple(dict.fromkeys(args.sources or ["catalog"])),

@@ -48,7 +48,8 @@ class EncoderRunOptions:
     lr: float = 2e-3
     temperature: float = 0.07  # initial softmax temperature
     learn_temperature: bool = True
-    log_q: bool = False  # logQ correction by the frequency of the item's type (see type_log_q)
+    log_q: bool = False  # logQ correction of in-batch negatives by sampling frequency, of what log_q_by says
+    log_q_by: str = "type"  # "type": share of the item's type (see type_log_q); "item": share of the item itself
     tail_weight: float = 0.0  # loss weight per pair ∝ (1 / count of its type) ** tail_weight; 0 = off, 1 = full
     hard_negatives: int = 0  # per pair, mined from the index (serving version first, then the model in training)
     uniform_negatives: int = 0  # per batch, drawn uniformly from all catalog items, for a side loss
@@ -70,6 +71,7 @@ class EncoderRunOptions:
             (self.lr <= 0, "learning rate must be positive"), (not 0 < self.temperature <= 1, "temperature must be in (0, 1]"),
             (self.tail_weight < 0, "tail weight must be ≥ 0"), (self.hard_negatives < 0, "hard negatives must be ≥ 0"),
             (self.uniform_negatives < 0, "uniform negatives must be ≥ 0"), (self.patience < 0, "patience must be ≥ 0"),
+            (self.log_q_by not in ("type", "item"), "logQ frequency must be by 'type' or 'item'"),
             (not self.sources, "choose at least one training data source"),
             (any(s not in SOURCES for s in self.sources), f"sources must be among {', '.join(SOURCES)}"),
             ("judgments" in self.sources and not self.judgments_path, "the judgments source needs a judgments file"),
@@ -229,7 +231,9 @@ def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = N
                 "towers": "tuned" if options.tunes_towers else "frozen"}
     weights = (lambda kept: inverse_frequency_weights(group(kept), options.tail_weight)) \
         if options.tail_weight > 0 else None
-    log_q = lambda kept: type_log_q(group(kept))
+    # By item: the trainers' own per-item frequency (clicks repeat popular items). By type: catalog pairs hold
+    # each item once, so there the type's share is what skews the in-batch negatives.
+    log_q = (lambda kept: type_log_q(group(kept))) if options.log_q_by == "type" else None
     if options.tunes_towers:
         from recsys.training.tower_finetune import train_towers
 

@@ -42,7 +42,6 @@ from recsys.training.head_fit import (
     fit_heads,
     validation_recall,
 )
-from recsys.training.losses import log_q_from_counts
 
 log = logging.getLogger(__name__)
 __all__ = ["HeadTrainingConfig", "TrainingCancelled", "TrainingPair", "compute_features", "train_heads"]
@@ -100,7 +99,8 @@ def _log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
     counts: dict[str, int] = {}
     for p in kept:
         counts[p.external_id] = counts.get(p.external_id, 0) + 1
-    return log_q_from_counts(torch.tensor([counts[p.external_id] for p in kept]))
+    per_pair = torch.tensor([counts[p.external_id] for p in kept], dtype=torch.float32)
+    return torch.log(per_pair / len(kept))  # q = the item's share of the pair stream
 
 
 def _evaluate(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor) -> dict[str, float]:

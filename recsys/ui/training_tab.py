@@ -65,14 +65,14 @@ def start(panel: TrainingPanel, epochs: float, batch_size: float, lr: float, log
           min_relevance: float = 3.0, temperature: float = 0.07, learn_temperature: bool = True,
           hard_negatives: float = 0, uniform_negatives: float = 0, patience: float = 2,
           serve_when_done: bool = False, unfreeze_image_blocks: float = 0, unfreeze_text_layers: float = 0,
-          tower_lr: float = 3e-5) -> str:
+          tower_lr: float = 3e-5, log_q_by: str = "type") -> str:
     with panel._lock:
         if panel.run is not None and panel.run.status == "running":
             return "A run is already in progress: cancel it or wait for it."
         try:
             judgments = _keep_judgments(panel, judgments_file) if "judgments" in (sources or ()) else None
             options = EncoderRunOptions(
-                epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), log_q=bool(log_q),
+                epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), log_q=bool(log_q), log_q_by=str(log_q_by),
                 tail_weight=float(tail_weight), sources=tuple(sources or ("catalog",)), judgments_path=judgments,
                 min_relevance=float(min_relevance), temperature=float(temperature),
                 learn_temperature=bool(learn_temperature), hard_negatives=int(hard_negatives),
@@ -301,7 +301,9 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
         epochs = gr.Number(defaults.epochs, label="Epochs", precision=0, minimum=1, elem_id="train-epochs")
         batch = gr.Number(defaults.batch_size, label="Batch size", precision=0, minimum=2, elem_id="train-batch")
         lr = gr.Number(defaults.lr, label="Learning rate")
-        log_q = gr.Checkbox(defaults.log_q, label="logQ correction (type frequency)")
+        with gr.Column(min_width=160):
+            log_q = gr.Checkbox(defaults.log_q, label="logQ correction")
+            log_q_by = gr.Radio(["type", "item"], value=defaults.log_q_by, label="logQ frequency of the item's…")
         tail = gr.Slider(0.0, 1.0, value=defaults.tail_weight, step=0.1,
                          label="Tail weight (loss ∝ 1/type count^w; 0 = off)", elem_id="train-tail")
     with gr.Accordion("Training data, negatives, temperature, early stopping", open=False):
@@ -361,7 +363,7 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
     start_button.click(lambda *a: start(panel, *a), [epochs, batch, lr, log_q, tail, sources, judgments,
                                                      min_relevance, temperature, learn_temperature, hard, uniform,
                                                      patience, serve_when_done, image_blocks, text_layers,
-                                                     tower_lr], status)
+                                                     tower_lr, log_q_by], status)
     cancel_button.click(lambda: cancel(panel), None, status)
     ranker_button.click(lambda: retrain_ranker(panel), None, status)
     timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])

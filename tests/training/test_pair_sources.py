@@ -82,8 +82,11 @@ def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog,
                          for title, (row_id, _) in ids.items()])
     path = tmp_path / "judgments.csv"
     path.write_text("query,item_id,relevance\n" + "".join(f"{t.lower()},{ext},4\n" for t, (_, ext) in ids.items()))
+    with pytest.raises(ValueError, match="by 'type' or 'item'"):
+        EncoderRunOptions(log_q_by="brand")
     options = EncoderRunOptions(epochs=2, batch_size=8, lr=5e-3, hidden=0, embed_dim=16, hard_negatives=2,
-                                uniform_negatives=8, learn_temperature=False, temperature=0.1,
+                                uniform_negatives=8, learn_temperature=False, temperature=0.1, log_q=True,
+                                log_q_by="item",
                                 sources=("clicks", "judgments"), judgments_path=str(path))
     version = train_encoder(catalog, options, text=minilm)
     manifest = registry.read_config(registry.version_dir(catalog.settings, version))
@@ -91,6 +94,7 @@ def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog,
     assert run["source"] == "clicks+judgments"
     assert run["pairs"]["clicks"]["pairs"] == 30 and run["pairs"]["judgments"]["pairs"] == 30
     assert manifest["training"]["hard_negatives"] == 2 and manifest["model"]["init_temperature"] == 0.1
+    assert manifest["training"]["log_q"] and run["options"]["log_q_by"] == "item"
     # The pool holds each non-held-out catalog item once, however often the pairs repeat it.
     imaged = [ext for title, (_, ext) in ids.items() if title != "Plain gift card"]
     assert manifest["metrics"]["negative_pool"] == sum(not is_holdout(ext) for ext in imaged) > 15
