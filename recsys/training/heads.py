@@ -44,7 +44,8 @@ from recsys.training.head_fit import (
 )
 
 log = logging.getLogger(__name__)
-__all__ = ["HeadTrainingConfig", "TrainingCancelled", "TrainingPair", "compute_features", "train_heads"]
+__all__ = ["HeadTrainingConfig", "TrainingCancelled", "TrainingPair", "compute_features", "item_log_q", "train_heads",
+           "validation_split"]
 PairValues = Callable[[Sequence["TrainingPair"]], np.ndarray]  # one value per (kept) pair, in order
 
 
@@ -85,22 +86,24 @@ def _fingerprint(features: TowerFeatures) -> str:
     return digest.hexdigest()
 
 
-def _validation_split(kept: Sequence[TrainingPair], config: HeadTrainingConfig) -> tuple[list[int], list[int]]:
-    """(train rows, validation rows) by a salted hash of the item id; no validation rows on small catalogs."""
+def validation_split(kept: Sequence[TrainingPair], fraction: float, min_pairs: int) -> tuple[list[int], list[int]]:
+    """(train rows, validation rows) by a salted hash of the item id; no validation rows on small catalogs.
+
+    Both trainers (heads here, towers in tower_finetune) use it, so they validate on the same items."""
     ids = sorted({p.external_id for p in kept})
-    _, val_ids = split_keys(ids, config.val_fraction, salt="taillift-heads-validation")
-    val_set = set(val_ids) if len(val_ids) >= config.min_val_pairs else set()
+    _, val_ids = split_keys(ids, fraction, salt="taillift-heads-validation")
+    val_set = set(val_ids) if len(val_ids) >= min_pairs else set()
     train_rows = [i for i, p in enumerate(kept) if p.external_id not in val_set]
     return train_rows, [i for i, p in enumerate(kept) if p.external_id in val_set]
 
 
-def _log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
-    """Per-pair log sampling probability of its item (items with several images are sampled more often)."""
+def item_log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
+    """Per-pair log sampling probability of its item: the item's share of the pair stream."""
     counts: dict[str, int] = {}
     for p in kept:
         counts[p.external_id] = counts.get(p.external_id, 0) + 1
     per_pair = torch.tensor([counts[p.external_id] for p in kept], dtype=torch.float32)
-    return torch.log(per_pair / len(kept))  # q = the item's share of the pair stream
+    return torch.log(per_pair / len(kept))
 
 
 def _evaluate(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor) -> dict[str, float]:
@@ -183,11 +186,11 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
                            init_temperature=config.temperature)
     features = compute_features(kept, settings, tower, text, progress)
 
-    train_rows, val_rows = _validation_split(kept, config)
+    train_rows, val_rows = validation_split(kept, config.val_fraction, config.min_val_pairs)
     image_t, text_t = torch.from_numpy(features.image), torch.from_numpy(features.text)
     log_q = None
     if config.log_q:
-        log_q = _log_q(kept) if pair_log_q is None else torch.as_tensor(pair_log_q(kept), dtype=torch.float32)
+        log_q = item_log_q(kept) if pair_log_q is None else torch.as_tensor(pair_log_q(kept), dtype=torch.float32)
     weights = None
     if pair_weights is not None:
         weights = torch.as_tensor(np.asarray(pair_weights(kept), dtype=np.float32)[train_rows])

@@ -38,12 +38,17 @@ from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig
 from recsys.encoders.tower_path import MODEL_KIND, default_config, load_version_towers
-from recsys.splits import is_holdout, split_keys
+from recsys.splits import is_holdout
 from recsys.training import registry
-from recsys.training.heads import TrainingCancelled, TrainingPair, compute_features
+from recsys.training.heads import (
+    TrainingCancelled,
+    TrainingPair,
+    compute_features,
+    item_log_q,
+    validation_split,
+)
 from recsys.training.losses import (
     contrastive_logits,
-    log_q_from_counts,
     symmetric_info_nce,
 )
 from recsys.training.retrieval import paired_recall_mrr
@@ -211,28 +216,12 @@ class TowerTrainer:
 # --- data -----------------------------------------------------------------------------------------------------
 
 
-def _validation_split(kept: Sequence[TrainingPair], config: TowerTrainingConfig) -> tuple[list[int], list[int]]:
-    """The same salted split as head training, so both trainers validate on the same items."""
-    ids = sorted({p.external_id for p in kept})
-    _, val_ids = split_keys(ids, config.val_fraction, salt="taillift-heads-validation")
-    val_set = set(val_ids) if len(val_ids) >= config.min_val_pairs else set()
-    train_rows = [i for i, p in enumerate(kept) if p.external_id not in val_set]
-    return train_rows, [i for i, p in enumerate(kept) if p.external_id in val_set]
-
-
 def _fingerprint(kept: Sequence[TrainingPair]) -> str:
     """Same data fingerprint as head training: sha256 over the sorted (text key, image key) pairs."""
     digest = hashlib.sha256()
     for pair in sorted((text_key(p.text), image_key(p.image)) for p in kept):
         digest.update("".join(pair).encode())
     return digest.hexdigest()
-
-
-def _log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
-    counts: dict[str, int] = {}
-    for p in kept:
-        counts[p.external_id] = counts.get(p.external_id, 0) + 1
-    return log_q_from_counts(torch.tensor([counts[p.external_id] for p in kept]))
 
 
 def _batch(pairs: Sequence[TrainingPair], rows: Sequence[int], tower: ImageTower,
@@ -296,7 +285,7 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
     if tower is not None and tower.tuned_digest:
         raise ValueError("the tower passed in is tuned: continue from its version with parent= instead")
     device = pick_device(settings.device)
-    train_rows, val_rows = _validation_split(kept, config)
+    train_rows, val_rows = validation_split(kept, config.val_fraction, config.min_val_pairs)
 
     if parent is not None:  # its heads, and its tuned tower weights when it has them
         parts = load_version_towers(settings, parent, device, shared=text)
@@ -326,7 +315,7 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
 
     log_q = None
     if config.log_q:
-        log_q = _log_q(kept) if pair_log_q is None else torch.as_tensor(pair_log_q(kept), dtype=torch.float32)
+        log_q = item_log_q(kept) if pair_log_q is None else torch.as_tensor(pair_log_q(kept), dtype=torch.float32)
     weights = None
     if pair_weights is not None:
         weights = torch.as_tensor(np.asarray(pair_weights(kept), dtype=np.float32))

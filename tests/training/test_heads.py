@@ -110,7 +110,7 @@ def test_rollback_to_an_older_version_changes_the_encoder(trained, minilm, tower
 
 
 def test_item_log_q_is_the_log_share_of_each_item_in_the_pair_stream():
-    from recsys.training.heads import _log_q
+    from recsys.training.heads import item_log_q
 
     pairs = [TrainingPair(i, "t", b"") for i in ("a", "a", "a", "b")]
-    assert torch.allclose(_log_q(pairs), torch.log(torch.tensor([0.75, 0.75, 0.75, 0.25])))
+    assert torch.allclose(item_log_q(pairs), torch.log(torch.tensor([0.75, 0.75, 0.75, 0.25])))
