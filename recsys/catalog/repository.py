@@ -201,6 +201,13 @@ def save_embeddings(session: Session, model_version: str, route: str, item_ids: 
     )
 
 
+def drop_other_versions(session: Session, model_version: str, item_ids: Sequence[int]) -> None:
+    """Delete these items' vectors of every version but ``model_version``: their content changed, so a later
+    switch (or rollback) to another version must re-encode them instead of serving stale vectors."""
+    session.execute(delete(ItemEmbedding).where(ItemEmbedding.model_version != model_version,
+                                                ItemEmbedding.item_id.in_(list(map(int, item_ids)))))
+
+
 def load_embeddings(session: Session, model_version: str, route: str) -> tuple[np.ndarray, np.ndarray]:
     """All stored vectors of one route: (item_ids int64 [n], vectors float32 [n, d]), sorted by item id."""
     rows = session.execute(

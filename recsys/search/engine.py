@@ -155,7 +155,7 @@ class SearchEngine:
         fresh: dict[str, np.ndarray] = {}
         if kind == "upsert":
             fresh_ids, fresh = encode_and_store(self.catalog, self.encoder, item_ids,
-                                                batch_size=self.settings.encode_batch_size)
+                                                batch_size=self.settings.encode_batch_size, content_changed=True)
         with self.catalog.sessions() as session:
             table = load_item_table(session)
         # An item may have been deleted between its encoding and this table read: drop it here.

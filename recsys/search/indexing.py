@@ -49,9 +49,11 @@ def _open_rgb(store: ImageStore, path) -> Image.Image | None:
 
 
 def encode_and_store(catalog: CatalogService, encoder: MultimodalEncoder, item_ids: Sequence[int], *,
-                     batch_size: int = 64, progress: Progress | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                     batch_size: int = 64, progress: Progress | None = None,
+                     content_changed: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Encode the items' routes and store them under ``encoder.version``.
 
+    ``content_changed`` (live edits): also drop the items' vectors of other versions, which are now stale.
     Returns (ids encoded, route -> vectors) so the caller can update its in-memory state without re-reading.
     """
     ids = [int(i) for i in item_ids]
@@ -63,6 +65,8 @@ def encode_and_store(catalog: CatalogService, encoder: MultimodalEncoder, item_i
             continue
         routes = encoder.encode_items(contents)
         with catalog.sessions.begin() as session:
+            if content_changed:
+                repo.drop_other_versions(session, encoder.version, present)
             for route in ITEM_ROUTES:
                 repo.save_embeddings(session, encoder.version, route, present, routes[route])
                 parts[route].append(routes[route])

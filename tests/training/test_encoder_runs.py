@@ -147,6 +147,32 @@ def test_rollback_restores_identical_results(service):
     assert registry.active_version(service.settings) == service.v1
 
 
+def test_an_item_edited_while_another_version_serves_is_re_encoded_on_rollback(service):
+    from recsys.catalog import repository as repo
+    from recsys.encoders import FUSED
+
+    def stored(version: str, item_id: int):
+        with service.sessions() as session:
+            ids, vectors = repo.load_embeddings(session, version, FUSED)
+        return vectors[list(ids).index(item_id)] if item_id in ids else None
+
+    service.switch_encoder(service.v1)
+    v1_key = service.engine.encoder.version  # vectors are stored under the encoder's key (version + fusion)
+    item = service.browse().items[0]
+    old_v1 = stored(v1_key, item.id)
+    assert old_v1 is not None
+    service.switch_encoder(service.v2)
+    service.update_item(item.id, {"title": "Purple silk scarf", "category": "Apparel > Scarves"})
+    assert service.engine.wait_idle()
+    assert stored(v1_key, item.id) is None  # stale: dropped when the content changed
+    assert stored(service.engine.encoder.version, item.id) is not None
+    service.switch_encoder(service.v1)  # the rollback re-encodes it with v1
+    fresh = stored(v1_key, item.id)
+    assert fresh is not None and not np.allclose(fresh, old_v1)
+    hits = service.search(SearchRequest(text="purple silk scarf", k=3, log=False)).hits
+    assert hits[0].item_id == item.id
+
+
 def test_rollback_before_the_first_version_is_refused(service):
     first = [row["version"] for row in service.encoder_versions()][-1]
     service.switch_encoder(first)
