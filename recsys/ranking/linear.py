@@ -66,8 +66,9 @@ class LinearBlend:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(json.dumps({"feature_names": list(self.feature_names), "blend_features": list(self.blend_features),
-                                    "alpha": self.alpha, "coef": self.coef, "intercept": self.intercept}, indent=2))
+        meta = {"feature_names": list(self.feature_names), "blend_features": list(self.blend_features),
+                "alpha": self.alpha, "coef": self.coef, "intercept": self.intercept}
+        path.write_text(json.dumps(meta, indent=2))
         return path
 
     @classmethod

@@ -27,7 +27,7 @@ class TokenEncoderLike(Protocol):
 
 
 class TokenEncoder:
-    """Frozen Hugging Face encoder -> ``TokenVectors`` per text (float16 vectors to halve the cache)."""
+    """Frozen Hugging Face encoder -> ``TokenVectors`` per text (float32 unit vectors)."""
 
     def __init__(self, model_name: str = "sentence-transformers/all-MiniLM-L6-v2", batch_size: int = 64,
                  max_tokens: int = MAX_TOKENS) -> None:
@@ -59,7 +59,7 @@ class TokenEncoder:
                 for row, i in enumerate(idx):
                     words = batch.word_ids(row)
                     keep = [k for k, w in enumerate(words) if w is not None]
-                    out[i] = TokenVectors(states[row, keep].astype(np.float16),
+                    out[i] = TokenVectors(states[row, keep].astype(np.float32),
                                           np.array([words[k] for k in keep], dtype=np.int32))
         return out  # type: ignore[return-value]
 
@@ -69,7 +69,10 @@ def _key(text: str) -> str:
 
 
 class CachedTokenEncoder:
-    """Wraps a ``TokenEncoderLike`` with a persistent per-text cache (``tokvec-<model hash>.npz``)."""
+    """Wraps a ``TokenEncoderLike`` with a persistent per-text cache (``tokvec-<model hash>.npz``).
+
+    Stored as float16 (half the disk), held in memory as float32: numpy converts float16 slowly, and the
+    feature code stacks a whole candidate list's vectors per query."""
 
     def __init__(self, encoder: TokenEncoderLike, cache_dir: Path, model_name: str | None = None) -> None:
         self.encoder = encoder
@@ -79,7 +82,7 @@ class CachedTokenEncoder:
         if self.path.exists():
             with np.load(self.path) as data:
                 bounds = data["offsets"]
-                vecs, words = data["vecs"], data["words"]
+                vecs, words = data["vecs"].astype(np.float32), data["words"]
                 for k, key in enumerate(data["keys"].tolist()):
                     a, b = bounds[k], bounds[k + 1]
                     self._rows[key] = TokenVectors(vecs[a:b], words[a:b])
@@ -89,7 +92,9 @@ class CachedTokenEncoder:
         missing = list(dict.fromkeys(k for k in keys if k not in self._rows))
         if missing:
             first_text = {k: t or "" for k, t in zip(keys, texts)}
-            self._rows.update(zip(missing, self.encoder.encode_tokens([first_text[k] for k in missing])))
+            encoded = self.encoder.encode_tokens([first_text[k] for k in missing])
+            self._rows.update((k, TokenVectors(np.asarray(v.vectors, dtype=np.float32), np.asarray(v.word_ids)))
+                              for k, v in zip(missing, encoded))
             self._save()
         return [self._rows[k] for k in keys]
 
@@ -98,7 +103,8 @@ class CachedTokenEncoder:
         rows = list(self._rows.values())
         dim = next((r.vectors.shape[1] for r in rows if r.vectors.ndim == 2 and r.vectors.shape[0]), 0)
         offsets = np.concatenate([[0], np.cumsum([len(r.word_ids) for r in rows])]).astype(np.int64)
-        vecs = np.concatenate([r.vectors.reshape(-1, dim) for r in rows]).astype(np.float16) if rows else np.zeros((0, 0))
+        vecs = (np.concatenate([r.vectors.reshape(-1, dim) for r in rows]).astype(np.float16) if rows
+                else np.zeros((0, 0), dtype=np.float16))
         words = np.concatenate([r.word_ids for r in rows]).astype(np.int32) if rows else np.zeros(0, np.int32)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
         os.close(fd)

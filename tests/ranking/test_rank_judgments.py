@@ -73,7 +73,8 @@ def test_features_are_row_aligned_and_dense_nan_without_encoder():
 
 
 def test_token_encoder_fills_late_interaction_and_doc_cosine():
-    frame = pd.DataFrame({"query": ["red shoe", "red shoe", "lamp"], "product_title": ["red shoe x", "blue", "desk lamp"],
+    frame = pd.DataFrame({"query": ["red shoe", "red shoe", "lamp"],
+                          "product_title": ["red shoe x", "blue", "desk lamp"],
                           "product_description": ["", "shoe", "light"], "median_relevance": [4, 1, 4]})
     X = crowdflower_features(frame, text_encoder=BagOfWordsEncoder(), token_encoder=WordTokenEncoder())
     np.testing.assert_allclose(X[:, FEATURES.index("li_title_mean")], [1.0, 0.0, 1.0])
