@@ -18,6 +18,7 @@ class ItemContent:
     attributes: dict[str, str] = field(default_factory=dict)
     reviews: list[str] = field(default_factory=list)
     images: list[Image.Image] = field(default_factory=list)
+    image_keys: list[str] = field(default_factory=list)  # content hashes of ``images`` when known (stored files)
 
 
 def clip_text(title: str, category: str = "", attributes: dict[str, str] | None = None) -> str:

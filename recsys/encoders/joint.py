@@ -44,6 +44,13 @@ class ClipJoint:
             parts.append(self._rows(self.model.encode_image(torch.stack(batch).to(self.device))))
         return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
 
+    @torch.no_grad()
+    def project(self, projection: Callable[[torch.Tensor], torch.Tensor], feats: np.ndarray) -> np.ndarray:
+        """``projection`` (a model's head on tower features) over float32 rows, batched, as unit rows."""
+        parts = [self._rows(projection(torch.from_numpy(feats[i : i + 4096]).to(self.device)))
+                 for i in range(0, len(feats), 4096)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+
     @staticmethod
     def _rows(x: torch.Tensor) -> np.ndarray:
         return F.normalize(x.float(), dim=-1).cpu().numpy().astype(np.float32)

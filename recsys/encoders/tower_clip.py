@@ -105,6 +105,14 @@ class TowerClip(nn.Module):
         out = self.heads.text(self.text_encoder.embed(token_ids))
         return F.normalize(out, dim=-1) if normalize else out
 
+    def project_image_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """Joint vectors from image-tower features (cached ones, in bulk encoding): ``encode_image`` minus the tower."""
+        return F.normalize(self.heads.visual(feats), dim=-1)
+
+    def project_text_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """Joint vectors from ``text_encoder.encode`` rows: ``encode_text`` minus MiniLM."""
+        return F.normalize(self.heads.text(feats), dim=-1)
+
     def forward(self, pixels: torch.Tensor, token_ids: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"image_features": self.encode_image(pixels), "text_features": self.encode_text(token_ids),
                 "logit_scale": self.logit_scale.exp()}

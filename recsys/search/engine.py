@@ -30,6 +30,7 @@ from .state import ServingState, StateHolder, serving_state
 from .table import ItemTable, load_item_table
 
 log = logging.getLogger(__name__)
+BULK_CACHE_MIN_ITEMS = 200  # from this many items to encode, read tower outputs from the feature caches
 Progress = Callable[[int, int, str], None]
 KEPT_ENCODERS = 3  # encoders kept by version: a search that read an older state still finds its query encoder
 
@@ -118,8 +119,12 @@ class SearchEngine:
         missing = missing_item_ids(self.catalog, version)
         if missing:
             log.info("encoding %d items for model %s", len(missing), version)
+            # Many items: tower outputs through the disk caches training filled (a heads-only switch then
+            # needs only the heads); a few: not worth loading the caches.
+            features = (encoder.bulk_features(self.settings.data_dir / "features")
+                        if len(missing) >= BULK_CACHE_MIN_ITEMS else None)
             encode_and_store(self.catalog, encoder, missing, batch_size=self.settings.encode_batch_size,
-                             progress=progress)
+                             progress=progress, features=features)
         with self.catalog.sessions() as session:
             table = load_item_table(session)
         dims = encoder.dims

@@ -6,6 +6,7 @@ only items without vectors for the active model version are encoded.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -14,6 +15,7 @@ from PIL import Image
 from ..catalog import repository as repo
 from ..catalog.images import ImageStore
 from ..encoders import FUSED, ITEM_ROUTES, ItemContent, MultimodalEncoder
+from ..encoders.bulk_features import BulkFeatures
 from ..service import CatalogService
 
 log = logging.getLogger(__name__)
@@ -29,12 +31,13 @@ def item_contents(catalog: CatalogService, item_ids: Sequence[int]) -> tuple[lis
         if view is None:
             continue
         found.append(int(item_id))
-        images = [_open_rgb(catalog.images, img.path) for img in view.images[:4]]
+        opened = [(_open_rgb(catalog.images, img.path), Path(img.path).stem) for img in view.images[:4]]
+        opened = [(image, key) for image, key in opened if image is not None]
         contents.append(ItemContent(
             external_id=view.external_id, title=view.title, description=view.description, category=view.category,
             attributes={k: str(v) for k, v in view.attributes.items()},
             reviews=[f"{r.title}. {r.text}" if r.title else r.text for r in view.reviews],
-            images=[img for img in images if img is not None],
+            images=[image for image, _ in opened], image_keys=[key for _, key in opened],
         ))
     return found, contents
 
@@ -50,10 +53,12 @@ def _open_rgb(store: ImageStore, path) -> Image.Image | None:
 
 def encode_and_store(catalog: CatalogService, encoder: MultimodalEncoder, item_ids: Sequence[int], *,
                      batch_size: int = 64, progress: Progress | None = None,
-                     content_changed: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                     content_changed: bool = False,
+                     features: BulkFeatures | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Encode the items' routes and store them under ``encoder.version``.
 
     ``content_changed`` (live edits): also drop the items' vectors of other versions, which are now stale.
+    ``features`` (bulk work): tower outputs from the on-disk feature caches (``encoder.bulk_features``).
     Returns (ids encoded, route -> vectors) so the caller can update its in-memory state without re-reading.
     """
     ids = [int(i) for i in item_ids]
@@ -63,7 +68,7 @@ def encode_and_store(catalog: CatalogService, encoder: MultimodalEncoder, item_i
         present, contents = item_contents(catalog, ids[start : start + batch_size])
         if not contents:
             continue
-        routes = encoder.encode_items(contents)
+        routes = encoder.encode_items(contents, features)
         with catalog.sessions.begin() as session:
             if content_changed:
                 repo.drop_other_versions(session, encoder.version, present)

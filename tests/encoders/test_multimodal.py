@@ -77,3 +77,21 @@ def test_queries_have_the_routes_of_their_inputs_and_the_item_fused_dim(encoder,
 def test_query_needs_some_input(encoder):
     with pytest.raises(ValueError):
         encoder.encode_query("  ", None)
+
+
+def test_bulk_features_give_the_same_vectors_and_fill_the_caches(encoder, tmp_path):
+    items = _items()
+    for n, item in enumerate(items):  # as item_contents gives them: one content hash per image
+        item.image_keys = [f"{n}-{k}" for k in range(len(item.images))]
+    plain = encoder.encode_items(items)
+    features = encoder.bulk_features(tmp_path / "features")
+    first = encoder.encode_items(items, features)
+    for route, rows in plain.items():
+        np.testing.assert_allclose(first[route], rows, atol=2e-5, err_msg=route)
+    assert len(features.images) == 3 and len(features._texts[encoder.text.model_name]) > 0
+    # A new cache object reads them back from disk (the next switch): same vectors, no tower work.
+    again = encoder.bulk_features(tmp_path / "features")
+    again.image_tower = None  # would raise if an image had to be computed
+    second = encoder.encode_items(items, again)
+    for route, rows in plain.items():
+        np.testing.assert_allclose(second[route], rows, atol=2e-5, err_msg=route)
