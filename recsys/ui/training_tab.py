@@ -44,6 +44,7 @@ class TrainingPanel:
         self.comparison_status = ""
         self.ranker_status = ""
         self.serve_status = ""  # "serve when done": re-encoding / now serving / failed
+        self.versions_state: tuple = (None, "")  # what the versions table last showed (refreshed on change)
         self._lock = threading.Lock()  # one start at a time, even with two browser tabs
 
 
@@ -141,8 +142,8 @@ def run_status(panel: TrainingPanel) -> str:
             line += f" · ETA {p.eta_s:.0f} s"
         lines.append(line)
         if run.version:
-            lines.append(f"Saved **{run.version}** (parent {run.parent or 'untrained heads'}); "
-                         "activate it below to serve it.")
+            serve_hint = "" if panel.serve_status else "; activate it below to serve it"
+            lines.append(f"Saved **{run.version}** (parent {run.parent or 'untrained heads'}){serve_hint}.")
             lines.append(_validation_line(panel.service.settings, run.version))
         if run.error:
             lines.append(run.error)
@@ -360,6 +361,14 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
         frame = versions(service)
         return frame, gr.update(choices=list(frame["version"]))
 
+    def on_tick_versions():
+        """Refresh the versions table when a run saved or a switch served a version (not on every tick)."""
+        state = (panel.run.version if panel.run else None, panel.serve_status)
+        if state == panel.versions_state:
+            return gr.update(), gr.update()
+        panel.versions_state = state
+        return on_refresh()
+
     start_button.click(lambda *a: start(panel, *a), [epochs, batch, lr, log_q, tail, sources, judgments,
                                                      min_relevance, temperature, learn_temperature, hard, uniform,
                                                      patience, serve_when_done, image_blocks, text_layers,
@@ -367,6 +376,7 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
     cancel_button.click(lambda: cancel(panel), None, status)
     ranker_button.click(lambda: retrain_ranker(panel), None, status)
     timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])
+    timer.tick(on_tick_versions, None, [table, picked])
     refresh.click(on_refresh, None, [table, picked])
     activate_button.click(lambda v: activate(panel, v), picked, [activate_status, table])
     return {"panel": panel, "status": status, "loss": loss, "comparison": comparison, "versions": table,

@@ -96,6 +96,8 @@ def test_training_tab_runs_activates_and_rolls_back(app_url):
         saved = []
         for _ in range(2):
             page.locator("#train-start").click()
+            for previous in saved:  # a tick may still show the previous run for a moment
+                expect(status).not_to_contain_text(previous, timeout=60_000)
             expect(status).to_contain_text("Saved", timeout=180_000)
             name = status.locator("strong").nth(1).inner_text()
             assert name.startswith("towerclip-") and name not in saved
