@@ -16,7 +16,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from recsys.encoders.tuned_state import load_parameters, state_digest
+from recsys.encoders.tuned_state import (
+    copy_parameters,
+    load_parameters,
+    state_digest,
+    unfreeze,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,20 +115,14 @@ class ImageTower(torch.nn.Module):
 
     def unfreeze_last(self, blocks: int) -> list[torch.nn.Parameter]:
         """Make the last ``blocks`` blocks (plus the head conv) trainable; returns their parameters."""
-        prefixes = tunable_prefixes(self.net, blocks)
-        params = [p for n, p in self.net.named_parameters() if n.startswith(prefixes)]
-        for p in params:
-            p.requires_grad_(True)
-        return params
+        return unfreeze(self.net, tunable_prefixes(self.net, blocks))
 
     def tuned_parameters(self, blocks: int) -> dict[str, torch.Tensor]:
         """CPU copies of the parameters of the last ``blocks`` blocks (plus the head conv), for saving.
 
         BatchNorm running statistics are not included: they are never updated, so the packaged ones stand.
         """
-        prefixes = tunable_prefixes(self.net, blocks)
-        return {n: p.detach().to("cpu", torch.float32).clone() for n, p in self.net.named_parameters()
-                if n.startswith(prefixes)}
+        return copy_parameters(self.net, tunable_prefixes(self.net, blocks))
 
     def mark_tuned(self, blocks: int) -> None:
         """After training in place: key the tower (``id``) by the digest of its last ``blocks`` blocks."""

@@ -17,7 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recsys.encoders.tuned_state import load_parameters, state_digest
+from recsys.encoders.tuned_state import (
+    copy_parameters,
+    load_parameters,
+    state_digest,
+    unfreeze,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,22 +122,14 @@ class TextEncoder:
 
     def unfreeze_last(self, layers: int) -> list[torch.nn.Parameter]:
         """Make the last ``layers`` transformer layers trainable; returns their parameters."""
-        prefixes = text_layer_prefixes(self.model, layers)
-        params = [p for n, p in self.model.named_parameters() if n.startswith(prefixes)]
-        for p in params:
-            p.requires_grad_(True)
-        return params
+        return unfreeze(self.model, text_layer_prefixes(self.model, layers))
 
     def tuned_parameters(self, layers: int) -> dict[str, torch.Tensor]:
         """CPU float32 copies of the parameters of the last ``layers`` layers, for saving."""
-        prefixes = text_layer_prefixes(self.model, layers)
-        return {n: p.detach().to("cpu", torch.float32).clone() for n, p in self.model.named_parameters()
-                if n.startswith(prefixes)}
+        return copy_parameters(self.model, text_layer_prefixes(self.model, layers))
 
     def mark_tuned(self, layers: int) -> None:
         """After training in place: name the encoder after the digest of its last ``layers`` layers."""
-
-
         if layers > 0:
             self.tuned_digest = state_digest(self.tuned_parameters(layers))
             self.model_name = f"{self.base_model}{TUNED_MARK}{self.tuned_digest[:16]}"

@@ -30,3 +30,17 @@ def load_parameters(module: torch.nn.Module, state: Mapping[str, torch.Tensor], 
                                  f"the {what} expects {tuple(params[name].shape)}")
             params[name].copy_(value.to(params[name].device, params[name].dtype))
     return state_digest(state)
+
+
+def unfreeze(module: torch.nn.Module, prefixes: tuple[str, ...]) -> list[torch.nn.Parameter]:
+    """Make the parameters whose names start with ``prefixes`` trainable; returns them."""
+    params = [p for n, p in module.named_parameters() if n.startswith(prefixes)]
+    for p in params:
+        p.requires_grad_(True)
+    return params
+
+
+def copy_parameters(module: torch.nn.Module, prefixes: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """CPU float32 copies of the parameters whose names start with ``prefixes`` (what a tuned version saves)."""
+    return {n: p.detach().to("cpu", torch.float32).clone() for n, p in module.named_parameters()
+            if n.startswith(prefixes)}
