@@ -47,10 +47,7 @@ from recsys.training.heads import (
     item_log_q,
     validation_split,
 )
-from recsys.training.losses import (
-    contrastive_logits,
-    symmetric_info_nce,
-)
+from recsys.training.losses import info_nce_with_negatives, symmetric_info_nce
 from recsys.training.retrieval import paired_recall_mrr
 
 log = logging.getLogger(__name__)
@@ -136,16 +133,6 @@ def _amp(device: torch.device, enabled: bool) -> tuple[torch.dtype | None, torch
     return torch.float16, torch.amp.GradScaler("cuda")
 
 
-def weighted_symmetric_info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor,
-                                weights: torch.Tensor, log_q: torch.Tensor | None = None) -> torch.Tensor:
-    """``symmetric_info_nce`` with each pair's two cross-entropies weighted (weighted mean over the batch)."""
-    a_to_b, b_to_a = contrastive_logits(a, b, logit_scale, log_q)
-    target = torch.arange(a.shape[0], device=a.device)
-    per_pair = 0.5 * (F.cross_entropy(a_to_b, target, reduction="none") +
-                      F.cross_entropy(b_to_a, target, reduction="none"))
-    return (weights * per_pair).sum() / weights.sum()
-
-
 class TowerTrainer:
     """One optimisation set-up over a ``TowerClip`` whose last tower blocks are unfrozen (also used by the benchmark).
 
@@ -193,7 +180,8 @@ class TowerTrainer:
         if weights is None:
             loss = symmetric_info_nce(text, image, self.model.heads.logit_scale, q)
         else:
-            loss = weighted_symmetric_info_nce(text, image, self.model.heads.logit_scale, weights.to(self.device), q)
+            loss = info_nce_with_negatives(text, image, self.model.heads.logit_scale, log_q=q,
+                                           weights=weights.to(self.device))
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
