@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def trainer_dtype(device: torch.device, config: TowerTrainingConfig) -> str | None:
-    from recsys.training.tower_finetune import _amp
+    from recsys.training.tower_trainer import _amp
 
     dtype, _ = _amp(device, config.mixed_precision)
     return None if dtype is None else str(dtype).replace("torch.", "")
