@@ -167,8 +167,9 @@ def main(argv: list[str] | None = None) -> dict:
     heads.visual.fit_standardisation(torch.cat(image_feats))
     heads.text.fit_standardisation(torch.cat(text_feats))
     optimizer = torch.optim.AdamW(heads.parameters(), lr=2e-3)
-    head_s = []
-    for n, (image, txt) in enumerate(zip(image_feats, text_feats)):
+
+    def head_step(image: torch.Tensor, txt: torch.Tensor) -> float:
+        """Seconds of one heads-only optimisation step (device synchronised)."""
         _sync(device)
         started = time.perf_counter()
         loss = symmetric_info_nce(heads.project_text(txt), heads.project_image(image), heads.logit_scale)
@@ -176,23 +177,12 @@ def main(argv: list[str] | None = None) -> dict:
         loss.backward()
         optimizer.step()
         _sync(device)
-        if n >= args.warmup:
-            head_s.append(time.perf_counter() - started)
+        return time.perf_counter() - started
 
+    head_s = [head_step(image, txt) for image, txt in zip(image_feats, text_feats)][args.warmup:]
     all_image, all_text = torch.cat(image_feats), torch.cat(text_feats)
     tile = torch.arange(args.heads_batch_size, device=all_image.device) % len(all_image)
-    big_s = []
-    for n in range(runs):
-        _sync(device)
-        started = time.perf_counter()
-        loss = symmetric_info_nce(heads.project_text(all_text[tile]), heads.project_image(all_image[tile]),
-                                  heads.logit_scale)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        _sync(device)
-        if n >= args.warmup:
-            big_s.append(time.perf_counter() - started)
+    big_s = [head_step(all_image[tile], all_text[tile]) for _ in range(runs)][args.warmup:]
 
     timed = slice(args.warmup, None)
     result = {

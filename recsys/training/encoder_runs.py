@@ -200,7 +200,8 @@ def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = N
     if not pairs:
         raise ValueError("no training pairs: " + "; ".join(f"{k}: {v.skipped}" for k, v in reports.items()))
     # Every catalog item can be a negative, also when the pairs come from clicks or judgments only.
-    catalog_items = () if options.sources == ("catalog",) else catalog_pairs(catalog)
+    negatives = options.hard_negatives or options.uniform_negatives
+    catalog_items = catalog_pairs(catalog) if negatives and options.sources != ("catalog",) else ()
     groups = catalog_groups(catalog)
     group = lambda kept: [groups.get(p.external_id, "") for p in kept]
     losses: list[float] = []

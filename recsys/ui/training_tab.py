@@ -101,7 +101,10 @@ def _keep_judgments(panel: TrainingPanel, uploaded: str | None) -> str:
     if not uploaded:
         raise ValueError("the judgments source needs a judgments file (CSV: query,item_id,relevance)")
     settings = panel.service.settings
-    data = Path(uploaded).read_bytes()[: settings.max_catalog_bytes + 1]
+    size = Path(uploaded).stat().st_size
+    if size > settings.max_catalog_bytes:  # refused before reading it into memory
+        raise ValueError(f"judgments file is {size:,} bytes; the limit is {settings.max_catalog_bytes:,}")
+    data = Path(uploaded).read_bytes()
     read_judgments(data, settings.max_catalog_bytes)  # raises with the reason
     folder = settings.data_dir / "judgments"
     folder.mkdir(parents=True, exist_ok=True)

@@ -48,3 +48,25 @@ def test_build_features_fills_the_family_from_the_candidate_list():
     np.testing.assert_allclose(X[:, FEATURES.index("li_title_mean")], [1.0, 0.0], atol=1e-6)
     without = build_features(CandidateList("x y", ["x y"], [""]))
     assert np.isnan(without[:, FEATURES.family_slice("late_interaction")]).all()
+
+
+def test_the_vectorised_list_matches_the_one_title_definitions():
+    from recsys.ranking.features.late_interaction import text_coverage
+
+    rng = np.random.default_rng(0)
+
+    def tokens(pieces: int, words: int) -> TokenVectors:
+        vectors = rng.normal(size=(pieces, 8)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return TokenVectors(vectors, np.sort(rng.integers(0, words, size=pieces)) if pieces else np.zeros(0, int))
+
+    query = TokenVectors(tokens(5, 1).vectors, np.array([0, 0, 1, 2, 2]))  # three words, 1-2 pieces each
+    titles = [tokens(int(n), 4) for n in rng.integers(0, 9, size=30)]  # some titles have no pieces
+    X = late_interaction_features(query, titles, len(titles))
+    for row, title in enumerate(titles):
+        if len(title.word_ids) == 0:
+            assert np.isnan(X[row]).all()
+            continue
+        words = word_maxsim(query, title)
+        expected = [words.mean(), words.min(), words[-1], text_coverage(query, title)]
+        np.testing.assert_allclose(X[row], expected, rtol=1e-5, atol=1e-6)

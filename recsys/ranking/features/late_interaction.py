@@ -34,7 +34,7 @@ def word_maxsim(query: TokenVectors, text: TokenVectors) -> np.ndarray:
     return (np.bincount(inverse, weights=best) / np.bincount(inverse)).astype(np.float32)
 
 
-def _text_coverage(query: TokenVectors, text: TokenVectors) -> float:
+def text_coverage(query: TokenVectors, text: TokenVectors) -> float:
     """Mean over the text's pieces of their best cosine with a query piece: how much of the title is about
     the query (a long title about something else scores low even when it also names the query's words)."""
     q = np.asarray(query.vectors, dtype=np.float32)
@@ -44,7 +44,8 @@ def _text_coverage(query: TokenVectors, text: TokenVectors) -> float:
 
 def late_interaction_features(query: TokenVectors | None, titles: Sequence[TokenVectors] | None, n: int) -> np.ndarray:
     """float32 [n, len(NAMES)]: per candidate title, the mean / min / last-word (head) value of
-    ``word_maxsim`` over the query words and ``_text_coverage``; NaN without token vectors.
+    ``word_maxsim`` over the query words and ``text_coverage``; NaN without token vectors.
+    ``word_maxsim`` and ``text_coverage`` are the one-title definitions; this computes the same for the whole list.
 
     Vectorised over the list: one matrix product of the query pieces with every title piece of every
     candidate, then per-title maxima by ``np.maximum.reduceat`` (200 candidates of 20 pieces: about 3 ms CPU).
