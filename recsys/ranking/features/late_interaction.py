@@ -30,7 +30,7 @@ def word_maxsim(query: TokenVectors, text: TokenVectors) -> np.ndarray:
     if q.size == 0 or t.size == 0:
         return np.zeros(0, dtype=np.float32)
     best = (q @ t.T).max(axis=1)
-    words, inverse = np.unique(np.asarray(query.word_ids), return_inverse=True)
+    _, inverse = np.unique(np.asarray(query.word_ids), return_inverse=True)
     return (np.bincount(inverse, weights=best) / np.bincount(inverse)).astype(np.float32)
 
 
