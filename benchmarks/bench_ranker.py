@@ -103,10 +103,13 @@ def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, see
     tail = tail_types(table.leaf)
     is_tail = np.array([by_text[t].attributes["article_type"] in tail for t in data.queries])
     unseen = np.array([t not in seen for t in data.queries])
+    fallback = _per_list(fallback_scores, X, groups)
     scorers = {
         "recall order (RRF)": -data.recall_rank.astype(np.float64),
         "cos_text_image alone": np.nan_to_num(X[:, FEATURES.index("cos_text_image")], nan=-1.0),
-        "fallback (text + image routes, equal weights)": _per_list(fallback_scores, X, groups),
+        "prf_sim alone (agreement with the top 10)": np.nan_to_num(X[:, FEATURES.index("prf_sim")], nan=-1.0),
+        "fallback without prf_sim_qz": fallback - np.nan_to_num(X[:, FEATURES.index("prf_sim_qz")]),
+        "fallback (text + image routes + prf, equal weights)": fallback,
         "LambdaRanker (catalog, weak labels)": result.ranker.predict(X),
     }
     print(f"held-out item queries: {len(groups)} lists ({int(unseen.sum())} with a text never used in training), "

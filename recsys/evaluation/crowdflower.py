@@ -33,7 +33,8 @@ HYBRID_WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
 TOP_RELEVANCE = 4  # "highly relevant": the relevant set for MRR and R-precision
 RANKER_NOTES = {
     "ranker": "LightGBM LambdaRanker over all features (recsys.ranking.judgments), grid + grouped CV on fit queries",
-    "ranker_linear": "ridge over per-query z-scores of cos_text_doc and li_title_mean (recsys.ranking.linear)",
+    "ranker_linear": ("ridge over per-query z-scores of cos_text_doc, li_title_mean and prf_sim "
+                      "(recsys.ranking.linear)"),
 }
 
 

@@ -78,9 +78,11 @@ def crowdflower_features(frame: pd.DataFrame, *, text_encoder: TextEncoderLike |
     desc_index = _bm25(products["product_description"].tolist())
 
     cos_title = cos_desc = cos_doc = np.full(len(frame), np.nan, dtype=np.float32)
+    title_vecs = None  # the item vectors of the result-set family: what each product is, by its title
     if text_encoder is not None:
         q = _encode(text_encoder, frame["query"])
-        cos_title = _cosines(q, _encode(text_encoder, frame["product_title"]))
+        title_vecs = _encode(text_encoder, frame["product_title"])
+        cos_title = _cosines(q, title_vecs)
         cos_desc = _cosines(q, _encode(text_encoder, frame["product_description"]))
         cos_desc[frame["product_description"].str.strip().eq("").to_numpy()] = np.nan  # no text, no evidence
         cos_doc = _cosines(q, _encode(text_encoder, _doc_text(frame)))
@@ -99,6 +101,7 @@ def crowdflower_features(frame: pd.DataFrame, *, text_encoder: TextEncoderLike |
         sub = frame.iloc[rows]
         X[rows] = build_features(CandidateList(
             query, sub["product_title"].tolist(), sub["product_description"].tolist(), scores,
+            item_vectors=None if title_vecs is None else title_vecs[rows],
             query_tokens=None if query_tokens is None else query_tokens[query],
             title_tokens=None if title_tokens is None else [title_tokens[i] for i in rows]))
     return X

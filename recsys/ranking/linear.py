@@ -2,11 +2,12 @@
 
 Measured on CrowdFlower's unseen queries (outer 5-fold CV by query, docs/ranking.md), LightGBM over all
 engineered features does not beat the MiniLM cosine: with ~140 training queries and noisy graded labels the
-trees learn query-specific splits that do not transfer. Two pretrained semantic scores, standardised within
-each query (LambdaRank and nDCG only compare candidates of one query) and weighted by ridge regression on the
-grades of the training queries, do beat it: the sentence cosine of the query with title + description
-(``cos_text_doc``) and the late-interaction word match with the title (``li_title_mean``). Two weights and an
-intercept cannot memorise queries, so the fit is stable across folds and seeds.
+trees learn query-specific splits that do not transfer. Three scores, standardised within each query
+(LambdaRank and nDCG only compare candidates of one query) and weighted by ridge regression on the grades of
+the training queries, do beat it: the sentence cosine of the query with title + description
+(``cos_text_doc``), the late-interaction word match with the title (``li_title_mean``) and the agreement with
+the query's other strong candidates (``prf_sim``, pseudo-relevance feedback, features/result_set.py).
+Three weights and an intercept cannot memorise queries, so the fit is stable across folds and seeds.
 
 A missing column (no encoder) is z-scored as 0 for every candidate, i.e. it contributes nothing.
 """
@@ -21,8 +22,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
 
-BLEND_FEATURES: tuple[str, ...] = ("cos_text_doc", "li_title_mean")
-ALPHA = 10.0  # ridge penalty on standardised inputs; with thousands of rows and 2 weights it barely binds
+BLEND_FEATURES: tuple[str, ...] = ("cos_text_doc", "li_title_mean", "prf_sim")
+ALPHA = 10.0  # ridge penalty on standardised inputs; with thousands of rows and 3 weights it barely binds
 
 
 def per_query_z(X: np.ndarray, query_ids: Sequence[Any]) -> np.ndarray:

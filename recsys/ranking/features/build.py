@@ -11,6 +11,7 @@ from .price import price_features
 from .quality import quality_features
 from .query_norm import query_norm_features
 from .registry import FEATURES
+from .result_set import first_stage_scores, result_set_features
 from .scores import route_score_features
 from .session import session_features
 from .text_match import text_match_features
@@ -23,6 +24,7 @@ def build_features(candidates: CandidateList, priors: Priors | None = None) -> n
         "route_scores": route_score_features(candidates.scores, n),
         "text_match": text_match_features(candidates.query, candidates.titles, candidates.descriptions),
         "late_interaction": late_interaction_features(candidates.query_tokens, candidates.title_tokens, n),
+        "result_set": result_set_features(candidates.item_vectors, first_stage_scores(candidates.scores), n),
     }
     # Cross and per-query features read earlier columns by name.
     named = {name: blocks[fam][:, i] for fam in blocks for i, name in enumerate(dict(FEATURES.families)[fam])}

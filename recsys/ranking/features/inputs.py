@@ -72,7 +72,7 @@ class CandidateList:
     descriptions: Sequence[str]
     scores: RouteScores = field(default_factory=RouteScores)
     items: ItemStats = field(default_factory=ItemStats)
-    item_vectors: Array | None = None  # unit item embeddings, for session similarity
+    item_vectors: Array | None = None  # unit item embeddings: session similarity, result-set agreement
     clicked_vectors: Array | None = None  # unit embeddings of items the shopper clicked this session
     query_tokens: TokenVectors | None = None  # late interaction (features/late_interaction.py); None: NaN
     title_tokens: Sequence[TokenVectors] | None = None  # one per candidate

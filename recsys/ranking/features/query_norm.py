@@ -11,7 +11,7 @@ from typing import Mapping
 import numpy as np
 
 SOURCES: tuple[str, ...] = (
-    "bm25_title", "bm25_desc", "cos_text_title", "cos_text_desc", "title_cov", "title_char_jaccard",
+    "bm25_title", "bm25_desc", "cos_text_title", "cos_text_desc", "title_cov", "title_char_jaccard", "prf_sim",
 )
 NAMES: tuple[str, ...] = tuple(f"{s}_{kind}" for s in SOURCES for kind in ("qrank", "qz", "qgap"))
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import cross, late_interaction, popularity, price, quality, query_norm, scores, session, text_match
+from . import (cross, late_interaction, popularity, price, quality, query_norm, result_set, scores, session,
+               text_match)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ FEATURES = FeatureSet((
     ("route_scores", scores.NAMES),
     ("text_match", text_match.NAMES),
     ("late_interaction", late_interaction.NAMES),
+    ("result_set", result_set.NAMES),
     ("cross", cross.NAMES),
     ("query_norm", query_norm.NAMES),
     ("quality", quality.NAMES),
