@@ -7,9 +7,7 @@ weight after per-query standardisation, and a signal that is absent (a route tha
   ``cos_text_desc_qz``;
 * images: the within-list z-scores of ``cos_text_image`` (query words vs item photos, the strongest signal on
   a catalog of photos with short titles) and ``cos_image_image`` (query photo vs item photos). Without them
-  an image-only query would come back in arbitrary order;
-* result set: ``prf_sim_qz``, agreement with the query's other strong candidates (features/result_set.py).
-  On CrowdFlower's 178 queries it lifts this sum from 0.796 to 0.810 nDCG@10 (docs/ranking.md).
+  an image-only query would come back in arbitrary order.
 
 Quality and popularity only break near-ties (weight 0.1 each on their within-list z-score), so a new item is
 never buried for lacking reviews or clicks. The order this gives is measured in docs/ranking.md.
@@ -24,8 +22,7 @@ from .features.registry import FEATURES
 
 TEXT_RELEVANCE = ("bm25_title_qz", "cos_text_title_qz", "title_cov_qz", "bm25_desc_qz", "cos_text_desc_qz")
 IMAGE_RELEVANCE = ("cos_text_image", "cos_image_image")  # raw cosines: z-scored here, within the list
-SET_RELEVANCE = ("prf_sim_qz",)
-RELEVANCE = TEXT_RELEVANCE + IMAGE_RELEVANCE + SET_RELEVANCE
+RELEVANCE = TEXT_RELEVANCE + IMAGE_RELEVANCE
 TIE_BREAKERS = ("rating_bayes", "ctr_smoothed")
 TIE_WEIGHT = 0.1
 
@@ -42,7 +39,7 @@ def fallback_scores(X: np.ndarray, names: Sequence[str] = FEATURES.names) -> np.
     """Score one candidate list (rows of ``X`` = one query's candidates); higher is better."""
     X = np.asarray(X, dtype=np.float64)
     col = {name: j for j, name in enumerate(names)}
-    score = np.nan_to_num(X[:, [col[n] for n in TEXT_RELEVANCE + SET_RELEVANCE]], nan=0.0).sum(axis=1)
+    score = np.nan_to_num(X[:, [col[n] for n in TEXT_RELEVANCE]], nan=0.0).sum(axis=1)
     for name in IMAGE_RELEVANCE:
         score += _z(X[:, col[name]])
     for name in TIE_BREAKERS:
