@@ -27,6 +27,8 @@ PHRASES: dict[str, Callable[[Values], str]] = {
     "fresh": lambda v: "new arrival",
     "popularity": lambda v: "popular with shoppers",
     "session": lambda v: "similar to items you viewed",
+    "agreement": lambda v: "like the other top results for this query",
+    "discovery": lambda v: "a less-seen item worth a look",
 }
 
 
@@ -41,6 +43,10 @@ def reason_of(name: str) -> str | None:
         return "image"
     if "cos_text" in name:
         return "meaning"
+    if name.startswith(("prf_sim", "set_coherence")):
+        return "agreement"
+    if name.startswith("li_title"):
+        return "title"  # word-by-word match of the query with the title (late interaction)
     if name.startswith(("bm25_title", "title_", "head_in_title", "any_cov")):
         return "title"
     if name.startswith(("bm25_desc", "desc_cov", "desc_phrase", "desc_jaccard", "head_in_desc")):
@@ -50,7 +56,8 @@ def reason_of(name: str) -> str | None:
     table = {"rating_bayes": "rating", "rating_count_log": "rating", "review_sentiment": "sentiment",
              "price_log": "price", "price_z_category": "price", "age_days_log": "fresh",
              "ctr_smoothed": "popularity", "impressions_log": "popularity", "clicks_log": "popularity",
-             "popularity_bucket": "popularity", "session_max_sim": "session", "session_mean_sim": "session"}
+             "popularity_bucket": "popularity", "session_max_sim": "session", "session_mean_sim": "session",
+             "is_tail": "discovery"}
     return table.get(name)
 
 

@@ -72,3 +72,16 @@ def test_sentence_names_the_strongest_reasons():
     assert top_reasons(contrib, names) == ["title", "rating"]
     assert explain_sentence(contrib, values, names) == "ranked here because: strong title match, 4.6 stars from 31 reviews"
     assert explain_sentence(-np.abs(contrib), values, names) == "ranked here on overall relevance"
+
+
+def test_every_relevance_feature_has_a_reason():
+    from recsys.ranking.explain import LENGTHS, reason_of
+
+    unexplained = [n for n in FEATURES.names if n not in LENGTHS and reason_of(n) is None]
+    assert unexplained == []
+    names = FEATURES.names
+    contrib = np.zeros(len(names))
+    contrib[names.index("prf_sim_qz")] = 0.6
+    contrib[names.index("li_title_mean")] = 0.2
+    assert explain_sentence(contrib, np.zeros(len(names)), names) == (
+        "ranked here because: like the other top results for this query, strong title match")
