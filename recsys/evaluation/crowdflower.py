@@ -7,6 +7,9 @@ and the linear blend of two semantic scores (``ranker_linear``).
 
 ``run(..., folds=5)`` adds an outer cross-validation by query over ALL queries (``report["outer_cv"]``):
 35 held-out queries give a standard error of about 0.03 on a mean nDCG@10, too coarse to compare rankers.
+
+nDCG uses gains 2^(rel-1) - 1 throughout; ``ndcg@10_linear`` (gains rel - 1) is reported beside it because
+published CrowdFlower numbers use either convention, and the linear one reads about 0.05 higher.
 """
 from __future__ import annotations
 
@@ -70,18 +73,25 @@ def ranked_ids(rows: pd.DataFrame, scores: np.ndarray, seed: int) -> dict[str, l
     return out
 
 
+def linear_gain(relevance: np.ndarray) -> np.ndarray:
+    """rel - 1: grades 1-4 give gains 0, 1, 2, 3 (the other common nDCG convention)."""
+    return np.asarray(relevance, dtype=float) - 1.0
+
+
 def score_method(rows: pd.DataFrame, scores: np.ndarray, seed: int, seconds: dict, notes: str = "") -> dict:
     gains = exponential_gain(rows["median_relevance"].to_numpy())
+    linear = linear_gain(rows["median_relevance"].to_numpy())
     top = rows["median_relevance"].to_numpy() >= TOP_RELEVANCE
     rankings = ranked_ids(rows, np.asarray(scores, dtype=float), seed)
     queries = sorted(rankings)
-    per_query: dict[str, list] = {"ndcg@5": [], "ndcg@10": [], "mrr@10": [], "r_precision": []}
+    per_query: dict[str, list] = {"ndcg@5": [], "ndcg@10": [], "ndcg@10_linear": [], "mrr@10": [], "r_precision": []}
     for q in queries:
         ranked = rankings[q]
         graded = {i: gains[i] for i in ranked}
         relevant = {i for i in ranked if top[i]}
         per_query["ndcg@5"].append(ndcg_at_k(ranked, graded, 5))
         per_query["ndcg@10"].append(ndcg_at_k(ranked, graded, 10))
+        per_query["ndcg@10_linear"].append(ndcg_at_k(ranked, {i: linear[i] for i in ranked}, 10))
         per_query["mrr@10"].append(mrr_at_k(ranked, relevant, 10))
         per_query["r_precision"].append(r_precision(ranked, relevant))
     words = np.array([len(q.split()) for q in queries])
@@ -170,9 +180,10 @@ def outer_folds(queries: pd.Series, n_folds: int, seed: int) -> np.ndarray:
     return queries.map(fold_of).to_numpy(dtype=int)
 
 
-def ndcg10_per_query(rows: pd.DataFrame, scores: np.ndarray, seed: int) -> dict[str, float]:
+def ndcg10_per_query(rows: pd.DataFrame, scores: np.ndarray, seed: int,
+                     gain: Callable[[np.ndarray], np.ndarray] = exponential_gain) -> dict[str, float]:
     """query -> nDCG@10 of ``scores`` (same gains and seeded tie-breaking as ``score_method``)."""
-    gains = exponential_gain(rows["median_relevance"].to_numpy())
+    gains = gain(rows["median_relevance"].to_numpy())
     return {q: ndcg_at_k(ranked, {i: gains[i] for i in ranked}, 10)
             for q, ranked in ranked_ids(rows, np.asarray(scores, dtype=float), seed).items()}
 
@@ -190,6 +201,7 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
     data_part, extra_part = corpus.iloc[: len(data)], corpus.iloc[len(data):]
     fold_of = outer_folds(data_part["query"], n_folds, seed)
     per_query: dict[str, dict[str, float]] = {}
+    per_query_linear: dict[str, dict[str, float]] = {}
     fold_scores: dict[str, list[float]] = {}
     seconds: dict[str, float] = {}
     sizes = []
@@ -201,13 +213,16 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
         for name, (scores, secs, _) in _fit_and_score(corpus, fit, test, encoder, seed, text_model, tokens).items():
             values = ndcg10_per_query(test, scores, seed)
             per_query.setdefault(name, {}).update(values)
+            per_query_linear.setdefault(name, {}).update(ndcg10_per_query(test, scores, seed, linear_gain))
             fold_scores.setdefault(name, []).append(float(np.mean(list(values.values()))))
             seconds[name] = round(seconds.get(name, 0.0) + sum(secs.values()), 3)
     queries = sorted(per_query["random"])
     base = np.array([per_query["dense_minilm"][q] for q in queries])
+    base_linear = np.array([per_query_linear["dense_minilm"][q] for q in queries])
     methods = {}
     for name, values in per_query.items():
         v = np.array([values[q] for q in queries])
+        v_linear = np.array([per_query_linear[name][q] for q in queries])
         diff = v - base
         methods[name] = {
             "ndcg@10_folds": [round(x, 4) for x in fold_scores[name]],
@@ -215,6 +230,8 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
             "ndcg@10_all_queries": float(v.mean()), "ndcg@10_std_err": float(v.std(ddof=1) / np.sqrt(len(v))),
             "minus_dense_minilm": float(diff.mean()),
             "minus_dense_minilm_std_err": float(diff.std(ddof=1) / np.sqrt(len(diff))),
+            "ndcg@10_linear_all_queries": float(v_linear.mean()),
+            "linear_minus_dense_minilm": float((v_linear - base_linear).mean()),
             "seconds": seconds[name],
         }
     return {"folds": n_folds, "seed": seed, "queries": len(queries), "fold_sizes": sizes,
@@ -231,11 +248,12 @@ def format_outer_cv(report: dict) -> str:
         return ""
     lines = [f"outer CV: {outer['split']}", "",
              f"{'method':<16} {'nDCG@10 mean ± std over folds':>30}  {'all queries ± se':>17}  "
-             f"{'vs dense ± se':>16}  per fold"]
+             f"{'vs dense ± se':>16}  {'linear gains':>12}  per fold"]
     for name, m in outer["methods"].items():
         lines.append(f"{name:<16} {m['ndcg@10_mean']:>21.4f} ± {m['ndcg@10_std']:.4f}  "
                      f"{m['ndcg@10_all_queries']:>8.4f} ± {m['ndcg@10_std_err']:.4f}  "
                      f"{m['minus_dense_minilm']:>+7.4f} ± {m['minus_dense_minilm_std_err']:.4f}  "
+                     f"{m['ndcg@10_linear_all_queries']:>12.4f}  "
                      + " ".join(f"{x:.3f}" for x in m["ndcg@10_folds"]))
     return "\n".join(lines)
 

@@ -78,3 +78,15 @@ def test_eval_cli_folds_option_prints_the_outer_cv(tmp_path, settings, recorded,
     assert '"outer_cv"' in (tmp_path / "r.json").read_text()
     bad = parser.parse_args(["eval", "crowdflower", "--data", str(data), "--folds", "1"])
     assert run_eval(bad, settings) == 2  # a clear error, not a traceback
+
+
+def test_linear_gain_ndcg_by_hand():
+    rows = pd.DataFrame({"query": ["q", "q", "q"], "median_relevance": [2, 4, 1]})
+    scores = np.array([3.0, 2.0, 1.0])  # ranked as given: grades 2, 4, 1
+    exp = crowdflower.ndcg10_per_query(rows, scores, seed=0)["q"]
+    lin = crowdflower.ndcg10_per_query(rows, scores, seed=0, gain=crowdflower.linear_gain)["q"]
+    d = 1 / np.log2(3)
+    assert lin == pytest.approx((1 + 3 * d) / (3 + 1 * d))  # gains 1, 3, 0
+    assert exp == pytest.approx((1 + 7 * d) / (7 + 1 * d))  # gains 1, 7, 0
+    method = crowdflower.score_method(rows, scores, 0, {})
+    assert method["metrics"]["ndcg@10_linear"] == pytest.approx(lin)
