@@ -35,10 +35,10 @@ def result_set_features(item_vectors: np.ndarray | None, first_stage: np.ndarray
     out = np.full((n, len(NAMES)), np.nan, dtype=np.float32)
     if item_vectors is None or n < 3:
         return out
-    V = np.asarray(item_vectors, dtype=np.float64)
+    V = np.asarray(item_vectors, dtype=np.float32)
     V = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
-    S = V @ V.T
-    out[:, 1] = (S.sum(axis=1) - np.diag(S)) / (n - 1)
+    # Every sum of cosines is a dot product with a summed vector: O(n * dim), no n x n matrix.
+    out[:, 1] = (V @ V.sum(axis=0) - 1.0) / (n - 1)
     if first_stage is None:
         return out
     score = np.nan_to_num(np.asarray(first_stage, dtype=np.float64), nan=-np.inf)
@@ -47,7 +47,8 @@ def result_set_features(item_vectors: np.ndarray | None, first_stage: np.ndarray
     in_top[top] = True
     total = V[top].sum(axis=0)
     # centroid_i = total - V_i for members of the top set, total otherwise; only its direction matters
-    dot = S[:, top].sum(axis=1) - np.where(in_top, 1.0, 0.0)
-    norm_sq = total @ total - np.where(in_top, 2.0 * (V @ total) - 1.0, 0.0)
+    to_total = V @ total
+    dot = to_total - np.where(in_top, 1.0, 0.0)
+    norm_sq = total @ total - np.where(in_top, 2.0 * to_total - 1.0, 0.0)
     out[:, 0] = np.where(norm_sq > 1e-12, dot / np.sqrt(np.maximum(norm_sq, 1e-12)), np.nan)
     return out
