@@ -1,4 +1,4 @@
-"""Command line: ``python -m recsys import|stats|serve|search|eval|train|models``.
+"""Command line: ``python -m recsys import|stats|gc-images|serve|search|eval|train|models``.
 
 Each subcommand prints a readable summary, or JSON with ``--json``.
 """
@@ -74,6 +74,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gc_images(args: argparse.Namespace) -> int:
+    from .service import CatalogService
+
+    if args.min_age_hours < 0:
+        print("error: --min-age-hours must be >= 0", file=sys.stderr)
+        return 2
+    report = CatalogService(get_settings()).collect_image_garbage(args.min_age_hours, dry_run=args.dry_run)
+    _emit(args, report.to_dict(), report.summary())
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui.app import create_service, launch
 
@@ -103,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="catalog counts")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("gc-images", help="remove stored image files that no item references any more")
+    p.add_argument("--min-age-hours", type=float, default=24.0,
+                   help="keep unreferenced files younger than this (an import may still be committing them)")
+    p.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_gc_images)
 
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host")

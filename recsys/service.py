@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .catalog import repository as repo
 from .catalog.db import make_engine, make_session_factory, upgrade_schema
+from .catalog.image_gc import ImageGcReport, collect_unreferenced_images
 from .catalog.images import CheckedImage, ImageRejected, ImageStore, check_image
 from .catalog.importer import ImportReport, import_catalog
 from .catalog.mapping import PRESETS, parse_overrides
@@ -219,6 +220,12 @@ class CatalogService:
     def stats(self) -> dict[str, Any]:
         with self.sessions() as session:
             return repo.stats(session)
+
+    def collect_image_garbage(self, min_age_hours: float = 24.0, dry_run: bool = False) -> ImageGcReport:
+        """Remove stored image files that no item references any more (catalog/image_gc.py says why it is safe)."""
+        with self.sessions() as session:
+            referenced = repo.referenced_image_paths(session)
+        return collect_unreferenced_images(self.images, referenced, min_age_s=min_age_hours * 3600, dry_run=dry_run)
 
 
 def _merchant_name(name: str | None) -> str:

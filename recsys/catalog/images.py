@@ -83,7 +83,12 @@ class ImageStore:
         rel = self.relative_path(image)
         target = self.root / rel
         if target.exists():
-            return rel
+            try:
+                os.utime(target)  # "in use again": image_gc keeps files touched within its grace period
+            except FileNotFoundError:  # removed by a sweep just now: write it again below
+                pass
+            else:
+                return rel
         if not image.data:
             raise ValueError(f"image {image.sha256} is neither stored nor carries its bytes")
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -169,6 +169,11 @@ def stats(session: Session) -> dict[str, Any]:
 # --- behaviour logs -------------------------------------------------------------------------------
 
 
+def referenced_image_paths(session: Session) -> set[str]:
+    """Store-relative paths of every image some item still has."""
+    return set(session.scalars(select(ItemImage.path).distinct()))
+
+
 def log_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
     rows = []
     for event in events:
