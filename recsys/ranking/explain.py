@@ -27,7 +27,7 @@ PHRASES: dict[str, Callable[[Values], str]] = {
     "fresh": lambda v: "new arrival",
     "popularity": lambda v: "popular with shoppers",
     "session": lambda v: "similar to items you viewed",
-    "agreement": lambda v: "like the other top results for this query",
+    "agreement": lambda v: "like the other results for this query",
     "discovery": lambda v: "a less-seen item worth a look",
 }
 
@@ -75,8 +75,11 @@ def top_reasons(contributions: np.ndarray, names: Sequence[str] = FEATURES.names
 def explain_sentence(contributions: np.ndarray, values: np.ndarray, names: Sequence[str] = FEATURES.names,
                      top: int = 3) -> str:
     """e.g. "ranked here because: strong title match, 4.6 stars from 31 reviews"."""
-    reasons = top_reasons(contributions, names, top)
+    reasons = top_reasons(contributions, names, top + 1)
+    v = dict(zip(names, (float(x) for x in values)))
+    if v.get("is_tail") != 1.0:  # "is not tail" can push a head item up; that is no reason to give a shopper
+        reasons = [r for r in reasons if r != "discovery"]
+    reasons = reasons[:top]
     if not reasons:
         return "ranked here on overall relevance"
-    v = dict(zip(names, (float(x) for x in values)))
     return "ranked here because: " + ", ".join(PHRASES[r](v) for r in reasons)

@@ -59,6 +59,13 @@ def test_outer_cv_fits_every_method_on_other_folds_only(tmp_path, settings, reco
         assert result["ndcg@10_mean"] == pytest.approx(np.mean(result["ndcg@10_folds"]), abs=1e-4)
         assert 0.0 <= result["ndcg@10_all_queries"] <= 1.0
     assert outer["methods"]["dense_minilm"]["minus_dense_minilm"] == 0.0
+    assert outer["methods"]["dense_minilm"]["linear_minus_dense_minilm"] == 0.0
+    dense_linear = outer["methods"]["dense_minilm"]["ndcg@10_linear_all_queries"]
+    for result in outer["methods"].values():
+        assert 0.0 <= result["ndcg@10_linear_all_queries"] <= 1.0
+        # paired over the same queries, so the mean difference is the difference of the means
+        assert result["linear_minus_dense_minilm"] == pytest.approx(result["ndcg@10_linear_all_queries"] - dense_linear)
+    assert any(r["ndcg@10_linear_all_queries"] != r["ndcg@10_all_queries"] for r in outer["methods"].values())
     # titles holding the query's last word are the relevant ones in the fixture: the fake learner finds them
     assert outer["methods"]["ranker"]["ndcg@10_mean"] > outer["methods"]["random"]["ndcg@10_mean"]
     text = crowdflower.format_outer_cv(report)

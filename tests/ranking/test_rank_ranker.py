@@ -74,7 +74,7 @@ def test_sentence_names_the_strongest_reasons():
     assert explain_sentence(-np.abs(contrib), values, names) == "ranked here on overall relevance"
 
 
-def test_every_relevance_feature_has_a_reason():
+def test_every_feature_but_the_lengths_has_a_reason():
     from recsys.ranking.explain import LENGTHS, reason_of
 
     unexplained = [n for n in FEATURES.names if n not in LENGTHS and reason_of(n) is None]
@@ -84,4 +84,16 @@ def test_every_relevance_feature_has_a_reason():
     contrib[names.index("prf_sim_qz")] = 0.6
     contrib[names.index("li_title_mean")] = 0.2
     assert explain_sentence(contrib, np.zeros(len(names)), names) == (
-        "ranked here because: like the other top results for this query, strong title match")
+        "ranked here because: like the other results for this query, strong title match")
+
+
+def test_tail_flag_is_a_reason_only_for_tail_items():
+    names = FEATURES.names
+    contrib = np.zeros(len(names))
+    contrib[names.index("is_tail")] = 0.5
+    contrib[names.index("bm25_title")] = 0.1
+    values = np.zeros(len(names))
+    assert explain_sentence(contrib, values, names) == "ranked here because: strong title match"
+    values[names.index("is_tail")] = 1.0
+    assert explain_sentence(contrib, values, names) == (
+        "ranked here because: a less-seen item worth a look, strong title match")

@@ -38,9 +38,36 @@ def test_missing_inputs_give_nan_never_an_error():
     assert np.isnan(result_set_features(V[:2], np.ones(2), 2)).all()  # two candidates: no "others" to agree with
     no_first = result_set_features(V, None, 3)
     assert np.isnan(no_first[:, 0]).all() and np.isfinite(no_first[:, 1]).all()
-    # NaN first-stage scores rank last instead of poisoning the order
-    with_nan = result_set_features(V, np.array([np.nan, 1.0, 0.5]), 3, depth=2)
-    assert np.isfinite(with_nan).all()
+
+
+def test_nan_first_stage_scores_rank_last():
+    rng = np.random.default_rng(2)
+    V = _unit(rng.normal(size=(5, 4)))
+    with_nan = result_set_features(V, np.array([np.nan, 1.0, 0.5, 0.2, 0.1]), 5, depth=2)
+    lowest = result_set_features(V, np.array([-9.0, 1.0, 0.5, 0.2, 0.1]), 5, depth=2)
+    np.testing.assert_allclose(with_nan, lowest)  # the NaN row is outside the top 2, like the lowest score
+    first = result_set_features(V, np.array([9.0, 1.0, 0.5, 0.2, 0.1]), 5, depth=2)
+    assert not np.allclose(with_nan[:, 0], first[:, 0])
+
+
+def test_zero_vectors_mean_no_vector_not_disagreement():
+    rng = np.random.default_rng(3)
+    V = _unit(rng.normal(size=(5, 4)))
+    with_zero = np.vstack([np.zeros(4), V])
+    first = np.array([9.0, 1.0, 0.8, 0.6, 0.4, 0.2])  # the empty row would lead the first stage
+    out = result_set_features(with_zero, first, 6, depth=3)
+    assert np.isnan(out[0]).all()
+    np.testing.assert_allclose(out[1:], result_set_features(V, first[1:], 5, depth=3), rtol=1e-5)
+    assert np.isnan(result_set_features(np.vstack([np.zeros((2, 4)), V[:2]]), first[:4], 4)).all()
+
+
+def test_a_duplicate_listing_still_votes_for_its_twin():
+    # documented limit: leave-one-out removes the item itself, not copies of it
+    rng = np.random.default_rng(4)
+    V = _unit(rng.normal(size=(6, 4)))
+    V[1] = V[0]
+    out = result_set_features(V, np.array([0.9, 0.8, 0.1, 0.2, 0.3, 0.4]), 6, depth=2)
+    np.testing.assert_allclose(out[0, 0], 1.0, rtol=1e-6)  # its only other top member is its twin
 
 
 def test_first_stage_prefers_the_sentence_cosine_and_skips_absent_routes():
