@@ -109,7 +109,7 @@ def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, see
         "cos_text_image alone": np.nan_to_num(X[:, FEATURES.index("cos_text_image")], nan=-1.0),
         "prf_sim alone (agreement with the top 10)": np.nan_to_num(X[:, FEATURES.index("prf_sim")], nan=-1.0),
         "fallback (text + image routes, equal weights)": fallback,
-        # measured, not served: it lifts CrowdFlower but lowers tail article types here (docs/ranking.md)
+        # measured, not served: it lifts CrowdFlower but not this catalog's tail types (docs/ranking.md)
         "fallback + prf_sim_qz": fallback + np.nan_to_num(X[:, FEATURES.index("prf_sim_qz")]),
         "LambdaRanker (catalog, weak labels)": result.ranker.predict(X),
     }

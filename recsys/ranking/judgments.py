@@ -3,7 +3,7 @@
 ``fit_and_score_all`` is the entry point of the evaluation suite: it turns (query, product) rows into the
 ranker's features, trains on ``train`` and scores every ``test`` row with two learners: the LightGBM
 LambdaRanker (``fit_and_score_judgments``: grid-searched with grouped CV, then refit) and the ``LinearBlend``
-(``fit_and_score_linear``: ridge over per-query z-scores of two semantic scores). BM25 indexes cover the
+(``fit_and_score_linear``: ridge over per-query z-scores of three scores, see linear.py). BM25 indexes cover the
 products of both frames (the catalog being searched); labels come only from ``train``.
 Label helpers for other sources live in labels.py and are re-exported here.
 """
