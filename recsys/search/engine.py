@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -83,7 +83,10 @@ class SearchEngine:
         self._pending = 0
         self._worker = threading.Thread(target=self._work, name="taillift-indexer", daemon=True)
         self._worker.start()
-        catalog.on_items_changed(lambda kind, ids: self.submit(self._apply_change, kind, list(ids)))
+        self._changes: list[tuple[str, list[int]]] = []  # catalog edits not yet applied to the index
+        self._changes_lock = threading.Lock()
+        self._flush_queued = False
+        catalog.on_items_changed(self._queue_change)
 
     # --- building ----------------------------------------------------------------------------------
 
@@ -151,6 +154,29 @@ class SearchEngine:
         return lexical
 
     # --- live updates --------------------------------------------------------------------------
+
+    def _queue_change(self, kind: str, item_ids: Sequence[int]) -> None:
+        """Collect an edit; one flush job applies every edit collected until it runs.
+
+        Each application re-reads the item table and rebuilds BM25 (O(catalog)), so a burst of edits (a bulk
+        import commits batch after batch, a merchant saves several items) costs one rebuild, not one each.
+        """
+        with self._changes_lock:
+            self._changes.append((kind, [int(i) for i in item_ids]))
+            if self._flush_queued:
+                return
+            self._flush_queued = True
+        self.submit(self._flush_changes)
+
+    def _flush_changes(self) -> None:
+        with self._changes_lock:
+            changes, self._changes = self._changes, []
+            self._flush_queued = False
+        upserted = sorted({i for kind, ids in changes if kind == "upsert" for i in ids})
+        if upserted:  # ids deleted since their upsert are skipped by the encoder and dropped by the table read
+            self._apply_change("upsert", upserted)
+        elif changes:
+            self._apply_change("delete", sorted({i for _, ids in changes for i in ids}))
 
     def _apply_change(self, kind: str, item_ids: list[int]) -> None:
         old = self.holder.get()

@@ -148,3 +148,24 @@ def test_clicked_items_feed_the_session_features(service):
     assert np.isnan(build_features(got.candidates, state.priors)[:, column]).all()
     session = build_features(with_click.candidates, state.priors)[:, column]
     assert session[list(with_click.item_ids).index(clicked)] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_burst_of_edits_costs_one_index_rebuild(service, monkeypatch):
+    engine = service.engine
+    calls, release = [], threading.Event()
+    real_apply = engine._apply_change
+    monkeypatch.setattr(engine, "_apply_change", lambda kind, ids: (calls.append((kind, ids)), real_apply(kind, ids)))
+    engine.submit(release.wait)  # keep the worker busy while the edits arrive
+    added = [service.add_item({"title": f"Burst lamp {n}"}, [photo((0, n * 40, 200))]).id for n in range(3)]
+    service.delete_item(added[0])
+    release.set()
+    assert engine.wait_idle()
+    assert calls == [("upsert", sorted(added))]  # one application for four edits
+    state = engine.holder.get()
+    np.testing.assert_array_equal(state.vectors.ids(), state.table.ids)
+    assert added[0] not in state.table.ids and {added[1], added[2]} <= set(state.table.ids.tolist())
+    hits = service.search(SearchRequest(text="burst lamp 2", k=3, log=False)).hits
+    assert added[2] in [h.item_id for h in hits]
+    for item_id in added[1:]:
+        service.delete_item(item_id)
+    assert engine.wait_idle()
