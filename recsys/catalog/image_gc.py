@@ -19,6 +19,7 @@ from pathlib import Path
 from .images import ImageStore
 
 STORED_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z]{3,4}$")  # <sha256>.<ext>, inside a <2 hex> folder
+FOLDER_NAME = re.compile(r"^[0-9a-f]{2}$")
 TEMP_PREFIX = ".tmp-"
 
 
@@ -66,7 +67,7 @@ def collect_unreferenced_images(store: ImageStore, referenced: set[str], *, min_
     cutoff = (time.time() if now is None else now) - min_age_s
     if not store.root.is_dir():
         return report
-    for folder in sorted(p for p in store.root.iterdir() if p.is_dir() and re.fullmatch(r"[0-9a-f]{2}", p.name)):
+    for folder in sorted(p for p in store.root.iterdir() if p.is_dir() and FOLDER_NAME.match(p.name)):
         for path in sorted(folder.iterdir()):
             if not path.is_file() or path.is_symlink():
                 continue

@@ -24,7 +24,7 @@ import pandas as pd
 from recsys.config import Settings, get_settings
 from recsys.evaluation import judged_scorers as js
 from recsys.evaluation.dataset import fingerprint, resolve_suite_dir
-from recsys.evaluation.metrics import exponential_gain, mrr_at_k, ndcg_at_k, r_precision
+from recsys.evaluation.metrics import exponential_gain, linear_gain, mrr_at_k, ndcg_at_k, r_precision
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.evaluation.text_encoding import text_encoder
 from recsys.ranking.token_vectors import CachedTokenEncoder, TokenEncoder
@@ -71,11 +71,6 @@ def ranked_ids(rows: pd.DataFrame, scores: np.ndarray, seed: int) -> dict[str, l
         order = np.lexsort((tiebreak[idx], -scores[idx]))
         out[str(query)] = idx[order].tolist()
     return out
-
-
-def linear_gain(relevance: np.ndarray) -> np.ndarray:
-    """rel - 1: grades 1-4 give gains 0, 1, 2, 3 (the other common nDCG convention)."""
-    return np.asarray(relevance, dtype=float) - 1.0
 
 
 def score_method(rows: pd.DataFrame, scores: np.ndarray, seed: int, seconds: dict, notes: str = "") -> dict:

@@ -87,6 +87,11 @@ def exponential_gain(relevance: np.ndarray | Sequence[float], floor: float = 1.0
     return np.power(2.0, np.asarray(relevance, dtype=float) - floor) - 1.0
 
 
+def linear_gain(relevance: np.ndarray | Sequence[float], floor: float = 1.0) -> np.ndarray:
+    """rel - floor: a 1-4 scale gives gains 0, 1, 2, 3 (the other common nDCG convention)."""
+    return np.asarray(relevance, dtype=float) - floor
+
+
 def rank_by_scores(ids: Sequence[Hashable], scores: np.ndarray | Sequence[float]) -> list:
     """ids sorted by descending score; ties keep input order (stable), so results are deterministic."""
     scores = np.asarray(scores, dtype=float)
