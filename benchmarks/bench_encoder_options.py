@@ -23,7 +23,8 @@ from recsys.training.encoder_runs import (
     inverse_frequency_weights,
     type_log_q,
 )
-from recsys.training.heads import TrainingPair, train_heads
+from recsys.training.heads import train_heads
+from recsys.training.pairs import TrainingPair
 
 CONFIGS = {
     "plain": EncoderRunOptions(),

@@ -29,8 +29,9 @@ from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_clip import TowerClipConfig
 from recsys.evaluation.metrics import mrr_at_k, rank_by_scores, recall_at_k
 from recsys.splits import is_holdout
-from recsys.training import registry
-from recsys.training.heads import HeadTrainingConfig, TrainingPair, compute_features, train_heads
+from recsys import registry
+from recsys.training.heads import HeadTrainingConfig, compute_features, train_heads
+from recsys.training.pairs import TrainingPair
 
 
 def load_catalog(fashion_dir: Path) -> tuple[pd.DataFrame, dict[int, bytes]]:

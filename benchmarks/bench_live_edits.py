@@ -20,7 +20,7 @@ import time
 from PIL import Image
 
 from recsys.config import Settings
-from recsys.service import TailLiftService
+from recsys.service.taillift import TailLiftService
 
 
 def _photo(n: int) -> bytes:

@@ -85,19 +85,19 @@ def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, see
     """
     from recsys.config import Settings
     from recsys.ranking.ndcg import ndcg_per_query
-    from recsys.service import TailLiftService
+    from recsys.service.taillift import TailLiftService
     from recsys.training.catalog_ranker import catalog_queries, train_catalog_ranker, weak_lists
 
     service = TailLiftService(Settings.from_env({"data_dir": data_dir, "demo_limit": 0}))
     service.load_models()
     table = service.engine.holder.get().table
     start = time.perf_counter()
-    result, path = train_catalog_ranker(service, max_queries=train_queries, seed=seed)
+    result, path = train_catalog_ranker(service.store, service.engine.snapshot(), max_queries=train_queries, seed=seed)
     print(f"trained {path.name} in {time.perf_counter() - start:.0f} s on {result.ranker.training}")
     print(result.table())
-    seen = {q.text for q in catalog_queries(service, held_out=False, max_queries=train_queries, seed=seed)}
-    queries = catalog_queries(service, held_out=True, max_queries=eval_queries, seed=seed + 1)
-    data = weak_lists(service, queries)
+    seen = {q.text for q in catalog_queries(service.store, service.engine.snapshot(), held_out=False, max_queries=train_queries, seed=seed)}
+    queries = catalog_queries(service.store, service.engine.snapshot(), held_out=True, max_queries=eval_queries, seed=seed + 1)
+    data = weak_lists(service.engine.snapshot(), queries)
     by_text = {q.text: q for q in queries}
     groups, y, X = data.groups, data.y, data.X
     tail = tail_types(table.leaf)
@@ -127,7 +127,7 @@ def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, see
 def _catalog_latency(service, texts: list[str]) -> None:
     """build_features on real recall lists: first sight of the items (cold cache) vs later searches (warm)."""
     from recsys.ranking.features.tokens import item_text
-    from recsys.search.engine import SearchRequest
+    from recsys.search.types import SearchRequest
     from recsys.search.recall import recall
 
     engine = service.engine

@@ -20,8 +20,8 @@ from pathlib import Path
 from PIL import Image
 
 from recsys.config import REPO_ROOT, Settings
-from recsys.search.engine import SearchRequest
-from recsys.service import TailLiftService
+from recsys.search.types import SearchRequest
+from recsys.service.taillift import TailLiftService
 
 QUERIES = ["navy blue casual shirt", "black leather wallet", "women red dress", "white sports shoes", "analog watch men",
            "floral print kurta", "blue jeans", "grey sweatshirt", "pink handbag", "sunglasses", "striped polo tshirt",
@@ -76,7 +76,7 @@ def main() -> None:
     from recsys.search.indexing import item_contents
 
     ids = [i.id for i in service.browse(page=1).items][:24] * 4
-    _, contents = item_contents(service, ids)
+    _, contents = item_contents(service.store, ids)
     runs = []
     for _ in range(args.repeats):
         started = time.perf_counter()

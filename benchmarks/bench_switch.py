@@ -15,7 +15,7 @@ import time
 
 from recsys.config import Settings
 from recsys.search import engine as engine_module
-from recsys.service import TailLiftService
+from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import EncoderRunOptions, train_encoder
 
 
@@ -27,7 +27,7 @@ def main() -> None:
     service.load_models()
     serving = service.serving_encoder_version()
     items = service.stats().get("items")
-    versions = [train_encoder(service, EncoderRunOptions(seed=seed), parent=serving, text=service.engine.encoder.text)
+    versions = [train_encoder(service.store, EncoderRunOptions(seed=seed), parent=serving, text=service.engine.encoder.text)
                 for seed in (1, 2, 3)]
     results = {}
     cached = engine_module.BULK_CACHE_MIN_ITEMS

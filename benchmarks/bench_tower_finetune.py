@@ -37,7 +37,7 @@ import torch
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig
-from recsys.training.heads import TrainingPair
+from recsys.training.pairs import TrainingPair
 from recsys.training.losses import symmetric_info_nce
 from recsys.training.tower_finetune import TowerTrainer, TowerTrainingConfig, _batch
 

@@ -26,7 +26,7 @@ def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .service import CatalogService
+    from recsys.service.catalog import CatalogService
 
     source = Path(args.source) if args.source else None
     catalog, images = args.catalog, args.images
@@ -67,7 +67,7 @@ def _first_existing(folder: Path, names: list[str]) -> str | None:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .service import CatalogService
+    from recsys.service.catalog import CatalogService
 
     stats = CatalogService(get_settings()).stats()
     _emit(args, stats, "\n".join(f"{k:>14}: {v}" for k, v in stats.items()))
@@ -75,7 +75,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_gc_images(args: argparse.Namespace) -> int:
-    from .service import CatalogService
+    from recsys.service.catalog import CatalogService
 
     if args.min_age_hours < 0:
         print("error: --min-age-hours must be >= 0", file=sys.stderr)

@@ -20,9 +20,9 @@ def add_search_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from .search.engine import SearchRequest
+    from recsys.search.types import SearchRequest
     from .search.filters import SearchFilters
-    from .service import TailLiftService
+    from recsys.service.taillift import TailLiftService
 
     if not args.text and not args.image:
         print("error: give a query text, --image PATH, or both")

@@ -29,7 +29,7 @@ def fill_small_catalog(service) -> None:
 def small_search_service_at(data_dir):
     """A TailLiftService over this catalog in ``data_dir`` with models loaded (heads stay untrained: 30 pairs)."""
     from recsys.config import Settings
-    from recsys.service import TailLiftService
+    from recsys.service.taillift import TailLiftService
 
     service = TailLiftService(Settings.from_env({"data_dir": data_dir, "demo_limit": 0}, environ={}))
     fill_small_catalog(service)

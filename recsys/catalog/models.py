@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 EVENT_TYPES = ("impression", "click", "cart", "purchase")
+CHOICE_EVENTS = ("click", "cart", "purchase")  # the shopper chose the item (a positive for training)
 
 
 def utcnow() -> datetime:

@@ -23,7 +23,7 @@ from recsys.encoders.tower_clip import (
     TowerClipConfig,
     seeded_heads,
 )
-from recsys.training import registry
+from recsys import registry
 
 MODEL_KIND = "tower_clip"
 _TUNING_FIELDS = ("image_tuned_blocks", "text_tuned_layers")

@@ -42,8 +42,9 @@ from recsys.evaluation.dataset import fingerprint
 from recsys.evaluation.metrics import mrr_at_k, ndcg_at_k, r_precision, recall_at_k
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.splits import split_keys
-from recsys.training import registry
-from recsys.training.heads import HeadTrainingConfig, TrainingPair, train_heads
+from recsys import registry
+from recsys.training.heads import HeadTrainingConfig, train_heads
+from recsys.training.pairs import TrainingPair
 from recsys.training.retrieval import paired_recall_mrr
 
 NAME = fashion_data.NAME

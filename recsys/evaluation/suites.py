@@ -1,18 +1,11 @@
-"""The registry of evaluation suites: name -> module-level ``run(data_dir, train_dir, settings, seed)``.
-
-A suite that needs parts not yet written (fashion) joins the registry as soon as its module imports.
-"""
+"""The registry of evaluation suites: name -> module-level ``run(data_dir, train_dir, settings, seed)``."""
 from __future__ import annotations
 
-import importlib
-import logging
 from pathlib import Path
 from typing import Protocol
 
 from recsys.config import Settings
-from recsys.evaluation import crowdflower, instacart, reviews
-
-log = logging.getLogger(__name__)
+from recsys.evaluation import crowdflower, fashion, instacart, reviews
 
 
 class Suite(Protocol):
@@ -22,14 +15,10 @@ class Suite(Protocol):
 
 SUITES: dict[str, Suite] = {
     "crowdflower": crowdflower.run,
+    "fashion": fashion.run,
     "instacart": instacart.run,
     "reviews": reviews.run,
 }
-
-try:  # optional: written by another part of the project, encoder-dependent
-    SUITES["fashion"] = importlib.import_module("recsys.evaluation.fashion").run
-except ImportError as exc:
-    log.debug("fashion suite not available: %s", exc)
 
 
 def run_suite(name: str, data_dir: Path | str, train_dir: Path | str | None = None,

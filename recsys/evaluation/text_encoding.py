@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from recsys.config import Settings
+from recsys.encoders.text import TextEncoder
 from recsys.ranking.embedding_cache import CachedTextEncoder
 
 
@@ -19,12 +20,10 @@ class _LazyTextEncoder:
 
     def __init__(self, model_name: str, device: str, batch_size: int) -> None:
         self.model_name, self.device, self.batch_size = model_name, device, batch_size
-        self._encoder = None
+        self._encoder: TextEncoder | None = None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if self._encoder is None:
-            from recsys.encoders.text import TextEncoder
-
             self._encoder = TextEncoder(self.model_name, self.device, batch_size=self.batch_size)
         return self._encoder.encode(texts)
 

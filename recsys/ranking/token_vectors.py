@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
+import torch
 
-from .features.inputs import TokenVectors
+from recsys.encoders.text import resolve_text_model
+from recsys.ranking.features.inputs import TokenVectors
 
 MAX_TOKENS = 64  # titles and queries are short; a longer text keeps its first 64 word pieces
 
@@ -35,17 +37,13 @@ class TokenEncoder:
         self._model = self._tokenizer = None
 
     def _load(self) -> None:
-        from transformers import AutoModel, AutoTokenizer
-
-        from recsys.encoders.text import resolve_text_model
+        from transformers import AutoModel, AutoTokenizer  # loaded on first use: a cached run never needs it
 
         source = resolve_text_model(self.model_name)
         self._tokenizer = AutoTokenizer.from_pretrained(source)
         self._model = AutoModel.from_pretrained(source).eval()
 
     def encode_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
-        import torch
-
         if self._model is None:
             self._load()
         out: list[TokenVectors | None] = [None] * len(texts)

@@ -9,69 +9,33 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from PIL import Image
 
-from ..catalog import repository as repo
-from ..config import Settings
-from ..encoders import FUSED, ITEM_ROUTES, MultimodalEncoder
-from ..index.lexical import BM25Index
-from ..index.vector import VectorIndex
-from ..ranking.features import Priors
-from ..service import CatalogService
-from .filters import Facets, SearchFilters, facet_counts
-from .indexing import encode_and_store, load_route_matrix, missing_item_ids
-from .rank import RankingStep
-from .recall import recall
-from .state import ServingState, StateHolder, serving_state
-from .table import ItemTable, load_item_table
+from recsys.catalog import repository as repo
+from recsys.catalog.store import CatalogStore
+from recsys.config import Settings
+from recsys.encoders import FUSED, ITEM_ROUTES, MultimodalEncoder
+from recsys.index.lexical import BM25Index
+from recsys.index.vector import VectorIndex
+from recsys.progress import Progress
+from recsys.ranking.features import Priors
+from recsys.search.filters import Facets, facet_counts
+from recsys.search.indexing import encode_and_store, load_route_matrix, missing_item_ids
+from recsys.search.rank import RankingStep
+from recsys.search.recall import SearchSnapshot, recall
+from recsys.search.state import ServingState, StateHolder, serving_state
+from recsys.search.table import ItemTable, load_item_table
+from recsys.search.types import NotReady, SearchHit, SearchRequest, SearchResponse
 
 log = logging.getLogger(__name__)
 BULK_CACHE_MIN_ITEMS = 200  # from this many items to encode, read tower outputs from the feature caches
-Progress = Callable[[int, int, str], None]
 KEPT_ENCODERS = 3  # encoders kept by version: a search that read an older state still finds its query encoder
 
 
-class NotReady(RuntimeError):
-    """The index is still being built."""
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    text: str = ""
-    image: Image.Image | None = None
-    filters: SearchFilters = field(default_factory=SearchFilters)
-    k: int = 20
-    session_id: str = ""
-    clicked_item_ids: tuple[int, ...] = ()
-    exclude_item_ids: tuple[int, ...] = ()
-    log: bool = True
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    item_id: int
-    rank: int
-    score: float
-    similarities: dict[str, float]
-    explanation: str
-
-
-@dataclass(frozen=True)
-class SearchResponse:
-    hits: list[SearchHit]
-    facets: Facets
-    candidates: int
-    model_version: str
-    ranker_version: str
-    latency_ms: float
-
-
 class SearchEngine:
-    def __init__(self, catalog: CatalogService, encoder: MultimodalEncoder, settings: Settings | None = None) -> None:
+    def __init__(self, catalog: CatalogStore, encoder: MultimodalEncoder, settings: Settings | None = None) -> None:
         self.catalog = catalog
         self.encoder = encoder
         self._encoders: dict[str, MultimodalEncoder] = {encoder.version: encoder}
@@ -112,6 +76,13 @@ class SearchEngine:
         self.encoder = encoder  # live updates (on this same worker) encode with it from now on
         log.info("now serving model %s (%d items)", encoder.version, len(state.table))
         return state
+
+    def snapshot(self) -> SearchSnapshot:
+        """The published state with its query encoder (``NotReady`` before the first build)."""
+        state = self.holder.get()
+        if state is None:
+            raise NotReady("the search index is still being built")
+        return SearchSnapshot(state, self.encoder_for(state), self.settings.recall_k)
 
     def encoder_for(self, state: ServingState) -> MultimodalEncoder:
         """The encoder that made ``state``'s vectors (queries must be encoded by the same model)."""

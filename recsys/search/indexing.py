@@ -6,23 +6,22 @@ only items without vectors for the active model version are encoded.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
 
-from ..catalog import repository as repo
-from ..catalog.images import ImageStore
-from ..encoders import FUSED, ITEM_ROUTES, ItemContent, MultimodalEncoder
-from ..encoders.bulk_features import BulkFeatures
-from ..service import CatalogService
+from recsys.catalog import repository as repo
+from recsys.catalog.store import CatalogStore
+from recsys.encoders import FUSED, ITEM_ROUTES, ItemContent, MultimodalEncoder
+from recsys.encoders.bulk_features import BulkFeatures
+from recsys.progress import Progress
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int, str], None]
 
 
-def item_contents(catalog: CatalogService, item_ids: Sequence[int]) -> tuple[list[int], list[ItemContent]]:
+def item_contents(catalog: CatalogStore, item_ids: Sequence[int]) -> tuple[list[int], list[ItemContent]]:
     """(ids found, their contents) in input order; deleted items are skipped."""
     views = catalog.get_items(item_ids)
     found, contents = [], []
@@ -31,7 +30,7 @@ def item_contents(catalog: CatalogService, item_ids: Sequence[int]) -> tuple[lis
         if view is None:
             continue
         found.append(int(item_id))
-        opened = [(_open_rgb(catalog.images, img.path), Path(img.path).stem) for img in view.images[:4]]
+        opened = [(_open_rgb(img.path), Path(img.path).stem) for img in view.images[:4]]
         opened = [(image, key) for image, key in opened if image is not None]
         contents.append(ItemContent(
             external_id=view.external_id, title=view.title, description=view.description, category=view.category,
@@ -42,7 +41,7 @@ def item_contents(catalog: CatalogService, item_ids: Sequence[int]) -> tuple[lis
     return found, contents
 
 
-def _open_rgb(store: ImageStore, path) -> Image.Image | None:
+def _open_rgb(path: Path) -> Image.Image | None:
     try:
         with Image.open(path) as img:
             return img.convert("RGB")
@@ -51,7 +50,7 @@ def _open_rgb(store: ImageStore, path) -> Image.Image | None:
         return None
 
 
-def encode_and_store(catalog: CatalogService, encoder: MultimodalEncoder, item_ids: Sequence[int], *,
+def encode_and_store(catalog: CatalogStore, encoder: MultimodalEncoder, item_ids: Sequence[int], *,
                      batch_size: int = 64, progress: Progress | None = None,
                      content_changed: bool = False,
                      features: BulkFeatures | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -84,12 +83,12 @@ def encode_and_store(catalog: CatalogService, encoder: MultimodalEncoder, item_i
     return np.asarray(done_ids, dtype=np.int64), vectors
 
 
-def missing_item_ids(catalog: CatalogService, version: str) -> list[int]:
+def missing_item_ids(catalog: CatalogStore, version: str) -> list[int]:
     with catalog.sessions() as session:
         return repo.items_missing_embeddings(session, version, FUSED)
 
 
-def load_route_matrix(catalog: CatalogService, version: str, route: str, table_ids: np.ndarray,
+def load_route_matrix(catalog: CatalogStore, version: str, route: str, table_ids: np.ndarray,
                       dim: int) -> np.ndarray:
     """The route's vectors aligned with ``table_ids`` (zeros for items without a stored vector)."""
     with catalog.sessions() as session:

@@ -5,19 +5,29 @@ Search and ranker training both go through ``recall``, so a trained model is fed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..encoders import FUSED, route_similarities
-from ..index.hybrid import reciprocal_rank_fusion
-from ..ranking.features import CandidateList, ItemStats, RouteScores
-from .filters import allowed_ids
-from .state import ServingState
+from recsys.encoders import FUSED, MultimodalEncoder, route_similarities
+from recsys.index.hybrid import reciprocal_rank_fusion
+from recsys.ranking.features import CandidateList, ItemStats, RouteScores
+from recsys.search.filters import allowed_ids
+from recsys.search.state import ServingState
+from recsys.search.types import SearchRequest
 
-if TYPE_CHECKING:
-    from ..encoders import MultimodalEncoder
-    from .engine import SearchRequest
+
+@dataclass(frozen=True)
+class SearchSnapshot:
+    """One published state with the encoder that made its vectors: what recall needs, read once.
+
+    Ranker training and benchmarks recall through it, so they see exactly what a search sees."""
+
+    state: ServingState
+    encoder: MultimodalEncoder
+    recall_k: int
+
+    def recall(self, request: SearchRequest) -> Recalled:
+        return recall(self.state, self.encoder, request, self.recall_k)
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,7 @@ class Recalled:
     candidates: CandidateList
 
 
-def recall(state: ServingState, encoder: "MultimodalEncoder", request: "SearchRequest", recall_k: int) -> Recalled:
+def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchRequest, recall_k: int) -> Recalled:
     """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF) under the request's filters."""
     text = (request.text or "").strip()
     query = encoder.encode_query(text or None, request.image)

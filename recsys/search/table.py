@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
-from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..catalog.models import Interaction, Item, ItemImage, Review
+from recsys.catalog import reads
 
 
 @dataclass(frozen=True)
@@ -46,25 +45,10 @@ class ItemTable:
 
 def load_item_table(session: Session, now: datetime | None = None) -> ItemTable:
     now = now or datetime.now(timezone.utc)
-    items = session.execute(
-        select(Item.id, Item.title, Item.description, Item.category, Item.attributes, Item.price, Item.created_at)
-        .order_by(Item.id)
-    ).all()
-    reviews = dict(
-        (row[0], (row[1], row[2]))
-        for row in session.execute(select(Review.item_id, func.sum(Review.rating), func.count()).group_by(Review.item_id))
-    )
-    events = {
-        row[0]: (row[1], row[2])
-        for row in session.execute(
-            select(
-                Interaction.item_id,
-                func.sum(case((Interaction.event == "impression", 1), else_=0)),
-                func.sum(case((Interaction.event != "impression", 1), else_=0)),
-            ).group_by(Interaction.item_id)
-        )
-    }
-    with_image = set(session.scalars(select(ItemImage.item_id).distinct()))
+    items = reads.item_rows(session)
+    reviews = reads.review_totals(session)
+    events = reads.event_totals(session)
+    with_image = reads.items_with_images(session)
     n = len(items)
     ids = np.fromiter((r.id for r in items), dtype=np.int64, count=n)
     attrs = [r.attributes or {} for r in items]

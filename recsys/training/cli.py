@@ -125,7 +125,7 @@ def _train_on_judgments(data: Path, seed: int):
 
 
 def _train_on_catalog(max_queries: int | None, seed: int):
-    from ..service import TailLiftService
+    from recsys.service.taillift import TailLiftService
     from .catalog_ranker import DEFAULT_MAX_QUERIES, train_catalog_ranker
 
     service = TailLiftService(get_settings())
@@ -135,7 +135,7 @@ def _train_on_catalog(max_queries: int | None, seed: int):
         if done == total or done % 50 == 0:
             print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
 
-    return train_catalog_ranker(service, max_queries=max_queries or DEFAULT_MAX_QUERIES, seed=seed,
+    return train_catalog_ranker(service.store, service.engine.snapshot(), max_queries=max_queries or DEFAULT_MAX_QUERIES, seed=seed,
                                 progress=progress)
 
 
@@ -173,8 +173,8 @@ def run_options(args: argparse.Namespace):
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
-    from ..service import CatalogService
-    from . import registry
+    from recsys.service.catalog import CatalogService
+    from recsys import registry
     from .encoder_runs import RunProgress, train_encoder
 
     try:
@@ -195,7 +195,7 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
                   f"{p.examples_per_s or 0:.0f} pairs/s  ETA {p.eta_s or 0:.0f}s", file=sys.stderr, flush=True)
 
     try:
-        version = train_encoder(catalog, options, parent=parent, on_progress=progress)
+        version = train_encoder(catalog.store, options, parent=parent, on_progress=progress)
     except ValueError as exc:  # no pairs, a malformed judgments file: say so, save nothing
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -228,7 +228,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_activate(args: argparse.Namespace) -> int:
-    from . import registry
+    from recsys import registry
 
     try:
         registry.activate(get_settings(), args.version)

@@ -14,22 +14,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from sqlalchemy import select
-
-from recsys.catalog.models import Item
+from recsys.catalog import reads
+from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
 from recsys.encoders.factory import create_encoder
 from recsys.encoders.fusion import DEFAULT_WEIGHTS, FusionWeights
 from recsys.encoders.multimodal import MultimodalEncoder
 from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_path import MODEL_KIND
-from recsys.training import registry
+from recsys import registry
 from recsys.training.heads import (
     HeadTrainingConfig,
     TrainingCancelled,
     TrainingPair,
     train_heads,
 )
+from recsys.training.tower_finetune import TowerTrainingConfig, train_towers
 from recsys.training.pair_sources import (
     SOURCES,
     SourceReport,
@@ -87,9 +87,7 @@ class EncoderRunOptions:
     def tunes_towers(self) -> bool:
         return self.unfreeze_image_blocks > 0 or self.unfreeze_text_layers > 0
 
-    def tower_config(self):
-        from recsys.training.tower_finetune import TowerTrainingConfig
-
+    def tower_config(self) -> TowerTrainingConfig:
         return TowerTrainingConfig(epochs=self.epochs, batch_size=self.batch_size,
                                    unfreeze_image_blocks=self.unfreeze_image_blocks,
                                    unfreeze_text_layers=self.unfreeze_text_layers, head_lr=self.lr,
@@ -139,11 +137,11 @@ def type_log_q(groups: Sequence[str]) -> np.ndarray:
     return np.log(counts[inverse] / len(groups)).astype(np.float32)
 
 
-def catalog_groups(catalog) -> dict[str, str]:
+def catalog_groups(catalog: CatalogStore) -> dict[str, str]:
     """external id -> type, for every item."""
     with catalog.sessions() as session:
-        rows = session.execute(select(Item.external_id, Item.category, Item.attributes)).all()
-    return {r[0]: group_of(r[1], r[2]) for r in rows}
+        rows = reads.item_types(session)
+    return {external_id: group_of(category, attributes) for external_id, category, attributes in rows}
 
 
 # --- loading a named version ------------------------------------------------------------------------------
@@ -221,11 +219,11 @@ def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = N
         losses.append(loss)
         report(training_stages[options.tunes_towers], epoch / options.epochs, speed)
 
-    def on_stage(stage: str, fraction: float) -> None:
+    def on_stage(done: int, total: int, stage: str) -> None:
         if stage in training_stages and not training_started:
             training_started.append(time.perf_counter())
         if stage != "training heads":  # head epochs report through on_epoch, with their loss
-            report(stage, fraction)
+            report(stage, done / max(total, 1))
 
     run_info = {"parent": parent, "options": asdict(options), "source": "+".join(options.sources),
                 "pairs": {k: {"pairs": v.pairs, "skipped": v.skipped} for k, v in reports.items()},
@@ -236,8 +234,6 @@ def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = N
     # each item once, so there the type's share is what skews the in-batch negatives.
     log_q = (lambda kept: type_log_q(group(kept))) if options.log_q_by == "type" else None
     if options.tunes_towers:
-        from recsys.training.tower_finetune import train_towers
-
         version = train_towers(pairs, settings, options.tower_config(), parent=parent, text=text,
                                pair_weights=weights, pair_log_q=log_q, on_epoch=on_epoch, should_stop=should_stop,
                                progress=on_stage, manifest_extra={"run": run_info})

@@ -15,12 +15,12 @@ import numpy as np
 import torch
 
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
+from recsys.progress import Progress
+from recsys.training.pairs import EpochEnd
 from recsys.training.losses import info_nce_with_negatives, uniform_negative_loss
 from recsys.training.negatives import mine_hard_negatives
 from recsys.training.retrieval import paired_recall_mrr
 
-Progress = Callable[[str, float], None]  # (stage, fraction done in [0, 1])
-EpochEnd = Callable[[int, float, float], None]  # (epoch number from 1, mean loss, training pairs per second)
 
 
 class TrainingCancelled(RuntimeError):
@@ -140,7 +140,7 @@ def fit_heads(data: FitData, model_config: TowerClipConfig, config: HeadTraining
     result = FitResult(heads, [])
     best_state, best_recall, waited = None, -1.0, 0
     if progress is not None:
-        progress("training heads", 0.0)  # the clock for the ETA starts here, after feature caching
+        progress(0, config.epochs, "training heads")  # the clock for the ETA starts here, after feature caching
     for epoch in range(config.epochs):
         if should_stop is not None and should_stop():
             raise TrainingCancelled(f"cancelled before epoch {epoch + 1} of {config.epochs}")
@@ -189,7 +189,7 @@ def fit_heads(data: FitData, model_config: TowerClipConfig, config: HeadTraining
         if on_epoch is not None:
             on_epoch(epoch + 1, result.losses[-1], n / max(time.perf_counter() - epoch_started, 1e-9))
         if progress is not None:
-            progress("training heads", (epoch + 1) / config.epochs)
+            progress(epoch + 1, config.epochs, "training heads")
         if validate and config.patience > 0 and waited >= config.patience:
             result.stopped_early = epoch + 1 < config.epochs  # stopping after the last epoch is not early
             break

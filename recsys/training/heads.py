@@ -31,29 +31,20 @@ from recsys.encoders.openclip_path import slug
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.encoders.tower_path import MODEL_KIND, default_config
+from recsys.progress import Progress
+from recsys.training.pairs import EpochEnd, PairValues, TrainingPair, pair_terms
 from recsys.splits import is_holdout, split_keys
-from recsys.training import registry
+from recsys import registry
 from recsys.training.head_fit import (
-    EpochEnd,
     FitData,
     HeadTrainingConfig,
-    Progress,
     TrainingCancelled,
     fit_heads,
     validation_recall,
 )
 
 log = logging.getLogger(__name__)
-__all__ = ["HeadTrainingConfig", "TrainingCancelled", "TrainingPair", "compute_features", "item_log_q", "train_heads",
-           "validation_split"]
-PairValues = Callable[[Sequence["TrainingPair"]], np.ndarray]  # one value per (kept) pair, in order
-
-
-@dataclass(frozen=True)
-class TrainingPair:
-    external_id: str
-    text: str  # use recsys.encoders.content.clip_text so training matches item vectors
-    image: ImageSource
+__all__ = ["HeadTrainingConfig", "TrainingCancelled", "compute_features", "train_heads", "validation_split"]
 
 
 @dataclass
@@ -72,10 +63,10 @@ def compute_features(pairs: Sequence[TrainingPair], settings: Settings, tower: I
     text_keys = [text_key(p.text) for p in pairs]
     images = FeatureCache(root, tower.id).get_or_compute(
         image_keys, lambda idx: tower.features([open_image(pairs[i].image) for i in idx]), tower.dim,
-        progress=(lambda done, total: progress("image features", done / total)) if progress else None)
+        progress=(lambda done, total: progress(done, total, "image features")) if progress else None)
     texts = FeatureCache(root, "text-" + slug(text.model_name)).get_or_compute(
         text_keys, lambda idx: text.encode([pairs[i].text for i in idx]), text.dim,
-        progress=(lambda done, total: progress("text features", done / total)) if progress else None)
+        progress=(lambda done, total: progress(done, total, "text features")) if progress else None)
     return TowerFeatures(images, texts, image_keys, text_keys)
 
 
@@ -95,15 +86,6 @@ def validation_split(kept: Sequence[TrainingPair], fraction: float, min_pairs: i
     val_set = set(val_ids) if len(val_ids) >= min_pairs else set()
     train_rows = [i for i, p in enumerate(kept) if p.external_id not in val_set]
     return train_rows, [i for i, p in enumerate(kept) if p.external_id in val_set]
-
-
-def item_log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
-    """Per-pair log sampling probability of its item: the item's share of the pair stream."""
-    counts: dict[str, int] = {}
-    for p in kept:
-        counts[p.external_id] = counts.get(p.external_id, 0) + 1
-    per_pair = torch.tensor([counts[p.external_id] for p in kept], dtype=torch.float32)
-    return torch.log(per_pair / len(kept))
 
 
 def _evaluate(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor) -> dict[str, float]:
@@ -188,18 +170,12 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
 
     train_rows, val_rows = validation_split(kept, config.val_fraction, config.min_val_pairs)
     image_t, text_t = torch.from_numpy(features.image), torch.from_numpy(features.text)
-    log_q = None
-    if config.log_q:
-        log_q = item_log_q(kept) if pair_log_q is None else torch.as_tensor(pair_log_q(kept), dtype=torch.float32)
-    weights = None
-    if pair_weights is not None:
-        weights = torch.as_tensor(np.asarray(pair_weights(kept), dtype=np.float32)[train_rows])
-        weights = weights / weights.mean()  # mean 1: the loss keeps its scale, so the learning rate keeps its meaning
+    weights, log_q = pair_terms(kept, train_rows, log_q=config.log_q, pair_log_q=pair_log_q, pair_weights=pair_weights)
     train = np.asarray(train_rows)
     items, texts = _ids([p.external_id for p in kept]), _ids(features.text_keys)
     data = FitData(image=image_t[train], text=text_t[train], item=items[train], text_id=texts[train],
                    pool_image=image_t[:0], pool_item=items[:0], pool_text_id=texts[:0],
-                   weights=weights, log_q=None if log_q is None else log_q[train],
+                   weights=None if weights is None else weights[train], log_q=None if log_q is None else log_q[train],
                    val_image=image_t[val_rows] if val_rows else None, val_text=text_t[val_rows] if val_rows else None)
     if config.hard_negatives or config.uniform_negatives:
         extra = [p for p in negative_pool if usable(p)]

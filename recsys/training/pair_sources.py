@@ -11,14 +11,12 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
-from recsys.catalog.models import Interaction, Item, ItemImage
+from recsys.catalog import reads
+from recsys.catalog.store import CatalogStore
 from recsys.encoders.content import clip_text
-from recsys.training.heads import TrainingPair
+from recsys.training.pairs import TrainingPair
 
 SOURCES = ("catalog", "clicks", "judgments")
-CLICK_EVENTS = ("click", "cart", "purchase")  # a shopper chose the item for that query
 JUDGMENT_COLUMNS = ("query", "item_id", "relevance")
 
 
@@ -31,39 +29,19 @@ class SourceReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
-def _first_images(catalog) -> dict[str, tuple[int, str]]:
-    """external id -> (item row id, stored path of its first image), for items with an image."""
-    with catalog.sessions() as session:
-        rows = session.execute(select(Item.external_id, Item.id, ItemImage.path)
-                               .join(ItemImage, ItemImage.item_id == Item.id)
-                               .where(ItemImage.position == 0)).all()
-    return {r[0]: (r[1], r[2]) for r in rows}
-
-
-def catalog_pairs(catalog) -> list[TrainingPair]:
+def catalog_pairs(catalog: CatalogStore) -> list[TrainingPair]:
     """One (clip text, first image) pair per item with an image."""
     with catalog.sessions() as session:
-        rows = session.execute(
-            select(Item.external_id, Item.title, Item.category, Item.attributes, ItemImage.path)
-            .join(ItemImage, ItemImage.item_id == Item.id)
-            .where(ItemImage.position == 0)
-            .order_by(Item.id)
-        ).all()
-    return [TrainingPair(external_id=r[0], text=clip_text(r[1], r[2], {k: str(v) for k, v in (r[3] or {}).items()}),
-                         image=catalog.images.path(r[4])) for r in rows]
+        rows = reads.items_with_first_image(session)
+    return [TrainingPair(external_id=ext, text=clip_text(title, category, {k: str(v) for k, v in attributes.items()}),
+                         image=catalog.images.path(path)) for ext, title, category, attributes, path in rows]
 
 
-def click_pairs(catalog, report: SourceReport | None = None) -> list[TrainingPair]:
+def click_pairs(catalog: CatalogStore, report: SourceReport | None = None) -> list[TrainingPair]:
     """(query, clicked item's first image) for every logged click, cart or purchase that came from a text query."""
     report = report if report is not None else SourceReport()
     with catalog.sessions() as session:
-        rows = session.execute(
-            select(Item.external_id, Interaction.query, ItemImage.path)
-            .join(Interaction, Interaction.item_id == Item.id)
-            .outerjoin(ItemImage, (ItemImage.item_id == Item.id) & (ItemImage.position == 0))
-            .where(Interaction.event.in_(CLICK_EVENTS))
-            .order_by(Interaction.id)
-        ).all()
+        rows = reads.choices_with_first_image(session)
     pairs = []
     for external_id, query, path in rows:
         if not (query or "").strip():
@@ -91,12 +69,13 @@ def read_judgments(data: bytes, max_bytes: int) -> list[dict[str, str]]:
     return list(reader)
 
 
-def judgment_pairs(catalog, path: Path | str, min_relevance: float = 3.0,
+def judgment_pairs(catalog: CatalogStore, path: Path | str, min_relevance: float = 3.0,
                    report: SourceReport | None = None) -> list[TrainingPair]:
     """(query, item image) for every judgment with relevance >= ``min_relevance`` of an item in the catalog."""
     report = report if report is not None else SourceReport()
     rows = read_judgments(Path(path).read_bytes(), catalog.settings.max_catalog_bytes)
-    images = _first_images(catalog)
+    with catalog.sessions() as session:
+        images = reads.first_images(session)
     pairs = []
     for row in rows:
         query, item_id = (row.get("query") or "").strip(), (row.get("item_id") or "").strip()

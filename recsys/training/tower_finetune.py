@@ -36,15 +36,15 @@ from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import TowerClip
 from recsys.encoders.tower_path import MODEL_KIND, default_config, load_version_towers
+from recsys.progress import Progress
 from recsys.splits import is_holdout
-from recsys.training import registry
+from recsys import registry
 from recsys.training.heads import (
     TrainingCancelled,
-    TrainingPair,
     compute_features,
-    item_log_q,
     validation_split,
 )
+from recsys.training.pairs import EpochEnd, PairValues, TrainingPair, pair_terms
 from recsys.training.retrieval import paired_recall_mrr
 from recsys.training.tower_trainer import (
     TowerTrainer,
@@ -55,9 +55,6 @@ from recsys.training.tower_trainer import (
 )
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str, float], None]  # (stage, fraction done in [0, 1])
-EpochEnd = Callable[[int, float, float], None]  # (epoch number from 1, mean loss, training pairs per second)
-PairValues = Callable[[Sequence[TrainingPair]], np.ndarray]  # one value per (kept) pair, in order
 STAGE = "training towers"
 
 __all__ = ["TowerTrainer", "TowerTrainingConfig", "TrainingCancelled", "train_towers"]
@@ -124,7 +121,7 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
     ``parent``: a tower_clip version whose heads (and tuned towers, if any) are the starting point; without it
     the heads start fresh. ``text``/``tower``: loaded, untuned towers to copy instead of loading them again (they
     are not modified). ``should_stop`` is asked before every step and raises ``TrainingCancelled`` (nothing saved).
-    ``on_epoch(epoch, mean loss, examples/s)``; ``progress(stage, fraction)``; ``on_trained(model)`` sees the
+    ``on_epoch(epoch, mean loss, examples/s)``; ``progress(done, total, stage)``; ``on_trained(model)`` sees the
     trained model (eval mode) just before it is saved. Held-out items are always dropped; ``exclude`` drops more.
     Runs on ``settings.device`` (CUDA when "auto" finds one); a CPU works too, slowly.
     """
@@ -163,13 +160,7 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
     model_config = replace(base_config, image_tuned_blocks=image_blocks, text_tuned_layers=text_layers)
     model = TowerClip(model_config, text_copy, heads, device=device, image_tower=tower_copy)
 
-    log_q = None
-    if config.log_q:
-        log_q = item_log_q(kept) if pair_log_q is None else torch.as_tensor(pair_log_q(kept), dtype=torch.float32)
-    weights = None
-    if pair_weights is not None:
-        weights = torch.as_tensor(np.asarray(pair_weights(kept), dtype=np.float32))
-        weights = weights / weights[train_rows].mean()  # mean 1 over the training rows: the lr keeps its meaning
+    weights, log_q = pair_terms(kept, train_rows, log_q=config.log_q, pair_log_q=pair_log_q, pair_weights=pair_weights)
 
     torch.manual_seed(config.seed)
     steps_per_epoch = sum(1 for s in range(0, len(train_rows), config.batch_size)
@@ -208,7 +199,7 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
                 seen += len(rows)
                 done_steps += 1
                 if progress is not None:
-                    progress(STAGE, done_steps / total_steps)
+                    progress(done_steps, total_steps, STAGE)
             losses.append(total / max(seen, 1))
             speed = seen / max(time.perf_counter() - epoch_started, 1e-9)
             if validate:

@@ -7,7 +7,7 @@ import gradio as gr
 from PIL import Image
 
 from ..config import Settings
-from ..service import CatalogService, TailLiftService
+from recsys.service.taillift import TailLiftService
 from . import catalog_tab, merchant_tab, search_tab, training_tab
 from .evaluation import build_evaluation_tab
 
@@ -20,26 +20,10 @@ INTRO = (
 )
 
 
-def seed_demo_catalog(service: CatalogService) -> None:
-    """First start with an empty catalog: import the fashion demo set when it is present."""
-    settings = service.settings
-    styles = settings.demo_dir / "styles.csv"
-    if settings.demo_limit <= 0 or not styles.exists() or service.stats()["items"] > 0:
-        return
-    log.info("seeding %d demo items from %s", settings.demo_limit, settings.demo_dir)
-    report = service.import_bundle(styles, settings.demo_dir / "images.zip", preset="fashion",
-                                   merchant="demo", limit=settings.demo_limit)
-    log.info("demo import: %s", report.summary())
-    from ..catalog.demo import attach_demo_reviews
-
-    attach_demo_reviews(service.sessions, settings.demo_reviews_path)
-
-
 def create_service(settings: Settings) -> TailLiftService:
     """Open the catalog, seed the demo on first start, load the models and build the index: once, at start-up."""
     service = TailLiftService(settings)
-    seed_demo_catalog(service)
-    service.load_models(train_missing_ranker=True)
+    service.start()
     return service
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..service import CatalogService, NotFound
+from recsys.service.catalog import CatalogService
+from recsys.service.errors import NotFound
 from .render import gallery_caption, item_markdown
 
 

@@ -11,7 +11,8 @@ import gradio as gr
 
 from ..catalog.mapping import PRESETS
 from ..catalog.validation import InvalidInput
-from ..service import CatalogService, NotAllowed, NotFound
+from recsys.service.catalog import CatalogService
+from recsys.service.errors import NotAllowed, NotFound
 from .render import esc
 
 REVIEW_COLUMNS = ["rating (1-5)", "title", "text"]

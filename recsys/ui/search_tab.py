@@ -11,9 +11,10 @@ import gradio as gr
 from PIL import Image
 
 from ..config import REPO_ROOT
-from ..search.engine import NotReady, SearchRequest, SearchResponse
+from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from ..search.filters import SearchFilters
-from ..service import NotFound, TailLiftService
+from recsys.service.errors import NotFound
+from recsys.service.taillift import TailLiftService
 from .render import esc, gallery_caption, item_markdown
 
 ASSETS = REPO_ROOT / "assets"  # example query images we drew ourselves (assets/make_query_images.py)

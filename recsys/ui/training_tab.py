@@ -20,8 +20,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from recsys.evaluation import charts
-from recsys.service import TailLiftService
-from recsys.training import registry
+from recsys.service.taillift import TailLiftService
+from recsys import registry
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
 from recsys.training.pair_sources import SOURCES, read_judgments
 
@@ -42,7 +42,6 @@ class TrainingPanel:
         self.run: EncoderRun | None = None
         self.reports: dict[str, dict] = {}  # "before (<version>)"/"after (<version>)" -> fashion report
         self.comparison_status = ""
-        self.ranker_status = ""
         self.serve_status = ""  # "serve when done": re-encoding / now serving / failed
         self.versions_state: tuple = (None, "")  # what the versions table last showed (refreshed on change)
         self._lock = threading.Lock()  # one start at a time, even with two browser tabs
@@ -152,8 +151,8 @@ def run_status(panel: TrainingPanel) -> str:
             lines.append(run.error)
     if panel.serve_status:
         lines.append(f"Serving: {panel.serve_status}")
-    if panel.ranker_status:
-        lines.append(f"Ranker: {panel.ranker_status}")
+    if ranker_status(panel):
+        lines.append(f"Ranker: {ranker_status(panel)}")
     return "\n\n".join(lines)
 
 
@@ -190,24 +189,20 @@ def activate(panel: TrainingPanel, version: str | None) -> tuple[str, pd.DataFra
 
 
 def retrain_ranker(panel: TrainingPanel) -> str:
-    """Queue catalog-ranker training on the engine's worker; the new ranker is served when it is done."""
-    if panel.ranker_status.startswith("training"):
+    """Train the catalog ranker in the background (the service's one retrain); served when it is done."""
+    job = panel.service.ranker_job
+    if job is not None and job.running:
         return "The ranker is already training."
-    panel.ranker_status = "training (queued on the background worker)…"
+    panel.service.retrain_ranker(**panel.ranker_options)
+    return ranker_status(panel)
 
-    def job() -> None:
-        from recsys.training.catalog_ranker import train_catalog_ranker
 
-        try:
-            result, path = train_catalog_ranker(panel.service, **panel.ranker_options)
-            name = panel.service.engine.reload_ranker()
-            panel.ranker_status = f"serving {name} (CV nDCG@10 {result.best.mean:.3f}; saved {path.name})"
-        except Exception as exc:  # shown in the tab; the previous ranker keeps serving
-            log.exception("ranker retraining failed")
-            panel.ranker_status = f"failed: {type(exc).__name__}: {exc}"
-
-    panel.service.engine.submit(job)
-    return panel.ranker_status
+def ranker_status(panel: TrainingPanel) -> str:
+    job = panel.service.ranker_job
+    if job is None:
+        return ""
+    return {"queued": "training (queued)…", "running": f"training… {job.message}",
+            "done": job.message, "failed": f"failed: {job.message}"}[job.status]
 
 
 # --- before / after -----------------------------------------------------------------------------------------

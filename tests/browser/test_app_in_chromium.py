@@ -12,7 +12,7 @@ from urllib.request import urlopen
 import pytest
 
 from recsys.config import REPO_ROOT, Settings
-from recsys.service import TailLiftService
+from recsys.service.taillift import TailLiftService
 
 from ..small_catalog import fill_small_catalog
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from recsys.service import CatalogService
+from recsys.service.catalog import CatalogService
 
 POSTGRES_URL = os.environ.get("RECSYS_TEST_POSTGRES_URL", "")
 
@@ -31,4 +31,4 @@ def service(request, settings) -> CatalogService:
         settings = settings.replace(database_url=POSTGRES_URL)
     svc = CatalogService(settings)
     yield svc
-    svc.db_engine.dispose()
+    svc.close()

@@ -2,7 +2,7 @@
 import pytest
 
 from recsys.catalog.demo import DEMO_REVIEW_SOURCE, attach_demo_reviews
-from recsys.service import CatalogService
+from recsys.service.catalog import CatalogService
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@ from datetime import datetime
 import pytest
 
 from recsys.catalog.validation import InvalidInput
-from recsys.service import NotAllowed, NotFound
+from recsys.service.errors import NotAllowed, NotFound
 
 from .bad_inputs import huge_png, jpeg, truncated_jpeg
 
@@ -104,7 +104,7 @@ def test_browse_pages_and_filters(service):
 
 def test_change_listeners_hear_commits(service):
     heard = []
-    service.on_items_changed(lambda kind, ids: heard.append((kind, ids)))
+    service.store.on_items_changed(lambda kind, ids: heard.append((kind, ids)))
     item = service.add_item({"title": "A"}, [jpeg()])
     service.delete_item(item.id)
     assert heard == [("upsert", [item.id]), ("delete", [item.id])]

@@ -15,7 +15,7 @@ import pytest
 from recsys.evaluation import fashion, fashion_data
 from recsys.evaluation.cli import add_eval_parser, run_eval
 from recsys.splits import is_holdout
-from recsys.training import registry
+from recsys import registry
 from recsys.training.heads import HeadTrainingConfig
 from tests.encoders.models import COLOURS, garment_image
 from tests.evaluation.fixtures import _ids

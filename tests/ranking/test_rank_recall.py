@@ -4,7 +4,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from recsys.search.engine import SearchRequest
+from recsys.search.types import SearchRequest
 from recsys.search.filters import SearchFilters
 from recsys.search.recall import recall
 

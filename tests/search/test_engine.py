@@ -8,9 +8,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from recsys.catalog.models import Interaction, QueryLog
-from recsys.search.engine import SearchRequest
+from recsys.search.types import SearchRequest
 from recsys.search.filters import SearchFilters
-from recsys.service import TailLiftService
+from recsys.service.taillift import TailLiftService
 
 from ..small_catalog import COLOURS, photo
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from recsys.ranking.ranker import CATALOG, LambdaRanker
-from recsys.search.engine import SearchRequest
+from recsys.search.types import SearchRequest
 from recsys.search.rank import RankingStep
 from recsys.search.recall import recall
 from recsys.splits import is_holdout
@@ -24,25 +24,25 @@ SMALL_GRID = {"num_leaves": [3, 7], "min_data_in_leaf": [5]}
 @pytest.fixture(scope="module")
 def trained(small_search_service, tmp_path_factory):
     models_dir = tmp_path_factory.mktemp("catalog-models")  # not the shared fixture's: its search order stays
-    result, path = train_catalog_ranker(small_search_service, max_queries=40, seed=0, grid=SMALL_GRID,
+    result, path = train_catalog_ranker(small_search_service.store, small_search_service.engine.snapshot(), max_queries=40, seed=0, grid=SMALL_GRID,
                                         max_rounds=40, models_dir=models_dir)
     return result, path, models_dir
 
 
 def test_held_out_items_are_never_query_sources(small_search_service):
     table = small_search_service.engine.holder.get().table
-    held = dict(zip(table.ids.tolist(), (is_holdout(e) for e in external_ids(small_search_service, table.ids))))
+    held = dict(zip(table.ids.tolist(), (is_holdout(e) for e in external_ids(small_search_service.store, table.ids))))
     assert 0 < sum(held.values()) < len(held)  # the small catalog has items on both sides
-    train = catalog_queries(small_search_service, held_out=False, max_queries=100)
-    test = catalog_queries(small_search_service, held_out=True, max_queries=100)
+    train = catalog_queries(small_search_service.store, small_search_service.engine.snapshot(), held_out=False, max_queries=100)
+    test = catalog_queries(small_search_service.store, small_search_service.engine.snapshot(), held_out=True, max_queries=100)
     assert train and test
     assert not any(held[q.source_item_id] for q in train)
     assert all(held[q.source_item_id] for q in test)
 
 
 def test_weak_lists_use_the_serving_features_and_grade_by_attributes(small_search_service):
-    queries = catalog_queries(small_search_service, held_out=False, max_queries=6)
-    data = weak_lists(small_search_service, queries)
+    queries = catalog_queries(small_search_service.store, small_search_service.engine.snapshot(), held_out=False, max_queries=6)
+    data = weak_lists(small_search_service.engine.snapshot(), queries)
     assert data.X.shape == (len(data.y), data.X.shape[1]) and data.groups.sum() == len(data.y)
     engine = small_search_service.engine
     got = recall(engine.holder.get(), engine.encoder, SearchRequest(text=data.queries[0], log=False),
@@ -76,7 +76,7 @@ def test_click_log_pairs_impressions_with_clicks(small_search_service):
     item = int(service.engine.holder.get().table.ids[0])
     service.engine.log_event("click-test", item, "impression", "zz-probe", 3)
     service.engine.log_event("click-test", item, "click", "zz-probe", 3)
-    frame = click_log(service)
+    frame = click_log(service.store)
     row = frame[(frame["session_id"] == "click-test") & (frame["query"] == "zz-probe")]
     assert row[["item_id", "position", "clicked"]].values.tolist() == [[item, 3, 1]]
     assert not enough_clicks(frame)  # one click is far below the threshold: weak labels stay in charge

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from recsys.encoders import create_encoder
-from recsys.search.engine import SearchRequest
-from recsys.service import NotFound, TailLiftService
-from recsys.training import registry
+from recsys.search.types import SearchRequest
+from recsys.service.errors import NotFound
+from recsys.service.taillift import TailLiftService
+from recsys import registry
 from recsys.training.encoder_runs import (
     EncoderRun,
     EncoderRunOptions,
@@ -56,9 +57,9 @@ def service(tmp_path_factory):
     """Own service (switching mutates it), with two tiny trained versions: v1 (plain) and v2 (long-tail)."""
     service = small_search_service_at(tmp_path_factory.mktemp("switch") / "data")
     text = service.engine.encoder.text
-    service.v1 = train_encoder(service, TINY, parent=None, text=text)
+    service.v1 = train_encoder(service.store, TINY, parent=None, text=text)
     # Another vector size: a search that paired one model's query with the other's index would raise.
-    service.v2 = train_encoder(service, EncoderRunOptions(**{**TINY.__dict__, "tail_weight": 1.0, "log_q": True,
+    service.v2 = train_encoder(service.store, EncoderRunOptions(**{**TINY.__dict__, "tail_weight": 1.0, "log_q": True,
                                                              "seed": 1, "embed_dim": 48}), parent=service.v1, text=text)
     yield service
     service.close()
@@ -71,7 +72,7 @@ def _results(service: TailLiftService) -> list[list[tuple[int, float]]]:
 
 def test_run_records_parent_and_options_and_reports_each_epoch(service):
     seen: list[RunProgress] = []
-    version = train_encoder(service, TINY, parent=service.v2, on_progress=seen.append,
+    version = train_encoder(service.store, TINY, parent=service.v2, on_progress=seen.append,
                             text=service.engine.encoder.text)
     config = registry.read_config(registry.version_dir(service.settings, version))
     assert config["run"]["parent"] == service.v2
@@ -86,16 +87,16 @@ def test_run_records_parent_and_options_and_reports_each_epoch(service):
 def test_cancel_between_epochs_saves_nothing(service):
     before = registry.list_versions(service.settings)
     with pytest.raises(TrainingCancelled):
-        train_encoder(service, TINY, should_stop=lambda: True, text=service.engine.encoder.text)
+        train_encoder(service.store, TINY, should_stop=lambda: True, text=service.engine.encoder.text)
     assert registry.list_versions(service.settings) == before
-    run = EncoderRun(service, TINY, text=service.engine.encoder.text)
+    run = EncoderRun(service.store, TINY, text=service.engine.encoder.text)
     run.cancel()
     assert run.start().wait(120) and run.status == "cancelled" and run.version is None
 
 
 def test_background_run_finishes_with_a_version(service):
     done = threading.Event()
-    run = EncoderRun(service, TINY, parent=service.v1, text=service.engine.encoder.text,
+    run = EncoderRun(service.store, TINY, parent=service.v1, text=service.engine.encoder.text,
                      on_done=lambda _: done.set()).start()
     assert run.wait(300) and done.is_set()
     assert run.status == "done" and run.version in registry.list_versions(service.settings)

@@ -13,8 +13,9 @@ from recsys.encoders.feature_cache import FeatureCache, image_key
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.splits import is_holdout
-from recsys.training import registry
-from recsys.training.heads import HeadTrainingConfig, TrainingPair, train_heads
+from recsys import registry
+from recsys.training.heads import HeadTrainingConfig, train_heads
+from recsys.training.pairs import TrainingPair
 from tests.encoders.models import COLOURS, garment_image
 
 FAST = HeadTrainingConfig(epochs=80, batch_size=32, lr=5e-3, hidden=0, embed_dim=64)
@@ -110,7 +111,7 @@ def test_rollback_to_an_older_version_changes_the_encoder(trained, minilm, tower
 
 
 def test_item_log_q_is_the_log_share_of_each_item_in_the_pair_stream():
-    from recsys.training.heads import item_log_q
+    from recsys.training.pairs import item_log_q
 
     pairs = [TrainingPair(i, "t", b"") for i in ("a", "a", "a", "b")]
     assert torch.allclose(item_log_q(pairs), torch.log(torch.tensor([0.75, 0.75, 0.75, 0.25])))

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from recsys.catalog.models import Interaction, Item
-from recsys.service import CatalogService
+from recsys.service.catalog import CatalogService
 from recsys.training.pair_sources import (
     SourceReport,
     catalog_pairs,
@@ -22,7 +22,7 @@ def catalog(settings):
     fill_small_catalog(catalog)
     catalog.add_item({"title": "Plain gift card", "category": "Gifts", "price": 5})  # no image
     yield catalog
-    catalog.db_engine.dispose()
+    catalog.close()
 
 
 def _ids(catalog) -> dict[str, tuple[int, str]]:
@@ -31,7 +31,7 @@ def _ids(catalog) -> dict[str, tuple[int, str]]:
 
 
 def test_catalog_pairs_are_one_per_item_with_an_image(catalog):
-    pairs = catalog_pairs(catalog)
+    pairs = catalog_pairs(catalog.store)
     assert len(pairs) == 30 and len({p.external_id for p in pairs}) == 30
     assert all(p.image.exists() for p in pairs)
     assert any(p.text.startswith("Red cotton shirt") for p in pairs)
@@ -45,7 +45,7 @@ def test_click_pairs_take_queried_clicks_and_report_the_rest(catalog):
     with catalog.sessions() as session, session.begin():
         session.add_all([Interaction(session_id="s", item_id=i, event=e, query=q) for i, e, q in events])
     report = SourceReport()
-    pairs = click_pairs(catalog, report)
+    pairs = click_pairs(catalog.store, report)
     assert [(p.external_id, p.text) for p in pairs] == [(shirt[1], "red shirt")] * 2
     assert report.pairs == 2 and report.skipped == {"no query (browse or 'more like this')": 1,
                                                     "item has no image": 1}
@@ -58,7 +58,7 @@ def test_judgment_pairs_keep_graded_positives_of_catalog_items(catalog, tmp_path
     path.write_text("query,item_id,relevance\nred top," + shirt + ",4\nred top," + dress + ",1\n"
                     "blue frock," + dress + ",3\nghost,no-such-item,4\n,x,4\nred top," + shirt + ",high\n")
     report = SourceReport()
-    pairs = judgment_pairs(catalog, path, 3.0, report)
+    pairs = judgment_pairs(catalog.store, path, 3.0, report)
     assert [(p.external_id, p.text) for p in pairs] == [(shirt, "red top"), (dress, "blue frock")]
     assert report.skipped == {"relevance below 3": 1, "item not in the catalog (or without an image)": 1,
                               "empty query": 1, "relevance is not a number": 1}
@@ -73,7 +73,7 @@ def test_malformed_judgment_files_are_refused_with_a_reason(data, message):
 
 def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog, tmp_path, minilm):
     from recsys.splits import is_holdout
-    from recsys.training import registry
+    from recsys import registry
     from recsys.training.encoder_runs import EncoderRunOptions, train_encoder
 
     ids = _ids(catalog)
@@ -88,7 +88,7 @@ def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog,
                                 uniform_negatives=8, learn_temperature=False, temperature=0.1, log_q=True,
                                 log_q_by="item",
                                 sources=("clicks", "judgments"), judgments_path=str(path))
-    version = train_encoder(catalog, options, text=minilm)
+    version = train_encoder(catalog.store, options, text=minilm)
     manifest = registry.read_config(registry.version_dir(catalog.settings, version))
     run = manifest["run"]
     assert run["source"] == "clicks+judgments"
@@ -103,7 +103,7 @@ def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog,
 
 def test_a_run_that_unfreezes_tower_layers_goes_through_train_towers(catalog, minilm):
     from recsys.encoders import create_encoder
-    from recsys.training import registry
+    from recsys import registry
     from recsys.training.encoder_runs import EncoderRunOptions, RunProgress, train_encoder
 
     with pytest.raises(ValueError, match="heads-only"):
@@ -111,7 +111,7 @@ def test_a_run_that_unfreezes_tower_layers_goes_through_train_towers(catalog, mi
     seen: list[RunProgress] = []
     options = EncoderRunOptions(epochs=1, batch_size=8, hidden=0, embed_dim=16, unfreeze_image_blocks=1,
                                 unfreeze_text_layers=1, patience=0)
-    version = train_encoder(catalog, options, text=minilm, on_progress=seen.append)
+    version = train_encoder(catalog.store, options, text=minilm, on_progress=seen.append)
     manifest = registry.read_config(registry.version_dir(catalog.settings, version))
     assert version.startswith("towerclip-tuned-") and manifest["run"]["towers"] == "tuned"
     assert manifest["model"]["image_tuned_blocks"] == 1 and manifest["model"]["text_tuned_layers"] == 1

@@ -17,7 +17,7 @@ from recsys.encoders.text import text_layer_prefixes
 from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig
 from recsys.encoders.tower_path import default_config, untrained_version_name
 from recsys.splits import is_holdout
-from recsys.training import registry
+from recsys import registry
 from recsys.training.heads import (
     HeadTrainingConfig,
     TrainingCancelled,

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from recsys.service import CatalogService
+from recsys.service.catalog import CatalogService
 from recsys.ui import catalog_tab, merchant_tab
 
 from ..catalog.bad_inputs import jpeg, truncated_jpeg, write_csv, write_zip
@@ -12,7 +12,7 @@ from ..catalog.bad_inputs import jpeg, truncated_jpeg, write_csv, write_zip
 def service(settings):
     svc = CatalogService(settings)
     yield svc
-    svc.db_engine.dispose()
+    svc.close()
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from recsys.config import Settings
-from recsys.service import TailLiftService
-from recsys.training import registry
+from recsys.service.taillift import TailLiftService
+from recsys import registry
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
 from recsys.ui import training_tab as tab
 from tests.small_catalog import fill_small_catalog
@@ -85,7 +85,7 @@ def test_run_shows_loss_curve_and_before_after(service, panel):
 def test_start_refuses_bad_options_and_a_second_run(service, panel):
     assert "must be" in tab.start(panel, 0, 16, 1e-3, False, 0.0)
     assert panel.run is None
-    panel.run = EncoderRun(service, EncoderRunOptions(), status="running")  # as if one were in progress
+    panel.run = EncoderRun(service.store, EncoderRunOptions(), status="running")  # as if one were in progress
     assert "already in progress" in tab.start(panel, **TINY)
 
 
@@ -110,9 +110,11 @@ def test_activate_rolls_back_and_reports_unknown_versions(service, panel):
 
 def test_retrain_ranker_serves_the_new_ranker(service, panel):
     assert tab.retrain_ranker(panel).startswith("training")
-    assert service.engine.wait_idle(300)
-    assert panel.ranker_status.startswith("serving ") and service.engine.ranking.version != "fallback"
-    assert panel.ranker_status.split()[1] == service.engine.ranking.version
+    assert tab.retrain_ranker(panel) == "The ranker is already training."
+    assert service.ranker_job.wait(300) and service.ranker_job.status == "done"
+    status = tab.ranker_status(panel)
+    assert status.startswith("serving ") and service.engine.ranking.version != "fallback"
+    assert status.split()[1] == service.engine.ranking.version
 
 
 def test_tab_builds_inside_blocks(service, panel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from recsys.training import registry
+from recsys import registry
 
 
 def _save(settings, version: str, created: str, kind: str = "tower_clip") -> None:

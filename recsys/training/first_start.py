@@ -1,4 +1,4 @@
-"""Loading the encoder at start-up, training the projection heads first when none exist yet.
+"""Loading the encoder at start-up (the service calls it once), training the projection heads first when none exist yet.
 
 The offline default encoder needs heads trained on the catalog's own (text, image) pairs. On the first start with
 a catalog, they are trained here (minutes on CPU, tower features cached) and saved as a model version; held-out
@@ -7,20 +7,19 @@ items (``recsys.splits.is_holdout``) are never trained on, so evaluation stays h
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-
-from ..config import Settings
-from ..encoders import MultimodalEncoder, create_encoder
-from ..service import CatalogService
-from ..training.heads import train_heads
-from ..training.pair_sources import catalog_pairs
+from recsys.catalog.store import CatalogStore
+from recsys.config import Settings
+from recsys.encoders import MultimodalEncoder, create_encoder
+from recsys.progress import Progress
+from recsys.training.heads import train_heads
+from recsys.training.pair_sources import catalog_pairs
 
 log = logging.getLogger(__name__)
 MIN_TRAINING_PAIRS = 200  # fewer pairs cannot align the towers; keep the untrained heads and say so
 
 
-def load_encoder(settings: Settings, catalog: CatalogService,
-                 progress: Callable[[str, float], None] | None = None) -> MultimodalEncoder:
+def load_encoder(settings: Settings, catalog: CatalogStore,
+                 progress: Progress | None = None) -> MultimodalEncoder:
     encoder = create_encoder(settings)
     if encoder.trained:
         return encoder

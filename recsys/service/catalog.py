@@ -1,40 +1,35 @@
-"""The service facade: the one object the UI and CLI talk to.
+"""The catalog half of the service: items, images, reviews, imports, browsing and stats.
 
-It owns the database session factory, the image store and (once loaded) the models and the index, and composes
-them: catalog writes, bulk import, browsing, search and recommendations. Nothing here imports the UI.
+It owns the ``CatalogStore`` (database sessions, image files, change notifications) and is where writes are
+validated and checked against the acting merchant. It imports no model code, so catalog commands start fast.
 """
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from .catalog import repository as repo
-from .catalog.db import make_engine, make_session_factory, upgrade_schema
-from .catalog.image_gc import ImageGcReport, collect_unreferenced_images
-from .catalog.images import CheckedImage, ImageRejected, ImageStore, check_image
-from .catalog.importer import ImportReport, import_catalog
-from .catalog.mapping import PRESETS, parse_overrides
-from .catalog.models import Item
-from .catalog.validation import InvalidInput, validate_item, validate_merchant_name
-from .catalog.views import ItemView, item_view
-from .config import Settings, get_settings
+from recsys.catalog import repository as repo
+from recsys.catalog.demo import attach_demo_reviews
+from recsys.catalog.image_gc import ImageGcReport, collect_unreferenced_images
+from recsys.catalog.images import CheckedImage, ImageRejected, check_image
+from recsys.catalog.importer import ImportReport, import_catalog
+from recsys.catalog.mapping import PRESETS, parse_overrides
+from recsys.catalog.models import Item, Review
+from recsys.catalog.store import CatalogStore
+from recsys.catalog.validation import InvalidInput, validate_item, validate_merchant_name, validate_review
+from recsys.catalog.views import ItemView, item_view
+from recsys.config import Settings, get_settings
+from recsys.progress import Progress
+from recsys.service.errors import NotAllowed, NotFound
 
 log = logging.getLogger(__name__)
 
 ImageInput = bytes | str | Path
-
-
-class NotFound(LookupError):
-    pass
-
-
-class NotAllowed(PermissionError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -50,25 +45,9 @@ class CatalogService:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db_engine = make_engine(self.settings.resolved_database_url)
-        upgrade_schema(self.db_engine)
-        self.sessions: sessionmaker[Session] = make_session_factory(self.db_engine)
-        self.images = ImageStore(self.settings.image_dir)
-        self._listeners: list[Callable[[str, list[int]], None]] = []
-
-    # --- change notifications (the search index listens) -----------------------------------------
-
-    def on_items_changed(self, listener: Callable[[str, list[int]], None]) -> None:
-        """``listener(kind, item_ids)`` with kind "upsert" or "delete", called after each commit."""
-        self._listeners.append(listener)
-
-    def _notify(self, kind: str, item_ids: list[int]) -> None:
-        for listener in self._listeners:
-            try:
-                listener(kind, item_ids)
-            except Exception:  # a failing listener must not undo a committed write
-                log.exception("items-changed listener failed for %s %s", kind, item_ids)
+        self.store = CatalogStore(self.settings)
+        self.sessions = self.store.sessions  # the service's own transactions
+        self.images = self.store.images
 
     # --- single items ------------------------------------------------------------------------------
 
@@ -111,7 +90,7 @@ class CatalogService:
             item = repo.add_item(session, owner, draft, checked, self.images)
             session.flush()
             view = item_view(item, self.images)
-        self._notify("upsert", [view.id])
+        self.store.notify("upsert", [view.id])
         return view
 
     def update_item(self, item_id: int, fields: dict[str, Any], add_images: Sequence[ImageInput] = (),
@@ -132,13 +111,10 @@ class CatalogService:
                 image.position = position
             session.flush()
             view = item_view(item, self.images)
-        self._notify("upsert", [item_id])
+        self.store.notify("upsert", [item_id])
         return view
 
     def add_review(self, item_id: int, rating: Any, title: str = "", text: str = "") -> ItemView:
-        from .catalog.models import Review
-        from .catalog.validation import validate_review
-
         problems: list[str] = []
         review = validate_review({"rating": rating, "title": title, "text": text}, problems)
         if problems or review is None:
@@ -150,25 +126,23 @@ class CatalogService:
             item.reviews.append(Review(rating=review.rating, title=review.title, text=review.text))
             session.flush()
             view = item_view(item, self.images)
-        self._notify("upsert", [item_id])
+        self.store.notify("upsert", [item_id])
         return view
 
     def delete_item(self, item_id: int, merchant: str = repo.DEFAULT_MERCHANT) -> None:
         with self.sessions.begin() as session:
             item = self._owned_item(session, item_id, merchant)
             session.delete(item)
-        self._notify("delete", [item_id])
+        self.store.notify("delete", [item_id])
 
     def get_item(self, item_id: int) -> ItemView:
-        with self.sessions() as session:
-            item = repo.get_item(session, item_id)
-            if item is None:
-                raise NotFound(f"item {item_id} does not exist")
-            return item_view(item, self.images)
+        view = self.store.get_item(item_id)
+        if view is None:
+            raise NotFound(f"item {item_id} does not exist")
+        return view
 
     def get_items(self, item_ids: Sequence[int]) -> dict[int, ItemView]:
-        with self.sessions() as session:
-            return {i: item_view(item, self.images) for i, item in repo.get_items(session, item_ids).items()}
+        return self.store.get_items(item_ids)
 
     def _owned_item(self, session: Session, item_id: int, merchant: str) -> Item:
         item = repo.get_item(session, item_id)
@@ -187,7 +161,7 @@ class CatalogService:
     def import_bundle(self, catalog_path: Path, images_zip: Path | None = None, *, preset: str = "default",
                       mapping_overrides: str | list[str] | dict[str, str] | None = None,
                       merchant: str = repo.DEFAULT_MERCHANT, limit: int | None = None,
-                      progress: Callable[[int, int, str], None] | None = None) -> ImportReport:
+                      progress: Progress | None = None) -> ImportReport:
         if preset not in PRESETS:
             return ImportReport(refused=f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
         try:
@@ -200,7 +174,21 @@ class CatalogService:
                                 merchant_name=_merchant_name(merchant), limit=limit, progress=progress)
         changed = report.added_item_ids + report.updated_item_ids
         if changed:
-            self._notify("upsert", changed)
+            self.store.notify("upsert", changed)
+        return report
+
+    def seed_demo(self) -> ImportReport | None:
+        """First start with an empty catalog: import the fashion demo set, when present, as the ``demo``
+        merchant's items, and attach its reviews. None when there is nothing to seed."""
+        settings = self.settings
+        styles = settings.demo_dir / "styles.csv"
+        if settings.demo_limit <= 0 or not styles.exists() or self.stats()["items"] > 0:
+            return None
+        log.info("seeding %d demo items from %s", settings.demo_limit, settings.demo_dir)
+        report = self.import_bundle(styles, settings.demo_dir / "images.zip", preset="fashion", merchant="demo",
+                                    limit=settings.demo_limit)
+        log.info("demo import: %s", report.summary())
+        attach_demo_reviews(self.sessions, settings.demo_reviews_path)
         return report
 
     # --- browsing and stats -----------------------------------------------------------------------
@@ -227,6 +215,10 @@ class CatalogService:
             referenced = repo.referenced_image_paths(session)
         return collect_unreferenced_images(self.images, referenced, min_age_s=min_age_hours * 3600, dry_run=dry_run)
 
+    def close(self) -> None:
+        """Release database connections."""
+        self.store.close()
+
 
 def _merchant_name(name: str | None) -> str:
     return validate_merchant_name(name, repo.DEFAULT_MERCHANT)
@@ -244,119 +236,3 @@ def _read_upload(image: ImageInput, max_bytes: int) -> bytes:
     if path.stat().st_size > max_bytes:
         raise ImageRejected(f"file is {path.stat().st_size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
     return path.read_bytes()
-
-
-class TailLiftService(CatalogService):
-    """The whole facade: the catalog plus search, similar items and behaviour logging over the loaded models.
-
-    ``load_models`` runs once at start-up; until it has, search methods raise ``NotReady``.
-    """
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        super().__init__(settings)
-        self.engine = None
-
-    def load_models(self, progress: Callable[[int, int, str], None] | None = None,
-                    train_missing_ranker: bool = False) -> None:
-        """Load the encoder (training its heads first if needed) and build the index.
-
-        ``train_missing_ranker`` (the app sets it) queues catalog-ranker training on the background worker when
-        no ranker exists yet; short-lived processes (CLI, benchmarks) leave it off.
-        """
-        from .search.bootstrap import load_encoder
-        from .search.engine import SearchEngine
-
-        encoder = load_encoder(self.settings, self)
-        self.engine = SearchEngine(self, encoder, self.settings)
-        self.engine.build(progress)
-        if (train_missing_ranker and self.settings.auto_train_ranker and self.engine.ranking.version == "fallback"
-                and self.stats()["items"] >= self.settings.auto_train_min_items):
-            # Searches are served by the fallback order meanwhile; the ranker is swapped in when done. Its own
-            # thread, so uploads keep reaching the index through the engine's worker during the minutes it takes.
-            threading.Thread(target=self._train_ranker_in_background, name="taillift-ranker", daemon=True).start()
-
-    def _train_ranker_in_background(self) -> None:
-        from .training.catalog_ranker import train_catalog_ranker
-
-        log.info("training the catalog ranker in the background (no trained ranker yet)")
-        try:
-            result, path = train_catalog_ranker(self)
-        except Exception:
-            log.exception("background ranker training failed; search keeps the fallback order")
-            return
-        log.info("catalog ranker %s trained (CV nDCG@10 %.3f); now serving it", path.name, result.best.mean)
-        self.engine.reload_ranker()
-
-    # --- encoder versions: training runs, switch, rollback ------------------------------------------
-
-    def serving_encoder_version(self) -> str | None:
-        """The registry version whose vectors are served now (None for untrained heads or open_clip)."""
-        from .training import registry
-
-        version = self._engine().encoder.joint.version
-        return version if version in registry.list_versions(self.settings) else None
-
-    def encoder_versions(self) -> list[dict]:
-        from .training.encoder_runs import encoder_versions
-
-        serving = self.serving_encoder_version() if self.engine is not None else None
-        return [{**row, "serving": row["version"] == serving} for row in encoder_versions(self.settings)]
-
-    def start_encoder_run(self, options, on_done: Callable | None = None):
-        """Start an ``EncoderRun`` (recsys.training.encoder_runs) in the background; its parent is the version
-        serving now. The new version is saved, not served: ``switch_encoder`` serves it."""
-        from .training.encoder_runs import EncoderRun
-
-        engine = self._engine()
-        return EncoderRun(self, options, parent=self.serving_encoder_version(), text=engine.encoder.text,
-                          on_done=on_done).start()
-
-    def switch_encoder(self, version: str, progress: Callable[[int, int, str], None] | None = None) -> str:
-        """Serve encoder ``version``: encode the items it lacks, build its index beside the live one, swap it in
-        with one reference assignment (searches meanwhile use the old model), then make it ACTIVE."""
-        from .training import registry
-        from .training.encoder_runs import create_encoder_for
-
-        engine = self._engine()
-        encoder = create_encoder_for(self.settings, version, text=engine.encoder.text)
-        # On the engine's worker: item updates queued meanwhile then apply to the new state, not the old one.
-        engine.call(engine.switch_encoder, encoder, progress)
-        registry.activate(self.settings, version)
-        return version
-
-    def rollback(self, version: str | None = None,
-                 progress: Callable[[int, int, str], None] | None = None) -> str:
-        """Switch back to ``version``, by default to the version before the one serving now."""
-        from .training.encoder_runs import encoder_versions
-
-        if version is None:
-            names = [row["version"] for row in reversed(encoder_versions(self.settings))]  # oldest first
-            serving = self.serving_encoder_version()
-            earlier = names[:names.index(serving)] if serving in names else []
-            if not earlier:
-                raise NotFound("no earlier encoder version to roll back to")
-            version = earlier[-1]
-        return self.switch_encoder(version, progress)
-
-    def close(self) -> None:
-        """Finish queued background work, stop the worker and release database connections."""
-        if self.engine is not None:
-            self.engine.close()
-        self.db_engine.dispose()
-
-    def _engine(self):
-        from .search.engine import NotReady
-
-        if self.engine is None:
-            raise NotReady("models are not loaded yet")
-        return self.engine
-
-    def search(self, request):
-        """``SearchRequest`` -> ``SearchResponse`` (see recsys.search.engine)."""
-        return self._engine().search(request)
-
-    def similar(self, item_id: int, k: int = 12):
-        return self._engine().similar(item_id, k)
-
-    def log_event(self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None) -> None:
-        self._engine().log_event(session_id, item_id, event, query, position)

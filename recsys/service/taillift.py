@@ -1,0 +1,139 @@
+"""The whole facade: the catalog plus search, similar items, behaviour logs, encoder versions and the ranker.
+
+``start`` runs once at start-up (seed the demo, load or train the encoder, build the index, queue the ranker);
+until the index is built, search methods raise ``NotReady``.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from recsys import registry
+from recsys.config import Settings
+from recsys.progress import Progress
+from recsys.search.engine import SearchEngine
+from recsys.search.types import NotReady, SearchRequest, SearchResponse
+from recsys.service.catalog import CatalogService
+from recsys.service.errors import NotFound
+from recsys.service.jobs import BackgroundJob
+from recsys.training.catalog_ranker import train_catalog_ranker
+from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions, create_encoder_for, encoder_versions
+from recsys.training.first_start import load_encoder
+
+log = logging.getLogger(__name__)
+
+
+class TailLiftService(CatalogService):
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self.engine: SearchEngine | None = None
+        self.ranker_job: BackgroundJob | None = None
+
+    # --- start-up ---------------------------------------------------------------------------------
+
+    def start(self, progress: Progress | None = None) -> None:
+        """What the app does once at start-up: seed the demo catalog on first start, load the models (training
+        the heads first if needed), build the index, and queue ranker training when none is trained yet."""
+        self.seed_demo()
+        self.load_models(progress, train_missing_ranker=True)
+
+    def load_models(self, progress: Progress | None = None, train_missing_ranker: bool = False) -> None:
+        """Load the encoder (training its heads first if needed) and build the index.
+
+        ``train_missing_ranker`` (the app sets it) starts catalog-ranker training in the background when no
+        ranker exists yet; short-lived processes (CLI, benchmarks) leave it off.
+        """
+        encoder = load_encoder(self.settings, self.store)
+        self.engine = SearchEngine(self.store, encoder, self.settings)
+        self.engine.build(progress)
+        if (train_missing_ranker and self.settings.auto_train_ranker and self.engine.ranking.version == "fallback"
+                and self.stats()["items"] >= self.settings.auto_train_min_items):
+            # Searches are served by the fallback order meanwhile; the ranker is swapped in when done.
+            log.info("training the catalog ranker in the background (no trained ranker yet)")
+            self.retrain_ranker()
+
+    # --- the ranker -------------------------------------------------------------------------------
+
+    def retrain_ranker(self, **options: Any) -> BackgroundJob:
+        """Train the catalog ranker on its own thread and serve it when done; the running job if one is.
+
+        Its own thread, not the index worker's: uploads keep reaching the index during the minutes it takes.
+        ``options`` go to ``train_catalog_ranker`` (max_queries, seed, grid, ...).
+        """
+        if self.ranker_job is not None and self.ranker_job.running:
+            return self.ranker_job
+        engine = self._engine()
+
+        def work(job: BackgroundJob) -> str:
+            job.message = "training on a snapshot of the index…"
+            result, path = train_catalog_ranker(self.store, engine.snapshot(), **options)
+            name = engine.reload_ranker()
+            log.info("catalog ranker %s trained (CV nDCG@10 %.3f); now serving it", path.name, result.best.mean)
+            return f"serving {name} (CV nDCG@10 {result.best.mean:.3f}; saved {path.name})"
+
+        self.ranker_job = BackgroundJob("ranker-training").start(work)
+        return self.ranker_job
+
+    # --- encoder versions: training runs, switch, rollback ------------------------------------------
+
+    def serving_encoder_version(self) -> str | None:
+        """The registry version whose vectors are served now (None for untrained heads or open_clip)."""
+        version = self._engine().encoder.joint.version
+        return version if version in registry.list_versions(self.settings) else None
+
+    def encoder_versions(self) -> list[dict]:
+        serving = self.serving_encoder_version() if self.engine is not None else None
+        return [{**row, "serving": row["version"] == serving} for row in encoder_versions(self.settings)]
+
+    def start_encoder_run(self, options: EncoderRunOptions,
+                          on_done: Callable[[EncoderRun], None] | None = None) -> EncoderRun:
+        """Start an ``EncoderRun`` in the background; its parent is the version serving now. The new version
+        is saved, not served: ``switch_encoder`` serves it."""
+        engine = self._engine()
+        return EncoderRun(self.store, options, parent=self.serving_encoder_version(), text=engine.encoder.text,
+                          on_done=on_done).start()
+
+    def switch_encoder(self, version: str, progress: Progress | None = None) -> str:
+        """Serve encoder ``version``: encode the items it lacks, build its index beside the live one, swap it in
+        with one reference assignment (searches meanwhile use the old model), then make it ACTIVE."""
+        engine = self._engine()
+        encoder = create_encoder_for(self.settings, version, text=engine.encoder.text)
+        # On the engine's worker: item updates queued meanwhile then apply to the new state, not the old one.
+        engine.call(engine.switch_encoder, encoder, progress)
+        registry.activate(self.settings, version)
+        return version
+
+    def rollback(self, version: str | None = None, progress: Progress | None = None) -> str:
+        """Switch back to ``version``, by default to the version before the one serving now."""
+        if version is None:
+            names = [row["version"] for row in reversed(encoder_versions(self.settings))]  # oldest first
+            serving = self.serving_encoder_version()
+            earlier = names[:names.index(serving)] if serving in names else []
+            if not earlier:
+                raise NotFound("no earlier encoder version to roll back to")
+            version = earlier[-1]
+        return self.switch_encoder(version, progress)
+
+    # --- search and behaviour -----------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        return self._engine().search(request)
+
+    def similar(self, item_id: int, k: int = 12) -> SearchResponse:
+        return self._engine().similar(item_id, k)
+
+    def log_event(self, session_id: str, item_id: int, event: str, query: str = "",
+                  position: int | None = None) -> None:
+        self._engine().log_event(session_id, item_id, event, query, position)
+
+    def close(self) -> None:
+        """Finish queued background work, stop the worker and release database connections."""
+        if self.engine is not None:
+            self.engine.close()
+        super().close()
+
+    def _engine(self) -> SearchEngine:
+        if self.engine is None:
+            raise NotReady("models are not loaded yet")
+        return self.engine
