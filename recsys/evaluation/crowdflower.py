@@ -13,9 +13,7 @@ CrowdFlower numbers use either convention, and the linear one reads 0.05-0.07 hi
 """
 from __future__ import annotations
 
-import importlib
-import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from recsys.evaluation.dataset import fingerprint, resolve_suite_dir
 from recsys.evaluation.metrics import exponential_gain, linear_gain, mrr_at_k, ndcg_at_k, r_precision
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.evaluation.text_encoding import text_encoder
+from recsys.ranking.judgments import fit_and_score_all
 from recsys.ranking.token_vectors import CachedTokenEncoder, TokenEncoder
 from recsys.splits import split_keys
 
@@ -99,15 +98,6 @@ def _mean_ndcg10(rows: pd.DataFrame, scores: np.ndarray, seed: int) -> float:
     return score_method(rows, scores, seed, {})["metrics"]["ndcg@10"] or 0.0
 
 
-def _ranker() -> Callable | None:
-    """The judgments learners: ``fit_and_score_all`` (name -> scores) or an older single-scorer entry."""
-    try:
-        module = importlib.import_module("recsys.ranking.judgments")
-    except ImportError:
-        return None
-    return getattr(module, "fit_and_score_all", None) or getattr(module, "fit_and_score_judgments", None)
-
-
 def token_encoder(settings: Settings) -> CachedTokenEncoder:
     """MiniLM word-piece vectors for the late-interaction features, cached beside the sentence vectors."""
     return CachedTokenEncoder(TokenEncoder(settings.text_model), settings.data_dir / "cache",
@@ -151,17 +141,12 @@ def _fit_and_score(corpus: pd.DataFrame, fit: pd.DataFrame, test: pd.DataFrame, 
         hybrid = js.blend(lexical["bm25_title"], dense, test["query"].tolist(), weight)
     out["hybrid"] = (hybrid, secs, f"per-query min-max blend, dense weight {weight} chosen on fit queries")
 
-    ranker = _ranker()
-    if ranker is not None:
-        secs = {}
-        extra = {"token_encoder": tokens} if "token_encoder" in inspect.signature(ranker).parameters else {}
-        with stopwatch(secs, "fit+score"):
-            scores = ranker(fit.reset_index(drop=True), test.reset_index(drop=True), text_encoder=encoder, seed=seed,
-                            **extra)
-        if not isinstance(scores, Mapping):
-            scores = {"ranker": scores}
-        for name, values in scores.items():  # one shared timing: the features are built once for all learners
-            out[name] = (np.asarray(values, dtype=float), secs, RANKER_NOTES.get(name, "recsys.ranking.judgments"))
+    secs = {}
+    with stopwatch(secs, "fit+score"):
+        scores = fit_and_score_all(fit.reset_index(drop=True), test.reset_index(drop=True), text_encoder=encoder,
+                                   seed=seed, token_encoder=tokens)
+    for name, values in scores.items():  # one shared timing: the features are built once for all learners
+        out[name] = (np.asarray(values, dtype=float), secs, RANKER_NOTES.get(name, "recsys.ranking.judgments"))
     return out
 
 
@@ -273,14 +258,12 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
     report["dataset"] = {"fit_rows": len(fit), "fit_queries": int(fit["query"].nunique()),
                          "eval_rows": len(test), "eval_queries": int(test["query"].nunique())}
     encoder = text_encoder(settings)
-    tokens = token_encoder(settings) if _ranker() is not None else None
+    tokens = token_encoder(settings)
     methods = report["methods"]
     with stopwatch(timings, "held-out split"):
         for name, (scores, secs, notes) in _fit_and_score(corpus, fit, test, encoder, seed, settings.text_model,
                                                           tokens).items():
             methods[name] = score_method(test, scores, seed, secs, notes)
-    if "ranker" not in methods:
-        report["missing_methods"]["ranker"] = "recsys.ranking.judgments.fit_and_score_judgments not importable"
     if folds:
         extra = None if train is None else train[~train["query"].isin(set(data["query"]))]
         with stopwatch(timings, "outer cv"):

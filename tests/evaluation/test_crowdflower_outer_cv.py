@@ -18,12 +18,12 @@ def recorded(monkeypatch):
     """A fake judgments learner that records what it was fitted on and scores by the query's title match."""
     calls = []
 
-    def fake(train, test, *, text_encoder, seed):
+    def fake(train, test, *, text_encoder, seed, token_encoder):
         calls.append((set(train["query"]), set(test["query"])))
         match = np.array([q.split()[-1] in t for q, t in zip(test["query"], test["product_title"])], dtype=float)
         return {"ranker": match, "ranker_linear": match + 0.01 * test["id"].to_numpy()}
 
-    monkeypatch.setattr(crowdflower, "_ranker", lambda: fake)
+    monkeypatch.setattr(crowdflower, "fit_and_score_all", fake)
     monkeypatch.setattr(crowdflower, "text_encoder", lambda _settings: HashingTextEncoder())
     return calls
 

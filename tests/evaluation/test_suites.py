@@ -80,11 +80,11 @@ def test_instacart_train_dir_is_used(tmp_path, settings):
 def test_crowdflower_ranker_never_sees_evaluated_queries(tmp_path, settings, monkeypatch):
     seen = {}
 
-    def fake_ranker(train, test, *, text_encoder, seed):
+    def fake_ranker(train, test, *, text_encoder, seed, token_encoder):
         seen["train"], seen["test"] = set(train["query"]), set(test["query"])
-        return test["median_relevance"].to_numpy() * 0.0 + seed
+        return {"ranker": test["median_relevance"].to_numpy() * 0.0 + seed}
 
-    monkeypatch.setattr(crowdflower, "_ranker", lambda: fake_ranker)
+    monkeypatch.setattr(crowdflower, "fit_and_score_all", fake_ranker)
     report = crowdflower.run(fixtures.write_crowdflower(tmp_path), settings=settings)
     assert seen["train"] and seen["test"] and not seen["train"] & seen["test"]
     assert "ranker" in report["methods"] and "ranker" not in report["missing_methods"]
@@ -94,22 +94,16 @@ def test_crowdflower_train_dir_drops_evaluated_queries(tmp_path, settings, monke
     data_dir = fixtures.write_crowdflower(tmp_path / "data", ["red shoe", "led light"])
     train_dir = fixtures.write_crowdflower(tmp_path / "train", ["red shoe", "wool coat", "silk scarf"])
     seen = {}
-    monkeypatch.setattr(crowdflower, "_ranker", lambda: lambda train, test, **kw: (
-        seen.setdefault("train", set(train["query"])), test["id"].to_numpy() * 1.0)[1])
+    monkeypatch.setattr(crowdflower, "fit_and_score_all", lambda train, test, **kw: {"ranker": (
+        seen.setdefault("train", set(train["query"])), test["id"].to_numpy() * 1.0)[1]})
     report = crowdflower.run(data_dir, train_dir, settings)
     assert seen["train"] == {"wool coat", "silk scarf"}
     assert report["dataset"]["eval_queries"] == 2
     assert "5 rows of evaluated queries removed" in report["split"]
 
 
-def test_crowdflower_missing_ranker_is_listed(tmp_path, settings, monkeypatch):
-    monkeypatch.setattr(crowdflower, "_ranker", lambda: None)
-    report = crowdflower.run(fixtures.write_crowdflower(tmp_path), settings=settings)
-    assert "ranker" in report["missing_methods"] and "ranker" not in report["methods"]
-
-
 def test_crowdflower_lexical_beats_random_on_matching_titles(tmp_path, settings, monkeypatch):
-    monkeypatch.setattr(crowdflower, "_ranker", lambda: None)
+    monkeypatch.setattr(crowdflower, "fit_and_score_all", lambda train, test, **kw: {})  # the learners are slow
     methods = crowdflower.run(fixtures.write_crowdflower(tmp_path), settings=settings)["methods"]
     # the fixture's relevant titles contain the query: BM25 must rank them first
     assert methods["bm25_title"]["metrics"]["ndcg@10"] > methods["random"]["metrics"]["ndcg@10"]
