@@ -1,0 +1,48 @@
+"""Background jobs of the service: one ranker retrain at a time, on its own thread, never holding up the index."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from recsys.search.types import SearchRequest
+from recsys.service import taillift
+from recsys.service.jobs import BackgroundJob
+from tests.small_catalog import photo, small_search_service_at
+
+
+@pytest.fixture
+def service(tmp_path):
+    service = small_search_service_at(tmp_path / "data")
+    yield service
+    service.close()
+
+
+def test_a_job_reports_done_or_failed_with_its_message():
+    done = BackgroundJob("ok").start(lambda job: "all good")
+    failed = BackgroundJob("broken").start(lambda job: 1 / 0)
+    assert done.wait(10) and failed.wait(10)
+    assert (done.status, done.message) == ("done", "all good")
+    assert failed.status == "failed" and "ZeroDivisionError" in failed.message
+
+
+def test_an_item_added_during_a_ranker_retrain_is_searchable_before_the_retrain_ends(service, monkeypatch):
+    release, started = threading.Event(), threading.Event()
+
+    def slow_training(catalog, snapshot, **options):  # stands in for minutes of LightGBM grid search
+        started.set()
+        assert release.wait(60)
+        raise RuntimeError("stopped by the test")
+
+    monkeypatch.setattr(taillift, "train_catalog_ranker", slow_training)
+    job = service.retrain_ranker()
+    assert started.wait(10)
+    assert service.retrain_ranker() is job  # one retrain at a time: the running job is returned
+    added = service.add_item({"title": "Violet linen scarf", "category": "Apparel > Scarves"}, [photo((140, 40, 200))])
+    assert service.engine.wait_idle(30)  # the index worker is free although the retrain is still running
+    assert job.running
+    hits = service.search(SearchRequest(text="violet linen scarf", k=3, log=False)).hits
+    assert hits and hits[0].item_id == added.id
+    release.set()
+    assert job.wait(30) and job.status == "failed" and "stopped by the test" in job.message
+    assert service.engine.ranking.version == "fallback"  # a failed retrain leaves the served ranker as it was
