@@ -14,22 +14,24 @@ from typing import Any, Mapping, get_type_hints
 
 PREFIX = "RECSYS_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A checkout keeps its data dir inside it and finds ../shared beside it; an installed copy (site-packages) uses the
+# working directory for both instead of writing into the installation.
+HOME = REPO_ROOT if (REPO_ROOT / "pyproject.toml").exists() else Path.cwd()
 
 
 def _default_demo_dir() -> Path:
-    # The shared data folder sits beside the project checkout in development.
-    return REPO_ROOT.parent / "shared" / "data" / "fashion"
+    return HOME.parent / "shared" / "data" / "fashion"
 
 
 @dataclass(frozen=True)
 class Settings:
     # --- storage -----------------------------------------------------------------------------
-    data_dir: Path = REPO_ROOT / "db"
+    data_dir: Path = HOME / "db"
     database_url: str = ""  # empty: SQLite file ``catalog.sqlite3`` in data_dir
     # --- demo data ---------------------------------------------------------------------------
     demo_dir: Path = field(default_factory=_default_demo_dir)
     demo_reviews_path: Path = field(
-        default_factory=lambda: REPO_ROOT.parent / "shared" / "data" / "reviews" / "womens_clothing_reviews.csv"
+        default_factory=lambda: HOME.parent / "shared" / "data" / "reviews" / "womens_clothing_reviews.csv"
     )
     demo_limit: int = 5000  # items seeded from the demo catalog on first start
     # --- models ------------------------------------------------------------------------------
