@@ -22,6 +22,7 @@ from recsys.encoders.fusion import DEFAULT_WEIGHTS, FusionWeights
 from recsys.encoders.multimodal import MultimodalEncoder
 from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_path import MODEL_KIND
+from recsys.options import bound_problems, option, subset
 from recsys import registry
 from recsys.training.heads import (
     HeadTrainingConfig,
@@ -39,44 +40,70 @@ from recsys.training.pair_sources import (
 )
 
 log = logging.getLogger(__name__)
+LOG_Q_BY = ("type", "item")  # logQ by the sampling frequency of the item's type or of the item itself
 
 
 @dataclass(frozen=True)
 class EncoderRunOptions:
-    epochs: int = 8
-    batch_size: int = 1024
-    lr: float = 2e-3
-    temperature: float = 0.07  # initial softmax temperature
-    learn_temperature: bool = True
-    log_q: bool = False  # logQ correction of in-batch negatives by sampling frequency, of what log_q_by says
-    log_q_by: str = "type"  # "type": share of the item's type (see type_log_q); "item": share of the item itself
-    tail_weight: float = 0.0  # loss weight per pair ∝ (1 / count of its type) ** tail_weight; 0 = off, 1 = full
-    hard_negatives: int = 0  # per pair, mined from the index (serving version first, then the model in training)
-    uniform_negatives: int = 0  # per batch, drawn uniformly from all catalog items, for a side loss
-    uniform_weight: float = 0.5
-    patience: int = 2  # early stopping on validation recall@10; 0 = run every epoch
-    sources: tuple[str, ...] = ("catalog",)  # any of pair_sources.SOURCES
-    judgments_path: str | None = None  # CSV query,item_id,relevance (needed by the "judgments" source)
-    min_relevance: float = 3.0  # judgments at or above this grade are positives
-    unfreeze_image_blocks: int = 0  # >0 (or text layers >0): fine-tune the towers end to end (meant for CUDA)
-    unfreeze_text_layers: int = 0
-    tower_lr: float = 3e-5  # learning rate of the unfrozen tower layers (``lr`` stays the heads' rate)
-    hidden: int = 1024
-    embed_dim: int = 256
-    seed: int = 0
+    """A training run's options. Each field's metadata (``recsys.options``) also makes its ``train encoder`` flag
+    and, when it has a ``group``, its control in the Training tab (groups: main, data, loss, towers)."""
+
+    epochs: int = option(8, help="passes over the training pairs", label="Epochs", minimum=1, group="main")
+    batch_size: int = option(1024, help="pairs per step (the in-batch negatives)", label="Batch size", minimum=2,
+                             group="main")
+    lr: float = option(2e-3, help="learning rate of the heads (one-cycle schedule)", label="Learning rate",
+                       group="main")
+    temperature: float = option(0.07, help="initial softmax temperature, in (0, 1]", metavar="T",
+                                label="Temperature (initial)", group="loss")
+    learn_temperature: bool = option(True, help="learn the temperature (--fixed-temperature keeps it where it starts)",
+                                     off_flag="--fixed-temperature", label="Learn the temperature", group="loss")
+    log_q: bool = option(False, help="logQ correction of in-batch negatives by sampling frequency (see --logq-by)",
+                         flag="--logq", label="logQ correction", group="main")
+    log_q_by: str = option("type", choices=LOG_Q_BY, flag="--logq-by", label="logQ frequency of the item's…",
+                           help="sampling frequency of the item's type (catalog pairs hold each item once) or of the "
+                                "item itself (click pairs repeat popular items)", group="main")
+    tail_weight: float = option(0.0, help="loss weight per pair ∝ (1 / count of its type) ** A; 0 = off, 1 = full",
+                                metavar="A", minimum=0, label="Tail weight (loss ∝ 1/type count^w; 0 = off)",
+                                slider=(0.0, 1.0, 0.1), group="main")
+    hard_negatives: int = option(0, help="per pair, mined from the index (serving version first, then the model in "
+                                         "training)", metavar="K", minimum=0,
+                                 label="Hard negatives per pair (mined from the index)", group="loss")
+    uniform_negatives: int = option(0, help="per batch, drawn uniformly from all catalog items for a side loss",
+                                    metavar="M", minimum=0, label="Uniform negatives per batch (side loss)",
+                                    group="loss")
+    uniform_weight: float = option(0.5, help="weight of the uniform-negative side loss", metavar="W", minimum=0,
+                                   label="Weight of the uniform-negative loss", group="loss")
+    patience: int = option(2, help="early stopping: epochs without a better validation recall@10; 0 = off",
+                           metavar="P", minimum=0, label="Early-stopping patience (epochs; 0 = off)", group="loss")
+    sources: tuple[str, ...] = option(("catalog",), choices=SOURCES, flag="--source", label="Training pairs",
+                                      help="training pairs: catalog text-image pairs, logged query-click pairs, "
+                                           "graded judgments (--judgments)", group="data",
+                                      info="catalog: item text ↔ image · clicks: logged query ↔ clicked item · "
+                                           "judgments: graded query ↔ item CSV")
+    judgments_path: str | None = option(None, help="judgments CSV with columns query,item_id,relevance (the "
+                                                   "judgments source)", flag="--judgments", metavar="CSV")
+    min_relevance: float = option(3.0, help="judgments at or above this grade are positives", metavar="R",
+                                  label="Min relevance of a positive judgment", group="data")
+    unfreeze_image_blocks: int = option(0, help="fine-tune the last N EfficientNet-Lite0 blocks end to end (meant "
+                                                "for CUDA; slow on CPU)", metavar="N", minimum=0, maximum=16,
+                                        label="Image blocks to unfreeze (of 16)", group="towers")
+    unfreeze_text_layers: int = option(0, help="fine-tune the last N MiniLM layers end to end (meant for CUDA; slow "
+                                               "on CPU)", metavar="N", minimum=0, maximum=6,
+                                       label="Text layers to unfreeze (of 6)", group="towers")
+    tower_lr: float = option(3e-5, help="learning rate of unfrozen tower layers (--lr stays the heads' rate)",
+                             label="Tower learning rate", group="towers")
+    hidden: int = option(1024, help="MLP width of the heads; 0 = linear", minimum=0)
+    embed_dim: int = option(256, help="width of the joint space", minimum=1)
+    seed: int = option(0, help="random seed")
 
     def __post_init__(self) -> None:
-        problems = [msg for bad, msg in (
-            (self.epochs < 1, "epochs must be at least 1"), (self.batch_size < 2, "batch size must be at least 2"),
-            (self.lr <= 0, "learning rate must be positive"), (not 0 < self.temperature <= 1, "temperature must be in (0, 1]"),
-            (self.tail_weight < 0, "tail weight must be ≥ 0"), (self.hard_negatives < 0, "hard negatives must be ≥ 0"),
-            (self.uniform_negatives < 0, "uniform negatives must be ≥ 0"), (self.patience < 0, "patience must be ≥ 0"),
-            (self.log_q_by not in ("type", "item"), "logQ frequency must be by 'type' or 'item'"),
+        problems = bound_problems(self) + [msg for bad, msg in (
+            (self.lr <= 0, "learning rate must be positive"),
+            (not 0 < self.temperature <= 1, "temperature must be in (0, 1]"),
+            (self.log_q_by not in LOG_Q_BY, "logQ frequency must be by 'type' or 'item'"),
             (not self.sources, "choose at least one training data source"),
             (any(s not in SOURCES for s in self.sources), f"sources must be among {', '.join(SOURCES)}"),
             ("judgments" in self.sources and not self.judgments_path, "the judgments source needs a judgments file"),
-            (not 0 <= self.unfreeze_image_blocks <= 16, "image blocks to unfreeze must be 0-16"),
-            (not 0 <= self.unfreeze_text_layers <= 6, "text layers to unfreeze must be 0-6"),
             (self.tunes_towers and (self.hard_negatives or self.uniform_negatives),
              "hard and uniform negatives are for heads-only runs (no tower unfreezing)"),
         ) if bad]
@@ -88,19 +115,10 @@ class EncoderRunOptions:
         return self.unfreeze_image_blocks > 0 or self.unfreeze_text_layers > 0
 
     def tower_config(self) -> TowerTrainingConfig:
-        return TowerTrainingConfig(epochs=self.epochs, batch_size=self.batch_size,
-                                   unfreeze_image_blocks=self.unfreeze_image_blocks,
-                                   unfreeze_text_layers=self.unfreeze_text_layers, head_lr=self.lr,
-                                   tower_lr=self.tower_lr, hidden=self.hidden, embed_dim=self.embed_dim,
-                                   temperature=self.temperature, learn_temperature=self.learn_temperature,
-                                   patience=self.patience, log_q=self.log_q, seed=self.seed)
+        return subset(TowerTrainingConfig, self, head_lr="lr")
 
     def head_config(self) -> HeadTrainingConfig:
-        return HeadTrainingConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                                  temperature=self.temperature, learn_temperature=self.learn_temperature,
-                                  log_q=self.log_q, hard_negatives=self.hard_negatives,
-                                  uniform_negatives=self.uniform_negatives, uniform_weight=self.uniform_weight,
-                                  patience=self.patience, hidden=self.hidden, embed_dim=self.embed_dim, seed=self.seed)
+        return subset(HeadTrainingConfig, self)
 
 
 @dataclass(frozen=True)
