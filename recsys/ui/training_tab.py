@@ -19,11 +19,13 @@ import gradio as gr
 import pandas as pd
 from matplotlib.figure import Figure
 
-from recsys.evaluation import charts
-from recsys.service.taillift import TailLiftService
 from recsys import registry
+from recsys.evaluation import charts
+from recsys.options import from_values
+from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
-from recsys.training.pair_sources import SOURCES, read_judgments
+from recsys.training.pair_sources import read_judgments
+from recsys.ui import option_form
 
 log = logging.getLogger(__name__)
 EVAL_LIMIT = 1000  # evaluated fashion items per report: about a minute each on 2 CPU cores
@@ -31,6 +33,8 @@ COMPARED = ("title->image/taillift_joint", "title->item/taillift_fused", "catego
 SEGMENTS = ("overall", "head types", "tail types")
 VERSION_COLUMNS = ["serving", "active", "version", "created", "parent", "recall@10", "options"]
 Evaluate = Callable[[str], dict]  # encoder version -> fashion-suite report
+# Element ids of option controls that differ from "train-<field-name>" (the browser test and benchmark use them).
+ELEM_IDS = {"batch_size": "train-batch", "tail_weight": "train-tail"}
 
 
 class TrainingPanel:
@@ -60,25 +64,18 @@ def default_evaluator(service: TailLiftService) -> Evaluate | None:
 # --- events ------------------------------------------------------------------------------------------------
 
 
-def start(panel: TrainingPanel, epochs: float, batch_size: float, lr: float, log_q: bool,
-          tail_weight: float, sources: list[str] | None = None, judgments_file: str | None = None,
-          min_relevance: float = 3.0, temperature: float = 0.07, learn_temperature: bool = True,
-          hard_negatives: float = 0, uniform_negatives: float = 0, patience: float = 2,
-          serve_when_done: bool = False, unfreeze_image_blocks: float = 0, unfreeze_text_layers: float = 0,
-          tower_lr: float = 3e-5, log_q_by: str = "type") -> str:
+def start(panel: TrainingPanel, values: dict[str, Any], judgments_file: str | None = None,
+          serve_when_done: bool = False) -> str:
+    """Start a run with ``values`` (``EncoderRunOptions`` fields by name, as the form's controls give them; missing
+    ones keep their defaults). ``judgments_file`` is the uploaded CSV the judgments source trains on."""
     with panel._lock:
         if panel.run is not None and panel.run.status == "running":
             return "A run is already in progress: cancel it or wait for it."
         try:
-            judgments = _keep_judgments(panel, judgments_file) if "judgments" in (sources or ()) else None
-            options = EncoderRunOptions(
-                epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), log_q=bool(log_q), log_q_by=str(log_q_by),
-                tail_weight=float(tail_weight), sources=tuple(sources or ("catalog",)), judgments_path=judgments,
-                min_relevance=float(min_relevance), temperature=float(temperature),
-                learn_temperature=bool(learn_temperature), hard_negatives=int(hard_negatives),
-                uniform_negatives=int(uniform_negatives), patience=int(patience),
-                unfreeze_image_blocks=int(unfreeze_image_blocks), unfreeze_text_layers=int(unfreeze_text_layers),
-                tower_lr=float(tower_lr))
+            values = dict(values)
+            if "judgments" in (values.get("sources") or ()):
+                values["judgments_path"] = _keep_judgments(panel, judgments_file)
+            options = from_values(EncoderRunOptions, values)
             if options.tunes_towers and not tower_tuning_available(panel.service):
                 raise ValueError("unfreezing tower layers needs a CUDA GPU here (use the CLI to force it on a CPU)")
         except (TypeError, ValueError) as exc:
@@ -292,36 +289,20 @@ def _short_options(options: dict | None) -> str:
 def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None = None) -> dict[str, Any]:
     """Add the tab's components to the open Blocks/Tab context; returns them by name."""
     panel = panel or TrainingPanel(service)
-    defaults = EncoderRunOptions()
+    form = lambda group, **kw: option_form.components(EncoderRunOptions, group, elem_prefix="train",
+                                                      elem_ids=ELEM_IDS, **kw)
     gr.Markdown("Retrain the encoder's projection heads on this catalog (held-out items are never trained on). "
                 "A run saves a new version; **Activate** serves it without stopping search, and activating an "
                 "older version is the rollback.")
     with gr.Row():
-        epochs = gr.Number(defaults.epochs, label="Epochs", precision=0, minimum=1, elem_id="train-epochs")
-        batch = gr.Number(defaults.batch_size, label="Batch size", precision=0, minimum=2, elem_id="train-batch")
-        lr = gr.Number(defaults.lr, label="Learning rate")
-        with gr.Column(min_width=160):
-            log_q = gr.Checkbox(defaults.log_q, label="logQ correction")
-            log_q_by = gr.Radio(["type", "item"], value=defaults.log_q_by, label="logQ frequency of the item's…")
-        tail = gr.Slider(0.0, 1.0, value=defaults.tail_weight, step=0.1,
-                         label="Tail weight (loss ∝ 1/type count^w; 0 = off)", elem_id="train-tail")
+        fields = form("main")
     with gr.Accordion("Training data, negatives, temperature, early stopping", open=False):
         with gr.Row():
-            sources = gr.CheckboxGroup(list(SOURCES), value=list(defaults.sources), label="Training pairs",
-                                       info="catalog: item text ↔ image · clicks: logged query ↔ clicked item · "
-                                            "judgments: graded query ↔ item CSV")
+            fields |= form("data")
             judgments = gr.File(label="Judgments CSV (query,item_id,relevance)", file_types=[".csv"],
                                 type="filepath")
-            min_relevance = gr.Number(defaults.min_relevance, label="Min relevance of a positive judgment")
         with gr.Row():
-            hard = gr.Number(defaults.hard_negatives, label="Hard negatives per pair (mined from the index)",
-                             precision=0, minimum=0)
-            uniform = gr.Number(defaults.uniform_negatives, label="Uniform negatives per batch (side loss)",
-                                precision=0, minimum=0)
-            temperature = gr.Number(defaults.temperature, label="Temperature (initial)")
-            learn_temperature = gr.Checkbox(defaults.learn_temperature, label="Learn the temperature")
-            patience = gr.Number(defaults.patience, label="Early-stopping patience (epochs; 0 = off)",
-                                 precision=0, minimum=0)
+            fields |= form("loss")
     cuda = tower_tuning_available(service)
     with gr.Accordion("Unfreeze tower layers (CUDA)", open=False):
         gr.Markdown("Fine-tune the last blocks of the image tower and the last layers of MiniLM together with the "
@@ -330,11 +311,7 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
                         "**No CUDA GPU here**: on this CPU a tower run takes hours, so it is offered only where "
                         "CUDA is present (the CLI `train encoder --unfreeze-image-blocks N` still runs it)."))
         with gr.Row():
-            image_blocks = gr.Number(defaults.unfreeze_image_blocks, label="Image blocks to unfreeze (of 16)",
-                                     precision=0, minimum=0, maximum=16, interactive=cuda)
-            text_layers = gr.Number(defaults.unfreeze_text_layers, label="Text layers to unfreeze (of 6)",
-                                    precision=0, minimum=0, maximum=6, interactive=cuda)
-            tower_lr = gr.Number(defaults.tower_lr, label="Tower learning rate", interactive=cuda)
+            fields |= form("towers", interactive=cuda)
     with gr.Row():
         serve_when_done = gr.Checkbox(False, label="Serve the new version when it finishes (re-encode, rebuild "
                                                    "the index, switch atomically)", elem_id="train-serve")
@@ -367,15 +344,15 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
         panel.versions_state = state
         return on_refresh()
 
-    start_button.click(lambda *a: start(panel, *a), [epochs, batch, lr, log_q, tail, sources, judgments,
-                                                     min_relevance, temperature, learn_temperature, hard, uniform,
-                                                     patience, serve_when_done, image_blocks, text_layers,
-                                                     tower_lr, log_q_by], status)
+    names = list(fields)  # the option controls' values arrive first, by position, then the two that are no options
+    start_button.click(lambda *v: start(panel, option_form.values(names, *v), *v[len(names):]),
+                       [*fields.values(), judgments, serve_when_done], status)
     cancel_button.click(lambda: cancel(panel), None, status)
     ranker_button.click(lambda: retrain_ranker(panel), None, status)
     timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])
     timer.tick(on_tick_versions, None, [table, picked])
     refresh.click(on_refresh, None, [table, picked])
     activate_button.click(lambda v: activate(panel, v), picked, [activate_status, table])
-    return {"panel": panel, "status": status, "loss": loss, "comparison": comparison, "versions": table,
+    return {"panel": panel, "options": fields, "judgments": judgments, "serve_when_done": serve_when_done,
+            "start": start_button, "status": status, "loss": loss, "comparison": comparison, "versions": table,
             "version": picked, "timer": timer}

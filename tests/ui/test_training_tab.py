@@ -59,7 +59,7 @@ def _finish(panel: tab.TrainingPanel, timeout: float = 300) -> None:
 
 
 def test_run_shows_loss_curve_and_before_after(service, panel):
-    assert "Started" in tab.start(panel, **TINY)
+    assert "Started" in tab.start(panel, TINY)
     _finish(panel)
     first = panel.run.version
     status, losses, _, _ = tab.poll(panel)
@@ -71,7 +71,7 @@ def test_run_shows_loss_curve_and_before_after(service, panel):
     message, table = tab.activate(panel, first)
     assert first in message and table.loc[table["version"] == first, "serving"].item() == "●"
 
-    assert "Started" in tab.start(panel, **{**TINY, "tail_weight": 0.5, "log_q": True})
+    assert "Started" in tab.start(panel, {**TINY, "tail_weight": 0.5, "log_q": True})
     _finish(panel)
     second = panel.run.version
     assert panel.run.parent == first and panel.evaluated[1:] == [second, first]
@@ -83,15 +83,15 @@ def test_run_shows_loss_curve_and_before_after(service, panel):
 
 
 def test_start_refuses_bad_options_and_a_second_run(service, panel):
-    assert "must be" in tab.start(panel, 0, 16, 1e-3, False, 0.0)
+    assert "must be" in tab.start(panel, {**TINY, "epochs": 0.0})
     assert panel.run is None
     panel.run = EncoderRun(service.store, EncoderRunOptions(), status="running")  # as if one were in progress
-    assert "already in progress" in tab.start(panel, **TINY)
+    assert "already in progress" in tab.start(panel, TINY)
 
 
 def test_cancel_stops_the_run_and_saves_nothing(service, panel):
     before = registry.list_versions(service.settings)
-    tab.start(panel, **{**TINY, "epochs": 500})
+    tab.start(panel, {**TINY, "epochs": 500})
     assert "Cancelling" in tab.cancel(panel)
     _finish(panel)
     assert panel.run.status == "cancelled" and "cancelled" in tab.run_status(panel)
@@ -125,11 +125,38 @@ def test_tab_builds_inside_blocks(service, panel):
     assert parts["panel"] is panel and len(parts["versions"].value["data"]) >= 2
 
 
+def test_option_controls_come_from_the_run_options(service, panel):
+    """One control per EncoderRunOptions field that names a form group, labelled and bounded by its metadata; the
+    start button sends them (then the upload and serve-when-done) to ``start`` by field name."""
+    import gradio as gr
+
+    from recsys.options import specs
+
+    with gr.Blocks() as demo:
+        parts = tab.build(demo, service, panel)
+    controls = parts["options"]
+    in_form = [s for s in specs(EncoderRunOptions) if s.option.group is not None]
+    assert set(controls) == {s.name for s in in_form} and "seed" not in controls and "judgments_path" not in controls
+    for spec in in_form:
+        assert controls[spec.name].label == spec.label
+        assert controls[spec.name].value == (list(spec.default) if spec.kind is tuple else spec.default)
+    assert isinstance(controls["sources"], gr.CheckboxGroup) and isinstance(controls["log_q_by"], gr.Radio)
+    assert isinstance(controls["tail_weight"], gr.Slider) and isinstance(controls["log_q"], gr.Checkbox)
+    assert controls["unfreeze_image_blocks"].maximum == 16 and controls["epochs"].minimum == 1
+    # the element ids the browser test and benchmarks/drive_training_tab.py use
+    ids = {name: c.elem_id for name, c in controls.items()}
+    assert ids["epochs"] == "train-epochs" and ids["batch_size"] == "train-batch" and ids["tail_weight"] == "train-tail"
+    assert parts["serve_when_done"].elem_id == "train-serve" and parts["start"].elem_id == "train-start"
+    click = next(d for d in demo.config["dependencies"] if d["targets"][0][0] == parts["start"]._id)
+    assert click["inputs"] == [c._id for c in controls.values()] + [parts["judgments"]._id,
+                                                                    parts["serve_when_done"]._id]
+
+
 def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tmp_path):
-    assert "needs a judgments file" in tab.start(panel, **TINY, sources=["judgments"])
+    assert "needs a judgments file" in tab.start(panel, {**TINY, "sources": ["judgments"]})
     bad = tmp_path / "bad.csv"
     bad.write_text("query,item\nred,1\n")
-    assert "lacks column" in tab.start(panel, **TINY, sources=["judgments"], judgments_file=str(bad))
+    assert "lacks column" in tab.start(panel, {**TINY, "sources": ["judgments"]}, judgments_file=str(bad))
     assert panel.run is None or panel.run.options.sources == ("catalog",)  # nothing started by the bad inputs
     with service.sessions() as session:
         from sqlalchemy import select
@@ -138,8 +165,8 @@ def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tm
         ids = session.execute(select(Item.external_id)).scalars().all()
     good = tmp_path / "good.csv"
     good.write_text("query,item_id,relevance\n" + "".join(f"item {n},{i},4\n" for n, i in enumerate(ids)))
-    message = tab.start(panel, **TINY, sources=["catalog", "judgments"], judgments_file=str(good),
-                        hard_negatives=1, uniform_negatives=4, serve_when_done=True)
+    message = tab.start(panel, {**TINY, "sources": ["catalog", "judgments"], "hard_negatives": 1.0,
+                                "uniform_negatives": 4}, judgments_file=str(good), serve_when_done=True)
     assert "Started" in message and "sources=catalog+judgments" in message and "hard_negatives=1" in message
     _finish(panel)
     kept = panel.run.options.judgments_path
@@ -154,6 +181,6 @@ def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tm
 
 def test_tower_unfreezing_is_refused_without_cuda(panel, monkeypatch):
     monkeypatch.setattr(tab, "tower_tuning_available", lambda service: False)
-    message = tab.start(panel, **TINY, unfreeze_image_blocks=2)
+    message = tab.start(panel, {**TINY, "unfreeze_image_blocks": 2})
     assert "needs a CUDA GPU" in message
-    assert "for heads-only runs" in tab.start(panel, **TINY, unfreeze_text_layers=1, hard_negatives=2)
+    assert "for heads-only runs" in tab.start(panel, {**TINY, "unfreeze_text_layers": 1, "hard_negatives": 2})
