@@ -68,6 +68,8 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
         raise ImageRejected("not a recognised image file (accepted: JPEG, PNG, WebP, GIF, BMP)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageRejected(f"image cannot be decoded ({exc})") from None
+    if fmt not in ALLOWED_FORMATS:  # Pillow names no format for some odd files; the store needs one
+        raise ImageRejected("not a recognised image file (accepted: JPEG, PNG, WebP, GIF, BMP)")
     return CheckedImage(data=data, sha256=hashlib.sha256(data).hexdigest(), format=fmt, width=width, height=height)
 
 

@@ -1,25 +1,29 @@
 """Bulk import: catalog file + images zip -> validated items, committed atomically per batch.
 
 Every row is validated (fields, then each image) before its batch touches the database; a row with any
-problem is rejected with its reasons and nothing of it is written. Rows whose id already exists are
-compared and updated or left alone, so re-running an import adds nothing.
+problem is rejected with its reasons and nothing of it is written. Checking a row never raises: a value the
+rules do not foresee, or a bug, rejects that one row, and the rows after it are still imported. Rows whose id
+already exists are compared and updated or left alone, so re-running an import adds nothing.
 """
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import Settings
-from . import repository as repo
-from .bulk_files import ImageArchive, ImportRefused, RawRow, iter_batches, read_catalog_rows
-from .images import CheckedImage, ImageRejected, ImageStore, check_image
-from .mapping import ColumnMapping
-from .validation import InvalidInput, ItemDraft, validate_item
+from recsys.catalog import repository as repo
+from recsys.catalog.bulk_files import ImageArchive, ImportRefused, RawRow, iter_batches, read_catalog_rows
+from recsys.catalog.images import CheckedImage, ImageRejected, ImageStore, check_image
+from recsys.catalog.mapping import ColumnMapping
+from recsys.catalog.plain_text import shown
+from recsys.catalog.validation import InvalidInput, ItemDraft, check_image_count, validate_item
+from recsys.config import Settings
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
@@ -114,6 +118,7 @@ def import_catalog(
     finally:
         if archive is not None:
             archive.close()
+    report.rejected.sort(key=lambda error: error.row)  # a rolled-back batch reports after later rejections
     report.seconds = time.perf_counter() - started
     return report
 
@@ -128,26 +133,43 @@ def _validate_row(
     store: ImageStore,
     checked_names: dict[str, CheckedImage | str],
 ) -> _ValidRow | None:
+    """The row's draft and images, or None with the row in ``report.rejected``; never raises."""
     if row.problem:
-        report.rejected.append(RowError(row.number, "", [f"row {row.problem}"]))
+        report.rejected.append(RowError(row.number, "", [row.problem]))
         return None
-    raw, image_names = mapping.to_raw_item(row.values)
-    external_id = str(raw.get("external_id") or "").strip()
-    reasons: list[str] = []
-    if not external_id:
-        reasons.append(f"column {mapping.id!r} (id) is empty")
-    elif external_id in seen_ids:
-        reasons.append(f"duplicate id {external_id!r} (first seen on an earlier row)")
     try:
-        draft = validate_item(
-            raw, max_title_chars=settings.max_title_chars, max_description_chars=settings.max_description_chars
-        )
+        return _check_row(row, mapping, archive, settings, seen_ids, report, store, checked_names)
+    except Exception as exc:  # a bug, not the merchant's doing: this row is rejected and the import goes on
+        log.exception("import row %d could not be checked", row.number)
+        raw_id = row.values.get(mapping.id)
+        report.rejected.append(RowError(row.number, raw_id if isinstance(raw_id, str) else "", [
+            f"this row could not be checked (internal error {type(exc).__name__}); it was not imported"]))
+        return None
+
+
+def _check_row(
+    row: RawRow,
+    mapping: ColumnMapping,
+    archive: ImageArchive | None,
+    settings: Settings,
+    seen_ids: set[str],
+    report: ImportReport,
+    store: ImageStore,
+    checked_names: dict[str, CheckedImage | str],
+) -> _ValidRow | None:
+    raw, image_names, reasons = mapping.to_raw_item(row.values)
+    draft = None
+    try:
+        draft = validate_item(raw, max_title_chars=settings.max_title_chars,
+                              max_description_chars=settings.max_description_chars, require_id=True)
+        external_id = draft.external_id
     except InvalidInput as exc:
         reasons.extend(exc.problems)
-        draft = None
+        external_id = raw["external_id"].strip() if isinstance(raw["external_id"], str) else ""
+    if external_id and external_id in seen_ids:
+        reasons.append(f"duplicate id {shown(external_id)} (first seen on an earlier row)")
     images: list[CheckedImage] = []
-    if len(image_names) > settings.max_images_per_item:
-        reasons.append(f"{len(image_names)} images, over the limit of {settings.max_images_per_item}")
+    check_image_count(len(image_names), settings.max_images_per_item, reasons)
     for name in image_names[: settings.max_images_per_item]:
         if archive is None:
             reasons.append(f"image {name!r} named but no images zip was given")
@@ -180,7 +202,10 @@ def _check_member(archive: ImageArchive, name: str, settings: Settings, store: I
         return "is not in the zip"
     except (ValueError, ImageRejected) as exc:
         return str(exc)
-    store.put(image)
+    try:
+        store.put(image)
+    except OSError as exc:  # disk full, permissions: the row cannot be imported, the merchant should know why
+        return f"could not be stored ({exc.strerror or exc})"
     return image.without_data()
 
 
@@ -206,19 +231,22 @@ def _commit_batch(
                     new_items.append(repo.add_item(session, merchant, row.draft, row.images, store))
                     continue
                 changed = repo.update_item_fields(item, row.draft)
-                known = {img.sha256 for img in item.images}
-                fresh = [img for img in row.images if img.sha256 not in known]
-                if fresh:
-                    repo.attach_images(item, fresh, store)
-                if changed or fresh:
+                # A row that names images says what the item's images are (so re-imports never pile them up
+                # past the cap); a row that names none leaves them as they are.
+                if row.images:
+                    changed = repo.replace_images(item, row.images, store) or changed
+                changed = repo.add_missing_reviews(item, row.draft.reviews) > 0 or changed
+                if changed:
                     updated_ids.append(item.id)
                 else:
                     unchanged += 1
             session.flush()
             added_ids = [item.id for item in new_items]
     except Exception as exc:  # the whole batch rolled back; say so per row
+        log.exception("import batch of %d rows rolled back", len(valid))
         for row in valid:
-            report.rejected.append(RowError(row.number, row.draft.external_id, [f"database error, batch rolled back: {exc}"]))
+            report.rejected.append(RowError(row.number, row.draft.external_id,
+                                            [f"database error, batch rolled back: {shown(exc, 300)}"]))
         return
     report.added += len(added_ids)
     report.updated += len(updated_ids)

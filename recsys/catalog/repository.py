@@ -4,16 +4,17 @@ The service owns sessions and transactions; these functions never commit.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from .images import CheckedImage, ImageStore
-from .models import EVENT_TYPES, Interaction, Item, ItemEmbedding, ItemImage, Merchant, QueryLog, Review
-from .validation import ItemDraft
+from recsys.catalog.images import CheckedImage, ImageStore
+from recsys.catalog.models import EVENT_TYPES, Interaction, Item, ItemEmbedding, ItemImage, Merchant, QueryLog, Review
+from recsys.catalog.validation import ItemDraft, ReviewDraft
 
 DEFAULT_MERCHANT = "default"
 
@@ -44,7 +45,12 @@ def add_item(
     session.add(item)
     session.flush()
     if not item.external_id:
-        item.external_id = f"item-{item.id}"
+        # The merchant gave no id: make one, stepping past an id a bulk file may already have used.
+        candidate, n = f"item-{item.id}", 1
+        while session.scalar(select(Item.id).where(Item.merchant_id == merchant.id, Item.external_id == candidate)):
+            n += 1
+            candidate = f"item-{item.id}-{n}"
+        item.external_id = candidate
     attach_images(item, images, store)
     for review in draft.reviews:
         item.reviews.append(Review(rating=review.rating, title=review.title, text=review.text, source=review.source))
@@ -58,6 +64,40 @@ def attach_images(item: Item, images: Sequence[CheckedImage], store: ImageStore)
         item.images.append(
             ItemImage(sha256=image.sha256, path=rel, width=image.width, height=image.height, position=start + offset)
         )
+
+
+def replace_images(item: Item, images: Sequence[CheckedImage], store: ImageStore) -> bool:
+    """Make the item's images exactly ``images``, in order, keeping the rows of those it already has; returns
+    whether anything changed. Dropped rows go (their files stay for ``image_gc``: other items may share them)."""
+    if [img.sha256 for img in item.images] == [img.sha256 for img in images]:
+        return False
+    kept: dict[str, ItemImage] = {}
+    for old in item.images:
+        kept.setdefault(old.sha256, old)
+    rows = []
+    for position, image in enumerate(images):
+        row = kept.pop(image.sha256, None) or ItemImage(sha256=image.sha256, path=store.put(image),
+                                                        width=image.width, height=image.height)
+        row.position = position
+        rows.append(row)
+    item.images = rows
+    return True
+
+
+def add_missing_reviews(item: Item, reviews: Sequence[ReviewDraft]) -> int:
+    """Add the reviews the item does not have yet (same rating, title, text and source); returns how many."""
+    if not reviews:
+        return 0  # without this the item's reviews would be loaded for nothing
+    have = {(r.rating, r.title, r.text, r.source) for r in item.reviews}
+    added = 0
+    for review in reviews:
+        key = (review.rating, review.title, review.text, review.source)
+        if key not in have:
+            have.add(key)
+            item.reviews.append(Review(rating=review.rating, title=review.title, text=review.text,
+                                       source=review.source))
+            added += 1
+    return added
 
 
 def update_item_fields(item: Item, draft: ItemDraft) -> bool:

@@ -6,7 +6,7 @@ validated and checked against the acting merchant. It imports no model code, so 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,16 @@ from recsys.catalog.images import CheckedImage, ImageRejected, check_image
 from recsys.catalog.importer import ImportReport, import_catalog
 from recsys.catalog.mapping import PRESETS, parse_overrides
 from recsys.catalog.models import Item, Review
+from recsys.catalog.plain_text import kind_of, shown
 from recsys.catalog.store import CatalogStore
-from recsys.catalog.validation import InvalidInput, validate_item, validate_merchant_name, validate_review
+from recsys.catalog.validation import (
+    InvalidInput,
+    ItemDraft,
+    check_image_count,
+    validate_item,
+    validate_merchant_name,
+    validate_review,
+)
 from recsys.catalog.views import ItemView, item_view
 from recsys.config import Settings, get_settings
 from recsys.progress import Progress
@@ -51,21 +59,35 @@ class CatalogService:
 
     # --- single items ------------------------------------------------------------------------------
 
-    def check_images(self, images: Sequence[ImageInput]) -> list[CheckedImage]:
-        problems, checked = [], []
-        if len(images) > self.settings.max_images_per_item:
-            raise InvalidInput([f"{len(images)} images, over the limit of {self.settings.max_images_per_item}"])
+    def check_images(self, images: Sequence[ImageInput], already: int = 0) -> list[CheckedImage]:
+        """Each image checked (bytes, or a path to a file); ``already`` images the item keeps count to the cap."""
+        if isinstance(images, (bytes, str, Path)) or not isinstance(images, Sequence):
+            raise InvalidInput([f"images must be a list of image files or bytes, not {kind_of(images)}"])
+        problems: list[str] = []
+        check_image_count(already + len(images), self.settings.max_images_per_item, problems)
+        if problems:
+            raise InvalidInput(problems)
+        checked = []
         for number, image in enumerate(images, start=1):
+            if not isinstance(image, (bytes, str, Path)):
+                problems.append(f"image {number} must be a file path or bytes, not {kind_of(image)}")
+                continue
             name = Path(image).name if isinstance(image, (str, Path)) else f"image {number}"
             try:
                 data = _read_upload(image, self.settings.max_upload_bytes)
                 checked.append(check_image(data, max_bytes=self.settings.max_upload_bytes,
                                            max_pixels=self.settings.max_image_pixels))
-            except (ImageRejected, OSError) as exc:
+            except ImageRejected as exc:
                 problems.append(f"{name}: {exc}")
+            except (OSError, ValueError) as exc:  # a directory, a missing file, a NUL in the path
+                problems.append(f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc})")
         if problems:
             raise InvalidInput(problems)
         return checked
+
+    def _validate(self, fields: Any, require_id: bool = False) -> ItemDraft:
+        return validate_item(fields, max_title_chars=self.settings.max_title_chars,
+                             max_description_chars=self.settings.max_description_chars, require_id=require_id)
 
     def add_item(self, fields: dict[str, Any], images: Sequence[ImageInput] = (),
                  merchant: str = repo.DEFAULT_MERCHANT) -> ItemView:
@@ -73,8 +95,7 @@ class CatalogService:
         problems: list[str] = []
         draft, checked = None, []
         try:
-            draft = validate_item(fields, max_title_chars=self.settings.max_title_chars,
-                                  max_description_chars=self.settings.max_description_chars)
+            draft = self._validate(fields)
         except InvalidInput as exc:
             problems += exc.problems
         try:
@@ -95,17 +116,33 @@ class CatalogService:
 
     def update_item(self, item_id: int, fields: dict[str, Any], add_images: Sequence[ImageInput] = (),
                     remove_image_ids: Sequence[int] = (), merchant: str = repo.DEFAULT_MERCHANT) -> ItemView:
-        checked = self.check_images(add_images)
+        """Change some fields (the others stay), add and remove images; all checked first, all or nothing."""
+        item_id = _item_id(item_id)
+        if not isinstance(fields, Mapping):
+            raise InvalidInput([f"an item must be an object of fields, not {kind_of(fields)}"])
+        removing = _image_ids(remove_image_ids)
         with self.sessions.begin() as session:
             item = self._owned_item(session, item_id, merchant)
-            merged = {**_item_fields(item), **fields, "external_id": item.external_id, "reviews": []}
-            draft = validate_item(merged, max_title_chars=self.settings.max_title_chars,
-                                  max_description_chars=self.settings.max_description_chars)
+            problems = []
+            if "reviews" in fields:
+                problems.append("reviews cannot be changed by an update; post them with add_review")
+            if "external_id" in fields and fields["external_id"] != item.external_id:
+                problems.append(f"the id of an item cannot be changed (it is {item.external_id!r})")
+            try:
+                draft = self._validate({**_item_fields(item), **fields, "external_id": item.external_id})
+            except InvalidInput as exc:
+                problems += exc.problems
+            unknown = sorted(removing - {img.id for img in item.images})
+            if unknown:
+                problems.append(f"image(s) {', '.join(map(str, unknown))} are not images of item {item_id}")
+            try:
+                checked = self.check_images(add_images, already=len(item.images) - len(removing) if not unknown else 0)
+            except InvalidInput as exc:
+                problems += exc.problems
+            if problems:
+                raise InvalidInput(problems)  # the transaction rolls back: nothing changed
             repo.update_item_fields(item, draft)
-            removing = set(map(int, remove_image_ids))
             item.images = [img for img in item.images if img.id not in removing]
-            if len(item.images) + len(checked) > self.settings.max_images_per_item:
-                raise InvalidInput([f"an item holds at most {self.settings.max_images_per_item} images"])
             repo.attach_images(item, checked, self.images)
             for position, image in enumerate(item.images):
                 image.position = position
@@ -115,6 +152,8 @@ class CatalogService:
         return view
 
     def add_review(self, item_id: int, rating: Any, title: str = "", text: str = "") -> ItemView:
+        """Post a shopper's review: the same rules as reviews in an upload (``validate_review``)."""
+        item_id = _item_id(item_id)
         problems: list[str] = []
         review = validate_review({"rating": rating, "title": title, "text": text}, problems)
         if problems or review is None:
@@ -162,16 +201,26 @@ class CatalogService:
                       mapping_overrides: str | list[str] | dict[str, str] | None = None,
                       merchant: str = repo.DEFAULT_MERCHANT, limit: int | None = None,
                       progress: Progress | None = None) -> ImportReport:
-        if preset not in PRESETS:
-            return ImportReport(refused=f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        """Import a catalog file (and its images zip); bad arguments give a refused report, never an exception."""
+        if not isinstance(preset, str) or preset not in PRESETS:
+            return ImportReport(refused=f"unknown preset {shown(preset)}; choose one of {', '.join(PRESETS)}")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            return ImportReport(refused=f"limit {shown(limit)} must be a whole number >= 0")
+        if not isinstance(catalog_path, (str, Path)) or not str(catalog_path).strip():
+            return ImportReport(refused="no catalog file was given")
+        if images_zip is not None and not isinstance(images_zip, (str, Path)):
+            return ImportReport(refused=f"the images zip must be a file path, not {kind_of(images_zip)}")
         try:
             overrides = mapping_overrides if isinstance(mapping_overrides, dict) else parse_overrides(mapping_overrides)
             mapping = PRESETS[preset].with_overrides(overrides)
+            owner = _merchant_name(merchant)
+        except InvalidInput as exc:
+            return ImportReport(refused="; ".join(exc.problems))
         except ValueError as exc:
             return ImportReport(refused=str(exc))
         report = import_catalog(Path(catalog_path), Path(images_zip) if images_zip else None, mapping,
                                 sessions=self.sessions, store=self.images, settings=self.settings,
-                                merchant_name=_merchant_name(merchant), limit=limit, progress=progress)
+                                merchant_name=owner, limit=limit, progress=progress)
         changed = report.added_item_ids + report.updated_item_ids
         if changed:
             self.store.notify("upsert", changed)
@@ -229,10 +278,32 @@ def _item_fields(item: Item) -> dict[str, Any]:
                                           "currency")}
 
 
+def _item_id(value: Any) -> int:
+    """An item id as the API takes it (an int, or its digits as text); anything else is a NotFound."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NotFound(f"item {shown(value)} does not exist (item ids are whole numbers)")
+    return value
+
+
+def _image_ids(values: Any) -> set[int]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidInput([f"images to remove must be a list of image ids, not {kind_of(values)}"])
+    ids = set()
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+            raise InvalidInput([f"image id {shown(value)} to remove is not a whole number"])
+        ids.add(int(value))
+    return ids
+
+
 def _read_upload(image: ImageInput, max_bytes: int) -> bytes:
     if isinstance(image, bytes):
         return image
     path = Path(image)
-    if path.stat().st_size > max_bytes:
-        raise ImageRejected(f"file is {path.stat().st_size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
-    return path.read_bytes()
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ImageRejected(f"file is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
+    with open(path, "rb") as fh:
+        return fh.read(max_bytes + 1)  # check_image refuses it if the file grew past the cap
