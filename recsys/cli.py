@@ -1,31 +1,35 @@
-"""Command line: ``python -m recsys import|stats|gc-images|serve|search|eval|train|models``.
+"""Command line: ``python -m recsys COMMAND`` (``--help`` lists every command; the README's table matches it).
 
-Each subcommand prints a readable summary, or JSON with ``--json``.
+One contract for every command: a readable summary on stdout, or with ``--json`` the result as JSON on stdout and
+nothing else there (progress and logs go to stderr); ``-o/--output FILE`` also writes the JSON to FILE. Long
+commands show progress on stderr and end with a one-line summary.
+
+This module imports no model code: each command imports what it needs when it runs, so ``stats``, ``import`` and
+``gc-images`` start in about a second (``tests/test_cli.py`` checks that torch stays out).
 """
 from __future__ import annotations
 
 import argparse
-import json
+import logging
 import sys
 from pathlib import Path
-from typing import Any
 
-from .config import get_settings
-from .evaluation.cli import add_eval_parser
-from .search_cli import add_search_parser
-from .training.cli import add_encoder_parser, add_models_parser, add_train_parser
-
-
-def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(payload, indent=2, default=str))
-    else:
-        print(text)
+from recsys.cli_output import (
+    CommandParser,
+    ProgressReporter,
+    add_output_arguments,
+    commands,
+    emit,
+    json_stdout,
+    note,
+)
+from recsys.config import get_settings
+from recsys.evaluation.cli import add_eval_parser
+from recsys.search_cli import add_search_parser
+from recsys.training.cli import add_encoder_parser, add_models_parser, add_train_parser
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from recsys.service.catalog import CatalogService
 
     source = Path(args.source) if args.source else None
@@ -34,28 +38,21 @@ def cmd_import(args: argparse.Namespace) -> int:
         catalog = catalog or _first_existing(source, ["styles.csv", "catalog.csv", "catalog.jsonl", "items.csv"])
         images = images or _first_existing(source, ["images.zip"])
     if not catalog:
-        print("error: give --source DIR holding a catalog file, or --catalog FILE", file=sys.stderr)
+        note("error: give --source DIR holding a catalog file, or --catalog FILE")
         return 2
     service = CatalogService(get_settings())
-    bar = tqdm(total=None, unit="row", disable=args.json, desc="import")
-
-    def progress(done: int, total: int, _message: str) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-
-    report = service.import_bundle(Path(catalog), Path(images) if images else None, preset=args.preset,
-                                   mapping_overrides=args.map, merchant=args.merchant, limit=args.limit,
-                                   progress=progress)
-    bar.close()
+    with ProgressReporter("import", unit="row") as reporter:
+        report = service.import_bundle(Path(catalog), Path(images) if images else None, preset=args.preset,
+                                       mapping_overrides=args.map, merchant=args.merchant, limit=args.limit,
+                                       progress=lambda done, total, _summary: reporter(done, total, "rows"))
     if report.ok and args.with_demo_reviews:
-        from .catalog.demo import attach_demo_reviews
+        from recsys.catalog.demo import attach_demo_reviews
 
         attach_demo_reviews(service.sessions, service.settings.demo_reviews_path)
-    lines = [report.summary()]
-    lines += [f"  row {e.row} (id {e.id or '?'}): {'; '.join(e.reasons)}" for e in report.rejected[:50]]
+    lines = [f"  row {e.row} (id {e.id or '?'}): {'; '.join(e.reasons)}" for e in report.rejected[:50]]
     if len(report.rejected) > 50:
         lines.append(f"  ... {len(report.rejected) - 50} more rejected rows (use --json for all)")
-    _emit(args, report.to_dict(), "\n".join(lines))
+    emit(args, report.to_dict(), "\n".join([*lines, report.summary()]))
     return 0 if report.ok else 1
 
 
@@ -70,7 +67,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from recsys.service.catalog import CatalogService
 
     stats = CatalogService(get_settings()).stats()
-    _emit(args, stats, "\n".join(f"{k:>14}: {v}" for k, v in stats.items()))
+    emit(args, stats, "\n".join(f"{k:>14}: {v}" for k, v in stats.items()))
     return 0
 
 
@@ -78,15 +75,15 @@ def cmd_gc_images(args: argparse.Namespace) -> int:
     from recsys.service.catalog import CatalogService
 
     if args.min_age_hours < 0:
-        print("error: --min-age-hours must be >= 0", file=sys.stderr)
+        note("error: --min-age-hours must be >= 0")
         return 2
     report = CatalogService(get_settings()).collect_image_garbage(args.min_age_hours, dry_run=args.dry_run)
-    _emit(args, report.to_dict(), report.summary())
+    emit(args, report.to_dict(), report.summary())
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .ui.app import create_service, launch
+    from recsys.ui.app import create_service, launch
 
     settings = get_settings()
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
@@ -95,8 +92,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m recsys", description="TailLift search and recommendation")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = CommandParser(prog="python -m recsys", usage="python -m recsys [-h] [-v] COMMAND ...",
+                           description="TailLift search and recommendation. Every command takes --help; those "
+                                       "with results\ntake --json (the result as JSON on stdout, logs on stderr) "
+                                       "and -o FILE (also write it there).",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log INFO messages to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS,
+                                prog="python -m recsys")
 
     p = sub.add_parser("import", help="bulk-import a catalog file and an images zip")
     p.add_argument("--source", help="folder holding the catalog file and images.zip")
@@ -108,18 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int)
     p.add_argument("--with-demo-reviews", action="store_true",
                    help="attach real reviews of similar garments to matching demo items (labelled as such)")
-    p.add_argument("--json", action="store_true")
+    add_output_arguments(p, "the import report")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("stats", help="catalog counts")
-    p.add_argument("--json", action="store_true")
+    add_output_arguments(p, "the counts")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("gc-images", help="remove stored image files that no item references any more")
     p.add_argument("--min-age-hours", type=float, default=24.0,
                    help="keep unreferenced files younger than this (an import may still be committing them)")
     p.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
-    p.add_argument("--json", action="store_true")
+    add_output_arguments(p, "the report")
     p.set_defaults(func=cmd_gc_images)
 
     p = sub.add_parser("serve", help="start the web app")
@@ -131,9 +134,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(sub)
     add_encoder_parser(add_train_parser(sub))
     add_models_parser(sub)
+    width = max(len(name) for name, _ in commands(parser)) + 2
+    parser.epilog = "commands:\n" + "\n".join(f"  {name:<{width}}{text}" for name, text in commands(parser))
     return parser
+
+
+def _log_to_stderr(level: int) -> None:
+    """Log records of ``level`` and above to stderr (libraries that set DEBUG on their own loggers stay quiet)."""
+    root = logging.getLogger()
+    if root.handlers:  # configured already (tests, an embedding program)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    _log_to_stderr(logging.INFO if args.verbose else logging.WARNING)
+    machine = getattr(args, "json", False) or getattr(args, "batch", None) is not None
+    with json_stdout(machine):
+        return int(args.func(args) or 0)

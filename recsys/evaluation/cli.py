@@ -1,64 +1,77 @@
-"""``recsys eval SUITE --data DIR [--train DIR] [--model VERSION] [--json OUT] [--seed N] [--folds N]``.
+"""``recsys eval SUITE --data DIR [--train DIR] [--model VERSION] [--seed N] [--limit N] [--folds N] [--json]
+[-o FILE]``.
 
-``add_eval_parser`` registers the sub-command on the project CLI; ``run_eval`` prints the table, stores the
-report in the reports dir and optionally writes it to ``--json``. Exit 0 on success, 2 on bad input.
+``add_eval_parser`` registers the sub-command on the project CLI; ``run_eval`` runs the suite with progress on
+stderr, prints the table (or the report as JSON with ``--json``), stores the report in the reports dir and also
+writes it to ``-o FILE`` when given. Exit 0 on success, 2 on bad input.
 """
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
+import inspect
+import time
 from pathlib import Path
 
+from recsys.cli_output import ProgressReporter, add_output_arguments, clock, deferred, emit, note, say
 from recsys.config import Settings, get_settings
-from recsys.evaluation import report as reports
-from recsys.evaluation.suites import SUITES, run_suite
 
-log = logging.getLogger(__name__)
+HEARTBEAT_S = 60.0  # a "still working" line this often when a suite reports no progress of its own
 
 
 def add_eval_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("eval", help="evaluate TailLift and baselines on a data set",
                                    description="Run one evaluation suite and store its report.")
+    deferred(parser, _eval_arguments)  # the suites import the models: only when `eval` runs
+    parser.set_defaults(func=run_eval)
+    return parser
+
+
+def _eval_arguments(parser: argparse.ArgumentParser) -> None:
+    from recsys.evaluation.suites import SUITES
+
     parser.add_argument("suite", choices=sorted(SUITES), help="which suite")
     parser.add_argument("--data", required=True, type=Path, help="directory in the ../shared/data format")
     parser.add_argument("--train", type=Path, default=None,
                         help="fit on this directory instead of a held-out split of --data")
     parser.add_argument("--model", default=None, help="model version label recorded in the report")
-    parser.add_argument("--json", type=Path, default=None, help="also write the report to this file")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None,
                         help="fashion: most evaluated items in the corpus (deterministic sample, default 2000)")
     parser.add_argument("--folds", type=int, default=0,
                         help="crowdflower: also run an outer N-fold cross-validation by query over all queries "
                              "of --data (every method fitted on the other folds only), e.g. 5")
-    parser.set_defaults(func=run_eval)
-    return parser
+    add_output_arguments(parser, "the report")
 
 
 def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    from recsys.evaluation import report as reports
+    from recsys.evaluation.suites import SUITES, run_suite
+
     settings = settings or get_settings()
-    try:
-        options = {}
-        if args.suite == "fashion":  # the one suite that loads a model version and samples its corpus
-            options = {"model": args.model} | ({"limit": args.limit} if args.limit else {})
-        elif args.suite == "crowdflower" and getattr(args, "folds", 0):
-            options = {"folds": args.folds}
-        result = run_suite(args.suite, args.data, args.train, settings, args.seed, **options)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
-        print(f"eval: {exc}", file=sys.stderr)
-        return 2
+    started = time.perf_counter()
+    with ProgressReporter(f"eval {args.suite}", heartbeat_s=HEARTBEAT_S) as progress:
+        try:
+            options: dict = {}
+            if args.suite == "fashion":  # the one suite that loads a model version and samples its corpus
+                options = {"model": args.model} | ({"limit": args.limit} if args.limit else {})
+            elif args.suite == "crowdflower" and getattr(args, "folds", 0):
+                options = {"folds": args.folds}
+            if "progress" in inspect.signature(SUITES[args.suite]).parameters:
+                options["progress"] = progress
+            result = run_suite(args.suite, args.data, args.train, settings, args.seed, **options)
+        except (FileNotFoundError, KeyError, ValueError) as exc:
+            note(f"eval: {exc}")
+            return 2
     if args.model and args.suite != "fashion":
         # only the fashion suite loads a model version; elsewhere the version labels the report
         result["model_version"] = args.model
-    print(reports.format_table(result))
+    text = reports.format_table(result)
     if result.get("outer_cv"):
         from recsys.evaluation.crowdflower import format_outer_cv
 
-        print("\n" + format_outer_cv(result))
+        text += "\n\n" + format_outer_cv(result)
+    emit(args, result, text)
     stored = reports.store(result, settings, label=args.model)
-    print(f"\nreport stored: {stored}")
-    if args.json:
-        reports.write_json(result, args.json)
-        print(f"report written: {args.json}")
+    say(args, f"eval {args.suite}: {len(result.get('methods', {}))} methods in {clock(time.perf_counter() - started)}; "
+         f"report stored: {stored}" + (f", written: {args.output}" if getattr(args, "output", None) else ""))
     return 0

@@ -25,6 +25,7 @@ from recsys.evaluation.dataset import fingerprint, resolve_suite_dir
 from recsys.evaluation.metrics import exponential_gain, linear_gain, mrr_at_k, ndcg_at_k, r_precision
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.evaluation.text_encoding import text_encoder
+from recsys.progress import Progress
 from recsys.ranking.judgments import fit_and_score_all
 from recsys.ranking.token_vectors import CachedTokenEncoder, TokenEncoder
 from recsys.splits import split_keys
@@ -169,7 +170,7 @@ def ndcg10_per_query(rows: pd.DataFrame, scores: np.ndarray, seed: int,
 
 
 def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, seed: int, n_folds: int,
-                 text_model: str, tokens=None) -> dict:
+                 text_model: str, tokens=None, progress: Progress | None = None) -> dict:
     """Outer cross-validation by query over ALL queries of ``data``: every method (hybrid weight and ranker
     included) is fitted on the other folds' queries (plus ``extra_fit``, a train dir) and scored on the fold.
 
@@ -186,6 +187,8 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
     seconds: dict[str, float] = {}
     sizes = []
     for k in range(n_folds):
+        if progress is not None:
+            progress(k, n_folds, "outer cv folds")
         test = data_part[fold_of == k]
         fit = pd.concat([data_part[fold_of != k], extra_part])
         sizes.append({"fit_queries": int(fit["query"].nunique()), "eval_queries": int(test["query"].nunique()),
@@ -196,6 +199,8 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
             per_query_linear.setdefault(name, {}).update(ndcg10_per_query(test, scores, seed, linear_gain))
             fold_scores.setdefault(name, []).append(float(np.mean(list(values.values()))))
             seconds[name] = round(seconds.get(name, 0.0) + sum(secs.values()), 3)
+    if progress is not None:
+        progress(n_folds, n_folds, "outer cv folds")
     queries = sorted(per_query["random"])
     base = np.array([per_query["dense_minilm"][q] for q in queries])
     base_linear = np.array([per_query_linear["dense_minilm"][q] for q in queries])
@@ -239,7 +244,7 @@ def format_outer_cv(report: dict) -> str:
 
 
 def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
-        seed: int = 0, folds: int = 0) -> dict:
+        seed: int = 0, folds: int = 0, progress: Progress | None = None) -> dict:
     """The fixed held-out split (always); with ``folds`` >= 2 also an outer cross-validation by query over
     all queries of ``data_dir`` (``report["outer_cv"]``, see ``run_outer_cv``)."""
     settings = settings or get_settings()
@@ -261,12 +266,17 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
     tokens = token_encoder(settings)
     methods = report["methods"]
     with stopwatch(timings, "held-out split"):
+        if progress is not None:
+            progress(0, 1, "held-out split")
         for name, (scores, secs, notes) in _fit_and_score(corpus, fit, test, encoder, seed, settings.text_model,
                                                           tokens).items():
             methods[name] = score_method(test, scores, seed, secs, notes)
+    if progress is not None:
+        progress(1, 1, "held-out split")
     if folds:
         extra = None if train is None else train[~train["query"].isin(set(data["query"]))]
         with stopwatch(timings, "outer cv"):
-            report["outer_cv"] = run_outer_cv(data, extra, encoder, seed, folds, settings.text_model, tokens)
+            report["outer_cv"] = run_outer_cv(data, extra, encoder, seed, folds, settings.text_model, tokens,
+                                             progress)
     report["timings"] = timings
     return report

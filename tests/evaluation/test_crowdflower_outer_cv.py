@@ -78,7 +78,7 @@ def test_eval_cli_folds_option_prints_the_outer_cv(tmp_path, settings, recorded,
     parser = argparse.ArgumentParser()
     add_eval_parser(parser.add_subparsers())
     args = parser.parse_args(["eval", "crowdflower", "--data", str(data), "--folds", "3",
-                              "--json", str(tmp_path / "r.json")])
+                              "-o", str(tmp_path / "r.json")])
     assert run_eval(args, settings) == 0
     out = capsys.readouterr().out
     assert "outer CV: outer 3-fold cross-validation by query" in out

@@ -131,7 +131,7 @@ def test_cli_runs_fashion_and_writes_json(tmp_path, settings, capsys):
     parser = argparse.ArgumentParser()
     add_eval_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "out.json"
-    assert run_eval(parser.parse_args(["eval", "fashion", "--data", str(tmp_path / "data"), "--json", str(out)]),
+    assert run_eval(parser.parse_args(["eval", "fashion", "--data", str(tmp_path / "data"), "-o", str(out)]),
                     settings) == 0
     assert "title->item/taillift_fused" in capsys.readouterr().out
     assert json.loads(out.read_text())["suite"] == "fashion"

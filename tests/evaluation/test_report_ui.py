@@ -90,7 +90,7 @@ def _parse(argv):
 def test_cli_runs_suite_prints_table_and_writes_json(tmp_path, settings, capsys):
     data = fixtures.write_instacart(tmp_path / "data")
     out = tmp_path / "out.json"
-    args = _parse(["eval", "instacart", "--data", str(data), "--json", str(out), "--seed", "1", "--model", "v7"])
+    args = _parse(["eval", "instacart", "--data", str(data), "-o", str(out), "--seed", "1", "--model", "v7"])
     assert args.func is run_eval
     assert run_eval(args, settings) == 0
     printed = capsys.readouterr().out

@@ -93,7 +93,7 @@ def test_train_parser_registers_ranker_and_leaves_room_for_other_kinds(tmp_path)
     parser = argparse.ArgumentParser()
     kinds = add_train_parser(parser.add_subparsers(dest="command", required=True))
     kinds.add_parser("encoder").set_defaults(func="encoder")  # what `train encoder` will do beside it
-    args = parser.parse_args(["train", "ranker", "--data", str(tmp_path), "--json", str(tmp_path / "cv.json")])
-    assert args.func is cmd_train_ranker and args.data == tmp_path and args.json == tmp_path / "cv.json"
+    args = parser.parse_args(["train", "ranker", "--data", str(tmp_path), "-o", str(tmp_path / "cv.json"), "--json"])
+    assert args.func is cmd_train_ranker and args.data == tmp_path and args.output == tmp_path / "cv.json" and args.json
     assert parser.parse_args(["train", "ranker"]).data is None
     assert parser.parse_args(["train", "encoder"]).func == "encoder"

@@ -213,7 +213,7 @@ def test_cli_trains_lists_and_activates(service, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(cli, "get_settings", lambda: service.settings)
     out = tmp_path / "run.json"
     args = _parser().parse_args(["train", "encoder", "--epochs", "1", "--batch-size", "16", "--hidden", "0",
-                                 "--embed-dim", "16", "--tail-weight", "0.5", "--logq", "--json", str(out)])
+                                 "--embed-dim", "16", "--tail-weight", "0.5", "--logq", "-o", str(out)])
     assert args.func(args) == 0
     report = json.loads(out.read_text())
     assert report["options"]["tail_weight"] == 0.5 and report["options"]["log_q"] is True
