@@ -6,10 +6,12 @@ key lands on the same side on every machine and every run, and nothing evaluated
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from typing import Iterable, TypeVar
 
 SALT = "taillift-holdout-v1"
 HOLDOUT_FRACTION = 0.2
+
+K = TypeVar("K")
 
 
 def holdout_score(key: object, salt: str = SALT) -> float:
@@ -21,9 +23,10 @@ def is_holdout(key: object, fraction: float = HOLDOUT_FRACTION, salt: str = SALT
     return holdout_score(key, salt) < fraction
 
 
-def split_keys(keys: Iterable[object], fraction: float = HOLDOUT_FRACTION, salt: str = SALT) -> tuple[list, list]:
+def split_keys(keys: Iterable[K], fraction: float = HOLDOUT_FRACTION, salt: str = SALT) -> tuple[list[K], list[K]]:
     """(train_keys, holdout_keys), each in input order."""
-    train, held = [], []
+    train: list[K] = []
+    held: list[K] = []
     for key in keys:
         (held if is_holdout(key, fraction, salt) else train).append(key)
     return train, held

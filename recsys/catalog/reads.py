@@ -48,7 +48,7 @@ def query_events(session: Session) -> list[tuple[str, str, int, str, int | None]
     rows = session.execute(select(Interaction.session_id, Interaction.query, Interaction.item_id,
                                   Interaction.event, Interaction.position)
                            .where(Interaction.query != "")).all()
-    return [tuple(r) for r in rows]
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def external_ids(session: Session) -> dict[int, str]:

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from recsys.encoders.feature_cache import FeatureCache, text_key
+from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.openclip_path import slug
 from recsys.encoders.text import TextEncoder
 
@@ -23,7 +24,7 @@ from recsys.encoders.text import TextEncoder
 class BulkFeatures:
     """Cached ``TextEncoder.encode`` rows (per text model) and, for an offline TowerClip, image-tower rows."""
 
-    def __init__(self, root: Path, image_tower=None) -> None:
+    def __init__(self, root: Path, image_tower: ImageTower | None = None) -> None:
         self.root = Path(root)
         self.image_tower = image_tower
         self.images = FeatureCache(self.root, image_tower.id) if image_tower is not None else None
@@ -39,5 +40,13 @@ class BulkFeatures:
 
     def image_features(self, images: Sequence[Image.Image], keys: Sequence[str]) -> np.ndarray:
         """``image_tower.features(images)``; ``keys`` are the images' content hashes (stored file names)."""
-        return self.images.get_or_compute(list(keys), lambda idx: self.image_tower.features([images[i] for i in idx]),
+        if self.images is None:
+            raise RuntimeError("no image feature cache: only an offline TowerClip's image features are cached")
+        return self.images.get_or_compute(list(keys), lambda idx: self._tower_features([images[i] for i in idx]),
                                           self.image_dim)
+
+    def _tower_features(self, images: Sequence[Image.Image]) -> np.ndarray:
+        # Looked up only when a row is missing: with every row cached no tower is needed.
+        if self.image_tower is None:
+            raise RuntimeError("no image tower to compute uncached image features")
+        return self.image_tower.features(images)

@@ -70,9 +70,11 @@ class FeatureCache:
     def get_or_compute(self, keys: Sequence[str], compute: Callable[[list[int]], np.ndarray], dim: int,
                        chunk: int = 2048, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Rows for ``keys``; missing ones come from ``compute(indices)`` in chunks, each chunk saved as a shard."""
-        missing = [i for i, key in enumerate(keys) if key not in self._rows]
-        seen: set[str] = set()
-        missing = [i for i in missing if not (keys[i] in seen or seen.add(keys[i]))]  # duplicates computed once
+        first: dict[str, int] = {}  # duplicates computed once, at their first index
+        for i, key in enumerate(keys):
+            if key not in self._rows:
+                first.setdefault(key, i)
+        missing = list(first.values())
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]
             self.put([keys[i] for i in part], compute(part))

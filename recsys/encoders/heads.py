@@ -13,6 +13,9 @@ class ProjectionHead(nn.Module):
     The linear path alone is a strong start on few pairs; the MLP branch adds capacity when there are many.
     """
 
+    feature_mean: torch.Tensor  # buffers (register_buffer), saved with the weights
+    feature_std: torch.Tensor
+
     def __init__(self, in_dim: int, out_dim: int, hidden: int = 0, dropout: float = 0.1) -> None:
         super().__init__()
         self.register_buffer("feature_mean", torch.zeros(in_dim))

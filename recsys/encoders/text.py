@@ -13,6 +13,7 @@ import copy
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,6 +24,9 @@ from recsys.encoders.tuned_state import (
     state_digest,
     unfreeze,
 )
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,7 @@ def resolve_text_model(name: str) -> str:
 TUNED_MARK = "@tuned-"
 
 
-def text_layer_prefixes(model: torch.nn.Module, layers: int) -> tuple[str, ...]:
+def text_layer_prefixes(model: PreTrainedModel, layers: int) -> tuple[str, ...]:
     """Parameter-name prefixes of the last ``layers`` transformer layers of a BERT-family model (0: none)."""
     if layers <= 0:
         return ()

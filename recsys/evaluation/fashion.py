@@ -164,14 +164,14 @@ def ranking_metrics(scores: np.ndarray, relevant: Sequence[set[int]], seed: int)
 
 
 def _fit_heads(split: fashion_data.FashionSplit, settings: Settings, models: Models, config: HeadTrainingConfig,
-               evaluated: frozenset[str]) -> Models:
+               evaluated: frozenset[str]) -> tuple[ClipHeads, str]:
+    """(heads, version) trained on the fit items with ``models``' towers."""
     pairs = [TrainingPair(r.id, fashion_data.pair_text(r), split.images[r.id]) for r in split.fit.itertuples()]
     # exclude: the split already removed evaluated ids; this keeps that true whatever the split code becomes
     version = train_heads(pairs, settings, exclude=evaluated.__contains__, config=config, activate=False,
                           text=models.text, tower=models.tower)
     folder = registry.version_dir(settings, version)
-    heads = read_heads(folder, TowerClipConfig.from_dict(registry.read_config(folder)["model"]))
-    return replace(models, heads=heads, version=version)
+    return read_heads(folder, TowerClipConfig.from_dict(registry.read_config(folder)["model"])), version
 
 
 def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
@@ -206,18 +206,20 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
         type_text = feats.text(types)
 
     fit_seconds: dict = {}
-    if models.heads is None:
+    if models.heads is not None and models.version is not None:  # an existing version (``model``)
+        heads, version = models.heads, models.version
+    else:
         config = replace(head_config or HeadTrainingConfig(), seed=seed)
         with stopwatch(fit_seconds, "fit"):
-            models = _fit_heads(split, settings, models, config, evaluated)
+            heads, version = _fit_heads(split, settings, models, config, evaluated)
     timings["fit_heads"] = fit_seconds.get("fit", 0.0)
     ridge_seconds: dict = {}
     with stopwatch(ridge_seconds, "fit"):
         ridge = fit_ridge(fit_image, fit_text, list(fit["id"]))
     timings["fit_ridge"] = ridge_seconds["fit"]
 
-    manifest = registry.read_config(registry.version_dir(settings, models.version))
-    report["model"] = {"version": models.version, "trained_here": model is None, "head_config": manifest["training"],
+    manifest = registry.read_config(registry.version_dir(settings, version))
+    report["model"] = {"version": version, "trained_here": model is None, "head_config": manifest["training"],
                        "validation": {k: v for k, v in manifest["metrics"].items() if k != "epoch_losses"}}
     tail = fashion_data.tail_types(fit["articleType"], TAIL_FRACTION)
     fit_types = frozenset(fit["articleType"])
@@ -240,9 +242,9 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
          "to MiniLM vectors of the fit pair texts; queries are MiniLM vectors")]
 
     with stopwatch(timings, "project"):
-        joint_image = _project(models.heads, image=image)
-        joint_title, joint_type = _project(models.heads, text=titles), _project(models.heads, text=type_text)
-        joint_item = mean_of_present(joint_image, _project(models.heads, text=item_clip))
+        joint_image = _project(heads, image=image)
+        joint_title, joint_type = _project(heads, text=titles), _project(heads, text=type_text)
+        joint_item = mean_of_present(joint_image, _project(heads, text=item_clip))
         fused_item = fuse(joint_item, item_bert, DEFAULT_WEIGHTS)
         fused_title = fuse(joint_title, titles, DEFAULT_WEIGHTS)
         ridge_image = ridge.predict(image)

@@ -125,7 +125,7 @@ def gini(values: np.ndarray | Sequence[float]) -> float:
 
 def recommendation_gini(recommendations: Iterable[Ranked], catalog: Iterable[Hashable], k: int | None = None) -> float:
     """Gini of how often each catalogue item is recommended; never-recommended items count as 0."""
-    counts = Counter()
+    counts: Counter[Hashable] = Counter()
     for ranked in recommendations:
         counts.update(ranked if k is None else ranked[:k])
     return gini([counts.get(item, 0) for item in catalog])

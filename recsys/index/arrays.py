@@ -1,12 +1,14 @@
 """Array conventions shared by the indexes: int64 item ids (>= 0), -1 padding, best-first top-k."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 PAD_ID = -1  # FAISS convention for "no result in this slot"
 
 
-def as_ids(ids: np.ndarray | list[int], *, unique: bool = True) -> np.ndarray:
+def as_ids(ids: np.ndarray | Sequence[int], *, unique: bool = True) -> np.ndarray:
     """Return ids as a 1-D int64 array; ids must be >= 0 because -1 marks padding."""
     out = np.asarray(ids)
     if out.size == 0:

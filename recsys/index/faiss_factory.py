@@ -70,7 +70,8 @@ def configure(index: faiss.Index, ef_construction: int) -> None:
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efConstruction = ef_construction
     ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None and ivf.direct_map.type == faiss.DirectMap.NoMap:
+    # faiss-cpu's .pyi has no DirectMap class (direct_map is typed Any); faiss itself has it
+    if ivf is not None and ivf.direct_map.type == faiss.DirectMap.NoMap:  # type: ignore[attr-defined]
         ivf.make_direct_map()
 
 
@@ -96,13 +97,15 @@ def search_params(
     index: faiss.Index, k: int, sel: faiss.IDSelector | None, nprobe: int, ef_search: int, selectivity: float
 ) -> faiss.SearchParameters:
     """Per-call parameters; HNSW widens its beam by 1/selectivity so a filter still fills k results."""
+    # The ignores below: faiss-cpu's .pyi lacks SearchParametersHNSW and the keyword constructor that faiss's
+    # Python wrappers give every SearchParameters class (each keyword sets that attribute).
     if isinstance(faiss.downcast_index(index), faiss.IndexHNSW):
         base = max(ef_search, k)
         ef = int(min(max(base, math.ceil(base / max(selectivity, 1e-6))), 16 * base, 4096))
-        return faiss.SearchParametersHNSW(sel=sel, efSearch=max(ef, k))
+        return faiss.SearchParametersHNSW(sel=sel, efSearch=max(ef, k))  # type: ignore[attr-defined]
     if faiss.try_extract_index_ivf(index) is not None:
-        return faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
-    return faiss.SearchParameters(sel=sel)
+        return faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)  # type: ignore[call-arg]
+    return faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
 
 
 def is_exact(index: faiss.Index) -> bool:

@@ -60,9 +60,9 @@ def title_query(title: str, article_type: str, colour: str, gender: str, rng: np
     return CatalogQuery(text, attrs, kind="title")
 
 
-def generate_queries(item_ids: np.ndarray, titles: Sequence[str], article_types: Sequence[str],
-                     colours: Sequence[str], genders: Sequence[str], sources: np.ndarray, max_queries: int,
-                     seed: int = 0) -> list[CatalogQuery]:
+def generate_queries(item_ids: np.ndarray, titles: Sequence[str], article_types: np.ndarray | Sequence[str],
+                     colours: np.ndarray | Sequence[str], genders: np.ndarray | Sequence[str], sources: np.ndarray,
+                     max_queries: int, seed: int = 0) -> list[CatalogQuery]:
     """Up to ``max_queries`` distinct queries, half attribute phrases and half titles, from items where
     ``sources`` is True (an item whose article type is unknown is skipped: nothing to label against)."""
     rng = np.random.default_rng(seed)

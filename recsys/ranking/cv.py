@@ -67,7 +67,7 @@ class CVResult:
                          for r in rows)
 
 
-def sort_by_query(query_ids: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sort_by_query(query_ids: np.ndarray | Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row order making each query contiguous, query code per sorted row, group sizes in order)."""
     codes, _ = pd.factorize(pd.Series(list(query_ids)))
     order = np.argsort(codes, kind="stable")
@@ -104,9 +104,10 @@ def _fold_curves(X: np.ndarray, y: np.ndarray, codes: np.ndarray, folds: list, p
     return np.asarray(curves), models
 
 
-def grid_search_cv(X: np.ndarray, y: np.ndarray, query_ids: Sequence[Any], feature_names: Sequence[str], *,
-                   grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID, n_splits: int = 5, seed: int = 0,
-                   max_rounds: int = 300, progress: Callable[[int, int], None] | None = None) -> CVResult:
+def grid_search_cv(X: np.ndarray, y: np.ndarray, query_ids: np.ndarray | Sequence[Any],
+                   feature_names: Sequence[str], *, grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID,
+                   n_splits: int = 5, seed: int = 0, max_rounds: int = 300,
+                   progress: Callable[[int, int], None] | None = None) -> CVResult:
     """Cross-validate every grid configuration, refit the best on all rows; rows may come in any order.
 
     The number of rounds is chosen per configuration on the fold-averaged validation curve (as lgb.cv
@@ -140,9 +141,9 @@ def grid_search_cv(X: np.ndarray, y: np.ndarray, query_ids: Sequence[Any], featu
     return CVResult(results, best, ranker)
 
 
-def train_and_save(X: np.ndarray, y: np.ndarray, query_ids: Sequence[Any], feature_names: Sequence[str],
-                   models_dir: Path, *, purpose: str = JUDGMENTS, training: Mapping[str, Any] | None = None,
-                   **kwargs: Any) -> tuple[CVResult, Path]:
+def train_and_save(X: np.ndarray, y: np.ndarray, query_ids: np.ndarray | Sequence[Any],
+                   feature_names: Sequence[str], models_dir: Path, *, purpose: str = JUDGMENTS,
+                   training: Mapping[str, Any] | None = None, **kwargs: Any) -> tuple[CVResult, Path]:
     """Grid search, refit, and save the chosen model as a new version under ``models_dir/ranker/<purpose>/``.
 
     ``training`` (label source, weak or not, query counts) is stored in meta.json beside the CV scores.

@@ -27,8 +27,8 @@ class CachedTextEncoder:
 
     def __init__(self, encoder: TextEncoderLike, cache_dir: Path, model_name: str | None = None) -> None:
         self.encoder = encoder
-        name = model_name or getattr(encoder, "model_name", type(encoder).__name__)
-        self.path = Path(cache_dir) / f"text-emb-{_key(name)[:12]}.npz"
+        fallback: str = getattr(encoder, "model_name", type(encoder).__name__)
+        self.path = Path(cache_dir) / f"text-emb-{_key(model_name or fallback)[:12]}.npz"
         self._rows: dict[str, np.ndarray] = {}
         if self.path.exists():
             with np.load(self.path) as data:

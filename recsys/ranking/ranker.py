@@ -113,13 +113,14 @@ class LambdaRanker:
         """Raw ranking scores (higher is better), float64 [n]."""
         X = np.asarray(X, dtype=np.float32)
         self._check_width(X)
-        return self._booster().predict(X, num_iteration=self.num_boost_round)
+        # Dense input gives a dense array; asarray narrows lightgbm's declared sparse-input return types.
+        return np.asarray(self._booster().predict(X, num_iteration=self.num_boost_round))
 
     def explain(self, X: np.ndarray) -> Explanation:
         """Exact TreeSHAP contributions from LightGBM (``pred_contrib``); the last column it returns is the bias."""
         X = np.asarray(X, dtype=np.float32)
         self._check_width(X)
-        raw = self._booster().predict(X, num_iteration=self.num_boost_round, pred_contrib=True)
+        raw = np.asarray(self._booster().predict(X, num_iteration=self.num_boost_round, pred_contrib=True))
         return Explanation(self.feature_names, raw[:, :-1], raw[:, -1])
 
     def _booster(self) -> lgb.Booster:

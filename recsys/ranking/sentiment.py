@@ -30,9 +30,9 @@ class SentimentModel:
 
     @classmethod
     def fit(cls, texts: Sequence[str], ratings: Sequence[int], *, c: float = 4.0, seed: int = 0) -> "SentimentModel":
-        ratings = np.asarray(ratings)
-        keep = ratings != 3  # neutral reviews blur the boundary; leave them out of training
-        y = (ratings[keep] >= 4).astype(int)
+        stars = np.asarray(ratings)
+        keep = stars != 3  # neutral reviews blur the boundary; leave them out of training
+        y = (stars[keep] >= 4).astype(int)
         X = _vectorizer().transform([t for t, k in zip(texts, keep) if k])
         model = LogisticRegression(C=c, max_iter=1000, class_weight="balanced", random_state=seed).fit(X, y)
         return cls(model.coef_[0].astype(np.float32), float(model.intercept_[0]))

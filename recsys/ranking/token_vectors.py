@@ -13,13 +13,16 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
 import torch
 
 from recsys.encoders.text import resolve_text_model
 from recsys.ranking.features.inputs import TokenVectors
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 MAX_TOKENS = 64  # titles and queries are short; a longer text keeps its first 64 word pieces
 
@@ -31,35 +34,39 @@ class TokenEncoderLike(Protocol):
 class TokenEncoder:
     """Frozen Hugging Face encoder -> ``TokenVectors`` per text (float32 unit vectors)."""
 
+    _tokenizer: PreTrainedTokenizerBase | None
+    _model: PreTrainedModel | None
+
     def __init__(self, model_name: str = "sentence-transformers/all-MiniLM-L6-v2", batch_size: int = 64,
                  max_tokens: int = MAX_TOKENS) -> None:
         self.model_name, self.batch_size, self.max_tokens = model_name, batch_size, max_tokens
         self._model = self._tokenizer = None
 
-    def _load(self) -> None:
-        from transformers import AutoModel, AutoTokenizer  # loaded on first use: a cached run never needs it
+    def _load(self) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+        if self._tokenizer is None or self._model is None:
+            from transformers import AutoModel, AutoTokenizer  # loaded on first use: a cached run never needs it
 
-        source = resolve_text_model(self.model_name)
-        self._tokenizer = AutoTokenizer.from_pretrained(source)
-        self._model = AutoModel.from_pretrained(source).eval()
+            source = resolve_text_model(self.model_name)
+            self._tokenizer = AutoTokenizer.from_pretrained(source)
+            self._model = AutoModel.from_pretrained(source).eval()
+        return self._tokenizer, self._model
 
     def encode_tokens(self, texts: Sequence[str]) -> list[TokenVectors]:
-        if self._model is None:
-            self._load()
-        out: list[TokenVectors | None] = [None] * len(texts)
+        tokenizer, model = self._load()
+        out: dict[int, TokenVectors] = {}
         order = sorted(range(len(texts)), key=lambda i: len(texts[i] or ""))  # similar lengths pad less
         with torch.no_grad():
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
-                batch = self._tokenizer([texts[i] or "" for i in idx], padding=True, truncation=True,
-                                        max_length=self.max_tokens, return_tensors="pt")
-                states = torch.nn.functional.normalize(self._model(**batch).last_hidden_state, dim=-1).numpy()
+                batch = tokenizer([texts[i] or "" for i in idx], padding=True, truncation=True,
+                                   max_length=self.max_tokens, return_tensors="pt")
+                states = torch.nn.functional.normalize(model(**batch).last_hidden_state, dim=-1).numpy()
                 for row, i in enumerate(idx):
                     words = batch.word_ids(row)
                     keep = [k for k, w in enumerate(words) if w is not None]
                     out[i] = TokenVectors(states[row, keep].astype(np.float32),
                                           np.array([words[k] for k in keep], dtype=np.int32))
-        return out  # type: ignore[return-value]
+        return [out[i] for i in range(len(texts))]
 
 
 def _key(text: str) -> str:
@@ -74,8 +81,8 @@ class CachedTokenEncoder:
 
     def __init__(self, encoder: TokenEncoderLike, cache_dir: Path, model_name: str | None = None) -> None:
         self.encoder = encoder
-        name = model_name or getattr(encoder, "model_name", type(encoder).__name__)
-        self.path = Path(cache_dir) / f"tokvec-{_key(name)[:12]}.npz"
+        fallback: str = getattr(encoder, "model_name", type(encoder).__name__)
+        self.path = Path(cache_dir) / f"tokvec-{_key(model_name or fallback)[:12]}.npz"
         self._rows: dict[str, TokenVectors] = {}
         if self.path.exists():
             with np.load(self.path) as data:

@@ -72,6 +72,8 @@ class HypergraphRecommender(Recommender):
 
     def propagate(self, user_items: sparse.csr_matrix) -> np.ndarray:
         """Personalised PageRank scores [rows, items] from each row's items (weights used as restart mass)."""
+        if self._factors is None:
+            raise RuntimeError("hypergraph recommender is not fitted")
         x_all = sparse.csr_matrix(user_items, dtype=np.float64)
         sums = np.asarray(x_all.sum(axis=1)).ravel()
         x_all = sparse.diags(np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)) @ x_all

@@ -64,7 +64,9 @@ def save_artifact(path: Path | str, arrays: dict, meta: dict) -> tuple[Path, Pat
     npz_path, json_path = _paths(path)
     npz_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile() as buffer:
-        np.savez_compressed(buffer, **flatten(arrays))
+        # mypy checks **arrays against the stub's bool allow_pickle keyword; passing allow_pickle instead would
+        # store it as an array on numpy <= 2.1, which has no such keyword.
+        np.savez_compressed(buffer, **flatten(arrays))  # type: ignore[arg-type]
         buffer.seek(0)
         payload = buffer.read()
     _atomic_write(npz_path, payload)

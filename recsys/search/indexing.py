@@ -30,8 +30,8 @@ def item_contents(catalog: CatalogStore, item_ids: Sequence[int]) -> tuple[list[
         if view is None:
             continue
         found.append(int(item_id))
-        opened = [(_open_rgb(img.path), Path(img.path).stem) for img in view.images[:4]]
-        opened = [(image, key) for image, key in opened if image is not None]
+        loaded = [(_open_rgb(img.path), Path(img.path).stem) for img in view.images[:4]]
+        opened = [(image, key) for image, key in loaded if image is not None]
         contents.append(ItemContent(
             external_id=view.external_id, title=view.title, description=view.description, category=view.category,
             attributes={k: str(v) for k, v in view.attributes.items()},

@@ -185,12 +185,13 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     result = fit_heads(data, model_config, config, miner=_miner(settings, miner_version, model_config),
                        progress=progress, on_epoch=on_epoch, should_stop=should_stop)
     heads = result.heads
-    metrics = _evaluate(heads, image_t[val_rows or train_rows], text_t[val_rows or train_rows])
-    metrics.update({"metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
-                    "negative_pool": len(data.pool_image), "epoch_losses": result.losses,
-                    "epoch_val_recall@10": result.val_recall, "best_epoch": result.best_epoch,
-                    "stopped_early": result.stopped_early, "fit_seconds": time.time() - fit_started,
-                    "total_seconds": time.time() - started})
+    metrics: dict[str, object] = {
+        **_evaluate(heads, image_t[val_rows or train_rows], text_t[val_rows or train_rows]),
+        "metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
+        "negative_pool": len(data.pool_image), "epoch_losses": result.losses,
+        "epoch_val_recall@10": result.val_recall, "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early, "fit_seconds": time.time() - fit_started,
+        "total_seconds": time.time() - started}
 
     fingerprint = _fingerprint(features)
     version = f"towerclip-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{fingerprint[:8]}"

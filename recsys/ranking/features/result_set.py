@@ -40,7 +40,8 @@ def result_set_features(item_vectors: np.ndarray | None, first_stage: np.ndarray
     out = np.full((n, len(NAMES)), np.nan, dtype=np.float32)
     if item_vectors is None or n < 3:
         return out
-    V = np.asarray(item_vectors, dtype=np.float32)
+    # float32 throughout (numpy's stubs type the unit-row division below as float64; it stays float32)
+    V: np.ndarray = np.asarray(item_vectors, dtype=np.float32)
     norms = np.linalg.norm(V, axis=1)
     present = norms > 0
     count = int(present.sum())

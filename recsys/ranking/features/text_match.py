@@ -38,7 +38,7 @@ def _fuzzy_hits(terms: list[tuple[str, str, frozenset[str]]], words: frozenset[s
     return hits
 
 
-def _conflict(query_set: set[str], title_set: set[str]) -> float:
+def _conflict(query_set: set[str], title_set: frozenset[str]) -> float:
     # 1 when the query names a colour/size and the title names a different one of the same vocabulary.
     for vocab in (COLOURS, SIZES):
         asked, offered = query_set & vocab, title_set & vocab
