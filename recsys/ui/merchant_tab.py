@@ -9,11 +9,11 @@ from typing import Any
 
 import gradio as gr
 
-from ..catalog.mapping import PRESETS
-from ..catalog.validation import InvalidInput
+from recsys.catalog.mapping import PRESETS
+from recsys.catalog.validation import InvalidInput
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed, NotFound
-from .render import esc
+from recsys.ui.render import esc
 
 REVIEW_COLUMNS = ["rating (1-5)", "title", "text"]
 REJECT_COLUMNS = ["row", "id", "reasons"]
@@ -27,14 +27,19 @@ def _rows(table: Any) -> list[list[Any]]:
     return [list(r) for r in table]
 
 
+def _cell(value: Any) -> Any:
+    """A grid cell as typed: a blank cell (None, "" or pandas' NaN) is None, i.e. not given."""
+    return None if value is None or value == "" or (isinstance(value, float) and value != value) else value
+
+
 def reviews_from_table(table: Any) -> list[dict[str, Any]]:
+    """The grid's non-blank rows as {rating, title, text}; the values go to validation as they are."""
     reviews = []
     for row in _rows(table):
-        row = list(row) + [None] * (3 - len(row))
-        rating, title, text = row[:3]
-        if all(v in (None, "") or (isinstance(v, float) and v != v) for v in (rating, title, text)):
+        rating, title, text = [_cell(v) for v in (list(row) + [None] * 3)[:3]]
+        if rating is None and title is None and text is None:
             continue  # blank line in the grid
-        reviews.append({"rating": rating, "title": title or "", "text": text or ""})
+        reviews.append({"rating": rating, "title": title, "text": text})
     return reviews
 
 

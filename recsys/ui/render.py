@@ -1,10 +1,10 @@
-"""Small rendering helpers shared by the tabs: everything a user typed is HTML-escaped before display."""
+"""Small rendering helpers shared by the tabs: everything a user typed is escaped once before display."""
 from __future__ import annotations
 
-import html
+import re
 
-from ..catalog.demo import DEMO_REVIEW_SOURCE
-from ..catalog.views import ItemView
+from recsys.catalog.demo import DEMO_REVIEW_SOURCE
+from recsys.catalog.views import ItemView
 
 DEMO_REVIEW_NOTE = (
     "Reviews marked *similar garment* are real customer reviews of a similar garment of the same clothing class "
@@ -12,14 +12,17 @@ DEMO_REVIEW_NOTE = (
 )
 
 
-# Markdown syntax a merchant could use to inject links, images or formatting into shoppers' pages.
-_MARKDOWN = {c: f"&#{ord(c)};" for c in "[]()!*_`#|~\\"}
+# Each character that HTML (& < >), Markdown (lists, links, emphasis, headings, tables, code), math ($$) or
+# autolinks (www., http:, a@b) act on becomes an entity, in one pass, and an entity is shown as its character,
+# once. Escaping in two passes (HTML, then Markdown over the result) showed "Men's" as "Men&#x27;s".
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
+                           **{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$:@^"}})
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
 
 
 def esc(text: object) -> str:
-    """Escape user text for gr.Markdown: HTML first, then Markdown's own syntax characters."""
-    escaped = html.escape(str(text or ""), quote=True)
-    return escaped.translate(str.maketrans(_MARKDOWN))
+    """User text as gr.Markdown shows it exactly as typed, on one Markdown line (breaks become <br>)."""
+    return _LINE_BREAK.sub("<br>", str("" if text is None else text).translate(_ENTITIES))
 
 
 def stars(rating: float) -> str:
@@ -39,7 +42,8 @@ def gallery_caption(item: ItemView, extra: str = "") -> str:
 
 def item_markdown(item: ItemView) -> str:
     # Header lines end in two spaces: a Markdown line break, so each field gets its own line.
-    lines = [f"### {esc(item.title)}", f"**Item #{item.id}** · id {esc(item.external_id)} · merchant {esc(item.merchant)}  "]
+    lines = [f"### {esc(item.title)}",
+             f"**Item #{item.id}** · id {esc(item.external_id)} · merchant {esc(item.merchant)}  "]
     if item.category:
         lines.append(f"**Category:** {esc(item.category)}  ")
     if item.price_label:
