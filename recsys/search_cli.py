@@ -128,7 +128,7 @@ def search_one(service: Any, query: Query, k: int, categories: tuple[str, ...] =
                         "external_id": item.external_id if item else None, "title": item.title if item else None,
                         "category": item.category if item else None, "score": round(hit.score, 4),
                         "why": hit.explanation})
-    head = {"line": query.line} if query.line else {}
+    head: dict[str, Any] = {"line": query.line} if query.line else {}
     if query.id is not None:
         head["id"] = query.id
     return {**head, "query": query.text, "image": query.image, "latency_ms": round(response.latency_ms, 2),

@@ -33,8 +33,8 @@ def component(spec: Spec, default: Any, *, elem_id: str | None = None, interacti
         low, high, step = meta.slider
         return gr.Slider(low, high, value=default, step=step, **common)
     if spec.kind in (int, float):
-        bounds = {k: v for k, v in (("minimum", meta.minimum), ("maximum", meta.maximum)) if v is not None}
-        return gr.Number(default, precision=0 if spec.kind is int else None, **bounds, **common)
+        return gr.Number(default, precision=0 if spec.kind is int else None, minimum=meta.minimum,
+                         maximum=meta.maximum, **common)
     return gr.Textbox(default or "", **common)
 
 
