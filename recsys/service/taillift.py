@@ -11,6 +11,8 @@ from typing import Any
 
 from recsys import registry
 from recsys.config import Settings
+from recsys.encoders.text import pick_device
+from recsys.evaluation import fashion
 from recsys.progress import Progress
 from recsys.search.engine import SearchEngine
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
@@ -114,6 +116,19 @@ class TailLiftService(CatalogService):
                 raise NotFound("no earlier encoder version to roll back to")
             version = earlier[-1]
         return self.switch_encoder(version, progress)
+
+    def tower_tuning_available(self) -> bool:
+        """Tower runs are offered in the app only on CUDA: on a CPU they take hours for a demo catalog."""
+        return pick_device(self.settings.device).type == "cuda"
+
+    def can_evaluate_encoders(self) -> bool:
+        """Whether the fashion suite's data (the demo catalog) is here for before/after comparisons."""
+        return (self.settings.demo_dir / "styles.csv").exists()
+
+    def evaluate_encoder(self, version: str, limit: int | None = None) -> dict:
+        """The fashion suite's report for encoder ``version`` on the demo data (held-out items)."""
+        options = {} if limit is None else {"limit": limit}
+        return fashion.run(self.settings.demo_dir, settings=self.settings, model=version, **options)
 
     # --- search and behaviour -----------------------------------------------------------------------
 

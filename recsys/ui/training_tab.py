@@ -53,12 +53,9 @@ class TrainingPanel:
 
 def default_evaluator(service: TailLiftService) -> Evaluate | None:
     """The fashion suite on the demo data (None when it is absent: no before/after then)."""
-    from recsys.evaluation import fashion
-
-    settings = service.settings
-    if not (settings.demo_dir / "styles.csv").exists():
+    if not service.can_evaluate_encoders():
         return None
-    return lambda version: fashion.run(settings.demo_dir, settings=settings, model=version, limit=EVAL_LIMIT)
+    return lambda version: service.evaluate_encoder(version, limit=EVAL_LIMIT)
 
 
 # --- events ------------------------------------------------------------------------------------------------
@@ -76,20 +73,13 @@ def start(panel: TrainingPanel, values: dict[str, Any], judgments_file: str | No
             if "judgments" in (values.get("sources") or ()):
                 values["judgments_path"] = _keep_judgments(panel, judgments_file)
             options = from_values(EncoderRunOptions, values)
-            if options.tunes_towers and not tower_tuning_available(panel.service):
+            if options.tunes_towers and not panel.service.tower_tuning_available():
                 raise ValueError("unfreezing tower layers needs a CUDA GPU here (use the CLI to force it on a CPU)")
         except (TypeError, ValueError) as exc:
             return f"Invalid option: {exc}"
         panel.reports, panel.comparison_status, panel.serve_status = {}, "", ""
         panel.run = panel.service.start_encoder_run(options, on_done=lambda run: _finished(panel, run, serve_when_done))
         return f"Started: {_short_options(asdict(options))}"
-
-
-def tower_tuning_available(service: TailLiftService) -> bool:
-    """Tower runs are offered only on CUDA: on a CPU they take hours for a demo catalog."""
-    from recsys.encoders.text import pick_device
-
-    return pick_device(service.settings.device).type == "cuda"
 
 
 def _keep_judgments(panel: TrainingPanel, uploaded: str | None) -> str:
@@ -303,7 +293,7 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
                                 type="filepath")
         with gr.Row():
             fields |= form("loss")
-    cuda = tower_tuning_available(service)
+    cuda = service.tower_tuning_available()
     with gr.Accordion("Unfreeze tower layers (CUDA)", open=False):
         gr.Markdown("Fine-tune the last blocks of the image tower and the last layers of MiniLM together with the "
                     "heads, end to end on the images. " + (

@@ -180,7 +180,7 @@ def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tm
 
 
 def test_tower_unfreezing_is_refused_without_cuda(panel, monkeypatch):
-    monkeypatch.setattr(tab, "tower_tuning_available", lambda service: False)
+    monkeypatch.setattr(panel.service, "tower_tuning_available", lambda: False)
     message = tab.start(panel, {**TINY, "unfreeze_image_blocks": 2})
     assert "needs a CUDA GPU" in message
     assert "for heads-only runs" in tab.start(panel, {**TINY, "unfreeze_text_layers": 1, "hard_negatives": 2})
