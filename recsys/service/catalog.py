@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recsys.catalog import repository as repo
-from recsys.catalog.demo import attach_demo_reviews
+from recsys.catalog.demo import DEMO_MERCHANT, attach_demo_reviews, read_seed_state, write_seed_state
 from recsys.catalog.image_gc import ImageGcReport, collect_unreferenced_images
 from recsys.catalog.images import CheckedImage, ImageRejected, check_image
 from recsys.catalog.importer import ImportReport, import_catalog
@@ -228,16 +228,34 @@ class CatalogService:
 
     def seed_demo(self) -> ImportReport | None:
         """First start with an empty catalog: import the fashion demo set, when present, as the ``demo``
-        merchant's items, and attach its reviews. None when there is nothing to seed."""
+        merchant's items, and attach its reviews. None when there is nothing to seed.
+
+        A seed that was killed is finished by the next start (``catalog/demo.py`` says how it knows); a catalog
+        that has items but no seed marker (the merchant's own, or seeded before markers existed) is left alone.
+        """
         settings = self.settings
         styles = settings.demo_dir / "styles.csv"
-        if settings.demo_limit <= 0 or not styles.exists() or self.stats()["items"] > 0:
+        state = read_seed_state(settings.data_dir)
+        if (state or {}).get("state") == "done" or settings.demo_limit <= 0 or not styles.is_file():
             return None
-        log.info("seeding %d demo items from %s", settings.demo_limit, settings.demo_dir)
-        report = self.import_bundle(styles, settings.demo_dir / "images.zip", preset="fashion", merchant="demo",
-                                    limit=settings.demo_limit)
+        if state is None and self.stats()["items"] > 0:
+            return None
+        resuming = state is not None
+        write_seed_state(settings.data_dir, {"state": "seeding", "demo_dir": str(settings.demo_dir),
+                                             "limit": settings.demo_limit})
+        log.info("%s %d demo items from %s", "resuming the seed of" if resuming else "seeding", settings.demo_limit,
+                 settings.demo_dir)
+        images = settings.demo_dir / "images.zip"
+        report = self.import_bundle(styles, images if images.is_file() else None, preset="fashion",
+                                    merchant=DEMO_MERCHANT, limit=settings.demo_limit)
         log.info("demo import: %s", report.summary())
-        attach_demo_reviews(self.sessions, settings.demo_reviews_path)
+        if not report.ok:
+            log.warning("the demo catalog was refused; the next start tries again: %s", report.refused)
+            return report
+        reviews = attach_demo_reviews(self.sessions, settings.demo_reviews_path)
+        write_seed_state(settings.data_dir, {"state": "done", "demo_dir": str(settings.demo_dir),
+                                             "limit": settings.demo_limit, "rows": report.total_rows,
+                                             "rejected": len(report.rejected), "reviews_added": reviews})
         return report
 
     # --- browsing and stats -----------------------------------------------------------------------
