@@ -91,18 +91,21 @@ def load_reviews_by_class(path: Path) -> dict[str, list[dict]]:
 
 
 def attach_demo_reviews(
-    sessions: sessionmaker[Session], reviews_path: Path, *, seed: int = 0, merchant: str = DEMO_MERCHANT,
+    sessions: sessionmaker[Session], reviews_path: Path, *, seed: int = 0, merchant: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> int:
-    """Give the demo merchant's matching women's items a long-tailed number of real reviews; idempotent (one
-    transaction; an item that has them is skipped). Returns reviews added."""
+    """Give matching women's items (of ``merchant`` only, when given) a long-tailed number of real reviews;
+    idempotent (one transaction; an item that has them is skipped). Returns reviews added."""
     if not Path(reviews_path).is_file():
         return 0
     by_class = load_reviews_by_class(Path(reviews_path))
     added = 0
     with sessions.begin() as session:
         reviewed = set(session.scalars(select(Review.item_id).where(Review.source == DEMO_REVIEW_SOURCE)))
-        items = session.scalars(select(Item).join(Merchant).where(Merchant.name == merchant).order_by(Item.id)).all()
+        query = select(Item).order_by(Item.id)
+        if merchant is not None:
+            query = query.join(Merchant).where(Merchant.name == merchant)
+        items = session.scalars(query).all()
         for item in items:
             attrs = item.attributes or {}
             klass = ARTICLE_TO_CLASS.get(attrs.get("articleType", ""))

@@ -252,7 +252,7 @@ class CatalogService:
         if not report.ok:
             log.warning("the demo catalog was refused; the next start tries again: %s", report.refused)
             return report
-        reviews = attach_demo_reviews(self.sessions, settings.demo_reviews_path)
+        reviews = attach_demo_reviews(self.sessions, settings.demo_reviews_path, merchant=DEMO_MERCHANT)
         write_seed_state(settings.data_dir, {"state": "done", "demo_dir": str(settings.demo_dir),
                                              "limit": settings.demo_limit, "rows": report.total_rows,
                                              "rejected": len(report.rejected), "reviews_added": reviews})
