@@ -50,6 +50,9 @@ class SearchEngine:
         self._changes: list[tuple[str, list[int]]] = []  # catalog edits not yet applied to the index
         self._changes_lock = threading.Lock()
         self._flush_queued = False
+        # While a switch builds the next model's state, the edits applied to the served state are kept here
+        # too, to be replayed onto the new state before it is published (None: no switch in progress).
+        self._replay: list[tuple[str, list[int]]] | None = None
         catalog.on_items_changed(self._queue_change)
 
     # --- building ----------------------------------------------------------------------------------
@@ -63,18 +66,34 @@ class SearchEngine:
     def switch_encoder(self, encoder: MultimodalEncoder, progress: Progress | None = None) -> ServingState:
         """Build the whole state for ``encoder`` while the old one serves, then swap both in.
 
-        Run it on the worker (``submit``): live updates queued meanwhile then apply to the new state, never to
-        an old one that is about to be dropped. Searches pick the query encoder by the state they read
-        (``encoder_for``), so the one ``holder.publish`` is the switch: no search mixes two models.
+        The build (minutes: encoding the catalog) runs on the caller's thread, so live edits keep reaching the
+        served state meanwhile; they are also kept, and replayed onto the new state on the worker just before
+        it is published. Searches pick the query encoder by the state they read (``encoder_for``), so the one
+        ``holder.publish`` is the switch: no search mixes two models. One switch at a time (the service's).
         """
-        state = self._build_state(encoder, progress)
+        with self._changes_lock:
+            self._replay = []
+        try:
+            state = self._build_state(encoder, progress)
+            return self.call(self._publish_switch, encoder, state)
+        finally:
+            with self._changes_lock:
+                self._replay = None
+
+    def _publish_switch(self, encoder: MultimodalEncoder, state: ServingState) -> ServingState:
+        """On the worker: the edits made during the build, applied to the new state; then publish it."""
+        with self._changes_lock:
+            replay, self._replay = self._replay or [], None
+        for kind, item_ids in _coalesce(replay):
+            state = self._updated_state(state, encoder, kind, item_ids)
         # Before publishing, so the new state's encoder is findable; one assignment of a new dict, newest last,
         # keeping the one now served (the newest of the older ones).
         older = [v for v in self._encoders if v != encoder.version][-(KEPT_ENCODERS - 1):]
         self._encoders = {**{v: self._encoders[v] for v in older}, encoder.version: encoder}
         self.holder.publish(state)
         self.encoder = encoder  # live updates (on this same worker) encode with it from now on
-        log.info("now serving model %s (%d items)", encoder.version, len(state.table))
+        log.info("now serving model %s (%d items; %d edits replayed)", encoder.version, len(state.table),
+                 len(replay))
         return state
 
     def snapshot(self) -> SearchSnapshot:
@@ -143,20 +162,26 @@ class SearchEngine:
         with self._changes_lock:
             changes, self._changes = self._changes, []
             self._flush_queued = False
-        upserted = sorted({i for kind, ids in changes if kind == "upsert" for i in ids})
-        if upserted:  # ids deleted since their upsert are skipped by the encoder and dropped by the table read
-            self._apply_change("upsert", upserted)
-        elif changes:
-            self._apply_change("delete", sorted({i for _, ids in changes for i in ids}))
+            if self._replay is not None:
+                self._replay.extend(changes)
+        for kind, item_ids in _coalesce(changes):
+            self._apply_change(kind, item_ids)
 
     def _apply_change(self, kind: str, item_ids: list[int]) -> None:
         old = self.holder.get()
         if old is None:
             return
+        new = self._updated_state(old, self.encoder, kind, item_ids)
+        self.holder.publish(new)
+        log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(new.table))
+
+    def _updated_state(self, old: ServingState, encoder: MultimodalEncoder, kind: str,
+                       item_ids: list[int]) -> ServingState:
+        """``old`` with the items re-encoded (upsert) or dropped (delete), against a fresh table read."""
         fresh_ids = np.zeros(0, np.int64)
         fresh: dict[str, np.ndarray] = {}
         if kind == "upsert":
-            fresh_ids, fresh = encode_and_store(self.catalog, self.encoder, item_ids,
+            fresh_ids, fresh = encode_and_store(self.catalog, encoder, item_ids,
                                                 batch_size=self.settings.encode_batch_size, content_changed=True)
         with self.catalog.sessions() as session:
             table = load_item_table(session)
@@ -178,8 +203,7 @@ class SearchEngine:
             vectors.remove(gone)
         if len(fresh_ids):
             vectors.add(fresh_ids, fresh[FUSED])
-        self.holder.publish(serving_state(old.model_version, vectors, self._lexical_index(table), table, routes))
-        log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(table))
+        return serving_state(old.model_version, vectors, self._lexical_index(table), table, routes)
 
     def submit(self, job: Callable, *args) -> None:
         """Run ``job(*args)`` on the background worker, after the work already queued."""
@@ -306,6 +330,16 @@ class SearchEngine:
             repo.log_events(session, [{"session_id": _clean_log_text(session_id, 100) or "anonymous",
                                        "item_id": int(item_id), "event": event,
                                        "query": _clean_log_text(query, 2000), "position": position}])
+
+
+def _coalesce(changes: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """A burst of edits as one application: the upserted ids (ids deleted since are skipped by the encoder and
+    dropped by the table read), or, when nothing was upserted, the deleted ones."""
+    upserted = sorted({i for kind, ids in changes if kind == "upsert" for i in ids})
+    if upserted:
+        return [("upsert", upserted)]
+    deleted = sorted({i for _, ids in changes for i in ids})
+    return [("delete", deleted)] if deleted else []
 
 
 def _clean_log_text(text: str | None, limit: int) -> str:

@@ -6,6 +6,7 @@ until the index is built, search methods raise ``NotReady``.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ class TailLiftService(CatalogService):
         super().__init__(settings)
         self.engine: SearchEngine | None = None
         self.ranker_job: BackgroundJob | None = None
+        self._switching = threading.Lock()
 
     # --- start-up ---------------------------------------------------------------------------------
 
@@ -101,9 +103,9 @@ class TailLiftService(CatalogService):
         with one reference assignment (searches meanwhile use the old model), then make it ACTIVE."""
         engine = self._engine()
         encoder = create_encoder_for(self.settings, version, text=engine.encoder.text)
-        # On the engine's worker: item updates queued meanwhile then apply to the new state, not the old one.
-        engine.call(engine.switch_encoder, encoder, progress)
-        registry.activate(self.settings, version)
+        with self._switching:  # one switch at a time; live edits keep reaching the index meanwhile
+            engine.switch_encoder(encoder, progress)
+            registry.activate(self.settings, version)
         return version
 
     def rollback(self, version: str | None = None, progress: Progress | None = None) -> str:

@@ -46,3 +46,30 @@ def test_an_item_added_during_a_ranker_retrain_is_searchable_before_the_retrain_
     release.set()
     assert job.wait(30) and job.status == "failed" and "stopped by the test" in job.message
     assert service.engine.ranking.version == "fallback"  # a failed retrain leaves the served ranker as it was
+
+
+def test_edits_during_a_model_switch_reach_the_served_index_and_the_new_one(service, monkeypatch):
+    engine = service.engine
+    built, release = threading.Event(), threading.Event()
+    real_build = engine._build_state
+
+    def slow_build(encoder, progress):  # the new model's state is built, then held back: minutes in real life
+        state = real_build(encoder, progress)
+        built.set()
+        assert release.wait(60)
+        return state
+
+    monkeypatch.setattr(engine, "_build_state", slow_build)
+    switch = threading.Thread(target=engine.switch_encoder, args=(engine.encoder,))
+    switch.start()
+    assert built.wait(30)
+    added = service.add_item({"title": "Amber wool beanie", "category": "Apparel > Hats"}, [photo((200, 120, 0))])
+    assert engine.wait_idle(30)  # not held up by the switch
+    assert added.id in engine.holder.get().table.ids  # searchable while the switch is still building
+    release.set()
+    switch.join(60)
+    state = engine.holder.get()
+    assert added.id in state.table.ids  # the new state was read before the add: the edit was replayed onto it
+    assert set(state.vectors.ids().tolist()) == set(state.table.ids.tolist())
+    hits = service.search(SearchRequest(text="amber wool beanie", k=3, log=False)).hits
+    assert hits[0].item_id == added.id
