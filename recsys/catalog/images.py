@@ -11,11 +11,16 @@ import io
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from recsys.catalog.plain_text import kind_of
+from recsys.catalog.validation import InvalidInput, check_image_count
+
+ImageInput = bytes | str | Path
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}
 
 
@@ -35,7 +40,7 @@ class CheckedImage:
     def extension(self) -> str:
         return ALLOWED_FORMATS[self.format]
 
-    def without_data(self) -> "CheckedImage":
+    def without_data(self) -> CheckedImage:
         return CheckedImage(b"", self.sha256, self.format, self.width, self.height)
 
 
@@ -71,6 +76,43 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
     if fmt not in ALLOWED_FORMATS:  # Pillow names no format for some odd files; the store needs one
         raise ImageRejected("not a recognised image file (accepted: JPEG, PNG, WebP, GIF, BMP)")
     return CheckedImage(data=data, sha256=hashlib.sha256(data).hexdigest(), format=fmt, width=width, height=height)
+
+
+def check_uploads(images: Sequence[ImageInput], *, already: int, max_images: int, max_bytes: int,
+                  max_pixels: int) -> list[CheckedImage]:
+    """Uploaded images (bytes, or paths to files) checked one by one; raises ``InvalidInput`` with a reason per
+    bad one. ``already``: images the item keeps, counted against ``max_images``."""
+    if isinstance(images, (bytes, str, Path)) or not isinstance(images, Sequence):
+        raise InvalidInput([f"images must be a list of image files or bytes, not {kind_of(images)}"])
+    problems: list[str] = []
+    check_image_count(already + len(images), max_images, problems)
+    if problems:
+        raise InvalidInput(problems)
+    checked = []
+    for number, image in enumerate(images, start=1):
+        if not isinstance(image, (bytes, str, Path)):
+            problems.append(f"image {number} must be a file path or bytes, not {kind_of(image)}")
+            continue
+        name = Path(image).name if isinstance(image, (str, Path)) else f"image {number}"
+        try:
+            checked.append(check_image(_read_upload(image, max_bytes), max_bytes=max_bytes, max_pixels=max_pixels))
+        except ImageRejected as exc:
+            problems.append(f"{name}: {exc}")
+        except (OSError, ValueError) as exc:  # a directory, a missing file, a NUL in the path
+            problems.append(f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc})")
+    if problems:
+        raise InvalidInput(problems)
+    return checked
+
+
+def _read_upload(image: bytes | str | Path, max_bytes: int) -> bytes:
+    if isinstance(image, bytes):
+        return image
+    size = Path(image).stat().st_size
+    if size > max_bytes:
+        raise ImageRejected(f"file is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
+    with open(image, "rb") as fh:
+        return fh.read(max_bytes + 1)  # check_image refuses it if the file grew past the cap
 
 
 class ImageStore:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,6 +206,28 @@ def validate_merchant_name(name: Any, default: str) -> str:
     if problems:
         raise InvalidInput(problems)
     return cleaned or default
+
+
+def whole_number(value: Any) -> int | None:
+    """An id as callers pass it: an int, or its digits as text; None for anything else (bools included)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def parse_image_ids(values: Any) -> set[int]:
+    """Image ids to remove from an item; raises ``InvalidInput`` for anything but a list of whole numbers."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidInput([f"images to remove must be a list of image ids, not {kind_of(values)}"])
+    ids = set()
+    for value in values:
+        number = whole_number(value)
+        if number is None:
+            raise InvalidInput([f"image id {shown(value)} to remove is not a whole number"])
+        ids.add(number)
+    return ids
 
 
 def check_image_count(count: int, limit: int, problems: list[str]) -> None:

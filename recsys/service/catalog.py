@@ -6,7 +6,7 @@ validated and checked against the acting merchant. It imports no model code, so 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from recsys.catalog import repository as repo
 from recsys.catalog.demo import DEMO_MERCHANT, attach_demo_reviews, read_seed_state, write_seed_state
 from recsys.catalog.image_gc import ImageGcReport, collect_unreferenced_images
-from recsys.catalog.images import CheckedImage, ImageRejected, check_image
+from recsys.catalog.images import CheckedImage, ImageInput, check_uploads
 from recsys.catalog.importer import ImportReport, import_catalog
 from recsys.catalog.mapping import PRESETS, parse_overrides
 from recsys.catalog.models import Item, Review
@@ -25,10 +25,11 @@ from recsys.catalog.store import CatalogStore
 from recsys.catalog.validation import (
     InvalidInput,
     ItemDraft,
-    check_image_count,
+    parse_image_ids,
     validate_item,
     validate_merchant_name,
     validate_review,
+    whole_number,
 )
 from recsys.catalog.views import ItemView, item_view
 from recsys.config import Settings, get_settings
@@ -36,8 +37,6 @@ from recsys.progress import Progress
 from recsys.service.errors import NotAllowed, NotFound
 
 log = logging.getLogger(__name__)
-
-ImageInput = bytes | str | Path
 
 
 @dataclass(frozen=True)
@@ -61,29 +60,9 @@ class CatalogService:
 
     def check_images(self, images: Sequence[ImageInput], already: int = 0) -> list[CheckedImage]:
         """Each image checked (bytes, or a path to a file); ``already`` images the item keeps count to the cap."""
-        if isinstance(images, (bytes, str, Path)) or not isinstance(images, Sequence):
-            raise InvalidInput([f"images must be a list of image files or bytes, not {kind_of(images)}"])
-        problems: list[str] = []
-        check_image_count(already + len(images), self.settings.max_images_per_item, problems)
-        if problems:
-            raise InvalidInput(problems)
-        checked = []
-        for number, image in enumerate(images, start=1):
-            if not isinstance(image, (bytes, str, Path)):
-                problems.append(f"image {number} must be a file path or bytes, not {kind_of(image)}")
-                continue
-            name = Path(image).name if isinstance(image, (str, Path)) else f"image {number}"
-            try:
-                data = _read_upload(image, self.settings.max_upload_bytes)
-                checked.append(check_image(data, max_bytes=self.settings.max_upload_bytes,
-                                           max_pixels=self.settings.max_image_pixels))
-            except ImageRejected as exc:
-                problems.append(f"{name}: {exc}")
-            except (OSError, ValueError) as exc:  # a directory, a missing file, a NUL in the path
-                problems.append(f"{name}: cannot be read ({getattr(exc, 'strerror', None) or exc})")
-        if problems:
-            raise InvalidInput(problems)
-        return checked
+        settings = self.settings
+        return check_uploads(images, already=already, max_images=settings.max_images_per_item,
+                             max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
 
     def _validate(self, fields: Any, require_id: bool = False) -> ItemDraft:
         return validate_item(fields, max_title_chars=self.settings.max_title_chars,
@@ -120,7 +99,7 @@ class CatalogService:
         item_id = _item_id(item_id)
         if not isinstance(fields, Mapping):
             raise InvalidInput([f"an item must be an object of fields, not {kind_of(fields)}"])
-        removing = _image_ids(remove_image_ids)
+        removing = parse_image_ids(remove_image_ids)
         with self.sessions.begin() as session:
             item = self._owned_item(session, item_id, merchant)
             problems = []
@@ -297,31 +276,8 @@ def _item_fields(item: Item) -> dict[str, Any]:
 
 
 def _item_id(value: Any) -> int:
-    """An item id as the API takes it (an int, or its digits as text); anything else is a NotFound."""
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
+    """An item id as the API takes it (an int, or its digits as text); anything else names no item."""
+    number = whole_number(value)
+    if number is None:
         raise NotFound(f"item {shown(value)} does not exist (item ids are whole numbers)")
-    return value
-
-
-def _image_ids(values: Any) -> set[int]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise InvalidInput([f"images to remove must be a list of image ids, not {kind_of(values)}"])
-    ids = set()
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-            raise InvalidInput([f"image id {shown(value)} to remove is not a whole number"])
-        ids.add(int(value))
-    return ids
-
-
-def _read_upload(image: ImageInput, max_bytes: int) -> bytes:
-    if isinstance(image, bytes):
-        return image
-    path = Path(image)
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ImageRejected(f"file is {size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
-    with open(path, "rb") as fh:
-        return fh.read(max_bytes + 1)  # check_image refuses it if the file grew past the cap
+    return number
