@@ -1,4 +1,5 @@
 """TailLift web app (also the Hugging Face Spaces entry point): `python app.py`."""
+
 import logging
 import os
 

@@ -8,6 +8,7 @@ train on; evaluated items excluded) with the run options of ``EncoderRunOptions`
 with ``fashion.run(model=VERSION)``. Tower features are cached under ``DIR/features``: the first run pays for them.
 Prints one JSON line per run, then mean ± std per config (std over seeds).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,16 +46,25 @@ def run_one(settings: Settings, data, split, options: EncoderRunOptions, limit: 
     evaluated = frozenset(split.evaluated["id"])
     started = time.perf_counter()
     version = train_heads(
-        pairs, settings, exclude=evaluated.__contains__, config=options.head_config(), activate=False,
-        pair_weights=(lambda k: inverse_frequency_weights(group(k), options.tail_weight)) if options.tail_weight else None,
+        pairs,
+        settings,
+        exclude=evaluated.__contains__,
+        config=options.head_config(),
+        activate=False,
+        pair_weights=(lambda k: inverse_frequency_weights(group(k), options.tail_weight))
+        if options.tail_weight
+        else None,
         pair_log_q=lambda k: type_log_q(group(k)),
-        manifest_extra={"run": {"parent": None, "options": asdict(options), "source": "fashion fit"}})
+        manifest_extra={"run": {"parent": None, "options": asdict(options), "source": "fashion fit"}},
+    )
     train_s = time.perf_counter() - started
     report = fashion.run(data, settings=settings, model=version, limit=limit)
     out = {"version": version, "train_s": round(train_s, 1), "methods": {}}
     for method in METHODS:
         result = report["methods"][method]
-        values = [result["metrics"]["recall@10"]] + [result["segments"][s]["metrics"]["recall@10"] for s in SEGMENTS[1:]]
+        values = [result["metrics"]["recall@10"]] + [
+            result["segments"][s]["metrics"]["recall@10"] for s in SEGMENTS[1:]
+        ]
         out["methods"][method] = dict(zip(SEGMENTS, values))
     return out
 
@@ -73,11 +83,17 @@ def main() -> None:
     runs = []
     for seed in args.seeds:  # every config per seed first: a cut-short run still compares them all
         for name in args.configs:
-            out = {"config": name, "seed": seed, **run_one(settings, data, split, replace(CONFIGS[name], seed=seed),
-                                                           args.limit)}
+            out = {
+                "config": name,
+                "seed": seed,
+                **run_one(settings, data, split, replace(CONFIGS[name], seed=seed), args.limit),
+            }
             runs.append(out)
             print(json.dumps(out), flush=True)
-    print(f"\nrecall@10 mean ± std over seeds {args.seeds} (overall / head types / tail types); {args.limit} held-out items")
+    print(
+        f"\nrecall@10 mean ± std over seeds {args.seeds} (overall / head types / tail types); "
+        f"{args.limit} held-out items"
+    )
     summary = {}
     for name in args.configs:
         mine = [r for r in runs if r["config"] == name]
@@ -91,8 +107,10 @@ def main() -> None:
                 summary[name][f"{method} {segment}"] = (statistics.mean(values), sd)
                 stats.append(f"{statistics.mean(values):.3f}±{sd:.3f}")
             cells.append(" / ".join(stats))
-        print(f"{name:>18} | train {summary[name]['train_s']:.0f}s | " + " | ".join(
-            f"{m.split('/')[0]} {c}" for m, c in zip(METHODS, cells)))
+        print(
+            f"{name:>18} | train {summary[name]['train_s']:.0f}s | "
+            + " | ".join(f"{m.split('/')[0]} {c}" for m, c in zip(METHODS, cells))
+        )
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"runs": runs, "summary": summary, "seeds": args.seeds, "limit": args.limit}, handle, indent=1)

@@ -7,6 +7,7 @@ Training uses only items that are NOT held out (``recsys.splits.is_holdout``); q
 item's own image is the one relevant result. Tower features are cached under ``<data_dir>/features``, so only
 the first run pays for them; runs after that re-train the heads in minutes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys import registry
 from recsys.config import Settings
 from recsys.encoders.checkpoint import read_heads
 from recsys.encoders.content import clip_text
@@ -29,7 +31,6 @@ from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_clip import TowerClipConfig
 from recsys.evaluation.metrics import mrr_at_k, rank_by_scores, recall_at_k
 from recsys.splits import is_holdout
-from recsys import registry
 from recsys.training.heads import HeadTrainingConfig, compute_features, train_heads
 from recsys.training.pairs import TrainingPair
 
@@ -67,8 +68,14 @@ def throughput(tower: ImageTower, text: TextEncoder, pairs: list[TrainingPair], 
     return statistics.median(image_runs), statistics.median(text_runs)
 
 
-def held_out_quality(settings: Settings, version: str, eval_pairs: list[TrainingPair], queries: list[str],
-                     tower: ImageTower, text: TextEncoder) -> tuple[float, float]:
+def held_out_quality(
+    settings: Settings,
+    version: str,
+    eval_pairs: list[TrainingPair],
+    queries: list[str],
+    tower: ImageTower,
+    text: TextEncoder,
+) -> tuple[float, float]:
     """Title->image Recall@10 and MRR@10 of a saved version over the held-out image corpus."""
     folder = registry.version_dir(settings, version)
     heads = read_heads(folder, TowerClipConfig.from_dict(registry.read_config(folder)["model"]))
@@ -116,12 +123,17 @@ def main() -> None:
     text = TextEncoder(settings.text_model, "cpu", settings.encode_batch_size)
     tower = ImageTower(settings.image_tower, settings.image_size, flip=TowerClipConfig.flip)
     images_per_s, texts_per_s = throughput(tower, text, eval_pairs[:256], args.repeats)
-    print(f"tower {tower.id}: median {images_per_s:.0f} images/s, MiniLM median {texts_per_s:.0f} texts/s "
-          f"({args.threads} threads, {args.repeats} runs of 256)")
+    print(
+        f"tower {tower.id}: median {images_per_s:.0f} images/s, MiniLM median {texts_per_s:.0f} texts/s "
+        f"({args.threads} threads, {args.repeats} runs of 256)"
+    )
 
     start = time.perf_counter()
     compute_features(train_pairs, settings, tower, text)  # cached after the first run
-    print(f"tower features for training pairs: {time.perf_counter() - start:.1f}s (cache: {settings.data_dir / 'features'})")
+    print(
+        f"tower features for training pairs: {time.perf_counter() - start:.1f}s "
+        f"(cache: {settings.data_dir / 'features'})"
+    )
 
     fits, recalls, mrrs = [], [], []
     for seed in range(args.seeds):
@@ -132,11 +144,15 @@ def main() -> None:
         fits.append(metrics["fit_seconds"])
         recalls.append(recall)
         mrrs.append(mrr)
-        print(f"seed {seed}: {version} fit {metrics['fit_seconds']:.1f}s, held-out title->image "
-              f"R@10 {recall:.3f} MRR@10 {mrr:.3f} (validation R@10 {metrics['text_to_image_recall@10']:.3f})")
-    print(f"median over {args.seeds} seeds: head training {statistics.median(fits):.1f}s, "
-          f"held-out title->image R@10 {statistics.median(recalls):.3f}, MRR@10 {statistics.median(mrrs):.3f} "
-          f"({len(eval_pairs)} images)")
+        print(
+            f"seed {seed}: {version} fit {metrics['fit_seconds']:.1f}s, held-out title->image "
+            f"R@10 {recall:.3f} MRR@10 {mrr:.3f} (validation R@10 {metrics['text_to_image_recall@10']:.3f})"
+        )
+    print(
+        f"median over {args.seeds} seeds: head training {statistics.median(fits):.1f}s, "
+        f"held-out title->image R@10 {statistics.median(recalls):.3f}, MRR@10 {statistics.median(mrrs):.3f} "
+        f"({len(eval_pairs)} images)"
+    )
 
 
 if __name__ == "__main__":

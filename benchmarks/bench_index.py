@@ -9,6 +9,7 @@ single query (the serving pattern), p50/p95 over ``--queries``, and each figure 
 allows a random ``--filter-frac`` of the catalog. BM25 uses productDisplayName from the shared fashion
 styles.csv when present (read in place), else synthetic titles.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,11 +67,18 @@ def bench_vectors(n: int, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(n)
     x = clustered(n, args.dim, rng)
     ids = np.arange(n, dtype=np.int64)
-    queries = x[rng.choice(n, args.queries, replace=False)] + 0.3 * rng.normal(size=(args.queries, args.dim)).astype(np.float32)
+    queries = x[rng.choice(n, args.queries, replace=False)] + 0.3 * rng.normal(size=(args.queries, args.dim)).astype(
+        np.float32
+    )
     allowed = rng.choice(ids, max(int(n * args.filter_frac), 1), replace=False)
-    print(f"\n== {n} items, dim {args.dim}, k {args.k}, {args.queries} queries x {args.repeats} runs, filter {args.filter_frac:.0%}")
-    print(f"{'factory':<14}{'build s':>9}{'recall':>8}{'p50 ms':>9}{'p95 ms':>9}{'x Flat':>8}"
-          f"{'f-recall':>9}{'f-p50':>8}{'f-p95':>8}{'x Flat':>8}")
+    print(
+        f"\n== {n} items, dim {args.dim}, k {args.k}, {args.queries} queries x {args.repeats} runs, "
+        f"filter {args.filter_frac:.0%}"
+    )
+    print(
+        f"{'factory':<14}{'build s':>9}{'recall':>8}{'p50 ms':>9}{'p95 ms':>9}{'x Flat':>8}"
+        f"{'f-recall':>9}{'f-p50':>8}{'f-p95':>8}{'x Flat':>8}"
+    )
     base = None
     for factory in ["Flat", args.hnsw, ivf_factory(n)]:
         index = VectorIndex(args.dim, factory)
@@ -79,14 +87,16 @@ def bench_vectors(n: int, args: argparse.Namespace) -> None:
         build = time.perf_counter() - start
         found = index.search(queries, args.k)[1]
         found_f = index.search(queries, args.k, allowed_ids=allowed)[1]
-        plain = latency(lambda q: index.search(q[None], args.k), queries, args.repeats)
-        filt = latency(lambda q: index.search(q[None], args.k, allowed_ids=allowed), queries, args.repeats)
+        plain = latency(lambda q, index=index: index.search(q[None], args.k), queries, args.repeats)
+        filt = latency(lambda q, index=index: index.search(q[None], args.k, allowed_ids=allowed), queries, args.repeats)
         if base is None:
             base = (found, found_f, plain[0], filt[0])
         label = factory if index.effective_factory == factory else f"{factory}->Flat"
-        print(f"{label:<14}{build:>9.2f}{recall(found, base[0]):>8.3f}{plain[0]:>9.3f}{plain[1]:>9.3f}"
-              f"{plain[0] / base[2]:>8.2f}{recall(found_f, base[1]):>9.3f}{filt[0]:>8.3f}{filt[1]:>8.3f}"
-              f"{filt[0] / base[3]:>8.2f}")
+        print(
+            f"{label:<14}{build:>9.2f}{recall(found, base[0]):>8.3f}{plain[0]:>9.3f}{plain[1]:>9.3f}"
+            f"{plain[0] / base[2]:>8.2f}{recall(found_f, base[1]):>9.3f}{filt[0]:>8.3f}{filt[1]:>8.3f}"
+            f"{filt[0] / base[3]:>8.2f}"
+        )
 
 
 def titles(n: int) -> tuple[list[str], str]:
@@ -113,8 +123,10 @@ def bench_bm25(n: int, args: argparse.Namespace) -> None:
     plain = latency(lambda q: index.search(q, args.k), queries, args.repeats)
     filt = latency(lambda q: index.search(q, args.k, allowed_ids=allowed), queries, args.repeats)
     print(f"\n== BM25 over {len(texts)} titles ({source}), stemmer {index.tokenizer.stemmer}")
-    print(f"build {build:.2f} s | search p50 {plain[0]:.3f} ms p95 {plain[1]:.3f} ms "
-          f"| filtered p50 {filt[0]:.3f} ms p95 {filt[1]:.3f} ms")
+    print(
+        f"build {build:.2f} s | search p50 {plain[0]:.3f} ms p95 {plain[1]:.3f} ms "
+        f"| filtered p50 {filt[0]:.3f} ms p95 {filt[1]:.3f} ms"
+    )
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ the same process and on the same items, applies them one edit at a time, as the 
 table read and a BM25 rebuild over the whole catalog). The items are deleted afterwards, so DIR keeps its
 catalog (their image files stay in the store until ``python -m recsys gc-images``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,12 @@ def main() -> None:
     for repeat in range(args.repeats):
         release = threading.Event()
         engine.submit(release.wait)
-        ids = [service.add_item({"title": f"Benchmark lamp {repeat}-{n}", "category": "Home > Lamps"},
-                                [_photo(repeat * args.edits + n)]).id for n in range(args.edits)]
+        ids = [
+            service.add_item(
+                {"title": f"Benchmark lamp {repeat}-{n}", "category": "Home > Lamps"}, [_photo(repeat * args.edits + n)]
+            ).id
+            for n in range(args.edits)
+        ]
         started = time.perf_counter()
         release.set()
         engine.wait_idle(timeout=3600)

@@ -10,6 +10,7 @@ GroupKFold(5) by query) on the other queries through ``fit_and_score_judgments``
 nDCG@10 uses gains 2**(rel-1) - 1, ideal-normalised per query, ties in input order (see ranking/ndcg.py).
 MiniLM embeddings are cached in --cache-dir (default: settings.data_dir/cache) so reruns skip encoding.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from recsys.config import REPO_ROOT, get_settings  # noqa: E402
 from recsys.ranking.cv import sort_by_query, train_and_save  # noqa: E402
 from recsys.ranking.fallback import fallback_scores  # noqa: E402
-from recsys.ranking.features import (FEATURES, CandidateList, ItemStats, RouteScores,  # noqa: E402
-                                     build_features, fit_priors)
+from recsys.ranking.features import FEATURES, CandidateList, ItemStats, RouteScores, build_features, fit_priors  # noqa: E402
 from recsys.ranking.judgments import crowdflower_features, fit_and_score_judgments  # noqa: E402
 from recsys.ranking.labels import graded_labels  # noqa: E402
 from recsys.ranking.ndcg import group_offsets, mean_ndcg  # noqa: E402
@@ -47,13 +47,26 @@ def feature_latency(data: pd.DataFrame, runs: int = 50, n: int = 200, seed: int 
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     impressions, clicks = rng.poisson(50, n).astype(float), rng.poisson(2, n).astype(float)
     counts = rng.poisson(3, n).astype(float)
-    stats = ItemStats(rating_sum=counts * 4.2, rating_count=counts, sentiment_mean=rng.random(n),
-                      price=rng.lognormal(3, 1, n), category_price_mean=np.full(n, 3.0),
-                      category_price_std=np.full(n, 1.0), age_days=rng.integers(0, 400, n).astype(float),
-                      impressions=impressions, clicks=clicks)
-    candidates = CandidateList("red leather women shoe number", rows["product_title"].tolist(),
-                               rows["product_description"].tolist(), RouteScores(*(rng.random(n) for _ in range(6))),
-                               stats, vectors, vectors[:3])
+    stats = ItemStats(
+        rating_sum=counts * 4.2,
+        rating_count=counts,
+        sentiment_mean=rng.random(n),
+        price=rng.lognormal(3, 1, n),
+        category_price_mean=np.full(n, 3.0),
+        category_price_std=np.full(n, 1.0),
+        age_days=rng.integers(0, 400, n).astype(float),
+        impressions=impressions,
+        clicks=clicks,
+    )
+    candidates = CandidateList(
+        "red leather women shoe number",
+        rows["product_title"].tolist(),
+        rows["product_description"].tolist(),
+        RouteScores(*(rng.random(n) for _ in range(6))),
+        stats,
+        vectors,
+        vectors[:3],
+    )
     priors = fit_priors(stats.rating_sum, stats.rating_count, impressions, clicks)
     wall, cpu = [], []
     for _ in range(runs):
@@ -95,8 +108,15 @@ def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, see
     result, path = train_catalog_ranker(service.store, service.engine.snapshot(), max_queries=train_queries, seed=seed)
     print(f"trained {path.name} in {time.perf_counter() - start:.0f} s on {result.ranker.training}")
     print(result.table())
-    seen = {q.text for q in catalog_queries(service.store, service.engine.snapshot(), held_out=False, max_queries=train_queries, seed=seed)}
-    queries = catalog_queries(service.store, service.engine.snapshot(), held_out=True, max_queries=eval_queries, seed=seed + 1)
+    seen = {
+        q.text
+        for q in catalog_queries(
+            service.store, service.engine.snapshot(), held_out=False, max_queries=train_queries, seed=seed
+        )
+    }
+    queries = catalog_queries(
+        service.store, service.engine.snapshot(), held_out=True, max_queries=eval_queries, seed=seed + 1
+    )
     data = weak_lists(service.engine.snapshot(), queries)
     by_text = {q.text: q for q in queries}
     groups, y, X = data.groups, data.y, data.X
@@ -113,9 +133,11 @@ def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, see
         "fallback + prf_sim_qz": fallback + np.nan_to_num(X[:, FEATURES.index("prf_sim_qz")]),
         "LambdaRanker (catalog, weak labels)": result.ranker.predict(X),
     }
-    print(f"held-out item queries: {len(groups)} lists ({int(unseen.sum())} with a text never used in training), "
-          f"{len(y)} candidates; tail = {len(tail)} least frequent article types holding <= 20% of items; "
-          f"tail queries {int(is_tail.sum())}")
+    print(
+        f"held-out item queries: {len(groups)} lists ({int(unseen.sum())} with a text never used in training), "
+        f"{len(y)} candidates; tail = {len(tail)} least frequent article types holding <= 20% of items; "
+        f"tail queries {int(is_tail.sum())}"
+    )
     print(f"{'scorer':48s} {'all':>14s} {'head':>14s} {'tail':>14s} {'unseen text':>14s}")
     for name, scores in scorers.items():
         per_query = ndcg_per_query(y, scores, groups)  # every list has a positive grade, so one value per list
@@ -127,12 +149,13 @@ def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, see
 def _catalog_latency(service, texts: list[str]) -> None:
     """build_features on real recall lists: first sight of the items (cold cache) vs later searches (warm)."""
     from recsys.ranking.features.tokens import item_text
-    from recsys.search.types import SearchRequest
     from recsys.search.recall import recall
+    from recsys.search.types import SearchRequest
 
     engine = service.engine
-    lists = [recall(engine.holder.get(), engine.encoder, SearchRequest(text=t, log=False), 200).candidates
-             for t in texts]
+    lists = [
+        recall(engine.holder.get(), engine.encoder, SearchRequest(text=t, log=False), 200).candidates for t in texts
+    ]
     item_text.cache_clear()
     timings: dict[str, list[float]] = {"cold": [], "warm": []}
     for phase in ("cold", "warm"):
@@ -141,8 +164,10 @@ def _catalog_latency(service, texts: list[str]) -> None:
             build_features(candidates, engine.priors)
             timings[phase].append((time.process_time() - start) * 1000)
     sizes = [len(c) for c in lists]
-    print(f"build_features on {len(lists)} real recall lists (median {statistics.median(sizes):.0f} candidates): "
-          f"median CPU {statistics.median(timings['cold']):.2f} ms cold, {statistics.median(timings['warm']):.2f} ms warm")
+    print(
+        f"build_features on {len(lists)} real recall lists (median {statistics.median(sizes):.0f} candidates): "
+        f"median CPU {statistics.median(timings['cold']):.2f} ms cold, {statistics.median(timings['warm']):.2f} ms warm"
+    )
 
 
 def main() -> None:
@@ -151,10 +176,18 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=get_settings().data_dir / "cache")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-only", action="store_true", help="print the feature latency and stop")
-    parser.add_argument("--save", action="store_true", help="also grid-search on the train queries and save a "
-                        "new ranker version under settings.models_dir/ranker/judgments/")
-    parser.add_argument("--catalog", type=Path, help="a TailLift data dir with models loaded once: train the "
-                        "catalog ranker there and measure it on queries from held-out items (weak labels)")
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="also grid-search on the train queries and save a "
+        "new ranker version under settings.models_dir/ranker/judgments/",
+    )
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        help="a TailLift data dir with models loaded once: train the "
+        "catalog ranker there and measure it on queries from held-out items (weak labels)",
+    )
     parser.add_argument("--train-queries", type=int, default=600)
     parser.add_argument("--eval-queries", type=int, default=400)
     args = parser.parse_args()
@@ -194,17 +227,26 @@ def main() -> None:
         "fallback weighted sum (untrained)": mean_ndcg(y, fallback, groups),
         "LambdaRanker": mean_ndcg(y, ranker_scores[order], groups),
     }
-    print(f"CrowdFlower held-out queries: {len(groups)} queries, {len(y)} judged pairs "
-          f"(train: {train['query'].nunique()} queries); ranker grid search + refit {train_s:.0f} s")
+    print(
+        f"CrowdFlower held-out queries: {len(groups)} queries, {len(y)} judged pairs "
+        f"(train: {train['query'].nunique()} queries); ranker grid search + refit {train_s:.0f} s"
+    )
     for name, value in results.items():
         print(f"  nDCG@10  {name:36s} {value:.4f}")
 
     if args.save:
         X_train = crowdflower_features(train, text_encoder=encoder, catalog=data)
         y_train = graded_labels(train["median_relevance"].to_numpy()).values
-        result, path = train_and_save(X_train, y_train, train["query"].tolist(), FEATURES.names,
-                                      get_settings().models_dir, purpose=JUDGMENTS, seed=args.seed,
-                                      training={"labels": "judgments (median_relevance)", "weak": False})
+        result, path = train_and_save(
+            X_train,
+            y_train,
+            train["query"].tolist(),
+            FEATURES.names,
+            get_settings().models_dir,
+            purpose=JUDGMENTS,
+            seed=args.seed,
+            training={"labels": "judgments (median_relevance)", "weak": False},
+        )
         print(f"saved {path}  CV nDCG@10 {result.best.mean:.4f} ± {result.best.std:.4f}")
 
 

@@ -9,6 +9,7 @@ is computed on the evaluated targets *for description only*: the suite's methods
 the validation split (``recsys.recommend.validation``); the same rows on validation are printed alongside.
 Timings are the median of ``--repeats`` runs on this machine (2 shared CPU cores when written).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,13 +63,22 @@ def curve(name: str, lines, history, targets, catalog, groups, decay: float) -> 
     interactions = baskets.user_item_counts(lines, np.unique(lines["user_id"]), catalog)
     model = HypergraphRecommender().fit(interactions, groups)
     tail = ~tuning.head_mask(model.popularity)
-    rows = tuning.grid(model, lambda d: repeat_matrix(history, users, catalog, d), target_matrix(targets, users, catalog),
-                       tail, (decay,), ALPHAS, BETAS)
+    rows = tuning.grid(
+        model,
+        lambda d: repeat_matrix(history, users, catalog, d),
+        target_matrix(targets, users, catalog),
+        tail,
+        (decay,),
+        ALPHAS,
+        BETAS,
+    )
     print(f"\n{name}: decay {decay}, hyperedges {model.incidence.group_sizes}")
     print(f"{'beta':>6}{'alpha':>7}{'recall@20':>11}{'±se':>7}{'tail recall':>13}{'coverage':>10}")
     for r in rows:
-        print(f"{r['beta']:>6}{r['alpha']:>7}{r['recall']:>11.4f}{r['recall_se']:>7.3f}"
-              f"{r['tail_recall']:>13.4f}{r['coverage']:>10.4f}")
+        print(
+            f"{r['beta']:>6}{r['alpha']:>7}{r['recall']:>11.4f}{r['recall_se']:>7.3f}"
+            f"{r['tail_recall']:>13.4f}{r['coverage']:>10.4f}"
+        )
 
 
 def main() -> None:
@@ -84,15 +94,30 @@ def main() -> None:
     groups = {} if args.no_categories else baskets.category_incidence(folder / "products.csv", data.catalog)
     history = data.fit  # without a train dir the fit lines are exactly the users' histories
     users = np.array(sorted(data.targets))
-    timings(data.fit, history, users, data.catalog, {"basket": baskets.basket_incidence(data.fit, data.catalog),
-                                                     **groups}, args.repeats)
+    timings(
+        data.fit,
+        history,
+        users,
+        data.catalog,
+        {"basket": baskets.basket_incidence(data.fit, data.catalog), **groups},
+        args.repeats,
+    )
     if args.no_curve:
         return
     split = validation.carve(data.fit, data.histories)
-    for name, lines, hist, targets in (("validation (2nd-to-last orders)", split.fit, split.history, split.targets),
-                                       ("evaluated (last orders)", data.fit, history, data.targets)):
-        curve(name, lines, hist, targets, data.catalog,
-              {"basket": baskets.basket_incidence(lines, data.catalog), **groups}, args.decay)
+    for name, lines, hist, targets in (
+        ("validation (2nd-to-last orders)", split.fit, split.history, split.targets),
+        ("evaluated (last orders)", data.fit, history, data.targets),
+    ):
+        curve(
+            name,
+            lines,
+            hist,
+            targets,
+            data.catalog,
+            {"basket": baskets.basket_incidence(lines, data.catalog), **groups},
+            args.decay,
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 The first run imports and encodes (timed: the encode throughput); later runs reuse the data dir. Query latency is
 measured warm (after 5 warm-up queries), medians and p95 over real product-title-style queries.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,28 @@ from recsys.config import REPO_ROOT, Settings
 from recsys.search.types import SearchRequest
 from recsys.service.taillift import TailLiftService
 
-QUERIES = ["navy blue casual shirt", "black leather wallet", "women red dress", "white sports shoes", "analog watch men",
-           "floral print kurta", "blue jeans", "grey sweatshirt", "pink handbag", "sunglasses", "striped polo tshirt",
-           "gold earrings", "formal black shoes", "yellow top", "track pants", "backpack", "green saree", "belt",
-           "perfume", "kids tshirt"]
+QUERIES = [
+    "navy blue casual shirt",
+    "black leather wallet",
+    "women red dress",
+    "white sports shoes",
+    "analog watch men",
+    "floral print kurta",
+    "blue jeans",
+    "grey sweatshirt",
+    "pink handbag",
+    "sunglasses",
+    "striped polo tshirt",
+    "gold earrings",
+    "formal black shoes",
+    "yellow top",
+    "track pants",
+    "backpack",
+    "green saree",
+    "belt",
+    "perfume",
+    "kids tshirt",
+]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -46,8 +65,9 @@ def main() -> None:
     service = TailLiftService(settings)
     if service.stats()["items"] == 0:
         started = time.perf_counter()
-        report = service.import_bundle(args.fashion / "styles.csv", args.fashion / "images.zip", preset="fashion",
-                                       limit=args.items)
+        report = service.import_bundle(
+            args.fashion / "styles.csv", args.fashion / "images.zip", preset="fashion", limit=args.items
+        )
         print(f"import: {report.summary()} -> {report.added / (time.perf_counter() - started):.0f} items/s")
     started = time.perf_counter()
     service.load_models()
@@ -69,8 +89,10 @@ def main() -> None:
         for q, img in zip(QUERIES, images):
             both_ms.append(service.search(SearchRequest(text=q, image=img, log=False)).latency_ms)
     for name, values in (("text", text_ms), ("image", image_ms), ("text+image", both_ms)):
-        print(f"{name:>10} query over {n} items: p50 {statistics.median(values):6.1f} ms  "
-              f"p95 {pct(values, 0.95):6.1f} ms  (n={len(values)})")
+        print(
+            f"{name:>10} query over {n} items: p50 {statistics.median(values):6.1f} ms  "
+            f"p95 {pct(values, 0.95):6.1f} ms  (n={len(values)})"
+        )
 
     # Encode throughput of the item path (images + texts), on items already in the catalog.
     from recsys.search.indexing import item_contents

@@ -8,6 +8,7 @@ the caches off (every tower runs: the baseline), to the second with them on (as 
 and clip texts cached), and to the third (MiniLM bert/review texts now cached too); prints the seconds.
 Rolls back to the version that served before, so DIR is left serving what it served.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,21 +28,27 @@ def main() -> None:
     service.load_models()
     serving = service.serving_encoder_version()
     items = service.stats().get("items")
-    versions = [train_encoder(service.store, EncoderRunOptions(seed=seed), parent=serving, text=service.engine.encoder.text)
-                for seed in (1, 2, 3)]
+    versions = [
+        train_encoder(service.store, EncoderRunOptions(seed=seed), parent=serving, text=service.engine.encoder.text)
+        for seed in (1, 2, 3)
+    ]
     results = {}
     cached = engine_module.BULK_CACHE_MIN_ITEMS
-    for label, version, cache_min in (("baseline: towers run", versions[0], 10**12),
-                                      ("caches, first switch", versions[1], cached),
-                                      ("caches, next switch", versions[2], cached)):
+    for label, version, cache_min in (
+        ("baseline: towers run", versions[0], 10**12),
+        ("caches, first switch", versions[1], cached),
+        ("caches, next switch", versions[2], cached),
+    ):
         engine_module.BULK_CACHE_MIN_ITEMS = cache_min
         started = time.perf_counter()
         service.switch_encoder(version)
         results[label] = time.perf_counter() - started
         print(f"{label:>22}: switch to {version} in {results[label]:.1f} s", flush=True)
     base, first, later = results.values()
-    print(f"catalog items: {items}; speed-up {base / first:.1f}x (first switch after training: image and clip-text "
-          f"features cached by training), {base / later:.1f}x (later: MiniLM texts cached too)")
+    print(
+        f"catalog items: {items}; speed-up {base / first:.1f}x (first switch after training: image and clip-text "
+        f"features cached by training), {base / later:.1f}x (later: MiniLM texts cached too)"
+    )
     if serving:
         service.switch_encoder(serving)
     service.close()

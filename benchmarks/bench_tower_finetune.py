@@ -18,6 +18,7 @@ Each prints the median examples/s over ``--steps`` timed steps (after ``--warmup
 Pairs are synthetic 60x80 JPEG "product photos" with titles unless ``--demo-dir`` names a fashion folder
 (styles.csv + images.zip), whose first pairs are used instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,8 @@ import torch
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig
-from recsys.training.pairs import TrainingPair
 from recsys.training.losses import symmetric_info_nce
+from recsys.training.pairs import TrainingPair
 from recsys.training.tower_finetune import TowerTrainer, TowerTrainingConfig, _batch
 
 
@@ -52,8 +53,9 @@ def synthetic_pairs(count: int, seed: int = 0) -> list[TrainingPair]:
     for n in range(count):
         rgb = tuple(int(c) for c in rng.integers(0, 256, 3))
         image = Image.fromarray(rng.integers(225, 256, (80, 60, 3), dtype=np.uint8))
-        ImageDraw.Draw(image).polygon([(18, 8), (42, 8), (57, 24), (48, 32), (45, 72), (15, 72), (12, 32), (3, 24)],
-                                      fill=rgb)
+        ImageDraw.Draw(image).polygon(
+            [(18, 8), (42, 8), (57, 24), (48, 32), (45, 72), (15, 72), (12, 32), (3, 24)], fill=rgb
+        )
         buf = io.BytesIO()
         image.save(buf, format="JPEG", quality=90)
         title = f"Colour {rgb[0]}-{rgb[1]}-{rgb[2]} cotton {kinds[n % len(kinds)]} for men. {kinds[n % len(kinds)]}"
@@ -100,8 +102,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--text-layers", type=int, default=2, help="unfreeze_text_layers")
     parser.add_argument("--image-size", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=1024)
-    parser.add_argument("--heads-batch-size", type=int, default=1024,
-                        help="also time heads-only steps at this batch (train_heads' default; cached rows tiled)")
+    parser.add_argument(
+        "--heads-batch-size",
+        type=int,
+        default=1024,
+        help="also time heads-only steps at this batch (train_heads' default; cached rows tiled)",
+    )
     parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA too")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: leave torch's default)")
     parser.add_argument("--demo-dir", type=Path, help="fashion folder (styles.csv + images.zip) instead of synthetic")
@@ -117,12 +123,21 @@ def main(argv: list[str] | None = None) -> dict:
 
     text = TextEncoder(device=str(device))
     tower = ImageTower(image_size=args.image_size, device=device)
-    config = TowerTrainingConfig(batch_size=args.batch_size, unfreeze_image_blocks=args.image_blocks,
-                                 unfreeze_text_layers=args.text_layers, hidden=args.hidden,
-                                 mixed_precision=not args.no_amp)
-    model_config = TowerClipConfig(image_size=args.image_size, image_dim=tower.dim, text_dim=text.dim,
-                                   hidden=args.hidden, image_tuned_blocks=args.image_blocks,
-                                   text_tuned_layers=args.text_layers)
+    config = TowerTrainingConfig(
+        batch_size=args.batch_size,
+        unfreeze_image_blocks=args.image_blocks,
+        unfreeze_text_layers=args.text_layers,
+        hidden=args.hidden,
+        mixed_precision=not args.no_amp,
+    )
+    model_config = TowerClipConfig(
+        image_size=args.image_size,
+        image_dim=tower.dim,
+        text_dim=text.dim,
+        hidden=args.hidden,
+        image_tuned_blocks=args.image_blocks,
+        text_tuned_layers=args.text_layers,
+    )
 
     # 2. batch preparation (decode + resize + tokenise), timed alone
     prep_s, prepared = [], []
@@ -162,8 +177,13 @@ def main(argv: list[str] | None = None) -> dict:
             if n >= args.warmup:
                 extract_s.append(time.perf_counter() - started)
     torch.manual_seed(0)
-    heads = ClipHeads(TowerClipConfig(image_size=args.image_size, image_dim=tower.dim, text_dim=text.dim,
-                                      hidden=args.hidden)).to(device).train()
+    heads = (
+        ClipHeads(
+            TowerClipConfig(image_size=args.image_size, image_dim=tower.dim, text_dim=text.dim, hidden=args.hidden)
+        )
+        .to(device)
+        .train()
+    )
     heads.visual.fit_standardisation(torch.cat(image_feats))
     heads.text.fit_standardisation(torch.cat(text_feats))
     optimizer = torch.optim.AdamW(heads.parameters(), lr=2e-3)
@@ -179,17 +199,23 @@ def main(argv: list[str] | None = None) -> dict:
         _sync(device)
         return time.perf_counter() - started
 
-    head_s = [head_step(image, txt) for image, txt in zip(image_feats, text_feats)][args.warmup:]
+    head_s = [head_step(image, txt) for image, txt in zip(image_feats, text_feats)][args.warmup :]
     all_image, all_text = torch.cat(image_feats), torch.cat(text_feats)
     tile = torch.arange(args.heads_batch_size, device=all_image.device) % len(all_image)
-    big_s = [head_step(all_image[tile], all_text[tile]) for _ in range(runs)][args.warmup:]
+    big_s = [head_step(all_image[tile], all_text[tile]) for _ in range(runs)][args.warmup :]
 
     timed = slice(args.warmup, None)
     result = {
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({platform.processor() or platform.machine()})",
-        "torch_threads": torch.get_num_threads(), "batch_size": args.batch_size, "steps": args.steps,
-        "image_size": list(tower.size), "unfreeze_image_blocks": args.image_blocks,
-        "unfreeze_text_layers": args.text_layers, "mixed_precision": str(trainer_dtype(device, config)),
+        "device": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"cpu ({platform.processor() or platform.machine()})",
+        "torch_threads": torch.get_num_threads(),
+        "batch_size": args.batch_size,
+        "steps": args.steps,
+        "image_size": list(tower.size),
+        "unfreeze_image_blocks": args.image_blocks,
+        "unfreeze_text_layers": args.text_layers,
+        "mixed_precision": str(trainer_dtype(device, config)),
         "pairs": "demo" if args.demo_dir else "synthetic",
         "tower_finetune_examples_per_s": _median_rate(args.batch_size, tune_s),
         "batch_prep_examples_per_s": _median_rate(args.batch_size, prep_s[timed]),
@@ -199,15 +225,23 @@ def main(argv: list[str] | None = None) -> dict:
         "frozen_feature_extraction_examples_per_s": _median_rate(args.batch_size, extract_s),
         "peak_gpu_memory_mb": peak_mb,
     }
-    print(f"device {result['device']}, {result['torch_threads']} torch threads, batch {args.batch_size}, "
-          f"{args.steps} timed steps, input {tower.size[0]}x{tower.size[1]}, {result['pairs']} pairs")
-    print(f"  tower fine-tuning ({args.image_blocks} image blocks + head conv, {args.text_layers} text layers, "
-          f"amp {result['mixed_precision']}): {result['tower_finetune_examples_per_s']:.1f} examples/s (median)")
+    print(
+        f"device {result['device']}, {result['torch_threads']} torch threads, batch {args.batch_size}, "
+        f"{args.steps} timed steps, input {tower.size[0]}x{tower.size[1]}, {result['pairs']} pairs"
+    )
+    print(
+        f"  tower fine-tuning ({args.image_blocks} image blocks + head conv, {args.text_layers} text layers, "
+        f"amp {result['mixed_precision']}): {result['tower_finetune_examples_per_s']:.1f} examples/s (median)"
+    )
     print(f"  batch preparation alone (decode, resize, tokenise): {result['batch_prep_examples_per_s']:.1f} examples/s")
-    print(f"  heads-only on cached features, same batch: {result['heads_only_examples_per_s']:.1f} examples/s; "
-          f"batch {args.heads_batch_size}: {result['heads_only_big_batch_examples_per_s']:.1f} examples/s")
-    print(f"  frozen feature extraction (uncached heads-only cost): "
-          f"{result['frozen_feature_extraction_examples_per_s']:.1f} examples/s")
+    print(
+        f"  heads-only on cached features, same batch: {result['heads_only_examples_per_s']:.1f} examples/s; "
+        f"batch {args.heads_batch_size}: {result['heads_only_big_batch_examples_per_s']:.1f} examples/s"
+    )
+    print(
+        f"  frozen feature extraction (uncached heads-only cost): "
+        f"{result['frozen_feature_extraction_examples_per_s']:.1f} examples/s"
+    )
     if peak_mb is not None:
         print(f"  peak GPU memory during fine-tuning: {peak_mb:.0f} MiB")
     if args.json:

@@ -7,6 +7,7 @@ Training tab, starts a run with "serve when done", waits for the before/after fa
 version to be served, then rolls back to the parent with Activate. Prints the seconds each stage took
 and the before/after table as the tab shows it. Needs Chromium (/usr/bin/chromium) and playwright.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,13 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def start_app(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "RECSYS_DATA_DIR": str(data_dir), "RECSYS_PORT": str(port), "HF_HUB_OFFLINE": "1",
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {
+        **os.environ,
+        "RECSYS_DATA_DIR": str(data_dir),
+        "RECSYS_PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
     log = open(data_dir / "drive-app.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 900

@@ -7,6 +7,7 @@ commands show progress on stderr and end with a one-line summary.
 This module imports no model code: each command imports what it needs when it runs, so ``stats``, ``import`` and
 ``gc-images`` start in about a second (``tests/test_cli.py`` checks that torch stays out).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,9 +43,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     service = CatalogService(get_settings())
     with ProgressReporter("import", unit="row") as reporter:
-        report = service.import_bundle(Path(catalog), Path(images) if images else None, preset=args.preset,
-                                       mapping_overrides=args.map, merchant=args.merchant, limit=args.limit,
-                                       progress=lambda done, total, _summary: reporter(done, total, "rows"))
+        report = service.import_bundle(
+            Path(catalog),
+            Path(images) if images else None,
+            preset=args.preset,
+            mapping_overrides=args.map,
+            merchant=args.merchant,
+            limit=args.limit,
+            progress=lambda done, total, _summary: reporter(done, total, "rows"),
+        )
     if report.ok and args.with_demo_reviews:
         from recsys.catalog.demo import attach_demo_reviews
 
@@ -92,14 +99,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = CommandParser(prog="python -m recsys", usage="python -m recsys [-h] [-v] COMMAND ...",
-                           description="TailLift search and recommendation. Every command takes --help; those "
-                                       "with results\ntake --json (the result as JSON on stdout, logs on stderr) "
-                                       "and -o FILE (also write it there).",
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandParser(
+        prog="python -m recsys",
+        usage="python -m recsys [-h] [-v] COMMAND ...",
+        description="TailLift search and recommendation. Every command takes --help; those "
+        "with results\ntake --json (the result as JSON on stdout, logs on stderr) "
+        "and -o FILE (also write it there).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log INFO messages to stderr")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS,
-                                prog="python -m recsys")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS, prog="python -m recsys"
+    )
 
     p = sub.add_parser("import", help="bulk-import a catalog file and an images zip")
     p.add_argument("--source", help="folder holding the catalog file and images.zip")
@@ -109,8 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help="override one mapping field")
     p.add_argument("--merchant", default="default")
     p.add_argument("--limit", type=int)
-    p.add_argument("--with-demo-reviews", action="store_true",
-                   help="attach real reviews of similar garments to matching demo items (labelled as such)")
+    p.add_argument(
+        "--with-demo-reviews",
+        action="store_true",
+        help="attach real reviews of similar garments to matching demo items (labelled as such)",
+    )
     add_output_arguments(p, "the import report")
     p.set_defaults(func=cmd_import)
 
@@ -119,8 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("gc-images", help="remove stored image files that no item references any more")
-    p.add_argument("--min-age-hours", type=float, default=24.0,
-                   help="keep unreferenced files younger than this (an import may still be committing them)")
+    p.add_argument(
+        "--min-age-hours",
+        type=float,
+        default=24.0,
+        help="keep unreferenced files younger than this (an import may still be committing them)",
+    )
     p.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
     add_output_arguments(p, "the report")
     p.set_defaults(func=cmd_gc_images)

@@ -8,6 +8,7 @@
 * ``CommandParser.defer``: a command whose flags come from a heavy module (``train encoder``: torch) registers its
   name and help at once and builds its flags only when it is parsed, so other commands start fast.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,8 +81,9 @@ def commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[st
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, what: str = "the result") -> None:
-    parser.add_argument("--json", action="store_true",
-                        help=f"print {what} as JSON on stdout (progress and logs go to stderr)")
+    parser.add_argument(
+        "--json", action="store_true", help=f"print {what} as JSON on stdout (progress and logs go to stderr)"
+    )
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help=f"also write {what} as JSON to FILE")
 
 
@@ -198,8 +200,16 @@ class ProgressReporter:
     clock, or a "still working" line), for work without progress callbacks. A context manager (or ``close()`` it).
     """
 
-    def __init__(self, name: str, unit: str = "", *, stream: TextIO | None = None, bar: bool | None = None,
-                 every_s: float = 30.0, heartbeat_s: float | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        unit: str = "",
+        *,
+        stream: TextIO | None = None,
+        bar: bool | None = None,
+        every_s: float = 30.0,
+        heartbeat_s: float | None = None,
+    ) -> None:
         self.name, self.unit, self.every_s = name, unit, every_s
         self.stream = stream or sys.stderr
         self.bar = _isatty(self.stream) if bar is None else bar
@@ -237,8 +247,13 @@ class ProgressReporter:
         if self.bar:
             from tqdm import tqdm
 
-            self._tqdm = tqdm(total=total or None, desc=f"{self.name}: {stage}", unit=self.unit or "it",
-                              file=self.stream, dynamic_ncols=True)
+            self._tqdm = tqdm(
+                total=total or None,
+                desc=f"{self.name}: {stage}",
+                unit=self.unit or "it",
+                file=self.stream,
+                dynamic_ncols=True,
+            )
         else:
             self._line("started")
 
@@ -246,8 +261,9 @@ class ProgressReporter:
         self._last_line = time.monotonic()
         stage = f" {self.stage}" if self.stage else ""
         extra = f" ({detail})" if detail else ""
-        print(f"{self.name}:{stage} {what}{extra} [{clock(self._last_line - self.started)}]", file=self.stream,
-              flush=True)
+        print(
+            f"{self.name}:{stage} {what}{extra} [{clock(self._last_line - self.started)}]", file=self.stream, flush=True
+        )
 
     def _tick(self, interval: float) -> None:
         while not self._stop.wait(1.0 if self.bar else interval):

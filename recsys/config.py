@@ -3,14 +3,16 @@
 Every tunable of TailLift lives here so that nothing else reads the environment.
 ``get_settings()`` caches one instance; tests build their own with ``Settings.from_env(overrides)``.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, get_type_hints
+from typing import Any, get_type_hints
 
 PREFIX = "RECSYS_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +84,7 @@ class Settings:
         return self.data_dir / "index"
 
     @classmethod
-    def from_env(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``RECSYS_<FIELD>`` variables, then apply explicit overrides."""
         environ = os.environ if environ is None else environ
         hints = get_type_hints(cls)
@@ -97,7 +99,7 @@ class Settings:
                 values[name] = Path(value)
         return cls(**values)
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 

@@ -18,6 +18,7 @@ drives the config, the command-line flags and the form.
 Validation stays in the dataclass's ``__post_init__`` (ValueError with the reasons); ``bound_problems`` gives it the
 minimum/maximum checks the metadata declares. Nothing here imports a ``recsys`` module or a heavy library.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,13 +49,35 @@ class Option:
     slider: tuple[float, float, float] | None = None  # the form shows a slider over (low, high, step)
 
 
-def option(default: Any, *, help: str = "", label: str = "", minimum: float | None = None,
-           maximum: float | None = None, choices: Sequence[str] = (), flag: str = "", off_flag: str = "",
-           metavar: str | None = None, group: str | None = None, info: str = "",
-           slider: tuple[float, float, float] | None = None) -> Any:
+def option(
+    default: Any,
+    *,
+    help: str = "",
+    label: str = "",
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: Sequence[str] = (),
+    flag: str = "",
+    off_flag: str = "",
+    metavar: str | None = None,
+    group: str | None = None,
+    info: str = "",
+    slider: tuple[float, float, float] | None = None,
+) -> Any:
     """A dataclass field with its metadata (``default`` must be immutable: the options are frozen data)."""
-    meta = Option(help=help, label=label, minimum=minimum, maximum=maximum, choices=tuple(choices), flag=flag,
-                  off_flag=off_flag, metavar=metavar, group=group, info=info, slider=slider)
+    meta = Option(
+        help=help,
+        label=label,
+        minimum=minimum,
+        maximum=maximum,
+        choices=tuple(choices),
+        flag=flag,
+        off_flag=off_flag,
+        metavar=metavar,
+        group=group,
+        info=info,
+        slider=slider,
+    )
     return dataclasses.field(default=default, metadata={METADATA_KEY: meta})
 
 
@@ -85,8 +108,11 @@ def specs(cls: type) -> list[Spec]:
         if not f.init:
             continue
         kind, optional = _kind(hints[f.name], f.name)
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        )
         out.append(Spec(f.name, default, kind, optional, f.metadata.get(METADATA_KEY, Option())))
     return out
 
@@ -121,14 +147,14 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         if spec.kind is bool:
             parser.add_argument(spec.flag, action=argparse.BooleanOptionalAction, help=help_text, **common)
             if meta.off_flag:
-                parser.add_argument(meta.off_flag, action="store_false", help=f"same as --no-{spec.flag[2:]}",
-                                    **common)
+                parser.add_argument(meta.off_flag, action="store_false", help=f"same as --no-{spec.flag[2:]}", **common)
             continue
         if meta.metavar:
             common["metavar"] = meta.metavar
         if spec.kind is tuple:
-            parser.add_argument(spec.flag, action="append", choices=meta.choices or None,
-                                help=f"{help_text}; repeatable", **common)
+            parser.add_argument(
+                spec.flag, action="append", choices=meta.choices or None, help=f"{help_text}; repeatable", **common
+            )
         else:
             parser.add_argument(spec.flag, type=spec.kind, choices=meta.choices or None, help=help_text, **common)
 

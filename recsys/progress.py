@@ -1,4 +1,5 @@
 """The one progress-callback type of long work (imports, encoding, training, evaluation)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

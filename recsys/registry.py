@@ -3,6 +3,7 @@
 A version folder is built in a temp folder beside it and moved into place with one ``os.replace``, and the
 ACTIVE file is replaced the same way, so readers see a whole version or none and rollback is ``activate(old)``.
 """
+
 from __future__ import annotations
 
 import json

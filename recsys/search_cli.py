@@ -6,6 +6,7 @@ once and prints one JSON line per query: FILE holds one text query per line, or 
 ``text`` and/or ``image`` column (image paths relative to the CSV's folder; an ``id`` column is echoed back);
 ``-`` reads stdin. A query that cannot run gives a line ``{"line": N, "error": "..."}`` and the batch goes on.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,14 +24,21 @@ from recsys.config import get_settings
 
 
 def add_search_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("search", help="search the catalog by text and/or image; --batch FILE for many queries",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "search",
+        help="search the catalog by text and/or image; --batch FILE for many queries",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("text", nargs="?", default="")
     p.add_argument("--image", help="query image file")
     p.add_argument("-k", type=int, default=10, help="results per query (default 10)")
     p.add_argument("--category", action="append", default=[], help="article type filter (repeatable)")
-    p.add_argument("--batch", metavar="FILE",
-                   help="one query per line (or a CSV with text/image columns; - = stdin): JSON lines out")
+    p.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="one query per line (or a CSV with text/image columns; - = stdin): JSON lines out",
+    )
     add_output_arguments(p, "the results")
     p.set_defaults(func=run_search)
 
@@ -77,10 +85,14 @@ def _one(service: Any, query: Query, args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         note(f"error: {exc}")
         return 2
-    lines = [f"{r['rank']:>3}. #{r['item_id']:<6} {r['score']:>7.3f}  {r['title']}  [{r['category']}]"
-             f"  (id {r['external_id']})" for r in result["results"]]
-    lines.append(f"({result['latency_ms']:.0f} ms, encoder {result['model_version']}, "
-                 f"ranker {result['ranker_version']})")
+    lines = [
+        f"{r['rank']:>3}. #{r['item_id']:<6} {r['score']:>7.3f}  {r['title']}  [{r['category']}]"
+        f"  (id {r['external_id']})"
+        for r in result["results"]
+    ]
+    lines.append(
+        f"({result['latency_ms']:.0f} ms, encoder {result['model_version']}, ranker {result['ranker_version']})"
+    )
     emit(args, result, "\n".join(lines))
     return 0
 
@@ -93,8 +105,13 @@ def _batch(service: Any, queries: list[Query], args: argparse.Namespace) -> int:
             row = search_one(service, query, args.k, tuple(args.category))
         except Exception as exc:  # one bad query (missing image, empty line, ...) must not end the batch
             expected = isinstance(exc, (OSError, ValueError))
-            row = {"line": query.line, **({"id": query.id} if query.id is not None else {}), "query": query.text,
-                   "image": query.image, "error": str(exc) if expected else f"{type(exc).__name__}: {exc}"}
+            row = {
+                "line": query.line,
+                **({"id": query.id} if query.id is not None else {}),
+                "query": query.text,
+                "image": query.image,
+                "error": str(exc) if expected else f"{type(exc).__name__}: {exc}",
+            }
             failed += 1
         line = to_json(row, indent=None)
         print(line, file=out, flush=True)
@@ -118,22 +135,37 @@ def search_one(service: Any, query: Query, k: int, categories: tuple[str, ...] =
     if query.image:
         with Image.open(query.image) as opened:
             image = opened.convert("RGB")
-    response = service.search(SearchRequest(text=query.text, image=image, k=k, session_id="cli",
-                                            filters=SearchFilters(category=categories)))
+    response = service.search(
+        SearchRequest(text=query.text, image=image, k=k, session_id="cli", filters=SearchFilters(category=categories))
+    )
     items = service.get_items([h.item_id for h in response.hits])
     results = []
     for hit in response.hits:
         item = items.get(hit.item_id)
-        results.append({"rank": hit.rank, "item_id": hit.item_id,
-                        "external_id": item.external_id if item else None, "title": item.title if item else None,
-                        "category": item.category if item else None, "score": round(hit.score, 4),
-                        "why": hit.explanation})
+        results.append(
+            {
+                "rank": hit.rank,
+                "item_id": hit.item_id,
+                "external_id": item.external_id if item else None,
+                "title": item.title if item else None,
+                "category": item.category if item else None,
+                "score": round(hit.score, 4),
+                "why": hit.explanation,
+            }
+        )
     head: dict[str, Any] = {"line": query.line} if query.line else {}
     if query.id is not None:
         head["id"] = query.id
-    return {**head, "query": query.text, "image": query.image, "latency_ms": round(response.latency_ms, 2),
-            "model_version": response.model_version, "ranker_version": response.ranker_version,
-            "facets": response.facets.counts, "results": results}
+    return {
+        **head,
+        "query": query.text,
+        "image": query.image,
+        "latency_ms": round(response.latency_ms, 2),
+        "model_version": response.model_version,
+        "ranker_version": response.ranker_version,
+        "facets": response.facets.counts,
+        "results": results,
+    }
 
 
 def read_batch(path: str) -> Iterator[Query]:
@@ -151,9 +183,12 @@ def read_batch(path: str) -> Iterator[Query]:
     reader = csv.DictReader(io.StringIO(text))
     columns = {c.strip().lower(): c for c in reader.fieldnames or []}
     if "text" not in columns and "image" not in columns:
-        raise ValueError(f"{path}: a batch CSV needs a 'text' and/or an 'image' column (found: "
-                         f"{', '.join(reader.fieldnames or []) or 'none'})")
+        raise ValueError(
+            f"{path}: a batch CSV needs a 'text' and/or an 'image' column (found: "
+            f"{', '.join(reader.fieldnames or []) or 'none'})"
+        )
     for row in reader:
-        text, image, ident = ((row.get(columns[name]) or "").strip() if name in columns else ""
-                              for name in ("text", "image", "id"))
+        text, image, ident = (
+            (row.get(columns[name]) or "").strip() if name in columns else "" for name in ("text", "image", "id")
+        )
         yield Query(reader.line_num, text, str(folder / image) if image else None, ident or None)

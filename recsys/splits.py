@@ -3,10 +3,12 @@
 A key (an item id, a query, a user) is held out when a salted hash of it falls under the fraction, so the same
 key lands on the same side on every machine and every run, and nothing evaluated is ever trained on.
 """
+
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 
 SALT = "taillift-holdout-v1"
 HOLDOUT_FRACTION = 0.2

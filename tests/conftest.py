@@ -1,4 +1,5 @@
 """Shared fixtures: isolated settings per test, tiny generated catalogs, and the path of the real data."""
+
 from __future__ import annotations
 
 import io
@@ -51,7 +52,7 @@ def image_bytes():
 @pytest.fixture(scope="session")
 def small_search_service(tmp_path_factory):
     """A TailLiftService over the 30-item generated catalog with models loaded (shared: loading takes seconds)."""
-    from .small_catalog import small_search_service_at
+    from tests.small_catalog import small_search_service_at
 
     service = small_search_service_at(tmp_path_factory.mktemp("search") / "data")
     yield service

@@ -1,6 +1,7 @@
 """The command-line contract: --help lists every command (as the README does), --json is JSON on stdout and
 nothing else, -o writes the same JSON, search hits carry the merchant's id, --batch answers one line per query,
 catalog commands start without torch, train encoder's flags come from EncoderRunOptions."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,12 @@ HEAVY = ("torch", "torchvision", "faiss", "lightgbm", "sklearn", "gradio", "tran
 @pytest.fixture
 def data_env(tmp_path, monkeypatch):
     """RECSYS_* for a fresh data dir, for in-process ``cli.main`` and for subprocesses."""
-    env = {"RECSYS_DATA_DIR": str(tmp_path / "data"), "RECSYS_DEMO_LIMIT": "0",
-           "RECSYS_DEMO_DIR": str(tmp_path / "no-demo"), "HF_HUB_OFFLINE": "1"}
+    env = {
+        "RECSYS_DATA_DIR": str(tmp_path / "data"),
+        "RECSYS_DEMO_LIMIT": "0",
+        "RECSYS_DEMO_DIR": str(tmp_path / "no-demo"),
+        "HF_HUB_OFFLINE": "1",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
@@ -35,14 +40,17 @@ def data_env(tmp_path, monkeypatch):
 
 
 def recsys(*argv: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "recsys", *argv], capture_output=True, text=True, env=env,
-                          cwd=REPO_ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "recsys", *argv], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=300
+    )
 
 
 def catalog_csv(folder: Path) -> Path:
     path = folder / "catalog.csv"
-    path.write_text("id,title,category,price\nsku-1,Red cotton shirt,Apparel > Shirts,12\n"
-                    "sku-2,Blue linen dress,Apparel > Dresses,30\nsku-3,<b>bad</b>,Apparel > Shirts,5\n")
+    path.write_text(
+        "id,title,category,price\nsku-1,Red cotton shirt,Apparel > Shirts,12\n"
+        "sku-2,Blue linen dress,Apparel > Dresses,30\nsku-3,<b>bad</b>,Apparel > Shirts,5\n"
+    )
     return path
 
 
@@ -58,8 +66,18 @@ def readme_commands() -> list[tuple[str, str]]:
 def test_help_lists_every_command_on_one_line_and_the_readme_table_matches():
     parser = cli.build_parser()
     listed = cli_output.commands(parser)
-    assert [name for name, _ in listed] == ["import", "stats", "gc-images", "serve", "search", "eval", "train ranker",
-                                            "train encoder", "models list", "models activate"]
+    assert [name for name, _ in listed] == [
+        "import",
+        "stats",
+        "gc-images",
+        "serve",
+        "search",
+        "eval",
+        "train ranker",
+        "train encoder",
+        "models list",
+        "models activate",
+    ]
     text = parser.format_help()
     for name, help_text in listed:
         lines = [line for line in text.splitlines() if re.match(rf"^\s+{re.escape(name)}\s{{2,}}\S", line)]
@@ -98,8 +116,9 @@ with contextlib.redirect_stdout(io.StringIO()):
         pass
 print(codes, sorted(m for m in {HEAVY!r} if m in sys.modules))
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=data_env,
-                          cwd=REPO_ROOT, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=data_env, cwd=REPO_ROOT, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[0, 0, 0] []"
 
@@ -184,8 +203,9 @@ def test_search_batch_prints_one_json_line_per_query(small_search_service, tmp_p
     (tmp_path / "red.jpg").write_bytes(photo(COLOURS["red"]))
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
     csv_file = tmp_path / "queries.csv"
-    csv_file.write_text('id,text,image\nq1,red shirt,\nq2,,red.jpg\nq3,,missing.jpg\nq4,,\nq5,"dress",broken.jpg\n'
-                        "q6,green sneakers,\n")
+    csv_file.write_text(
+        'id,text,image\nq1,red shirt,\nq2,,red.jpg\nq3,,missing.jpg\nq4,,\nq5,"dress",broken.jpg\nq6,green sneakers,\n'
+    )
     args.output = None
     assert search_cli._batch(small_search_service, list(search_cli.read_batch(str(csv_file))), args) == 1
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -236,12 +256,36 @@ def test_train_encoder_flags_are_the_run_options_fields():
     dests = {a.dest for a in parser._actions} - {"help", "activate", "json", "output"}
     assert dests == {f.name for f in dataclasses.fields(EncoderRunOptions)}
     # the documented spellings (README, docs/training.md)
-    args = cli.build_parser().parse_args(["train", "encoder", "--tail-weight", "0.5", "--logq", "--logq-by", "item",
-                                          "--fixed-temperature", "--source", "catalog", "--source", "clicks",
-                                          "--hard-negatives", "2", "--uniform-weight", "0.2", "--json"])
-    assert run_options(args) == EncoderRunOptions(tail_weight=0.5, log_q=True, log_q_by="item",
-                                                  learn_temperature=False, sources=("catalog", "clicks"),
-                                                  hard_negatives=2, uniform_weight=0.2)
+    args = cli.build_parser().parse_args(
+        [
+            "train",
+            "encoder",
+            "--tail-weight",
+            "0.5",
+            "--logq",
+            "--logq-by",
+            "item",
+            "--fixed-temperature",
+            "--source",
+            "catalog",
+            "--source",
+            "clicks",
+            "--hard-negatives",
+            "2",
+            "--uniform-weight",
+            "0.2",
+            "--json",
+        ]
+    )
+    assert run_options(args) == EncoderRunOptions(
+        tail_weight=0.5,
+        log_q=True,
+        log_q_by="item",
+        learn_temperature=False,
+        sources=("catalog", "clicks"),
+        hard_negatives=2,
+        uniform_weight=0.2,
+    )
     assert args.json is True and args.output is None
     assert run_options(cli.build_parser().parse_args(["train", "encoder"])) == EncoderRunOptions()
 
@@ -250,8 +294,11 @@ def test_a_field_added_to_the_run_options_appears_as_a_flag():
     from recsys.training.encoder_runs import EncoderRunOptions
 
     Extended = dataclasses.make_dataclass(
-        "Extended", [("label_smoothing", float, options.option(0.0, help="smooth the targets", minimum=0))],
-        bases=(EncoderRunOptions,), frozen=True)
+        "Extended",
+        [("label_smoothing", float, options.option(0.0, help="smooth the targets", minimum=0))],
+        bases=(EncoderRunOptions,),
+        frozen=True,
+    )
     parser = argparse.ArgumentParser()
     options.add_arguments(parser, Extended)
     assert "--label-smoothing" in parser.format_help() and "smooth the targets (default: 0.0)" in parser.format_help()

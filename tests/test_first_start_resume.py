@@ -6,6 +6,7 @@ turn: mid-import, before the demo reviews, while saving the heads, mid-way throu
 transaction), while training the ranker; a last start then runs to completion. Its catalog, reviews, vectors,
 models and search answers are compared with those of one uninterrupted start.
 """
+
 from __future__ import annotations
 
 import json
@@ -113,12 +114,25 @@ print("SUMMARY " + json.dumps(summary))
 
 
 def _start(data_dir: Path, demo: Path, kill_at: str = "") -> subprocess.Popen:
-    overrides = {"data_dir": str(data_dir), "database_url": "", "demo_dir": str(demo / "fashion"),
-                 "demo_reviews_path": str(demo / "reviews.csv"), "demo_limit": 1000, "import_batch_size": BATCH,
-                 "encode_batch_size": 32, "auto_train_min_items": 100}
+    overrides = {
+        "data_dir": str(data_dir),
+        "database_url": "",
+        "demo_dir": str(demo / "fashion"),
+        "demo_reviews_path": str(demo / "reviews.csv"),
+        "demo_limit": 1000,
+        "import_batch_size": BATCH,
+        "encode_batch_size": 32,
+        "auto_train_min_items": 100,
+    }
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    return subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(overrides), kill_at], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(overrides), kill_at],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _finish(proc: subprocess.Popen, kill_at: str = "") -> dict:
@@ -137,8 +151,9 @@ def _db(data_dir: Path, sql: str) -> int:
 
 def _vectors(data_dir: Path) -> dict[tuple[str, str], np.ndarray]:
     with sqlite3.connect(data_dir / "catalog.sqlite3") as conn:
-        rows = conn.execute("select i.external_id, e.route, e.vector from item_embeddings e "
-                            "join items i on i.id = e.item_id").fetchall()
+        rows = conn.execute(
+            "select i.external_id, e.route, e.vector from item_embeddings e join items i on i.id = e.item_id"
+        ).fetchall()
     return {(ext, route): np.frombuffer(blob, dtype="<f4") for ext, route, blob in rows}
 
 

@@ -1,4 +1,5 @@
 """Options as data (recsys/options.py): flags, values by name, bounds and subsets generated from field metadata."""
+
 from __future__ import annotations
 
 import argparse
@@ -42,9 +43,31 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def test_no_flags_give_the_defaults_and_flags_set_fields():
     assert options.from_arguments(Knobs, _parse([])) == Knobs()
-    got = options.from_arguments(Knobs, _parse(["--steps", "4", "--rate", "0.1", "--verbose-mode", "--frozen",
-                                                "--mode", "b", "--kind", "y", "--kind", "x", "--kind", "y",
-                                                "--path", "p.csv", "--plain", "8"]))
+    got = options.from_arguments(
+        Knobs,
+        _parse(
+            [
+                "--steps",
+                "4",
+                "--rate",
+                "0.1",
+                "--verbose-mode",
+                "--frozen",
+                "--mode",
+                "b",
+                "--kind",
+                "y",
+                "--kind",
+                "x",
+                "--kind",
+                "y",
+                "--path",
+                "p.csv",
+                "--plain",
+                "8",
+            ]
+        ),
+    )
     assert got == Knobs(steps=4, rate=0.1, loud=True, learn=False, mode="b", kinds=("y", "x"), path="p.csv", plain=8)
     assert options.from_arguments(Knobs, _parse(["--no-learn"])).learn is False
     assert options.from_arguments(Knobs, _parse(["--no-verbose-mode"])).loud is False
@@ -108,7 +131,13 @@ def test_the_run_options_build_both_trainer_configs_from_their_fields():
     run = EncoderRunOptions(epochs=3, lr=1e-3, patience=0, hard_negatives=2, uniform_weight=0.3, seed=5)
     head = run.head_config()
     assert (head.epochs, head.lr, head.patience, head.hard_negatives, head.uniform_weight, head.seed) == (
-        3, 1e-3, 0, 2, 0.3, 5)
+        3,
+        1e-3,
+        0,
+        2,
+        0.3,
+        5,
+    )
     assert head.weight_decay == HeadTrainingConfig().weight_decay  # not an option: the trainer's default
     towers = EncoderRunOptions(unfreeze_text_layers=2, tower_lr=1e-5, lr=4e-4, epochs=1, batch_size=64)
     tower = towers.tower_config()

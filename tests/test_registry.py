@@ -1,4 +1,5 @@
 """Model versions are written whole, never overwritten, and the ACTIVE pointer can roll back."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,12 @@ from recsys import registry
 
 
 def _save(settings, version: str, created: str, kind: str = "tower_clip") -> None:
-    registry.save_version(settings, version, {"kind": kind, "created": created},
-                          lambda folder: (folder / "w.bin").write_bytes(version.encode()))
+    registry.save_version(
+        settings,
+        version,
+        {"kind": kind, "created": created},
+        lambda folder: (folder / "w.bin").write_bytes(version.encode()),
+    )
 
 
 def test_versions_are_listed_oldest_first_and_activated(settings):

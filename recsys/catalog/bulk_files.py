@@ -3,6 +3,7 @@
 Nothing here writes anything. Whole-file problems (wrong encoding, missing columns, a hostile zip) raise
 ``ImportRefused``; per-row problems are returned so the importer can report them row by row.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,8 +32,9 @@ class RawRow:
     problem: str = ""  # set when the row itself could not be parsed: a sentence for the merchant
 
 
-def read_catalog_rows(path: Path, *, required_columns: tuple[str, ...], join_overflow: bool = False,
-                      max_bytes: int = 200 * 1024 * 1024) -> tuple[list[str], list[RawRow]]:
+def read_catalog_rows(
+    path: Path, *, required_columns: tuple[str, ...], join_overflow: bool = False, max_bytes: int = 200 * 1024 * 1024
+) -> tuple[list[str], list[RawRow]]:
     """Parse a CSV or JSONL catalog; return (columns, rows). Raises only ``ImportRefused``."""
     path = Path(path)
     data = _read_regular_file(path, "catalog file", max_bytes)
@@ -64,7 +66,8 @@ def _read_regular_file(path: Path, what: str, max_bytes: int) -> bytes:
             raise ImportRefused(f"the {what} {path.name!r} is {kind}; choose a file")
         if info.st_size > max_bytes:
             raise ImportRefused(
-                f"{path.name} is {info.st_size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
+                f"{path.name} is {info.st_size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit"
+            )
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)  # the size may have changed since stat
     except OSError as exc:
@@ -131,8 +134,10 @@ def _read_csv(text: str, join_overflow: bool) -> tuple[list[str], list[RawRow]]:
             rows.append(RawRow(number, dict(zip(header, fields))))
             continue
         if lines.pos - start > 1:
-            problem = (f"line {start + 1}: {problem}; a quote on this line is never closed, so the "
-                       f"{lines.pos - start - 1} line(s) after it were read again as rows of their own")
+            problem = (
+                f"line {start + 1}: {problem}; a quote on this line is never closed, so the "
+                f"{lines.pos - start - 1} line(s) after it were read again as rows of their own"
+            )
             lines.pos = start + 1
         rows.append(RawRow(number, {}, problem))
         reader = lines.reader()  # a fresh parser: no state carried over from the bad record
@@ -199,7 +204,8 @@ class ImageArchive:
             raise ImportRefused(f"the images zip {Path(path).name!r} is not a file; choose a .zip file")
         if file_info.st_size > max_zip_bytes:
             raise ImportRefused(
-                f"images zip is {file_info.st_size / 2**20:.0f} MiB, over the {max_zip_bytes / 2**20:.0f} MiB limit")
+                f"images zip is {file_info.st_size / 2**20:.0f} MiB, over the {max_zip_bytes / 2**20:.0f} MiB limit"
+            )
         try:
             zf = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
@@ -215,7 +221,8 @@ class ImageArchive:
             if _unsafe_member_name(name):
                 zf.close()
                 raise ImportRefused(
-                    f"zip entry {name!r} has an unsafe path (absolute or '..'); the archive was refused")
+                    f"zip entry {name!r} has an unsafe path (absolute or '..'); the archive was refused"
+                )
             if stat.S_ISLNK(info.external_attr >> 16):
                 zf.close()
                 raise ImportRefused(f"zip entry {name!r} is a symbolic link; the archive was refused")

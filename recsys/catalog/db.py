@@ -1,4 +1,5 @@
 """Engine, session factory and schema migration for the catalog database."""
+
 from __future__ import annotations
 
 from pathlib import Path

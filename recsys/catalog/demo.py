@@ -8,6 +8,7 @@ Seeding is resumable: a marker file in the data dir says "seeding" before the fi
 last, each written atomically. A start that finds "seeding" (the last one was killed) runs the seed again: the
 import upserts by id, so it adds only what is missing, and attaching reviews is idempotent.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,11 +35,28 @@ SEED_MARKER = "demo-seed.json"
 
 # Myntra article type -> review set "Class Name"; only close garment matches, women's items only.
 ARTICLE_TO_CLASS = {
-    "Dresses": "Dresses", "Tops": "Knits", "Tshirts": "Knits", "Shirts": "Blouses", "Tunics": "Blouses",
-    "Kurtis": "Blouses", "Sweaters": "Sweaters", "Sweatshirts": "Sweaters", "Jeans": "Jeans",
-    "Trousers": "Pants", "Track Pants": "Pants", "Capris": "Pants", "Leggings": "Legwear", "Skirts": "Skirts",
-    "Jackets": "Jackets", "Shorts": "Shorts", "Swimwear": "Swim", "Nightdress": "Sleep", "Night suits": "Sleep",
-    "Bra": "Intimates", "Lounge Pants": "Lounge", "Shrug": "Layering",
+    "Dresses": "Dresses",
+    "Tops": "Knits",
+    "Tshirts": "Knits",
+    "Shirts": "Blouses",
+    "Tunics": "Blouses",
+    "Kurtis": "Blouses",
+    "Sweaters": "Sweaters",
+    "Sweatshirts": "Sweaters",
+    "Jeans": "Jeans",
+    "Trousers": "Pants",
+    "Track Pants": "Pants",
+    "Capris": "Pants",
+    "Leggings": "Legwear",
+    "Skirts": "Skirts",
+    "Jackets": "Jackets",
+    "Shorts": "Shorts",
+    "Swimwear": "Swim",
+    "Nightdress": "Sleep",
+    "Night suits": "Sleep",
+    "Bra": "Intimates",
+    "Lounge Pants": "Lounge",
+    "Shrug": "Layering",
 }
 
 
@@ -84,14 +102,19 @@ def load_reviews_by_class(path: Path) -> dict[str, list[dict]]:
                 skipped += 1
                 continue
             by_class[row.get("Class Name") or ""].append(
-                {"rating": review.rating, "title": review.title, "text": review.text})
+                {"rating": review.rating, "title": review.title, "text": review.text}
+            )
     if skipped:
         log.info("skipped %d demo reviews that fail the review rules", skipped)
     return by_class
 
 
 def attach_demo_reviews(
-    sessions: sessionmaker[Session], reviews_path: Path, *, seed: int = 0, merchant: str | None = None,
+    sessions: sessionmaker[Session],
+    reviews_path: Path,
+    *,
+    seed: int = 0,
+    merchant: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> int:
     """Give matching women's items (of ``merchant`` only, when given) a long-tailed number of real reviews;

@@ -9,6 +9,7 @@ Why a grace period: an import writes its files BEFORE it commits the rows that r
 may belong to a transaction still in flight, so it is kept; only files unreferenced AND older than that are
 removed. Run it while no encoder training run is reading images of items deleted since the run began.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .images import ImageStore
+from recsys.catalog.images import ImageStore
 
 STORED_NAME = re.compile(r"^[0-9a-f]{64}\.[a-z]{3,4}$")  # <sha256>.<ext>, inside a <2 hex> folder
 FOLDER_NAME = re.compile(r"^[0-9a-f]{2}$")
@@ -35,14 +36,22 @@ class ImageGcReport:
 
     def summary(self) -> str:
         verb = "would remove" if self.dry_run else "removed"
-        return (f"{self.stored_files} stored image files, {self.referenced} referenced; {verb} "
-                f"{len(self.removed)} unreferenced ({self.bytes_freed / 2**20:.1f} MiB) and {self.temp_removed} "
-                f"abandoned temp files; kept {self.kept_recent} unreferenced files younger than the grace period")
+        return (
+            f"{self.stored_files} stored image files, {self.referenced} referenced; {verb} "
+            f"{len(self.removed)} unreferenced ({self.bytes_freed / 2**20:.1f} MiB) and {self.temp_removed} "
+            f"abandoned temp files; kept {self.kept_recent} unreferenced files younger than the grace period"
+        )
 
     def to_dict(self) -> dict:
-        return {"stored_files": self.stored_files, "referenced": self.referenced, "kept_recent": self.kept_recent,
-                "removed": self.removed, "temp_removed": self.temp_removed, "bytes_freed": self.bytes_freed,
-                "dry_run": self.dry_run}
+        return {
+            "stored_files": self.stored_files,
+            "referenced": self.referenced,
+            "kept_recent": self.kept_recent,
+            "removed": self.removed,
+            "temp_removed": self.temp_removed,
+            "bytes_freed": self.bytes_freed,
+            "dry_run": self.dry_run,
+        }
 
 
 def _old_enough(path: Path, cutoff: float) -> tuple[bool, int]:
@@ -54,8 +63,9 @@ def _old_enough(path: Path, cutoff: float) -> tuple[bool, int]:
     return st.st_mtime < cutoff, st.st_size
 
 
-def collect_unreferenced_images(store: ImageStore, referenced: set[str], *, min_age_s: float,
-                                dry_run: bool = False, now: float | None = None) -> ImageGcReport:
+def collect_unreferenced_images(
+    store: ImageStore, referenced: set[str], *, min_age_s: float, dry_run: bool = False, now: float | None = None
+) -> ImageGcReport:
     """Remove store files whose relative path is not in ``referenced`` and that are older than ``min_age_s``.
 
     Only names the store itself writes are touched (``ab/<sha256>.<ext>`` and ``ab/.tmp-*``); anything else

@@ -4,6 +4,7 @@ Images are checked before anything is written: size cap in bytes, Pillow ``verif
 (catches truncated files), a pixel cap against decompression bombs, and an allow-list of formats.
 Files are stored once per SHA-256 under ``<data_dir>/images/ab/abcdef....<ext>``, written atomically.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -78,8 +79,9 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
     return CheckedImage(data=data, sha256=hashlib.sha256(data).hexdigest(), format=fmt, width=width, height=height)
 
 
-def check_uploads(images: Sequence[ImageInput], *, already: int, max_images: int, max_bytes: int,
-                  max_pixels: int) -> list[CheckedImage]:
+def check_uploads(
+    images: Sequence[ImageInput], *, already: int, max_images: int, max_bytes: int, max_pixels: int
+) -> list[CheckedImage]:
     """Uploaded images (bytes, or paths to files) checked one by one; raises ``InvalidInput`` with a reason per
     bad one. ``already``: images the item keeps, counted against ``max_images``."""
     if isinstance(images, (bytes, str, Path)) or not isinstance(images, Sequence):

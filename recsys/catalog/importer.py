@@ -5,6 +5,7 @@ problem is rejected with its reasons and nothing of it is written. Checking a ro
 rules do not foresee, or a bug, rejects that one row, and the rows after it are still imported. Rows whose id
 already exists are compared and updated or left alone, so re-running an import adds nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -90,12 +91,15 @@ def import_catalog(
     archive: ImageArchive | None = None
     try:
         _, rows = read_catalog_rows(
-            catalog_path, required_columns=mapping.required_columns(), join_overflow=mapping.join_overflow,
+            catalog_path,
+            required_columns=mapping.required_columns(),
+            join_overflow=mapping.join_overflow,
             max_bytes=settings.max_catalog_bytes,
         )
         if images_zip is not None:
-            archive = ImageArchive.open(images_zip, max_zip_bytes=settings.max_zip_bytes,
-                                        max_entries=settings.max_zip_entries)
+            archive = ImageArchive.open(
+                images_zip, max_zip_bytes=settings.max_zip_bytes, max_entries=settings.max_zip_entries
+            )
             report.ignored_files = archive.ignored
     except ImportRefused as exc:
         report.refused = str(exc)
@@ -109,8 +113,13 @@ def import_catalog(
     done = 0
     try:
         for batch in iter_batches(rows, settings.import_batch_size):
-            valid = [v for v in (_validate_row(r, mapping, archive, settings, seen_ids, report, store, checked_names)
-                                  for r in batch) if v]
+            valid = [
+                v
+                for v in (
+                    _validate_row(r, mapping, archive, settings, seen_ids, report, store, checked_names) for r in batch
+                )
+                if v
+            ]
             _commit_batch(valid, sessions, store, merchant_name, report)
             done += len(batch)
             if progress:
@@ -142,8 +151,13 @@ def _validate_row(
     except Exception as exc:  # a bug, not the merchant's doing: this row is rejected and the import goes on
         log.exception("import row %d could not be checked", row.number)
         raw_id = row.values.get(mapping.id)
-        report.rejected.append(RowError(row.number, raw_id if isinstance(raw_id, str) else "", [
-            f"this row could not be checked (internal error {type(exc).__name__}); it was not imported"]))
+        report.rejected.append(
+            RowError(
+                row.number,
+                raw_id if isinstance(raw_id, str) else "",
+                [f"this row could not be checked (internal error {type(exc).__name__}); it was not imported"],
+            )
+        )
         return None
 
 
@@ -160,8 +174,12 @@ def _check_row(
     raw, image_names, reasons = mapping.to_raw_item(row.values)
     draft = None
     try:
-        draft = validate_item(raw, max_title_chars=settings.max_title_chars,
-                              max_description_chars=settings.max_description_chars, require_id=True)
+        draft = validate_item(
+            raw,
+            max_title_chars=settings.max_title_chars,
+            max_description_chars=settings.max_description_chars,
+            require_id=True,
+        )
         external_id = draft.external_id
     except InvalidInput as exc:
         reasons.extend(exc.problems)
@@ -245,8 +263,9 @@ def _commit_batch(
     except Exception as exc:  # the whole batch rolled back; say so per row
         log.exception("import batch of %d rows rolled back", len(valid))
         for row in valid:
-            report.rejected.append(RowError(row.number, row.draft.external_id,
-                                            [f"database error, batch rolled back: {shown(exc, 300)}"]))
+            report.rejected.append(
+                RowError(row.number, row.draft.external_id, [f"database error, batch rolled back: {shown(exc, 300)}"])
+            )
         return
     report.added += len(added_ids)
     report.updated += len(updated_ids)

@@ -4,6 +4,7 @@ A mapping only picks values out of a row; it converts nothing but the row's text
 cell holds JSON text). Every value goes to ``validation`` with the type it had in the file, so a JSONL list
 title is refused there instead of being turned into "['a', 'b']" here.
 """
+
 from __future__ import annotations
 
 import json
@@ -85,8 +86,10 @@ def _parse_reviews(value: Any, problems: list[str]) -> Any:
             return json.loads(value)
         except (ValueError, RecursionError) as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too long or nested too deeply"
-            problems.append(f"reviews must be a list of {{rating, title, text}} objects, as JSON text in a CSV cell; "
-                            f"this is not valid JSON ({reason})")
+            problems.append(
+                f"reviews must be a list of {{rating, title, text}} objects, as JSON text in a CSV cell; "
+                f"this is not valid JSON ({reason})"
+            )
             return None
     return value
 

@@ -3,9 +3,10 @@
 Portable types only (no SQLite- or PostgreSQL-specific columns) so one schema runs on any SQLAlchemy URL.
 Schema changes go through Alembic migrations in ``migrations/``; these classes are their source of truth.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +28,7 @@ CHOICE_EVENTS = ("click", "cart", "purchase")  # the shopper chose the item (a p
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -41,7 +42,7 @@ class Merchant(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    items: Mapped[list["Item"]] = relationship(back_populates="merchant")
+    items: Mapped[list[Item]] = relationship(back_populates="merchant")
 
 
 class Item(Base):
@@ -67,10 +68,10 @@ class Item(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     merchant: Mapped[Merchant] = relationship(back_populates="items")
-    images: Mapped[list["ItemImage"]] = relationship(
+    images: Mapped[list[ItemImage]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="ItemImage.position"
     )
-    reviews: Mapped[list["Review"]] = relationship(
+    reviews: Mapped[list[Review]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="Review.id"
     )
 

@@ -5,6 +5,7 @@ at once. Control characters are removed, line breaks normalised; anything else t
 silently rewritten: markup, characters that disguise text (bidirectional overrides), invalid code points, text
 that is empty once invisible characters are ignored.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -24,7 +25,8 @@ _BLANK_LETTERS = frozenset("\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 # Elements of HTML, SVG and MathML that a browser acts on; ``size <M>`` or ``<USB-C>`` name none of them.
-_ELEMENTS = frozenset("""
+_ELEMENTS = frozenset(
+    """
 a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound big blink blockquote body
 br button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl dt em
 embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i
@@ -33,7 +35,8 @@ meta meter nav nobr noembed noframes noscript object ol optgroup option output p
 pre progress q rp rt ruby s samp script search section select slot small source span strike strong style sub
 summary sup svg table tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr xmp
 animate foreignobject set use
-""".split())
+""".split()
+)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)(?=[\s/>]|$)([^<>]*)(>?)")
 _ATTRIBUTE = re.compile(r"[\s/][^\s/=<>\"']+\s*=")
 _DECLARATION = re.compile(r"<!--|<!\[CDATA\[|<![A-Za-z]|<\?[A-Za-z]")
@@ -110,13 +113,21 @@ def contains_markup(text: str) -> bool:
             continue
         if len(name) > 1 and (closed or not rest.strip()):
             return True
-        if closing or f"</{name}" in lowered[match.end():]:
+        if closing or f"</{name}" in lowered[match.end() :]:
             return True
     return False
 
 
-def clean_text(value: Any, name: str, max_chars: int, problems: list[str], *, required: bool = False,
-               multiline: bool = False, allow_numbers: bool = False) -> str:
+def clean_text(
+    value: Any,
+    name: str,
+    max_chars: int,
+    problems: list[str],
+    *,
+    required: bool = False,
+    multiline: bool = False,
+    allow_numbers: bool = False,
+) -> str:
     """One text field, cleaned (control characters dropped, NFC, edges trimmed) or refused with reasons.
 
     One-line fields (titles, ids, names) refuse line breaks: in a CSV a line break inside a title is the mark of
@@ -138,8 +149,9 @@ def clean_text(value: Any, name: str, max_chars: int, problems: list[str], *, re
     if len(text) > max_chars:
         problems.append(f"{name} is {len(text)} characters, over the {max_chars} limit")
     if bidi:
-        problems.append(f"{name} holds a bidirectional control character (U+{ord(bidi.group()):04X}) that can "
-                        "disguise text")
+        problems.append(
+            f"{name} holds a bidirectional control character (U+{ord(bidi.group()):04X}) that can disguise text"
+        )
     if contains_markup(text):
         problems.append(f"{name} contains HTML markup; plain text only")
     return text

@@ -2,6 +2,7 @@
 
 Plain functions over a Session, returning plain rows: the parts above never write ``select`` themselves.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,9 +15,11 @@ from recsys.catalog.models import CHOICE_EVENTS, Interaction, Item, ItemImage, R
 
 def first_images(session: Session) -> dict[str, tuple[int, str]]:
     """external id -> (item id, stored path of its first image), for items with an image."""
-    rows = session.execute(select(Item.external_id, Item.id, ItemImage.path)
-                           .join(ItemImage, ItemImage.item_id == Item.id)
-                           .where(ItemImage.position == 0)).all()
+    rows = session.execute(
+        select(Item.external_id, Item.id, ItemImage.path)
+        .join(ItemImage, ItemImage.item_id == Item.id)
+        .where(ItemImage.position == 0)
+    ).all()
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
@@ -45,9 +48,11 @@ def choices_with_first_image(session: Session) -> list[tuple[str, str, str | Non
 
 def query_events(session: Session) -> list[tuple[str, str, int, str, int | None]]:
     """(session id, query, item id, event, position) of every event that came from a text query."""
-    rows = session.execute(select(Interaction.session_id, Interaction.query, Interaction.item_id,
-                                  Interaction.event, Interaction.position)
-                           .where(Interaction.query != "")).all()
+    rows = session.execute(
+        select(
+            Interaction.session_id, Interaction.query, Interaction.item_id, Interaction.event, Interaction.position
+        ).where(Interaction.query != "")
+    ).all()
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
@@ -58,8 +63,10 @@ def external_ids(session: Session) -> dict[int, str]:
 
 def item_types(session: Session) -> list[tuple[str, str | None, dict[str, Any]]]:
     """(external id, category path, attributes) of every item: what a long-tail group is derived from."""
-    return [(r[0], r[1], r[2] or {}) for r in session.execute(select(Item.external_id, Item.category,
-                                                                     Item.attributes)).all()]
+    return [
+        (r[0], r[1], r[2] or {})
+        for r in session.execute(select(Item.external_id, Item.category, Item.attributes)).all()
+    ]
 
 
 # --- the search table: one pass of aggregate queries -------------------------------------------------------
@@ -67,8 +74,13 @@ def item_types(session: Session) -> list[tuple[str, str | None, dict[str, Any]]]
 
 def item_rows(session: Session) -> list[Row]:
     """Rows with id, title, description, category, attributes, price, created_at of every item, by id."""
-    return list(session.execute(select(Item.id, Item.title, Item.description, Item.category, Item.attributes,
-                                       Item.price, Item.created_at).order_by(Item.id)).all())
+    return list(
+        session.execute(
+            select(
+                Item.id, Item.title, Item.description, Item.category, Item.attributes, Item.price, Item.created_at
+            ).order_by(Item.id)
+        ).all()
+    )
 
 
 def review_totals(session: Session) -> dict[int, tuple[int, int]]:
@@ -79,10 +91,13 @@ def review_totals(session: Session) -> dict[int, tuple[int, int]]:
 
 def event_totals(session: Session) -> dict[int, tuple[int, int]]:
     """item id -> (impressions, other events: clicks, carts, purchases), for items with events."""
-    rows = session.execute(select(Interaction.item_id,
-                                  func.sum(case((Interaction.event == "impression", 1), else_=0)),
-                                  func.sum(case((Interaction.event != "impression", 1), else_=0)))
-                           .group_by(Interaction.item_id))
+    rows = session.execute(
+        select(
+            Interaction.item_id,
+            func.sum(case((Interaction.event == "impression", 1), else_=0)),
+            func.sum(case((Interaction.event != "impression", 1), else_=0)),
+        ).group_by(Interaction.item_id)
+    )
     return {row[0]: (row[1], row[2]) for row in rows}
 
 

@@ -2,6 +2,7 @@
 
 The service owns sessions and transactions; these functions never commit.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -76,8 +77,9 @@ def replace_images(item: Item, images: Sequence[CheckedImage], store: ImageStore
         kept.setdefault(old.sha256, old)
     rows = []
     for position, image in enumerate(images):
-        row = kept.pop(image.sha256, None) or ItemImage(sha256=image.sha256, path=store.put(image),
-                                                        width=image.width, height=image.height)
+        row = kept.pop(image.sha256, None) or ItemImage(
+            sha256=image.sha256, path=store.put(image), width=image.width, height=image.height
+        )
         row.position = position
         rows.append(row)
     item.images = rows
@@ -94,8 +96,9 @@ def add_missing_reviews(item: Item, reviews: Sequence[ReviewDraft]) -> int:
         key = (review.rating, review.title, review.text, review.source)
         if key not in have:
             have.add(key)
-            item.reviews.append(Review(rating=review.rating, title=review.title, text=review.text,
-                                       source=review.source))
+            item.reviews.append(
+                Review(rating=review.rating, title=review.title, text=review.text, source=review.source)
+            )
             added += 1
     return added
 
@@ -231,7 +234,9 @@ def log_query(session: Session, **fields: Any) -> None:
 # --- embeddings -----------------------------------------------------------------------------------
 
 
-def save_embeddings(session: Session, model_version: str, route: str, item_ids: Sequence[int], vectors: np.ndarray) -> None:
+def save_embeddings(
+    session: Session, model_version: str, route: str, item_ids: Sequence[int], vectors: np.ndarray
+) -> None:
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
     session.execute(
         delete(ItemEmbedding).where(
@@ -241,7 +246,9 @@ def save_embeddings(session: Session, model_version: str, route: str, item_ids: 
         )
     )
     session.add_all(
-        ItemEmbedding(item_id=int(i), model_version=model_version, route=route, dim=vectors.shape[1], vector=v.tobytes())
+        ItemEmbedding(
+            item_id=int(i), model_version=model_version, route=route, dim=vectors.shape[1], vector=v.tobytes()
+        )
         for i, v in zip(item_ids, vectors)
     )
 
@@ -249,8 +256,11 @@ def save_embeddings(session: Session, model_version: str, route: str, item_ids: 
 def drop_other_versions(session: Session, model_version: str, item_ids: Sequence[int]) -> None:
     """Delete these items' vectors of every version but ``model_version``: their content changed, so a later
     switch (or rollback) to another version must re-encode them instead of serving stale vectors."""
-    session.execute(delete(ItemEmbedding).where(ItemEmbedding.model_version != model_version,
-                                                ItemEmbedding.item_id.in_(list(map(int, item_ids)))))
+    session.execute(
+        delete(ItemEmbedding).where(
+            ItemEmbedding.model_version != model_version, ItemEmbedding.item_id.in_(list(map(int, item_ids)))
+        )
+    )
 
 
 def load_embeddings(session: Session, model_version: str, route: str) -> tuple[np.ndarray, np.ndarray]:

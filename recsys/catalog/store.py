@@ -4,6 +4,7 @@ change notifications.
 ``CatalogStore`` is what search, training and evaluation read through; it checks no permissions (the service
 does, above it) and validates nothing (``validation`` does, on the way in).
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ seeder) passes through ``validate_item`` / ``validate_review``; they either retu
 type is either accepted or refused with a reason, never passed on half-checked and never raised past them as
 another exception. Text rules live in ``plain_text``.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,7 @@ from typing import Any
 
 from recsys.catalog.plain_text import as_text, clean_text, kind_of, shown
 
-ITEM_FIELDS = ("external_id", "title", "description", "brand", "category", "attributes", "price", "currency",
-               "reviews")
+ITEM_FIELDS = ("external_id", "title", "description", "brand", "category", "attributes", "price", "currency", "reviews")
 REVIEW_FIELDS = ("rating", "title", "text")
 MAX_PRICE = 1_000_000_000
 MAX_ATTRIBUTES = 50
@@ -235,8 +235,9 @@ def check_image_count(count: int, limit: int, problems: list[str]) -> None:
         problems.append(f"{count} images, over the limit of {limit}")
 
 
-def validate_item(raw: Any, *, max_title_chars: int = 300, max_description_chars: int = 10_000,
-                  require_id: bool = False) -> ItemDraft:
+def validate_item(
+    raw: Any, *, max_title_chars: int = 300, max_description_chars: int = 10_000, require_id: bool = False
+) -> ItemDraft:
     """The one gate for an item's fields (``ITEM_FIELDS``); ``require_id`` for bulk rows, where the id is the key."""
     if not isinstance(raw, Mapping):
         raise InvalidInput([f"an item must be an object of fields, not {kind_of(raw)}"])
@@ -255,5 +256,14 @@ def validate_item(raw: Any, *, max_title_chars: int = 300, max_description_chars
     reviews = validate_reviews(raw.get("reviews"), problems)
     if problems:
         raise InvalidInput(problems)
-    return ItemDraft(external_id=external_id, title=title, description=description, brand=brand, category=category,
-                     attributes=attributes, price=price, currency=currency, reviews=reviews)
+    return ItemDraft(
+        external_id=external_id,
+        title=title,
+        description=description,
+        brand=brand,
+        category=category,
+        attributes=attributes,
+        price=price,
+        currency=currency,
+        reviews=reviews,
+    )

@@ -1,4 +1,5 @@
 """Plain, read-only views of catalog rows handed to the UI and CLI (no ORM objects leave the service)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -6,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .images import ImageStore
-from .models import Item
+from recsys.catalog.images import ImageStore
+from recsys.catalog.models import Item
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def item_view(item: Item, store: ImageStore, *, with_reviews: bool = True) -> It
         created_at=item.created_at,
         updated_at=item.updated_at,
         images=[ImageView(i.id, store.path(i.path), i.width, i.height) for i in item.images],
-        reviews=[
-            ReviewView(r.id, r.rating, r.title, r.text, r.source, r.created_at) for r in item.reviews
-        ] if with_reviews else [],
+        reviews=[ReviewView(r.id, r.rating, r.title, r.text, r.source, r.created_at) for r in item.reviews]
+        if with_reviews
+        else [],
     )

@@ -7,6 +7,7 @@ switch too. Keys are content hashes: the image store names a file by the sha256 
 cache's image key, and texts by sha256 of the text. Cache folders are named by the tower id (tuned towers have
 their own), so features of another tower are never used.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -36,14 +37,16 @@ class BulkFeatures:
         if encoder.model_name not in self._texts:
             self._texts[encoder.model_name] = FeatureCache(self.root, "text-" + slug(encoder.model_name))
         return self._texts[encoder.model_name].get_or_compute(
-            [text_key(t) for t in texts], lambda idx: encoder.encode([texts[i] for i in idx]), encoder.dim)
+            [text_key(t) for t in texts], lambda idx: encoder.encode([texts[i] for i in idx]), encoder.dim
+        )
 
     def image_features(self, images: Sequence[Image.Image], keys: Sequence[str]) -> np.ndarray:
         """``image_tower.features(images)``; ``keys`` are the images' content hashes (stored file names)."""
         if self.images is None:
             raise RuntimeError("no image feature cache: only an offline TowerClip's image features are cached")
-        return self.images.get_or_compute(list(keys), lambda idx: self._tower_features([images[i] for i in idx]),
-                                          self.image_dim)
+        return self.images.get_or_compute(
+            list(keys), lambda idx: self._tower_features([images[i] for i in idx]), self.image_dim
+        )
 
     def _tower_features(self, images: Sequence[Image.Image]) -> np.ndarray:
         # Looked up only when a row is missing: with every row cached no tower is needed.

@@ -3,6 +3,7 @@
 ``heads.pt``: the trained heads (every version). ``towers.pt``: only in a tower fine-tuned version, the tuned
 parameters alone (``{"image": {name: tensor}, "text": {name: tensor}}``), loaded over the packaged weights.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -31,8 +32,10 @@ def read_heads(folder: Path, config: TowerClipConfig) -> ClipHeads:
 
 def write_towers(folder: Path, image: TensorState, text: TensorState) -> None:
     """The tuned tower parameters (CPU float32), keyed by their names in the packaged models."""
-    state = {"image": {k: v.detach().cpu() for k, v in image.items()},
-             "text": {k: v.detach().cpu() for k, v in text.items()}}
+    state = {
+        "image": {k: v.detach().cpu() for k, v in image.items()},
+        "text": {k: v.detach().cpu() for k, v in text.items()},
+    }
     torch.save(state, folder / TOWERS_FILE)
 
 

@@ -1,4 +1,5 @@
 """What the encoders see of an item, and the texts built from it for each route."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ class ItemContent:
 
 
 def clip_text(title: str, category: str = "", attributes: dict[str, str] | None = None) -> str:
-    """Short text for the joint space: title, leaf category and visual attributes ('Navy shirt. Shirts, Navy Blue, Men').
+    """Short text for the joint space: title, leaf category and visual attributes.
+
+    E.g. 'Navy shirt. Shirts, Navy Blue, Men'.
 
     Training pairs and item vectors use this same function, so the heads see one text format. Only the leaf of a
     'Apparel > Topwear > Shirts' path is kept: it is the specific part, and short texts suit the joint space.

@@ -4,14 +4,15 @@ Layout: ``<root>/<tower id>/<shard>.npz``, each shard holding ``keys`` (str) and
 Shards are only ever added (written to a temp file, then ``os.replace``d), so a crash never leaves a torn file
 and concurrent readers see either the old or the new set of shards.
 """
+
 from __future__ import annotations
 
 import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -67,8 +68,14 @@ class FeatureCache:
         os.replace(tmp, self.dir / f"{name}.npz")
         self._rows.update(zip(keys, feats.astype(np.float32)))
 
-    def get_or_compute(self, keys: Sequence[str], compute: Callable[[list[int]], np.ndarray], dim: int,
-                       chunk: int = 2048, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    def get_or_compute(
+        self,
+        keys: Sequence[str],
+        compute: Callable[[list[int]], np.ndarray],
+        dim: int,
+        chunk: int = 2048,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
         """Rows for ``keys``; missing ones come from ``compute(indices)`` in chunks, each chunk saved as a shard."""
         first: dict[str, int] = {}  # duplicates computed once, at their first index
         for i, key in enumerate(keys):

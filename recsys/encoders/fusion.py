@@ -11,6 +11,7 @@ a fixed blend of the cross-modal (CLIP-space) score and the MiniLM text-text sco
   score alone (the MiniLM part of items cannot be compared with an image).
 - Text + image query: joint part = mean of the CLIP text and image vectors, text part = MiniLM of the text.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Trainable projection heads that map frozen tower features into the shared (joint) embedding space."""
+
 from __future__ import annotations
 
 import torch
@@ -22,8 +23,11 @@ class ProjectionHead(nn.Module):
         self.register_buffer("feature_std", torch.ones(in_dim))
         self.norm = nn.LayerNorm(in_dim)
         self.linear = nn.Linear(in_dim, out_dim)
-        self.mlp = (nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout),
-                                  nn.Linear(hidden, out_dim)) if hidden > 0 else None)
+        self.mlp = (
+            nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, out_dim))
+            if hidden > 0
+            else None
+        )
 
     @torch.no_grad()
     def fit_standardisation(self, feats: torch.Tensor) -> None:

@@ -7,6 +7,7 @@ projection head that maps them into the joint space lives in ``heads.py``.
 The tower is frozen, except in a tower fine-tuning run (``recsys/training/tower_finetune.py``), which trains its
 last blocks; such a version stores only those parameters (``tuned_state``), loaded over the packaged weights.
 """
+
 from __future__ import annotations
 
 import logging
@@ -86,9 +87,15 @@ class ImageTower(torch.nn.Module):
     BatchNorm always runs on its stored statistics, also in ``train()`` mode (fine-tuning batches are small).
     """
 
-    def __init__(self, name: str = "efficientnet_lite0", image_size: int = 128, flip: bool = False,
-                 device: torch.device | str = "cpu", batch_size: int = 64,
-                 tuned_state: Mapping[str, torch.Tensor] | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "efficientnet_lite0",
+        image_size: int = 128,
+        flip: bool = False,
+        device: torch.device | str = "cpu",
+        batch_size: int = 64,
+        tuned_state: Mapping[str, torch.Tensor] | None = None,
+    ) -> None:
         super().__init__()
         self.name = name
         self.size = tower_input_size(image_size)
@@ -140,8 +147,9 @@ class ImageTower(torch.nn.Module):
     def pixels(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """Resize (bilinear, antialiased) and normalise a batch of PIL images to [n, 3, h, w]."""
         h, w = self.size
-        arrays = [np.asarray(img.convert("RGB").resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
-                  for img in images]
+        arrays = [
+            np.asarray(img.convert("RGB").resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32) for img in images
+        ]
         batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2) / 255.0
         mean = torch.tensor(_MEAN).view(1, 3, 1, 1)
         std = torch.tensor(_STD).view(1, 3, 1, 1)

@@ -3,9 +3,11 @@
 Both expose open_clip's contract (``encode_image``, ``encode_text``) with an image preprocess and a tokenizer,
 so batching, no-grad, device placement and normalisation are written once here.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Protocol, Self, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol, Self
 
 import numpy as np
 import torch
@@ -31,8 +33,16 @@ class ClipModel(Protocol):
 class ClipJoint:
     """Joint-space ``encode_texts`` / ``encode_images`` -> float32 unit rows [n, dim]."""
 
-    def __init__(self, model: ClipModel, preprocess: Preprocess, tokenizer: Tokenizer, version: str,
-                 trained: bool, device: torch.device, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model: ClipModel,
+        preprocess: Preprocess,
+        tokenizer: Tokenizer,
+        version: str,
+        trained: bool,
+        device: torch.device,
+        batch_size: int = 64,
+    ) -> None:
         self.model = model.to(device).eval()
         self.preprocess = preprocess
         self.tokenizer = tokenizer
@@ -44,8 +54,10 @@ class ClipJoint:
 
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        parts = [self._rows(self.model.encode_text(self.tokenizer(list(texts[i : i + self.batch_size])).to(self.device)))
-                 for i in range(0, len(texts), self.batch_size)]
+        parts = [
+            self._rows(self.model.encode_text(self.tokenizer(list(texts[i : i + self.batch_size])).to(self.device)))
+            for i in range(0, len(texts), self.batch_size)
+        ]
         return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
 
     @torch.no_grad()
@@ -59,8 +71,10 @@ class ClipJoint:
     @torch.no_grad()
     def project(self, projection: Callable[[torch.Tensor], torch.Tensor], feats: np.ndarray) -> np.ndarray:
         """``projection`` (a model's head on tower features) over float32 rows, batched, as unit rows."""
-        parts = [self._rows(projection(torch.from_numpy(feats[i : i + 4096]).to(self.device)))
-                 for i in range(0, len(feats), 4096)]
+        parts = [
+            self._rows(projection(torch.from_numpy(feats[i : i + 4096]).to(self.device)))
+            for i in range(0, len(feats), 4096)
+        ]
         return np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
 
     @staticmethod

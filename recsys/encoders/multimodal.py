@@ -1,8 +1,9 @@
 """The multimodal encoder the service uses: joint (CLIP-space) vectors, MiniLM text vectors and their fusion."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -19,8 +20,9 @@ from recsys.encoders.tower_clip import TowerClip
 class MultimodalEncoder:
     """All outputs are float32 rows, L2-normalised; a route row is zeros only where its content is missing."""
 
-    def __init__(self, joint: ClipJoint, text: TextEncoder, version: str,
-                 weights: FusionWeights = DEFAULT_WEIGHTS) -> None:
+    def __init__(
+        self, joint: ClipJoint, text: TextEncoder, version: str, weights: FusionWeights = DEFAULT_WEIGHTS
+    ) -> None:
         self.joint = joint
         self.text = text
         self.version = version
@@ -33,8 +35,13 @@ class MultimodalEncoder:
 
     @property
     def dims(self) -> dict[str, int]:
-        return {routes.IMAGE: self.joint.dim, routes.TEXT_CLIP: self.joint.dim, routes.TEXT_BERT: self.text.dim,
-                routes.REVIEWS_BERT: self.text.dim, routes.FUSED: self.joint.dim + self.text.dim}
+        return {
+            routes.IMAGE: self.joint.dim,
+            routes.TEXT_CLIP: self.joint.dim,
+            routes.TEXT_BERT: self.text.dim,
+            routes.REVIEWS_BERT: self.text.dim,
+            routes.FUSED: self.joint.dim + self.text.dim,
+        }
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         return self.joint.encode_texts(texts)
@@ -53,10 +60,12 @@ class MultimodalEncoder:
     def encode_items(self, items: list[ItemContent], features: BulkFeatures | None = None) -> dict[str, np.ndarray]:
         """Every item route; ``features`` (from ``bulk_features``) takes tower outputs from the feature caches."""
         if features is None:
-            out = {routes.TEXT_CLIP: self.joint.encode_texts([item_clip_text(i) for i in items]),
-                   routes.TEXT_BERT: self.text.encode([item_bert_text(i) for i in items]),
-                   routes.IMAGE: self._mean_images([i.images for i in items]),
-                   routes.REVIEWS_BERT: self._reviews(items)}
+            out = {
+                routes.TEXT_CLIP: self.joint.encode_texts([item_clip_text(i) for i in items]),
+                routes.TEXT_BERT: self.text.encode([item_bert_text(i) for i in items]),
+                routes.IMAGE: self._mean_images([i.images for i in items]),
+                routes.REVIEWS_BERT: self._reviews(items),
+            }
         else:
             out = self._cached_routes(items, features)
         joint = mean_of_present(out[routes.IMAGE], out[routes.TEXT_CLIP])
@@ -82,8 +91,10 @@ class MultimodalEncoder:
 
     def _cached_routes(self, items: list[ItemContent], features: BulkFeatures) -> dict[str, np.ndarray]:
         tower_clip = self._tower_clip()
-        out = {routes.TEXT_BERT: features.text_features([item_bert_text(i) for i in items], self.text),
-               routes.REVIEWS_BERT: self._reviews(items, lambda texts: features.text_features(texts, self.text))}
+        out = {
+            routes.TEXT_BERT: features.text_features([item_bert_text(i) for i in items], self.text),
+            routes.REVIEWS_BERT: self._reviews(items, lambda texts: features.text_features(texts, self.text)),
+        }
         if tower_clip is None:  # a real open_clip model: no tower features to reuse
             out[routes.TEXT_CLIP] = self.joint.encode_texts([item_clip_text(i) for i in items])
             out[routes.IMAGE] = self._mean_images([i.images for i in items])
@@ -93,8 +104,9 @@ class MultimodalEncoder:
         keyed = all(len(i.image_keys) == len(i.images) for i in items)
         encode = None
         if keyed:
-            encode = lambda images, keys: self.joint.project(tower_clip.project_image_features,
-                                                            features.image_features(images, keys))
+            encode = lambda images, keys: self.joint.project(
+                tower_clip.project_image_features, features.image_features(images, keys)
+            )
         out[routes.IMAGE] = self._mean_images([i.images for i in items], [i.image_keys for i in items], encode)
         return out
 

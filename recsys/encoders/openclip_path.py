@@ -1,4 +1,5 @@
 """Real open_clip models (built-in names with a pretrained tag or checkpoint, ``hf-hub:`` ids, ``local-dir:``)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,5 +39,12 @@ def load_open_clip_joint(settings: Settings, device: torch.device) -> ClipJoint:
         torch.manual_seed(0)  # an untrained config still gives the same vectors on every load
     model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=pretrained or None, device=device)
     tokenizer = open_clip.get_tokenizer(name)
-    return ClipJoint(model, preprocess, tokenizer, version=slug(f"openclip-{name}-{tag}"), trained=tag != "random",
-                     device=device, batch_size=settings.encode_batch_size)
+    return ClipJoint(
+        model,
+        preprocess,
+        tokenizer,
+        version=slug(f"openclip-{name}-{tag}"),
+        trained=tag != "random",
+        device=device,
+        batch_size=settings.encode_batch_size,
+    )

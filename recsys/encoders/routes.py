@@ -3,6 +3,7 @@
 A route is one kind of vector an item or query carries. Item routes hold one row per item; a row is all zeros
 when the item lacks that content (no image, no reviews), so its similarities on that route are exactly 0.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,9 @@ SIMILARITY_PAIRS: dict[str, tuple[str, str]] = {
 }
 
 
-def route_similarities(query_routes: dict[str, np.ndarray], item_routes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def route_similarities(
+    query_routes: dict[str, np.ndarray], item_routes: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Cosine similarity of the query to each item, per route pair: name -> float32 [n_items].
 
     ``query_routes`` is ``encode_query`` output ([1, d] rows); ``item_routes`` is ``encode_items`` output (or rows

@@ -7,6 +7,7 @@ A tower fine-tuning run trains the last transformer layers of a *copy* (``tuned_
 ``model_name`` is ``<base>@tuned-<digest>`` so every cache keyed by the model name keeps its vectors apart,
 and ``base_model`` is the hub id it was loaded from. The shared encoder (text_bert route) is never tuned.
 """
+
 from __future__ import annotations
 
 import copy
@@ -80,9 +81,14 @@ class TextEncoder:
     such an encoder is named ``<model_name>@tuned-<digest>``.
     """
 
-    def __init__(self, model_name: str = "sentence-transformers/all-MiniLM-L6-v2", device: str = "auto",
-                 batch_size: int = 64, max_length: int = 128,
-                 tuned_state: Mapping[str, torch.Tensor] | None = None) -> None:
+    def __init__(
+        self,
+        model_name: str = "sentence-transformers/all-MiniLM-L6-v2",
+        device: str = "auto",
+        batch_size: int = 64,
+        max_length: int = 128,
+        tuned_state: Mapping[str, torch.Tensor] | None = None,
+    ) -> None:
         from transformers import AutoModel, AutoTokenizer
 
         if TUNED_MARK in model_name:
@@ -144,8 +150,9 @@ class TextEncoder:
 
     def tokenize(self, texts: Sequence[str]) -> torch.Tensor:
         """Padded token ids [n, length]; padding is recovered from ``pad_token_id`` (open_clip tokenizer style)."""
-        tokens = self.tokenizer([t or "" for t in texts], padding=True, truncation=True, max_length=self.max_length,
-                                return_tensors="pt")
+        tokens = self.tokenizer(
+            [t or "" for t in texts], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
         return tokens["input_ids"]
 
     def embed(self, input_ids: torch.Tensor) -> torch.Tensor:

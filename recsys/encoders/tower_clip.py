@@ -4,6 +4,7 @@ It keeps open_clip's model contract (``encode_image(pixels, normalize)``, ``enco
 ``logit_scale``, ``forward -> dict``) plus a preprocess and a tokenizer, so ``ClipJoint`` serves it and any real
 open_clip model with the same code. Training works on cached tower features through ``project_*``.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,15 +74,24 @@ class TowerClip(nn.Module):
     ``image_tower`` (default: the packaged one for ``config``) lets a tuned tower be passed in.
     """
 
-    def __init__(self, config: TowerClipConfig, text_encoder: TextEncoder, heads: ClipHeads | None = None,
-                 device: torch.device | str = "cpu", image_tower: ImageTower | None = None) -> None:
+    def __init__(
+        self,
+        config: TowerClipConfig,
+        text_encoder: TextEncoder,
+        heads: ClipHeads | None = None,
+        device: torch.device | str = "cpu",
+        image_tower: ImageTower | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         if image_tower is not None:
             image_tower.to(device)
             image_tower.device = torch.device(device)  # forward() moves its input there
-        self.image_tower = (image_tower if image_tower is not None
-                            else ImageTower(config.image_tower, config.image_size, config.flip, device=device))
+        self.image_tower = (
+            image_tower
+            if image_tower is not None
+            else ImageTower(config.image_tower, config.image_size, config.flip, device=device)
+        )
         # Frozen MiniLM: shared with the text_bert route (loaded once). A tuned version gets its own copy.
         self.text_encoder = text_encoder
         self.heads = heads if heads is not None else ClipHeads(config)
@@ -114,8 +124,11 @@ class TowerClip(nn.Module):
         return F.normalize(self.heads.text(feats), dim=-1)
 
     def forward(self, pixels: torch.Tensor, token_ids: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {"image_features": self.encode_image(pixels), "text_features": self.encode_text(token_ids),
-                "logit_scale": self.logit_scale.exp()}
+        return {
+            "image_features": self.encode_image(pixels),
+            "text_features": self.encode_text(token_ids),
+            "logit_scale": self.logit_scale.exp(),
+        }
 
 
 def seeded_heads(config: TowerClipConfig, seed: int = 0) -> ClipHeads:

@@ -4,6 +4,7 @@ A tower fine-tuned version also replaces the last blocks/layers of the towers (`
 is built with those weights, and its MiniLM is a separate tuned copy used only by the joint (CLIP) route; the
 shared MiniLM of the text_bert route is never touched.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from recsys import registry
 from recsys.config import Settings
 from recsys.encoders.checkpoint import read_heads, read_towers
 from recsys.encoders.image_tower import ImageTower, tower_feature_dim
@@ -23,16 +25,19 @@ from recsys.encoders.tower_clip import (
     TowerClipConfig,
     seeded_heads,
 )
-from recsys import registry
 
 MODEL_KIND = "tower_clip"
 _TUNING_FIELDS = ("image_tuned_blocks", "text_tuned_layers")
 
 
 def default_config(settings: Settings, text_dim: int) -> TowerClipConfig:
-    return TowerClipConfig(image_tower=settings.image_tower, image_size=settings.image_size,
-                           text_model=settings.text_model, image_dim=tower_feature_dim(settings.image_tower),
-                           text_dim=text_dim)
+    return TowerClipConfig(
+        image_tower=settings.image_tower,
+        image_size=settings.image_size,
+        text_model=settings.text_model,
+        image_dim=tower_feature_dim(settings.image_tower),
+        text_dim=text_dim,
+    )
 
 
 def read_tower_manifest(settings: Settings, version: str) -> dict:
@@ -56,8 +61,9 @@ class VersionTowers:
     heads: ClipHeads
 
 
-def load_version_towers(settings: Settings, version: str, device: torch.device | str,
-                        shared: TextEncoder | None = None) -> VersionTowers:
+def load_version_towers(
+    settings: Settings, version: str, device: torch.device | str, shared: TextEncoder | None = None
+) -> VersionTowers:
     """Rebuild ``version``'s towers and heads. ``shared`` (an untuned MiniLM) is reused, or copied when tuned.
 
     Use this (not ``ImageTower(config...)``) wherever a version is evaluated, or tuned towers are silently lost.
@@ -77,8 +83,14 @@ def load_version_towers(settings: Settings, version: str, device: torch.device |
         text.device = torch.device(device)  # the copy lives where this version runs, wherever ``shared`` is
         text.model.to(text.device)
         _check_tuned(version, "text", set(text_state), set(text.tuned_parameters(config.text_tuned_layers)))
-    tower = ImageTower(config.image_tower, config.image_size, config.flip, device=device,
-                       batch_size=settings.encode_batch_size, tuned_state=image_state or None)
+    tower = ImageTower(
+        config.image_tower,
+        config.image_size,
+        config.flip,
+        device=device,
+        batch_size=settings.encode_batch_size,
+        tuned_state=image_state or None,
+    )
     if config.image_tuned_blocks > 0:
         _check_tuned(version, "image", set(image_state), set(tower.tuned_parameters(config.image_tuned_blocks)))
     return VersionTowers(config, text, tower, heads)
@@ -86,8 +98,10 @@ def load_version_towers(settings: Settings, version: str, device: torch.device |
 
 def _check_tuned(version: str, which: str, saved: set[str], expected: set[str]) -> None:
     if saved != expected:
-        raise ValueError(f"{version}: towers.pt {which} parameters do not match the tuned blocks in config.json "
-                         f"(missing {sorted(expected - saved)[:3]}, extra {sorted(saved - expected)[:3]})")
+        raise ValueError(
+            f"{version}: towers.pt {which} parameters do not match the tuned blocks in config.json "
+            f"(missing {sorted(expected - saved)[:3]}, extra {sorted(saved - expected)[:3]})"
+        )
 
 
 def untrained_version_name(config: TowerClipConfig) -> str:
@@ -96,8 +110,9 @@ def untrained_version_name(config: TowerClipConfig) -> str:
     return f"towers-untrained-{hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]}"
 
 
-def load_tower_joint(settings: Settings, text: TextEncoder, device: torch.device,
-                     version: str | None = None) -> ClipJoint:
+def load_tower_joint(
+    settings: Settings, text: TextEncoder, device: torch.device, version: str | None = None
+) -> ClipJoint:
     """Heads (and tuned towers, if any) of ``version`` (default: the ACTIVE one), or untrained seeded heads when
     none is active. ``text`` is the shared MiniLM; a tuned version's joint route gets its own copy."""
     version = version or registry.active_version(settings)
@@ -111,5 +126,12 @@ def load_tower_joint(settings: Settings, text: TextEncoder, device: torch.device
         if config.text_model != text.model_name:  # the settings name another text tower than the one given
             text = TextEncoder(config.text_model, str(device), settings.encode_batch_size)
     model = TowerClip(config, text, heads, device=device, image_tower=tower)
-    return ClipJoint(model, model.preprocess, model.tokenizer, version=version, trained=trained, device=device,
-                     batch_size=settings.encode_batch_size)
+    return ClipJoint(
+        model,
+        model.preprocess,
+        model.tokenizer,
+        version=version,
+        trained=trained,
+        device=device,
+        batch_size=settings.encode_batch_size,
+    )

@@ -1,4 +1,5 @@
 """Partial state dicts of fine-tuned tower layers: a content digest (names a tuned tower) and a checked load."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,10 @@ def load_parameters(module: torch.nn.Module, state: Mapping[str, torch.Tensor], 
     with torch.no_grad():
         for name, value in state.items():
             if tuple(value.shape) != tuple(params[name].shape):
-                raise ValueError(f"tuned parameter {name} has shape {tuple(value.shape)}, "
-                                 f"the {what} expects {tuple(params[name].shape)}")
+                raise ValueError(
+                    f"tuned parameter {name} has shape {tuple(value.shape)}, "
+                    f"the {what} expects {tuple(params[name].shape)}"
+                )
             params[name].copy_(value.to(params[name].device, params[name].dtype))
     return state_digest(state)
 
@@ -42,5 +45,6 @@ def unfreeze(module: torch.nn.Module, prefixes: tuple[str, ...]) -> list[torch.n
 
 def copy_parameters(module: torch.nn.Module, prefixes: tuple[str, ...]) -> dict[str, torch.Tensor]:
     """CPU float32 copies of the parameters whose names start with ``prefixes`` (what a tuned version saves)."""
-    return {n: p.detach().to("cpu", torch.float32).clone() for n, p in module.named_parameters()
-            if n.startswith(prefixes)}
+    return {
+        n: p.detach().to("cpu", torch.float32).clone() for n, p in module.named_parameters() if n.startswith(prefixes)
+    }

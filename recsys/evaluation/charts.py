@@ -3,6 +3,7 @@
 Figures are plain ``matplotlib.figure.Figure`` objects (no global pyplot state), so they are safe to build
 from UI worker threads and easy to test.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,10 @@ def head_tail_figure(report: dict, metric: str | None = None) -> Figure:
     segments: list[str] = []
     for result in report.get("methods", {}).values():
         segments += [s for s in result.get("segments", {}) if s not in segments]
-    series = {seg: [report["methods"][m].get("segments", {}).get(seg, {}).get("metrics", {}).get(metric)
-                    for m in methods] for seg in segments}
+    series = {
+        seg: [report["methods"][m].get("segments", {}).get(seg, {}).get("metrics", {}).get(metric) for m in methods]
+        for seg in segments
+    }
     return _grouped_bars(f"{report.get('suite')}: {metric} by segment", methods, series, metric or "")
 
 
@@ -64,8 +67,10 @@ def compare_figure(before: dict, after: dict, metric: str, labels: tuple[str, st
     """Same metric of every method in two reports side by side."""
     methods = list(before.get("methods", {}))
     methods += [m for m in after.get("methods", {}) if m not in methods]
-    series = {label: [rep.get("methods", {}).get(m, {}).get("metrics", {}).get(metric) for m in methods]
-              for label, rep in zip(labels, (before, after))}
+    series = {
+        label: [rep.get("methods", {}).get(m, {}).get("metrics", {}).get(metric) for m in methods]
+        for label, rep in zip(labels, (before, after))
+    }
     return _grouped_bars(f"{metric}: {labels[0]} vs {labels[1]}", methods, series, metric)
 
 

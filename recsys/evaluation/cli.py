@@ -5,6 +5,7 @@
 stderr, prints the table (or the report as JSON with ``--json``), stores the report in the reports dir and also
 writes it to ``-o FILE`` when given. Exit 0 on success, 2 on bad input.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,11 @@ HEARTBEAT_S = 60.0  # a "still working" line this often when a suite reports no 
 
 
 def add_eval_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("eval", help="evaluate TailLift and baselines on a data set",
-                                   description="Run one evaluation suite and store its report.")
+    parser = subparsers.add_parser(
+        "eval",
+        help="evaluate TailLift and baselines on a data set",
+        description="Run one evaluation suite and store its report.",
+    )
     deferred(parser, _eval_arguments)  # the suites import the models: only when `eval` runs
     parser.set_defaults(func=run_eval)
     return parser
@@ -31,15 +35,24 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("suite", choices=sorted(SUITES), help="which suite")
     parser.add_argument("--data", required=True, type=Path, help="directory in the ../shared/data format")
-    parser.add_argument("--train", type=Path, default=None,
-                        help="fit on this directory instead of a held-out split of --data")
+    parser.add_argument(
+        "--train", type=Path, default=None, help="fit on this directory instead of a held-out split of --data"
+    )
     parser.add_argument("--model", default=None, help="model version label recorded in the report")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=None,
-                        help="fashion: most evaluated items in the corpus (deterministic sample, default 2000)")
-    parser.add_argument("--folds", type=int, default=0,
-                        help="crowdflower: also run an outer N-fold cross-validation by query over all queries "
-                             "of --data (every method fitted on the other folds only), e.g. 5")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="fashion: most evaluated items in the corpus (deterministic sample, default 2000)",
+    )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=0,
+        help="crowdflower: also run an outer N-fold cross-validation by query over all queries "
+        "of --data (every method fitted on the other folds only), e.g. 5",
+    )
     add_output_arguments(parser, "the report")
 
 
@@ -72,6 +85,9 @@ def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
         text += "\n\n" + format_outer_cv(result)
     emit(args, result, text)
     stored = reports.store(result, settings, label=args.model)
-    say(args, f"eval {args.suite}: {len(result.get('methods', {}))} methods in {clock(time.perf_counter() - started)}; "
-         f"report stored: {stored}" + (f", written: {args.output}" if getattr(args, "output", None) else ""))
+    say(
+        args,
+        f"eval {args.suite}: {len(result.get('methods', {}))} methods in {clock(time.perf_counter() - started)}; "
+        f"report stored: {stored}" + (f", written: {args.output}" if getattr(args, "output", None) else ""),
+    )
     return 0

@@ -11,6 +11,7 @@ and the linear blend of three scores (``ranker_linear``).
 nDCG uses gains 2^(rel-1) - 1; ``ndcg@10_linear`` (gains rel - 1) is reported beside it because published
 CrowdFlower numbers use either convention, and the linear one reads 0.05-0.07 higher here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,8 +37,9 @@ HYBRID_WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
 TOP_RELEVANCE = 4  # "highly relevant": the relevant set for MRR and R-precision
 RANKER_NOTES = {
     "ranker": "LightGBM LambdaRanker over all features (recsys.ranking.judgments), grid + grouped CV on fit queries",
-    "ranker_linear": ("ridge over per-query z-scores of cos_text_doc, li_title_mean and prf_sim "
-                      "(recsys.ranking.linear)"),
+    "ranker_linear": (
+        "ridge over per-query z-scores of cos_text_doc, li_title_mean and prf_sim (recsys.ranking.linear)"
+    ),
 }
 
 
@@ -52,12 +54,16 @@ def split(data: pd.DataFrame, train: pd.DataFrame | None) -> tuple[pd.DataFrame,
     """(fit rows, evaluated rows, description)."""
     if train is None:
         fit_q, held_q = split_keys(sorted(data["query"].unique()))
-        text = (f"no train dir: fit on {len(fit_q)} queries, evaluate {len(held_q)} held-out queries of the data "
-                "dir (recsys.splits hash of the query, grouped: every judgment of a query on one side)")
+        text = (
+            f"no train dir: fit on {len(fit_q)} queries, evaluate {len(held_q)} held-out queries of the data "
+            "dir (recsys.splits hash of the query, grouped: every judgment of a query on one side)"
+        )
         return data[data["query"].isin(fit_q)], data[data["query"].isin(held_q)], text
     leak = train["query"].isin(set(data["query"]))
-    text = (f"fit on the train dir ({int(leak.sum())} rows of evaluated queries removed), "
-            f"evaluate every query of the data dir")
+    text = (
+        f"fit on the train dir ({int(leak.sum())} rows of evaluated queries removed), "
+        f"evaluate every query of the data dir"
+    )
     return train[~leak], data, text
 
 
@@ -101,12 +107,14 @@ def _mean_ndcg10(rows: pd.DataFrame, scores: np.ndarray, seed: int) -> float:
 
 def token_encoder(settings: Settings) -> CachedTokenEncoder:
     """MiniLM word-piece vectors for the late-interaction features, cached beside the sentence vectors."""
-    return CachedTokenEncoder(TokenEncoder(settings.text_model), settings.data_dir / "cache",
-                              model_name=f"{settings.text_model}#tokens")
+    return CachedTokenEncoder(
+        TokenEncoder(settings.text_model), settings.data_dir / "cache", model_name=f"{settings.text_model}#tokens"
+    )
 
 
-def _fit_and_score(corpus: pd.DataFrame, fit: pd.DataFrame, test: pd.DataFrame, encoder, seed: int,
-                   text_model: str, tokens=None) -> dict[str, tuple[np.ndarray, dict, str]]:
+def _fit_and_score(
+    corpus: pd.DataFrame, fit: pd.DataFrame, test: pd.DataFrame, encoder, seed: int, text_model: str, tokens=None
+) -> dict[str, tuple[np.ndarray, dict, str]]:
     """Every method's scores for the ``test`` rows: name -> (scores, seconds, notes).
 
     ``fit`` and ``test`` are row subsets of ``corpus`` (by index label). Only ``fit`` rows' labels are read
@@ -136,16 +144,27 @@ def _fit_and_score(corpus: pd.DataFrame, fit: pd.DataFrame, test: pd.DataFrame, 
     with stopwatch(secs, "fit"):
         # the blend weight is the one that ranks the FIT queries best; evaluated queries play no part
         fit_lex = js.bm25_scores(corpus, fit, False)
-        weight = max(HYBRID_WEIGHTS, key=lambda w: _mean_ndcg10(
-            fit, js.blend(fit_lex, fit_dense, fit["query"].tolist(), w), seed)) if len(fit) else 0.5
+        weight = (
+            max(
+                HYBRID_WEIGHTS,
+                key=lambda w: _mean_ndcg10(fit, js.blend(fit_lex, fit_dense, fit["query"].tolist(), w), seed),
+            )
+            if len(fit)
+            else 0.5
+        )
     with stopwatch(secs, "score"):
         hybrid = js.blend(lexical["bm25_title"], dense, test["query"].tolist(), weight)
     out["hybrid"] = (hybrid, secs, f"per-query min-max blend, dense weight {weight} chosen on fit queries")
 
     secs = {}
     with stopwatch(secs, "fit+score"):
-        scores = fit_and_score_all(fit.reset_index(drop=True), test.reset_index(drop=True), text_encoder=encoder,
-                                   seed=seed, token_encoder=tokens)
+        scores = fit_and_score_all(
+            fit.reset_index(drop=True),
+            test.reset_index(drop=True),
+            text_encoder=encoder,
+            seed=seed,
+            token_encoder=tokens,
+        )
     for name, values in scores.items():  # one shared timing: the features are built once for all learners
         out[name] = (np.asarray(values, dtype=float), secs, RANKER_NOTES.get(name, "recsys.ranking.judgments"))
     return out
@@ -161,16 +180,27 @@ def outer_folds(queries: pd.Series, n_folds: int, seed: int) -> np.ndarray:
     return queries.map(fold_of).to_numpy(dtype=int)
 
 
-def ndcg10_per_query(rows: pd.DataFrame, scores: np.ndarray, seed: int,
-                     gain: Callable[[np.ndarray], np.ndarray] = exponential_gain) -> dict[str, float]:
+def ndcg10_per_query(
+    rows: pd.DataFrame, scores: np.ndarray, seed: int, gain: Callable[[np.ndarray], np.ndarray] = exponential_gain
+) -> dict[str, float]:
     """query -> nDCG@10 of ``scores`` (same gains and seeded tie-breaking as ``score_method``)."""
     gains = gain(rows["median_relevance"].to_numpy())
-    return {q: ndcg_at_k(ranked, {i: gains[i] for i in ranked}, 10)
-            for q, ranked in ranked_ids(rows, np.asarray(scores, dtype=float), seed).items()}
+    return {
+        q: ndcg_at_k(ranked, {i: gains[i] for i in ranked}, 10)
+        for q, ranked in ranked_ids(rows, np.asarray(scores, dtype=float), seed).items()
+    }
 
 
-def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, seed: int, n_folds: int,
-                 text_model: str, tokens=None, progress: Progress | None = None) -> dict:
+def run_outer_cv(
+    data: pd.DataFrame,
+    extra_fit: pd.DataFrame | None,
+    encoder,
+    seed: int,
+    n_folds: int,
+    text_model: str,
+    tokens=None,
+    progress: Progress | None = None,
+) -> dict:
     """Outer cross-validation by query over ALL queries of ``data``: every method (hybrid weight and ranker
     included) is fitted on the other folds' queries (plus ``extra_fit``, a train dir) and scored on the fold.
 
@@ -179,7 +209,7 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
     """
     extra = extra_fit if extra_fit is not None else data.iloc[:0]
     corpus = pd.concat([data, extra], ignore_index=True)
-    data_part, extra_part = corpus.iloc[: len(data)], corpus.iloc[len(data):]
+    data_part, extra_part = corpus.iloc[: len(data)], corpus.iloc[len(data) :]
     fold_of = outer_folds(data_part["query"], n_folds, seed)
     per_query: dict[str, dict[str, float]] = {}
     per_query_linear: dict[str, dict[str, float]] = {}
@@ -191,8 +221,13 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
             progress(k, n_folds, "outer cv folds")
         test = data_part[fold_of == k]
         fit = pd.concat([data_part[fold_of != k], extra_part])
-        sizes.append({"fit_queries": int(fit["query"].nunique()), "eval_queries": int(test["query"].nunique()),
-                      "eval_rows": len(test)})
+        sizes.append(
+            {
+                "fit_queries": int(fit["query"].nunique()),
+                "eval_queries": int(test["query"].nunique()),
+                "eval_rows": len(test),
+            }
+        )
         for name, (scores, secs, _) in _fit_and_score(corpus, fit, test, encoder, seed, text_model, tokens).items():
             values = ndcg10_per_query(test, scores, seed)
             per_query.setdefault(name, {}).update(values)
@@ -211,19 +246,28 @@ def run_outer_cv(data: pd.DataFrame, extra_fit: pd.DataFrame | None, encoder, se
         diff = v - base
         methods[name] = {
             "ndcg@10_folds": [round(x, 4) for x in fold_scores[name]],
-            "ndcg@10_mean": float(np.mean(fold_scores[name])), "ndcg@10_std": float(np.std(fold_scores[name])),
-            "ndcg@10_all_queries": float(v.mean()), "ndcg@10_std_err": float(v.std(ddof=1) / np.sqrt(len(v))),
+            "ndcg@10_mean": float(np.mean(fold_scores[name])),
+            "ndcg@10_std": float(np.std(fold_scores[name])),
+            "ndcg@10_all_queries": float(v.mean()),
+            "ndcg@10_std_err": float(v.std(ddof=1) / np.sqrt(len(v))),
             "minus_dense_minilm": float(diff.mean()),
             "minus_dense_minilm_std_err": float(diff.std(ddof=1) / np.sqrt(len(diff))),
             "ndcg@10_linear_all_queries": float(v_linear.mean()),
             "linear_minus_dense_minilm": float((v_linear - base_linear).mean()),
             "seconds": seconds[name],
         }
-    return {"folds": n_folds, "seed": seed, "queries": len(queries), "fold_sizes": sizes,
-            "split": (f"outer {n_folds}-fold cross-validation by query over all {len(queries)} queries of the data "
-                      "dir (seeded shuffle, round-robin); every method fitted only on the other folds' queries"
-                      + (" plus the train dir" if len(extra_part) else "")),
-            "methods": methods}
+    return {
+        "folds": n_folds,
+        "seed": seed,
+        "queries": len(queries),
+        "fold_sizes": sizes,
+        "split": (
+            f"outer {n_folds}-fold cross-validation by query over all {len(queries)} queries of the data "
+            "dir (seeded shuffle, round-robin); every method fitted only on the other folds' queries"
+            + (" plus the train dir" if len(extra_part) else "")
+        ),
+        "methods": methods,
+    }
 
 
 def format_outer_cv(report: dict) -> str:
@@ -231,20 +275,30 @@ def format_outer_cv(report: dict) -> str:
     outer = report.get("outer_cv")
     if not outer:
         return ""
-    lines = [f"outer CV: {outer['split']}", "",
-             f"{'method':<16} {'nDCG@10 mean ± std over folds':>30}  {'all queries ± se':>17}  "
-             f"{'vs dense ± se':>16}  {'linear gains':>12}  per fold"]
+    lines = [
+        f"outer CV: {outer['split']}",
+        "",
+        f"{'method':<16} {'nDCG@10 mean ± std over folds':>30}  {'all queries ± se':>17}  "
+        f"{'vs dense ± se':>16}  {'linear gains':>12}  per fold",
+    ]
     for name, m in outer["methods"].items():
-        lines.append(f"{name:<16} {m['ndcg@10_mean']:>21.4f} ± {m['ndcg@10_std']:.4f}  "
-                     f"{m['ndcg@10_all_queries']:>8.4f} ± {m['ndcg@10_std_err']:.4f}  "
-                     f"{m['minus_dense_minilm']:>+7.4f} ± {m['minus_dense_minilm_std_err']:.4f}  "
-                     f"{m['ndcg@10_linear_all_queries']:>12.4f}  "
-                     + " ".join(f"{x:.3f}" for x in m["ndcg@10_folds"]))
+        lines.append(
+            f"{name:<16} {m['ndcg@10_mean']:>21.4f} ± {m['ndcg@10_std']:.4f}  "
+            f"{m['ndcg@10_all_queries']:>8.4f} ± {m['ndcg@10_std_err']:.4f}  "
+            f"{m['minus_dense_minilm']:>+7.4f} ± {m['minus_dense_minilm_std_err']:.4f}  "
+            f"{m['ndcg@10_linear_all_queries']:>12.4f}  " + " ".join(f"{x:.3f}" for x in m["ndcg@10_folds"])
+        )
     return "\n".join(lines)
 
 
-def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
-        seed: int = 0, folds: int = 0, progress: Progress | None = None) -> dict:
+def run(
+    data_dir: Path | str,
+    train_dir: Path | str | None = None,
+    settings: Settings | None = None,
+    seed: int = 0,
+    folds: int = 0,
+    progress: Progress | None = None,
+) -> dict:
     """The fixed held-out split (always); with ``folds`` >= 2 also an outer cross-validation by query over
     all queries of ``data_dir`` (``report["outer_cv"]``, see ``run_outer_cv``)."""
     settings = settings or get_settings()
@@ -257,26 +311,32 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
         fit, test, split_text = split(data, train)
         # one frame with unique integer labels: the BM25 corpus (texts only) and row ids for both sides
         corpus = pd.concat([fit, test], ignore_index=True)
-        fit, test = corpus.iloc[: len(fit)], corpus.iloc[len(fit):]
-    train_info = None if train_path is None else {"dir": str(train_path), "fingerprint": fingerprint(train_path, [FILE])}
+        fit, test = corpus.iloc[: len(fit)], corpus.iloc[len(fit) :]
+    train_info = (
+        None if train_path is None else {"dir": str(train_path), "fingerprint": fingerprint(train_path, [FILE])}
+    )
     report = new_report(NAME, data_path, fingerprint(data_path, [FILE]), seed, split_text, train_info)
-    report["dataset"] = {"fit_rows": len(fit), "fit_queries": int(fit["query"].nunique()),
-                         "eval_rows": len(test), "eval_queries": int(test["query"].nunique())}
+    report["dataset"] = {
+        "fit_rows": len(fit),
+        "fit_queries": int(fit["query"].nunique()),
+        "eval_rows": len(test),
+        "eval_queries": int(test["query"].nunique()),
+    }
     encoder = text_encoder(settings)
     tokens = token_encoder(settings)
     methods = report["methods"]
     with stopwatch(timings, "held-out split"):
         if progress is not None:
             progress(0, 1, "held-out split")
-        for name, (scores, secs, notes) in _fit_and_score(corpus, fit, test, encoder, seed, settings.text_model,
-                                                          tokens).items():
+        for name, (scores, secs, notes) in _fit_and_score(
+            corpus, fit, test, encoder, seed, settings.text_model, tokens
+        ).items():
             methods[name] = score_method(test, scores, seed, secs, notes)
     if progress is not None:
         progress(1, 1, "held-out split")
     if folds:
         extra = None if train is None else train[~train["query"].isin(set(data["query"]))]
         with stopwatch(timings, "outer cv"):
-            report["outer_cv"] = run_outer_cv(data, extra, encoder, seed, folds, settings.text_model, tokens,
-                                             progress)
+            report["outer_cv"] = run_outer_cv(data, extra, encoder, seed, folds, settings.text_model, tokens, progress)
     report["timings"] = timings
     return report

@@ -3,6 +3,7 @@
 The fingerprint ties every stored number to the exact bytes it was computed from, so two reports are only
 compared as "before/after" when they were run on the same data.
 """
+
 from __future__ import annotations
 
 import hashlib

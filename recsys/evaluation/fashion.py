@@ -10,6 +10,7 @@ features to MiniLM text vectors fitted on the fit pairs; ``minilm_text`` for tit
 trained here with ``train_heads``, or the ``model`` version given; ``taillift_joint``/``taillift_fused``).
 Segments: head vs tail article types, tail = the rarest types holding 20% of the fit items.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ import numpy as np
 import scipy.linalg
 import torch
 
+from recsys import registry
 from recsys.config import Settings, get_settings
 from recsys.encoders.checkpoint import read_heads
 from recsys.encoders.feature_cache import FeatureCache, image_key, open_image, text_key
@@ -42,7 +44,6 @@ from recsys.evaluation.dataset import fingerprint
 from recsys.evaluation.metrics import mrr_at_k, ndcg_at_k, r_precision, recall_at_k
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.splits import split_keys
-from recsys import registry
 from recsys.training.heads import HeadTrainingConfig, train_heads
 from recsys.training.pairs import TrainingPair
 from recsys.training.retrieval import paired_recall_mrr
@@ -151,8 +152,14 @@ def rank(scores: np.ndarray, seed: int) -> np.ndarray:
 
 def ranking_metrics(scores: np.ndarray, relevant: Sequence[set[int]], seed: int) -> dict[str, np.ndarray]:
     """Per-query Recall@1/10/100, MRR@10, nDCG@10 and R-precision of the ``rank`` order."""
-    out: dict[str, list[float]] = {"recall@1": [], "recall@10": [], "recall@100": [], "mrr@10": [],
-                                   "ndcg@10": [], "r_precision": []}
+    out: dict[str, list[float]] = {
+        "recall@1": [],
+        "recall@10": [],
+        "recall@100": [],
+        "mrr@10": [],
+        "ndcg@10": [],
+        "r_precision": [],
+    }
     for order, rel in zip(rank(scores, seed), relevant):
         ranked = order[: max(100, len(rel))].tolist()
         for k in (1, 10, 100):
@@ -163,20 +170,39 @@ def ranking_metrics(scores: np.ndarray, relevant: Sequence[set[int]], seed: int)
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
 
-def _fit_heads(split: fashion_data.FashionSplit, settings: Settings, models: Models, config: HeadTrainingConfig,
-               evaluated: frozenset[str]) -> tuple[ClipHeads, str]:
+def _fit_heads(
+    split: fashion_data.FashionSplit,
+    settings: Settings,
+    models: Models,
+    config: HeadTrainingConfig,
+    evaluated: frozenset[str],
+) -> tuple[ClipHeads, str]:
     """(heads, version) trained on the fit items with ``models``' towers."""
     pairs = [TrainingPair(r.id, fashion_data.pair_text(r), split.images[r.id]) for r in split.fit.itertuples()]
     # exclude: the split already removed evaluated ids; this keeps that true whatever the split code becomes
-    version = train_heads(pairs, settings, exclude=evaluated.__contains__, config=config, activate=False,
-                          text=models.text, tower=models.tower)
+    version = train_heads(
+        pairs,
+        settings,
+        exclude=evaluated.__contains__,
+        config=config,
+        activate=False,
+        text=models.text,
+        tower=models.tower,
+    )
     folder = registry.version_dir(settings, version)
     return read_heads(folder, TowerClipConfig.from_dict(registry.read_config(folder)["model"])), version
 
 
-def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
-        seed: int = 0, *, model: str | None = None, limit: int = DEFAULT_LIMIT,
-        head_config: HeadTrainingConfig | None = None) -> dict:
+def run(
+    data_dir: Path | str,
+    train_dir: Path | str | None = None,
+    settings: Settings | None = None,
+    seed: int = 0,
+    *,
+    model: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    head_config: HeadTrainingConfig | None = None,
+) -> dict:
     """``model`` evaluates an existing tower_clip version as is; otherwise heads are trained on the fit items
     (``head_config``, seeded with ``seed``) into ``settings.models_dir`` without activating them."""
     settings = settings or get_settings()
@@ -188,8 +214,11 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
         models = _load_models(settings, model)
     if split.fit.empty or split.evaluated.empty:
         raise ValueError(f"fashion: nothing to fit ({len(split.fit)}) or evaluate ({len(split.evaluated)})")
-    train_info = None if train_path is None else {
-        "dir": str(train_path), "fingerprint": fingerprint(train_path, fashion_data.FILES)}
+    train_info = (
+        None
+        if train_path is None
+        else {"dir": str(train_path), "fingerprint": fingerprint(train_path, fashion_data.FILES)}
+    )
     report = new_report(NAME, data_path, fingerprint(data_path, fashion_data.FILES), seed, split.text, train_info)
     fit, ev = split.fit, split.evaluated
     evaluated = frozenset(ev["id"])
@@ -219,8 +248,12 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
     timings["fit_ridge"] = ridge_seconds["fit"]
 
     manifest = registry.read_config(registry.version_dir(settings, version))
-    report["model"] = {"version": version, "trained_here": model is None, "head_config": manifest["training"],
-                       "validation": {k: v for k, v in manifest["metrics"].items() if k != "epoch_losses"}}
+    report["model"] = {
+        "version": version,
+        "trained_here": model is None,
+        "head_config": manifest["training"],
+        "validation": {k: v for k, v in manifest["metrics"].items() if k != "epoch_losses"},
+    }
     tail = fashion_data.tail_types(fit["articleType"], TAIL_FRACTION)
     fit_types = frozenset(fit["articleType"])
     item_tail = np.array([fashion_data.is_tail(t, tail, fit_types) for t in ev["articleType"]])
@@ -228,18 +261,29 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
     own = [{n} for n in range(len(ev))]
     by_type = [set(np.flatnonzero(ev["articleType"].to_numpy() == t).tolist()) for t in types]
     report["dataset"] = {
-        "fit_items": len(fit), "evaluated_items": len(ev), "evaluable_items": split.pool, "limit": limit,
-        "dropped_train_overlap": split.dropped_overlap, "article_types_evaluated": len(types),
-        "tail_types_in_fit": len(tail), "tail_items_evaluated": int(item_tail.sum()),
+        "fit_items": len(fit),
+        "evaluated_items": len(ev),
+        "evaluable_items": split.pool,
+        "limit": limit,
+        "dropped_train_overlap": split.dropped_overlap,
+        "article_types_evaluated": len(types),
+        "tail_types_in_fit": len(tail),
+        "tail_items_evaluated": int(item_tail.sum()),
         "tail_types_evaluated": int(type_tail.sum()),
         "tail_rule": f"tail = the least frequent article types holding {TAIL_FRACTION:.0%} of the fit items "
-                     "(plus types absent from the fit data)"}
+        "(plus types absent from the fit data)",
+    }
     report["notes"] = [
-        ("title->image and title->item: relevant = the item itself, so another item with the same title counts "
-         "as a miss for every method"),
+        (
+            "title->image and title->item: relevant = the item itself, so another item with the same title counts "
+            "as a miss for every method"
+        ),
         "title->item corpus texts have the item's title removed (category path + attributes only), image kept",
-        (f"ridge_map: penalty {ridge.alpha} x n chosen on 10% of the fit items; it maps frozen image features "
-         "to MiniLM vectors of the fit pair texts; queries are MiniLM vectors")]
+        (
+            f"ridge_map: penalty {ridge.alpha} x n chosen on 10% of the fit items; it maps frozen image features "
+            "to MiniLM vectors of the fit pair texts; queries are MiniLM vectors"
+        ),
+    ]
 
     with stopwatch(timings, "project"):
         joint_image = _project(heads, image=image)
@@ -254,23 +298,57 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
     # task -> (relevant per query, tail mask per query, method -> (scores, fit seconds, notes)); scores are lazy
     # so that each method's "score" time includes its matrix product
     tasks = {
-        "title->image": (own, item_tail, {
-            "random": (noise(len(ev)), {}, "seeded uniform scores"),
-            "ridge_map": (lambda: titles @ ridge_image.T, ridge_seconds,
-                          "MiniLM(title) vs ridge-mapped image features"),
-            "taillift_joint": (lambda: joint_title @ joint_image.T, heads_fit,
-                               "joint space: text head vs image head")}),
-        "title->item": (own, item_tail, {
-            "random": (noise(len(ev)), {}, "seeded uniform scores"),
-            "minilm_text": (lambda: titles @ item_bert.T, {}, "MiniLM(title) vs MiniLM(category path + attributes)"),
-            "taillift_fused": (lambda: fused_title @ fused_item.T, heads_fit,
-                               "fused vectors: joint 0.6 (image + untitled clip text), MiniLM 0.4")}),
-        "category->image": (by_type, type_tail, {
-            "random": (noise(len(types)), {}, "seeded uniform scores"),
-            "ridge_map": (lambda: type_text @ ridge_image.T, ridge_seconds,
-                          "MiniLM(type name) vs ridge-mapped image features"),
-            "taillift_joint": (lambda: joint_type @ joint_image.T, heads_fit,
-                               "joint space: text head vs image head")}),
+        "title->image": (
+            own,
+            item_tail,
+            {
+                "random": (noise(len(ev)), {}, "seeded uniform scores"),
+                "ridge_map": (
+                    lambda: titles @ ridge_image.T,
+                    ridge_seconds,
+                    "MiniLM(title) vs ridge-mapped image features",
+                ),
+                "taillift_joint": (
+                    lambda: joint_title @ joint_image.T,
+                    heads_fit,
+                    "joint space: text head vs image head",
+                ),
+            },
+        ),
+        "title->item": (
+            own,
+            item_tail,
+            {
+                "random": (noise(len(ev)), {}, "seeded uniform scores"),
+                "minilm_text": (
+                    lambda: titles @ item_bert.T,
+                    {},
+                    "MiniLM(title) vs MiniLM(category path + attributes)",
+                ),
+                "taillift_fused": (
+                    lambda: fused_title @ fused_item.T,
+                    heads_fit,
+                    "fused vectors: joint 0.6 (image + untitled clip text), MiniLM 0.4",
+                ),
+            },
+        ),
+        "category->image": (
+            by_type,
+            type_tail,
+            {
+                "random": (noise(len(types)), {}, "seeded uniform scores"),
+                "ridge_map": (
+                    lambda: type_text @ ridge_image.T,
+                    ridge_seconds,
+                    "MiniLM(type name) vs ridge-mapped image features",
+                ),
+                "taillift_joint": (
+                    lambda: joint_type @ joint_image.T,
+                    heads_fit,
+                    "joint space: text head vs image head",
+                ),
+            },
+        ),
     }
     for task, (relevant, tail_mask, methods) in tasks.items():
         for name, (scores, fit_secs, notes) in methods.items():
@@ -278,7 +356,7 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
             with stopwatch(seconds, "score"):
                 per_query = ranking_metrics(scores(), relevant, seed)
             report["methods"][f"{task}/{name}"] = method_result(
-                per_query, segments={"head types": ~tail_mask, "tail types": tail_mask}, seconds=seconds,
-                notes=notes)
+                per_query, segments={"head types": ~tail_mask, "tail types": tail_mask}, seconds=seconds, notes=notes
+            )
     report["timings"] = timings
     return report

@@ -4,6 +4,7 @@ Split rules (docs/evaluation.md): without a train dir, fit on the items that are
 evaluate the held-out ones; with one, fit on its items minus every id of the data dir and evaluate the data
 dir. Either way the evaluated set is capped by a deterministic hash sample, independent of file order and seed.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -74,18 +75,22 @@ def load(data_path: Path, train_path: Path | None, limit: int) -> FashionSplit:
     if train_path is None:
         held = data["id"].map(is_holdout)
         evaluated = sample(data[held], limit)
-        text = (f"no train dir: fit on the {int((~held).sum())} items of the data dir that are not held out, "
-                f"evaluate held-out items (recsys.splits.is_holdout of the id); evaluated corpus = "
-                f"{len(evaluated)} of {int(held.sum())} held-out items (hash sample, salt {SAMPLE_SALT!r})")
+        text = (
+            f"no train dir: fit on the {int((~held).sum())} items of the data dir that are not held out, "
+            f"evaluate held-out items (recsys.splits.is_holdout of the id); evaluated corpus = "
+            f"{len(evaluated)} of {int(held.sum())} held-out items (hash sample, salt {SAMPLE_SALT!r})"
+        )
         return FashionSplit(data[~held], evaluated, int(held.sum()), images, text, 0)
     train, train_images = read(train_path)
     overlap = train["id"].isin(set(data["id"]))
     # train_heads drops held-out ids whatever it is told, so the baselines drop them too: one fit set for all
     fit = train[~overlap & ~train["id"].map(is_holdout)]
     evaluated = sample(data, limit)
-    text = (f"fit on the train dir: {len(fit)} items ({int(overlap.sum())} with an id of the data dir dropped, "
-            f"{int((~overlap).sum()) - len(fit)} held-out ids dropped as train_heads always does); evaluate the "
-            f"data dir: {len(evaluated)} of {len(data)} items (hash sample, salt {SAMPLE_SALT!r})")
+    text = (
+        f"fit on the train dir: {len(fit)} items ({int(overlap.sum())} with an id of the data dir dropped, "
+        f"{int((~overlap).sum()) - len(fit)} held-out ids dropped as train_heads always does); evaluate the "
+        f"data dir: {len(evaluated)} of {len(data)} items (hash sample, salt {SAMPLE_SALT!r})"
+    )
     return FashionSplit(fit, evaluated, len(data), {**train_images, **images}, text, int(overlap.sum()))
 
 
@@ -112,11 +117,12 @@ def is_tail(article_type: str, tail: frozenset[str], fit_types: frozenset[str]) 
 
 def content(row: pd.Series | object, with_title: bool) -> ItemContent:
     """The item as the catalog importer builds it (recsys.catalog.mapping.FASHION), optionally without its title."""
-    get = (lambda c: getattr(row, c))
+    get = lambda c: getattr(row, c)
     path = " > ".join(p for p in (get("masterCategory"), get("subCategory"), get("articleType")) if p)
     attributes = {c: get(c) for c in ("gender", "baseColour", "season", "year", "usage", "articleType") if get(c)}
-    return ItemContent(str(get("id")), get("productDisplayName") if with_title else "", category=path,
-                       attributes=attributes)
+    return ItemContent(
+        str(get("id")), get("productDisplayName") if with_title else "", category=path, attributes=attributes
+    )
 
 
 def pair_text(row: object) -> str:

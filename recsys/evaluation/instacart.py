@@ -4,6 +4,7 @@ Candidates are the whole catalogue; metrics are Recall/NDCG/HitRate@20 per user,
 items of each target basket (tail = outside the top 20% of products by fit-data orders), catalogue coverage
 and Gini of how often each product is recommended.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,9 @@ def _restricted_recall(ranked: list, target: frozenset, keep: frozenset, inside:
     return recall_at_k(ranked, part, K) if part else math.nan
 
 
-def score_recommendations(recs: dict[int, list], data: instacart_data.NextBasketData, head: frozenset,
-                          seconds: dict, notes: str = "") -> dict:
+def score_recommendations(
+    recs: dict[int, list], data: instacart_data.NextBasketData, head: frozenset, seconds: dict, notes: str = ""
+) -> dict:
     users = sorted(data.targets)
     ranked = [recs[u] for u in users]
     truths = [data.targets[u] for u in users]
@@ -48,14 +50,17 @@ def score_recommendations(recs: dict[int, list], data: instacart_data.NextBasket
     head_recall = np.array([_restricted_recall(r, t, head, True) for r, t in zip(ranked, truths)])
     tail_recall = np.array([_restricted_recall(r, t, head, False) for r, t in zip(ranked, truths)])
     per_query[f"tail_recall@{K}"] = tail_recall
-    extra = {f"coverage@{K}": catalog_coverage(ranked, data.catalog.size, K),
-             f"gini@{K}": recommendation_gini(ranked, data.catalog.tolist(), K)}
+    extra = {
+        f"coverage@{K}": catalog_coverage(ranked, data.catalog.size, K),
+        f"gini@{K}": recommendation_gini(ranked, data.catalog.tolist(), K),
+    }
     segments = {"head items": {f"recall@{K}": head_recall}, "tail items": {f"recall@{K}": tail_recall}}
     return method_result(per_query, extra=extra, seconds=seconds, notes=notes, segment_values=segments)
 
 
-def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
-        seed: int = 0) -> dict:
+def run(
+    data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None, seed: int = 0
+) -> dict:
     del settings  # uniform suite signature; no baseline here loads a model
     timings: dict = {}
     with stopwatch(timings, "load"):
@@ -63,15 +68,24 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
         train_path = resolve_suite_dir(train_dir, NAME, instacart_data.ORDER_FILE) if train_dir else None
         data = instacart_data.load(data_path, train_path)
         head = instacart_data.head_items(data.fit, HEAD_FRACTION)
-    split = ("each user's last order is the target, earlier orders are history; "
-             + ("models fit on the users' earlier orders only (no train dir)" if train_path is None else
-                f"models fit on {train_path} with {data.dropped_fit_lines} lines of target orders removed"))
-    train_info = None if train_path is None else {
-        "dir": str(train_path), "fingerprint": fingerprint(train_path, instacart_data.FILES)}
+    split = "each user's last order is the target, earlier orders are history; " + (
+        "models fit on the users' earlier orders only (no train dir)"
+        if train_path is None
+        else f"models fit on {train_path} with {data.dropped_fit_lines} lines of target orders removed"
+    )
+    train_info = (
+        None
+        if train_path is None
+        else {"dir": str(train_path), "fingerprint": fingerprint(train_path, instacart_data.FILES)}
+    )
     report = new_report(NAME, data_path, fingerprint(data_path, instacart_data.FILES), seed, split, train_info)
-    report["dataset"] = {"users": len(data.targets), "catalog": int(data.catalog.size),
-                         "fit_lines": len(data.fit), "head_items": len(head),
-                         "tail_rule": f"tail = outside the top {HEAD_FRACTION:.0%} of fit-data products by orders"}
+    report["dataset"] = {
+        "users": len(data.targets),
+        "catalog": int(data.catalog.size),
+        "fit_lines": len(data.fit),
+        "head_items": len(head),
+        "tail_rule": f"tail = outside the top {HEAD_FRACTION:.0%} of fit-data products by orders",
+    }
     users = sorted(data.targets)
 
     seconds: dict = {}
@@ -80,20 +94,24 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
     methods = {
         "random": lambda: next_basket.recommend_random(users, data.catalog, K, seed),
         "popularity": lambda: next_basket.recommend_popular(users, popular, K),
-        "cooccurrence": lambda: next_basket.recommend_cooccurrence(users, data.histories, data.fit, data.catalog,
-                                                                   popular, K),
+        "cooccurrence": lambda: next_basket.recommend_cooccurrence(
+            users, data.histories, data.fit, data.catalog, popular, K
+        ),
         "personal_history": lambda: next_basket.recommend_history(users, data.histories, popular, K),
     }
-    notes = {"cooccurrence": "score = co-basket counts with the user's distinct past items; popular fill",
-             "personal_history": "own past items by order count, ties to most recent; popular fill"}
+    notes = {
+        "cooccurrence": "score = co-basket counts with the user's distinct past items; popular fill",
+        "personal_history": "own past items by order count, ties to most recent; popular fill",
+    }
     for name, recommend in methods.items():
         method_seconds = {"fit": seconds["fit"]} if name != "random" else {}
         with stopwatch(method_seconds, "score"):
             recs = recommend()
         report["methods"][name] = score_recommendations(recs, data, head, method_seconds, notes.get(name, ""))
     # TailLift: tuned on a validation split carved from the fit history (recsys.recommend.validation)
-    for name, tl in taillift_methods(data.fit, data.histories, users, data.catalog, data_path / "products.csv", K,
-                                     data.target_orders).items():
+    for name, tl in taillift_methods(
+        data.fit, data.histories, users, data.catalog, data_path / "products.csv", K, data.target_orders
+    ).items():
         report["methods"][name] = score_recommendations(tl.recommendations, data, head, tl.seconds, tl.notes)
     report["missing_methods"] = dict(MISSING)
     report["timings"] = timings

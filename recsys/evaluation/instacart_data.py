@@ -4,6 +4,7 @@ Each user's last order is the target; earlier orders are that user's history. Fi
 earlier orders (no train dir) or a separate train directory with every target order removed, so no
 evaluated basket is ever counted by a model.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,8 +69,14 @@ def load(data_dir: Path, train_dir: Path | None = None) -> NextBasketData:
     catalog = np.union1d(read_catalog(data_dir), orders["product_id"].unique())
     if train_dir is not None:
         catalog = np.union1d(catalog, fit["product_id"].unique())
-    return NextBasketData(catalog=catalog, fit=fit.reset_index(drop=True), histories=histories,
-                          targets=targets, target_orders=target_orders, dropped_fit_lines=dropped)
+    return NextBasketData(
+        catalog=catalog,
+        fit=fit.reset_index(drop=True),
+        histories=histories,
+        targets=targets,
+        target_orders=target_orders,
+        dropped_fit_lines=dropped,
+    )
 
 
 def head_items(fit: pd.DataFrame, fraction: float = 0.2) -> frozenset:

@@ -3,6 +3,7 @@
 Each returns one float per row; rows are re-ranked within their query by the suite. Only product *texts*
 are indexed (never labels), as a search engine indexes its whole catalogue.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -53,5 +54,4 @@ def per_query_minmax(scores: np.ndarray, queries: Sequence[str]) -> np.ndarray:
 
 
 def blend(lexical: np.ndarray, dense: np.ndarray, queries: Sequence[str], dense_weight: float) -> np.ndarray:
-    return (dense_weight * per_query_minmax(dense, queries)
-            + (1.0 - dense_weight) * per_query_minmax(lexical, queries))
+    return dense_weight * per_query_minmax(dense, queries) + (1.0 - dense_weight) * per_query_minmax(lexical, queries)

@@ -6,6 +6,7 @@ Conventions (shared by every suite so numbers are comparable):
 - A query with nothing relevant has no defined recall/nDCG: per-query functions return ``nan`` and the
   aggregators skip it and report how many queries counted, instead of silently scoring it 0 or 1.
 """
+
 from __future__ import annotations
 
 import math
@@ -131,7 +132,9 @@ def recommendation_gini(recommendations: Iterable[Ranked], catalog: Iterable[Has
     return gini([counts.get(item, 0) for item in catalog])
 
 
-def per_query(metric: Callable[..., float], rankings: Sequence[Ranked], truths: Sequence, k: int | None = None) -> np.ndarray:
+def per_query(
+    metric: Callable[..., float], rankings: Sequence[Ranked], truths: Sequence, k: int | None = None
+) -> np.ndarray:
     """Apply a per-query metric pairwise; returns a float array with nan where it is undefined."""
     if len(rankings) != len(truths):
         raise ValueError(f"{len(rankings)} rankings but {len(truths)} truths")

@@ -1,6 +1,7 @@
 """Simple next-basket baselines every TailLift recommender must beat: random, popularity, co-occurrence,
 personal history. Each returns ``{user: [product ids, best first]}`` with exactly k distinct ids.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,8 +40,9 @@ def recommend_popular(users: list[int], popular: np.ndarray, k: int) -> dict[int
     return {u: list(top) for u in users}
 
 
-def recommend_history(users: list[int], histories: dict[int, pd.DataFrame], popular: np.ndarray,
-                      k: int) -> dict[int, list]:
+def recommend_history(
+    users: list[int], histories: dict[int, pd.DataFrame], popular: np.ndarray, k: int
+) -> dict[int, list]:
     """The user's own past products by how many orders held them, ties to the most recent; popular fill."""
     out = {}
     for u in users:
@@ -59,8 +61,9 @@ def cooccurrence_matrix(fit: pd.DataFrame, catalog: np.ndarray) -> sparse.csr_ma
     pos = np.searchsorted(catalog, fit["product_id"].to_numpy())
     known = (pos < catalog.size) & (catalog[np.minimum(pos, catalog.size - 1)] == fit["product_id"].to_numpy())
     orders, order_idx = np.unique(fit["order_id"].to_numpy()[known], return_inverse=True)
-    basket = sparse.csr_matrix((np.ones(known.sum(), dtype=np.float32), (order_idx, pos[known])),
-                               shape=(orders.size, catalog.size))
+    basket = sparse.csr_matrix(
+        (np.ones(known.sum(), dtype=np.float32), (order_idx, pos[known])), shape=(orders.size, catalog.size)
+    )
     basket.data[:] = 1.0  # an item listed twice in one order still counts once
     co = (basket.T @ basket).tocsr()
     co.setdiag(0)
@@ -68,8 +71,14 @@ def cooccurrence_matrix(fit: pd.DataFrame, catalog: np.ndarray) -> sparse.csr_ma
     return co
 
 
-def recommend_cooccurrence(users: list[int], histories: dict[int, pd.DataFrame], fit: pd.DataFrame,
-                           catalog: np.ndarray, popular: np.ndarray, k: int) -> dict[int, list]:
+def recommend_cooccurrence(
+    users: list[int],
+    histories: dict[int, pd.DataFrame],
+    fit: pd.DataFrame,
+    catalog: np.ndarray,
+    popular: np.ndarray,
+    k: int,
+) -> dict[int, list]:
     """Items bought in the same baskets as the user's past items: score = sum over distinct history items."""
     co = cooccurrence_matrix(fit, catalog)
     out = {}

@@ -2,6 +2,7 @@
 
 File names sort by time: ``<UTC timestamp>-<suite>[-<label>].json``; a report is never overwritten.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,15 +88,20 @@ def format_table(report: dict) -> str:
     """Method x metric table (mean ± standard error over queries), then one table per segment."""
     metrics = metric_names(report)
     sha = report.get("data", {}).get("fingerprint", {}).get("sha256", "")
-    out = [f"suite {report.get('suite')}  seed {report.get('seed')}  data sha256 {sha[:12]}",
-           f"split: {report.get('split', '')}"]
+    out = [
+        f"suite {report.get('suite')}  seed {report.get('seed')}  data sha256 {sha[:12]}",
+        f"split: {report.get('split', '')}",
+    ]
     if report.get("model_version"):
         out.append(f"model: {report['model_version']}")
     rows = []
     for name, result in report.get("methods", {}).items():
         secs = sum(v for v in result.get("seconds", {}).values())
-        rows.append([name] + [_cell(result["metrics"].get(m), result.get("std_err", {}).get(m)) for m in metrics]
-                    + [str(result.get("n", "")), f"{secs:.1f}"])
+        rows.append(
+            [name]
+            + [_cell(result["metrics"].get(m), result.get("std_err", {}).get(m)) for m in metrics]
+            + [str(result.get("n", "")), f"{secs:.1f}"]
+        )
     out += [""] + _grid(["method"] + metrics + ["n", "sec"], rows)
     segment_names: list[str] = []
     for result in report.get("methods", {}).values():

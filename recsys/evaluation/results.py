@@ -8,6 +8,7 @@ Report layout (JSON-safe; ``report.py`` stores it, ``format_table`` prints it)::
                         "seconds": {"fit": s, "score": s}, "notes": str}},
      "missing_methods": {name: why}, "timings": {...}, "notes": [...]}
 """
+
 from __future__ import annotations
 
 import math
@@ -37,9 +38,14 @@ def _clean(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def method_result(per_query: Mapping[str, np.ndarray], segments: Mapping[str, np.ndarray] | None = None,
-                  extra: Mapping[str, float] | None = None, seconds: Mapping[str, float] | None = None,
-                  notes: str = "", segment_values: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> dict:
+def method_result(
+    per_query: Mapping[str, np.ndarray],
+    segments: Mapping[str, np.ndarray] | None = None,
+    extra: Mapping[str, float] | None = None,
+    seconds: Mapping[str, float] | None = None,
+    notes: str = "",
+    segment_values: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+) -> dict:
     """Summarise per-query metric arrays overall and inside each boolean segment mask.
 
     ``segment_values`` carries segments that are not subsets of queries (e.g. head vs tail *items* of each
@@ -58,14 +64,21 @@ def method_result(per_query: Mapping[str, np.ndarray], segments: Mapping[str, np
         seg_out[seg_name] = {"n": int(mask.sum()), "metrics": seg_metrics}
     for seg_name, values_by_metric in (segment_values or {}).items():
         summaries = {name: summarize(v) for name, v in values_by_metric.items()}
-        seg_out[seg_name] = {"n": max((s["n"] for s in summaries.values()), default=0),
-                             "metrics": {name: _clean(s["mean"]) for name, s in summaries.items()}}
-    return {"metrics": metrics, "std_err": std_err, "n": n, "segments": seg_out,
-            "seconds": dict(seconds or {}), "notes": notes}
+        seg_out[seg_name] = {
+            "n": max((s["n"] for s in summaries.values()), default=0),
+            "metrics": {name: _clean(s["mean"]) for name, s in summaries.items()},
+        }
+    return {
+        "metrics": metrics,
+        "std_err": std_err,
+        "n": n,
+        "segments": seg_out,
+        "seconds": dict(seconds or {}),
+        "notes": notes,
+    }
 
 
-def new_report(suite: str, data_dir: Path, fingerprint: dict, seed: int, split: str,
-               train: dict | None = None) -> dict:
+def new_report(suite: str, data_dir: Path, fingerprint: dict, seed: int, split: str, train: dict | None = None) -> dict:
     return {
         "suite": suite,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -5,6 +5,7 @@ cannot lean on memorised item identity. Segments: garments with 1-2 reviews in t
 vs more. Methods: random, majority class, TF-IDF 1-2 grams + logistic regression, MiniLM embeddings +
 logistic regression, and the two feature sets concatenated.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,12 +41,16 @@ def read(directory: Path) -> pd.DataFrame:
 def split(data: pd.DataFrame, train: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     if train is None:
         fit_ids, held_ids = split_keys(sorted(data[ITEM].unique()))
-        text = (f"no train dir: grouped by Clothing ID (recsys.splits): fit on reviews of {len(fit_ids)} items, "
-                f"evaluate reviews of {len(held_ids)} held-out items of the data dir")
+        text = (
+            f"no train dir: grouped by Clothing ID (recsys.splits): fit on reviews of {len(fit_ids)} items, "
+            f"evaluate reviews of {len(held_ids)} held-out items of the data dir"
+        )
         return data[data[ITEM].isin(fit_ids)], data[data[ITEM].isin(held_ids)], text
     leak = train[ITEM].isin(set(data[ITEM]))
-    text = (f"fit on the train dir ({int(leak.sum())} reviews of evaluated Clothing IDs removed), "
-            "evaluate every review of the data dir")
+    text = (
+        f"fit on the train dir ({int(leak.sum())} reviews of evaluated Clothing IDs removed), "
+        "evaluate every review of the data dir"
+    )
     return train[~leak], data, text
 
 
@@ -56,8 +61,9 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
 def score_method(test: pd.DataFrame, probs: np.ndarray, segments: dict, seconds: dict, notes: str = "") -> dict:
     labels = test[LABEL].to_numpy().astype(int)
     correct = ((probs >= 0.5).astype(int) == labels).astype(float)
-    result = method_result({"accuracy": correct}, segments=segments, extra={"auc": _auc(labels, probs)},
-                           seconds=seconds, notes=notes)
+    result = method_result(
+        {"accuracy": correct}, segments=segments, extra={"auc": _auc(labels, probs)}, seconds=seconds, notes=notes
+    )
     for name, mask in segments.items():
         auc = _auc(labels[mask], probs[mask])
         result["segments"][name]["metrics"]["auc"] = None if math.isnan(auc) else auc
@@ -68,8 +74,9 @@ def _logistic(seed: int) -> LogisticRegression:
     return LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
 
 
-def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None,
-        seed: int = 0) -> dict:
+def run(
+    data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None, seed: int = 0
+) -> dict:
     settings = settings or get_settings()
     timings: dict = {}
     with stopwatch(timings, "load"):
@@ -79,15 +86,23 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
         fit, test, split_text = split(data, read(train_path) if train_path else None)
     if fit.empty or fit[LABEL].nunique() < 2:
         raise ValueError(f"reviews: nothing left to fit on ({len(fit)} reviews, labels {sorted(fit[LABEL].unique())})")
-    train_info = None if train_path is None else {"dir": str(train_path), "fingerprint": fingerprint(train_path, [FILE])}
+    train_info = (
+        None if train_path is None else {"dir": str(train_path), "fingerprint": fingerprint(train_path, [FILE])}
+    )
     report = new_report(NAME, data_path, fingerprint(data_path, [FILE]), seed, split_text, train_info)
     per_item = data.groupby(ITEM).size()
     test_counts = test[ITEM].map(per_item).to_numpy()
-    segments = {f"items with 1-{TAIL_MAX_REVIEWS} reviews": test_counts <= TAIL_MAX_REVIEWS,
-                f"items with {TAIL_MAX_REVIEWS + 1}+ reviews": test_counts > TAIL_MAX_REVIEWS}
-    report["dataset"] = {"fit_reviews": len(fit), "fit_items": int(fit[ITEM].nunique()), "eval_reviews": len(test),
-                         "eval_items": int(test[ITEM].nunique()),
-                         "eval_positive_rate": float(test[LABEL].mean()) if len(test) else None}
+    segments = {
+        f"items with 1-{TAIL_MAX_REVIEWS} reviews": test_counts <= TAIL_MAX_REVIEWS,
+        f"items with {TAIL_MAX_REVIEWS + 1}+ reviews": test_counts > TAIL_MAX_REVIEWS,
+    }
+    report["dataset"] = {
+        "fit_reviews": len(fit),
+        "fit_items": int(fit[ITEM].nunique()),
+        "eval_reviews": len(test),
+        "eval_items": int(test[ITEM].nunique()),
+        "eval_positive_rate": float(test[LABEL].mean()) if len(test) else None,
+    }
     y_fit = fit[LABEL].to_numpy().astype(int)
     methods = report["methods"]
 
@@ -98,8 +113,9 @@ def run(data_dir: Path | str, train_dir: Path | str | None = None, settings: Set
     secs = {}
     with stopwatch(secs, "fit"):
         base_rate = float(y_fit.mean())
-    methods["majority"] = score_method(test, np.full(len(test), base_rate), segments, secs,
-                                       f"constant fit-set positive rate {base_rate:.3f}")
+    methods["majority"] = score_method(
+        test, np.full(len(test), base_rate), segments, secs, f"constant fit-set positive rate {base_rate:.3f}"
+    )
 
     secs = {}
     with stopwatch(secs, "fit"):

@@ -1,4 +1,5 @@
 """The registry of evaluation suites: name -> module-level ``run(data_dir, train_dir, settings, seed)``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,9 @@ from recsys.evaluation import crowdflower, fashion, instacart, reviews
 
 
 class Suite(Protocol):
-    def __call__(self, data_dir: Path | str, train_dir: Path | str | None = None,
-                 settings: Settings | None = None, seed: int = 0) -> dict: ...
+    def __call__(
+        self, data_dir: Path | str, train_dir: Path | str | None = None, settings: Settings | None = None, seed: int = 0
+    ) -> dict: ...
 
 
 SUITES: dict[str, Suite] = {
@@ -21,8 +23,14 @@ SUITES: dict[str, Suite] = {
 }
 
 
-def run_suite(name: str, data_dir: Path | str, train_dir: Path | str | None = None,
-              settings: Settings | None = None, seed: int = 0, **options) -> dict:
+def run_suite(
+    name: str,
+    data_dir: Path | str,
+    train_dir: Path | str | None = None,
+    settings: Settings | None = None,
+    seed: int = 0,
+    **options,
+) -> dict:
     """Run one suite; ``options`` (e.g. fashion's ``model`` and ``limit``) go to suites that take them."""
     if name not in SUITES:
         raise KeyError(f"unknown suite {name!r}; known: {', '.join(sorted(SUITES))}")

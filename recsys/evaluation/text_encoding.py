@@ -3,6 +3,7 @@
 The disk cache lives under ``settings.data_dir / "cache"`` (outside the repository by configuration), so a
 rerun of a suite encodes nothing twice; evaluating on new data only encodes the new texts.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

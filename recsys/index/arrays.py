@@ -1,4 +1,5 @@
 """Array conventions shared by the indexes: int64 item ids (>= 0), -1 padding, best-first top-k."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

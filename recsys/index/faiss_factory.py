@@ -4,6 +4,7 @@ Supported families (inner product metric): ``Flat``; graph ``HNSW<M>[,Flat|SQ8..
 ``IVF<nlist>,<codec>`` (Flat, SQ8, PQ<m>). Pre-transforms (``OPQ``, ``PCA``) and ``IDMap`` are refused: the
 vector index keeps its own id map and passes ID selectors straight to the index it searches.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,7 +56,9 @@ def build_trained(dim: int, factory: str, vectors: np.ndarray, ef_construction: 
     if need and vectors.shape[0] < need:
         log.warning(
             "index factory %r needs >= %d vectors to train, got %d: using Flat instead",
-            factory, need, vectors.shape[0],
+            factory,
+            need,
+            vectors.shape[0],
         )
         return make_index(dim, "Flat"), "Flat"
     if need:

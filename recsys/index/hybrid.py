@@ -13,9 +13,10 @@ Ranks come from the scores (higher is better, stable for ties), so inputs need n
 
 Both return ``(ids int64, fused float32)`` over the union of inputs, best first, ties by smaller id.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -8,13 +8,15 @@ so readers never pay for a rebuild.
 
 Arrays follow the FAISS conventions of the vector index: int64 ids, best-first, padded with id -1.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -122,7 +124,7 @@ class BM25Index:
             out[hit] = scores[pos[hit]]
         return out
 
-    def copy(self) -> "BM25Index":
+    def copy(self) -> BM25Index:
         """An independent index sharing the built (read-only) retriever until either side is edited."""
         with self._lock:
             other = BM25Index.__new__(BM25Index)
@@ -152,7 +154,7 @@ class BM25Index:
         return save_directory(directory, write, full)
 
     @classmethod
-    def load(cls, directory: str | Path, expect: Mapping[str, Any] | None = None) -> "BM25Index | None":
+    def load(cls, directory: str | Path, expect: Mapping[str, Any] | None = None) -> BM25Index | None:
         """The saved index, or None when missing, corrupt, or differing from ``expect`` (then rebuild)."""
         found = load_directory(directory, expect)
         if found is None:

@@ -10,11 +10,12 @@ serialised by a lock; readers never see a half-updated index. Cost per edit is o
 (a memcpy of the vectors, ~150 MB for 40k x 896 float32, plus a BM25 rebuild when texts changed), so
 batch edits into one ``update`` call.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from recsys.index.lexical import BM25Index
 from recsys.index.vector import VectorIndex
@@ -28,7 +29,7 @@ class IndexSnapshot:
     vectors: VectorIndex
     lexical: BM25Index | None = None
 
-    def copy(self) -> "IndexSnapshot":
+    def copy(self) -> IndexSnapshot:
         lexical = self.lexical.copy() if self.lexical is not None else None
         return IndexSnapshot(self.model_version, self.vectors.copy(), lexical)
 

@@ -11,6 +11,7 @@ new one (whose folder was completely written and fsynced before the manifest nam
 killed at any point never leaves a manifest that points at half-written files; leftovers are swept by
 the next save. One writer per directory is assumed (the service owns the index).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,9 +20,10 @@ import logging
 import os
 import shutil
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ def save_directory(directory: str | Path, write: Callable[[Path], None], manifes
     full = dict(manifest)
     full.update(
         format=FORMAT,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
         data=generation,
         files=files,
     )
@@ -102,7 +104,9 @@ def _sweep(directory: Path, keep: str) -> None:
                 entry.unlink(missing_ok=True)
 
 
-def load_directory(directory: str | Path, expect: Mapping[str, Any] | None = None) -> tuple[Path, dict[str, Any]] | None:
+def load_directory(
+    directory: str | Path, expect: Mapping[str, Any] | None = None
+) -> tuple[Path, dict[str, Any]] | None:
     """Return ``(data folder, manifest)`` when the saved index is complete, intact and as expected; else None.
 
     None (with the reason logged) means "rebuild from stored embeddings/texts": missing manifest, unknown

@@ -4,6 +4,7 @@ Stemming uses PyStemmer (Snowball English) when it is installed; it is the stemm
 needs no data download. Without it tokens are left unstemmed ("shoes" will not match "shoe"). The name of
 the stemmer in use is saved with every lexical index, because queries must be stemmed like the corpus.
 """
+
 from __future__ import annotations
 
 import logging

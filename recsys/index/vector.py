@@ -15,11 +15,13 @@ its beam by 1/selectivity, and any row still short of results is redone exactly.
 
 Not thread-safe for mutation during search: the serving path mutates a copy (see snapshot.py).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import faiss
 import numpy as np
@@ -203,7 +205,7 @@ class VectorIndex:
         i = np.minimum(np.searchsorted(keys, ids), keys.size - 1)
         return np.where(keys[i] == ids, pos[i], -1)
 
-    def copy(self) -> "VectorIndex":
+    def copy(self) -> VectorIndex:
         """A deep copy (FAISS index cloned) for copy-on-write updates."""
         other = VectorIndex.__new__(VectorIndex)
         other.__dict__.update(self.__dict__)
@@ -219,6 +221,7 @@ class VectorIndex:
         ``manifest`` carries the caller's fields (e.g. ``model_version``); count, dim, factory, checksums
         and the creation time are added. Returns the manifest written.
         """
+
         def write(folder: Path) -> None:
             faiss.write_index(self._index, str(folder / "index.faiss"))
             np.save(folder / "labels.npy", self._labels)
@@ -240,7 +243,7 @@ class VectorIndex:
         return save_directory(directory, write, full)
 
     @classmethod
-    def load(cls, directory: str | Path, expect: Mapping[str, Any] | None = None) -> "VectorIndex | None":
+    def load(cls, directory: str | Path, expect: Mapping[str, Any] | None = None) -> VectorIndex | None:
         """The saved index, or None when missing, corrupt, or differing from ``expect`` (then rebuild).
 
         Typical ``expect``: ``{"model_version": v, "count": n_items, "dim": d, "factory": settings.index_factory}``.

@@ -10,10 +10,11 @@ Each query records the attributes it names (article type always; colour and gend
 in the query), which ``labels.graded_attribute_labels`` turns into weak grades. Which items may be query
 sources is the caller's mask: training passes the non-held-out items, evaluation the held-out ones.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -60,9 +61,16 @@ def title_query(title: str, article_type: str, colour: str, gender: str, rng: np
     return CatalogQuery(text, attrs, kind="title")
 
 
-def generate_queries(item_ids: np.ndarray, titles: Sequence[str], article_types: np.ndarray | Sequence[str],
-                     colours: np.ndarray | Sequence[str], genders: np.ndarray | Sequence[str], sources: np.ndarray,
-                     max_queries: int, seed: int = 0) -> list[CatalogQuery]:
+def generate_queries(
+    item_ids: np.ndarray,
+    titles: Sequence[str],
+    article_types: np.ndarray | Sequence[str],
+    colours: np.ndarray | Sequence[str],
+    genders: np.ndarray | Sequence[str],
+    sources: np.ndarray,
+    max_queries: int,
+    seed: int = 0,
+) -> list[CatalogQuery]:
     """Up to ``max_queries`` distinct queries, half attribute phrases and half titles, from items where
     ``sources`` is True (an item whose article type is unknown is skipped: nothing to label against)."""
     rng = np.random.default_rng(seed)

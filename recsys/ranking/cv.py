@@ -8,20 +8,22 @@ score is the per-fold nDCG@10 at that round (slightly optimistic, equally so for
 chosen configuration is refit on all rows for that many rounds. A full grid search (optuna is not
 installed) keeps every configuration's mean ± std visible in the result.
 """
+
 from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from .ndcg import ndcg_per_query
-from .ranker import JUDGMENTS, LambdaRanker, new_version_dir
+from recsys.ranking.ndcg import ndcg_per_query
+from recsys.ranking.ranker import JUDGMENTS, LambdaRanker, new_version_dir
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,9 @@ class CVResult:
 
     def table(self) -> str:
         rows = sorted(self.results, key=lambda r: -r.mean)
-        return "\n".join(f"{r.mean:.4f} ± {r.std:.4f}  iters={int(np.mean(r.best_iterations)):4d}  {r.params}"
-                         for r in rows)
+        return "\n".join(
+            f"{r.mean:.4f} ± {r.std:.4f}  iters={int(np.mean(r.best_iterations)):4d}  {r.params}" for r in rows
+        )
 
 
 def sort_by_query(query_ids: np.ndarray | Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,23 +94,39 @@ def _groups(codes: np.ndarray) -> np.ndarray:
     return np.unique(codes, return_counts=True)[1]  # codes are sorted, so this is appearance order
 
 
-def _fold_curves(X: np.ndarray, y: np.ndarray, codes: np.ndarray, folds: list, params: dict[str, Any],
-                 feature_names: Sequence[str], max_rounds: int) -> tuple[np.ndarray, list[LambdaRanker]]:
+def _fold_curves(
+    X: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    folds: list,
+    params: dict[str, Any],
+    feature_names: Sequence[str],
+    max_rounds: int,
+) -> tuple[np.ndarray, list[LambdaRanker]]:
     """Validation nDCG@10 after every boosting round, one row per fold: [n_folds, max_rounds]."""
     curves, models = [], []
     for tr, va in folds:
         record: dict[str, Any] = {}
         model = LambdaRanker(tuple(feature_names), params, max_rounds).fit(
-            X[tr], y[tr], _groups(codes[tr]), valid=(X[va], y[va], _groups(codes[va])), record=record)
+            X[tr], y[tr], _groups(codes[tr]), valid=(X[va], y[va], _groups(codes[va])), record=record
+        )
         curves.append(record["valid_0"]["ndcg@10"])
         models.append(model)
     return np.asarray(curves), models
 
 
-def grid_search_cv(X: np.ndarray, y: np.ndarray, query_ids: np.ndarray | Sequence[Any],
-                   feature_names: Sequence[str], *, grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID,
-                   n_splits: int = 5, seed: int = 0, max_rounds: int = 300,
-                   progress: Callable[[int, int], None] | None = None) -> CVResult:
+def grid_search_cv(
+    X: np.ndarray,
+    y: np.ndarray,
+    query_ids: np.ndarray | Sequence[Any],
+    feature_names: Sequence[str],
+    *,
+    grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID,
+    n_splits: int = 5,
+    seed: int = 0,
+    max_rounds: int = 300,
+    progress: Callable[[int, int], None] | None = None,
+) -> CVResult:
     """Cross-validate every grid configuration, refit the best on all rows; rows may come in any order.
 
     The number of rounds is chosen per configuration on the fold-averaged validation curve (as lgb.cv
@@ -134,16 +153,28 @@ def grid_search_cv(X: np.ndarray, y: np.ndarray, query_ids: np.ndarray | Sequenc
     best = max(results, key=lambda r: r.mean)
     ranker = LambdaRanker(tuple(feature_names), best.params, best.best_iterations[0]).fit(X, y, groups)
     ranker.cv_scores = {
-        "metric": "ndcg@10", "n_splits": n_splits, "mean": best.mean, "std": best.std, "folds": best.fold_ndcg,
+        "metric": "ndcg@10",
+        "n_splits": n_splits,
+        "mean": best.mean,
+        "std": best.std,
+        "folds": best.fold_ndcg,
         "rounds": best.best_iterations[0],
         "grid": [{"params": r.params, "mean": r.mean, "std": r.std, "rounds": r.best_iterations[0]} for r in results],
     }
     return CVResult(results, best, ranker)
 
 
-def train_and_save(X: np.ndarray, y: np.ndarray, query_ids: np.ndarray | Sequence[Any],
-                   feature_names: Sequence[str], models_dir: Path, *, purpose: str = JUDGMENTS,
-                   training: Mapping[str, Any] | None = None, **kwargs: Any) -> tuple[CVResult, Path]:
+def train_and_save(
+    X: np.ndarray,
+    y: np.ndarray,
+    query_ids: np.ndarray | Sequence[Any],
+    feature_names: Sequence[str],
+    models_dir: Path,
+    *,
+    purpose: str = JUDGMENTS,
+    training: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> tuple[CVResult, Path]:
     """Grid search, refit, and save the chosen model as a new version under ``models_dir/ranker/<purpose>/``.
 
     ``training`` (label source, weak or not, query counts) is stored in meta.json beside the CV scores.

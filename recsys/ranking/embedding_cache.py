@@ -3,13 +3,15 @@
 MiniLM on a shared 2-core CPU needs minutes for the ~14k CrowdFlower texts; the cache makes reruns instant.
 The cache holds one ``.npz`` per model: sha1 keys and float32 rows, rewritten atomically when it grows.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 

@@ -3,13 +3,14 @@
 Several features carry one idea (bm25_title, title_cov and their per-query ranks all mean "title matches"),
 so contributions are summed per reason first; the strongest positive reasons are named.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .features.registry import FEATURES
+from recsys.ranking.features.registry import FEATURES
 
 Values = Mapping[str, float]
 
@@ -20,8 +21,11 @@ PHRASES: dict[str, Callable[[Values], str]] = {
     "meaning": lambda v: "close in meaning to the query",
     "image": lambda v: "looks like what was searched",
     "attributes": lambda v: "matching size/colour/number",
-    "rating": lambda v: (f"{v['rating_bayes']:.1f} stars from {int(round(np.expm1(v['rating_count_log'])))} reviews"
-                         if np.isfinite(v.get("rating_count_log", np.nan)) else "well rated"),
+    "rating": lambda v: (
+        f"{v['rating_bayes']:.1f} stars from {int(round(np.expm1(v['rating_count_log'])))} reviews"
+        if np.isfinite(v.get("rating_count_log", np.nan))
+        else "well rated"
+    ),
     "sentiment": lambda v: "positive reviews",
     "price": lambda v: "good price for its category",
     "fresh": lambda v: "new arrival",
@@ -53,11 +57,21 @@ def reason_of(name: str) -> str | None:
         return "description"
     if name.startswith(("attr_", "query_attr")):
         return "attributes"
-    table = {"rating_bayes": "rating", "rating_count_log": "rating", "review_sentiment": "sentiment",
-             "price_log": "price", "price_z_category": "price", "age_days_log": "fresh",
-             "ctr_smoothed": "popularity", "impressions_log": "popularity", "clicks_log": "popularity",
-             "popularity_bucket": "popularity", "session_max_sim": "session", "session_mean_sim": "session",
-             "is_tail": "discovery"}
+    table = {
+        "rating_bayes": "rating",
+        "rating_count_log": "rating",
+        "review_sentiment": "sentiment",
+        "price_log": "price",
+        "price_z_category": "price",
+        "age_days_log": "fresh",
+        "ctr_smoothed": "popularity",
+        "impressions_log": "popularity",
+        "clicks_log": "popularity",
+        "popularity_bucket": "popularity",
+        "session_max_sim": "session",
+        "session_mean_sim": "session",
+        "is_tail": "discovery",
+    }
     return table.get(name)
 
 
@@ -72,8 +86,9 @@ def top_reasons(contributions: np.ndarray, names: Sequence[str] = FEATURES.names
     return ranked[:top]
 
 
-def explain_sentence(contributions: np.ndarray, values: np.ndarray, names: Sequence[str] = FEATURES.names,
-                     top: int = 3) -> str:
+def explain_sentence(
+    contributions: np.ndarray, values: np.ndarray, names: Sequence[str] = FEATURES.names, top: int = 3
+) -> str:
     """e.g. "ranked here because: strong title match, 4.6 stars from 31 reviews"."""
     reasons = top_reasons(contributions, names, top + 1)
     v = dict(zip(names, (float(x) for x in values)))

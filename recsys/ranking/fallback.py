@@ -12,13 +12,14 @@ weight after per-query standardisation, and a signal that is absent (a route tha
 Quality and popularity only break near-ties (weight 0.1 each on their within-list z-score), so a new item is
 never buried for lacking reviews or clicks. The order this gives is measured in docs/ranking.md.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .features.registry import FEATURES
+from recsys.ranking.features.registry import FEATURES
 
 TEXT_RELEVANCE = ("bm25_title_qz", "cos_text_title_qz", "title_cov_qz", "bm25_desc_qz", "cos_text_desc_qz")
 IMAGE_RELEVANCE = ("cos_text_image", "cos_image_image")  # raw cosines: z-scored here, within the list

@@ -7,26 +7,36 @@ LambdaRanker (``fit_and_score_judgments``: grid-searched with grouped CV, then r
 products of both frames (the catalog being searched); labels come only from ``train``.
 Label helpers for other sources live in labels.py and are re-exported here.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from recsys.index.lexical import BM25Index
 from recsys.index.tokenize import Tokenizer
+from recsys.ranking.cv import DEFAULT_GRID, CVResult, grid_search_cv
+from recsys.ranking.embedding_cache import TextEncoderLike
+from recsys.ranking.features import FEATURES, CandidateList, RouteScores, build_features
+from recsys.ranking.labels import Labels, attribute_weak_labels, click_labels, graded_labels, position_propensity
+from recsys.ranking.linear import LinearBlend
+from recsys.ranking.token_vectors import TokenEncoderLike
 
-from .cv import DEFAULT_GRID, CVResult, grid_search_cv
-from .embedding_cache import TextEncoderLike
-from .features import FEATURES, CandidateList, RouteScores, build_features
-from .labels import Labels, attribute_weak_labels, click_labels, graded_labels, position_propensity
-from .linear import LinearBlend
-from .token_vectors import TokenEncoderLike
-
-__all__ = ["Labels", "attribute_weak_labels", "click_labels", "crowdflower_features", "fit_and_score_all",
-           "fit_and_score_judgments", "fit_and_score_linear", "graded_labels", "position_propensity",
-           "train_on_judgments"]
+__all__ = [
+    "Labels",
+    "attribute_weak_labels",
+    "click_labels",
+    "crowdflower_features",
+    "fit_and_score_all",
+    "fit_and_score_judgments",
+    "fit_and_score_linear",
+    "graded_labels",
+    "position_propensity",
+    "train_on_judgments",
+]
 
 COLUMNS = ("query", "product_title", "product_description")
 
@@ -60,9 +70,13 @@ def _doc_text(frame: pd.DataFrame) -> pd.Series:
     return (frame["product_title"] + " " + frame["product_description"]).str.strip()
 
 
-def crowdflower_features(frame: pd.DataFrame, *, text_encoder: TextEncoderLike | None,
-                         catalog: pd.DataFrame | None = None,
-                         token_encoder: TokenEncoderLike | None = None) -> np.ndarray:
+def crowdflower_features(
+    frame: pd.DataFrame,
+    *,
+    text_encoder: TextEncoderLike | None,
+    catalog: pd.DataFrame | None = None,
+    token_encoder: TokenEncoderLike | None = None,
+) -> np.ndarray:
     """float32 [len(frame), len(FEATURES)], rows aligned with ``frame``; one candidate list per query.
 
     ``catalog`` (default: ``frame``) supplies the product texts the BM25 indexes are built on.
@@ -94,46 +108,80 @@ def crowdflower_features(frame: pd.DataFrame, *, text_encoder: TextEncoderLike |
 
     X = np.empty((len(frame), len(FEATURES)), dtype=np.float32)
     for query, rows in frame.groupby("query", sort=False).indices.items():
-        scores = RouteScores(bm25_title=_bm25_scores(title_index, query, ids[rows]),
-                             bm25_desc=_bm25_scores(desc_index, query, ids[rows]),
-                             cos_text_title=cos_title[rows], cos_text_desc=cos_desc[rows],
-                             cos_text_doc=cos_doc[rows])
+        scores = RouteScores(
+            bm25_title=_bm25_scores(title_index, query, ids[rows]),
+            bm25_desc=_bm25_scores(desc_index, query, ids[rows]),
+            cos_text_title=cos_title[rows],
+            cos_text_desc=cos_desc[rows],
+            cos_text_doc=cos_doc[rows],
+        )
         sub = frame.iloc[rows]
-        X[rows] = build_features(CandidateList(
-            query, sub["product_title"].tolist(), sub["product_description"].tolist(), scores,
-            item_vectors=None if title_vecs is None else title_vecs[rows],
-            query_tokens=None if query_tokens is None else query_tokens[query],
-            title_tokens=None if title_tokens is None else [title_tokens[i] for i in rows]))
+        X[rows] = build_features(
+            CandidateList(
+                query,
+                sub["product_title"].tolist(),
+                sub["product_description"].tolist(),
+                scores,
+                item_vectors=None if title_vecs is None else title_vecs[rows],
+                query_tokens=None if query_tokens is None else query_tokens[query],
+                title_tokens=None if title_tokens is None else [title_tokens[i] for i in rows],
+            )
+        )
     return X
 
 
-def train_on_judgments(train: pd.DataFrame, *, text_encoder: TextEncoderLike | None, seed: int,
-                       catalog: pd.DataFrame | None = None,
-                       grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID,
-                       token_encoder: TokenEncoderLike | None = None) -> CVResult:
+def train_on_judgments(
+    train: pd.DataFrame,
+    *,
+    text_encoder: TextEncoderLike | None,
+    seed: int,
+    catalog: pd.DataFrame | None = None,
+    grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID,
+    token_encoder: TokenEncoderLike | None = None,
+) -> CVResult:
     """Grid-searched, refit ranker from judged rows (column ``median_relevance`` 1-4)."""
     X = crowdflower_features(train, text_encoder=text_encoder, catalog=catalog, token_encoder=token_encoder)
     y = graded_labels(train["median_relevance"].to_numpy()).values
     return grid_search_cv(X, y, train["query"].tolist(), FEATURES.names, grid=grid, seed=seed)
 
 
-def fit_and_score_judgments(train: pd.DataFrame, test: pd.DataFrame, *, text_encoder: TextEncoderLike | None,
-                            seed: int, token_encoder: TokenEncoderLike | None = None) -> np.ndarray:
+def fit_and_score_judgments(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    text_encoder: TextEncoderLike | None,
+    seed: int,
+    token_encoder: TokenEncoderLike | None = None,
+) -> np.ndarray:
     """LightGBM: train on ``train`` judgments, return one ranking score per ``test`` row (higher = more relevant)."""
-    return fit_and_score_all(train, test, text_encoder=text_encoder, seed=seed, token_encoder=token_encoder,
-                             learners=("ranker",))["ranker"]
+    return fit_and_score_all(
+        train, test, text_encoder=text_encoder, seed=seed, token_encoder=token_encoder, learners=("ranker",)
+    )["ranker"]
 
 
-def fit_and_score_linear(train: pd.DataFrame, test: pd.DataFrame, *, text_encoder: TextEncoderLike | None,
-                         seed: int = 0, token_encoder: TokenEncoderLike | None = None) -> np.ndarray:
+def fit_and_score_linear(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    text_encoder: TextEncoderLike | None,
+    seed: int = 0,
+    token_encoder: TokenEncoderLike | None = None,
+) -> np.ndarray:
     """``LinearBlend`` fitted on ``train`` judgments; one score per ``test`` row. Deterministic (no seed used)."""
-    return fit_and_score_all(train, test, text_encoder=text_encoder, seed=seed, token_encoder=token_encoder,
-                             learners=("ranker_linear",))["ranker_linear"]
+    return fit_and_score_all(
+        train, test, text_encoder=text_encoder, seed=seed, token_encoder=token_encoder, learners=("ranker_linear",)
+    )["ranker_linear"]
 
 
-def fit_and_score_all(train: pd.DataFrame, test: pd.DataFrame, *, text_encoder: TextEncoderLike | None,
-                      seed: int, token_encoder: TokenEncoderLike | None = None,
-                      learners: Sequence[str] = ("ranker", "ranker_linear")) -> dict[str, np.ndarray]:
+def fit_and_score_all(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    text_encoder: TextEncoderLike | None,
+    seed: int,
+    token_encoder: TokenEncoderLike | None = None,
+    learners: Sequence[str] = ("ranker", "ranker_linear"),
+) -> dict[str, np.ndarray]:
     """Features once, then each learner trained on ``train`` only: name -> one score per ``test`` row.
 
     ``ranker``: the LightGBM LambdaRanker (grid + grouped CV + refit); ``ranker_linear``: the LinearBlend.

@@ -3,10 +3,12 @@
 LambdaRank needs small non-negative integer grades per (query, item). Each helper returns ``Labels`` with
 ``weak=True`` when the grades are a heuristic rather than an observation, so trainers can keep them apart.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,8 +49,12 @@ def click_labels(log: pd.DataFrame, eta: float = 1.0) -> tuple[pd.DataFrame, Lab
     ips_ctr among clicked pairs, so grades follow the log's own scale instead of fixed thresholds.
     """
     weights = log["clicked"].to_numpy(dtype=np.float64) / position_propensity(log["position"].to_numpy(), eta)
-    frame = log.assign(_w=weights).groupby(["query", "item_id"], sort=False).agg(
-        impressions=("clicked", "size"), clicks=("clicked", "sum"), ips=("_w", "sum")).reset_index()
+    frame = (
+        log.assign(_w=weights)
+        .groupby(["query", "item_id"], sort=False)
+        .agg(impressions=("clicked", "size"), clicks=("clicked", "sum"), ips=("_w", "sum"))
+        .reset_index()
+    )
     frame["ips_ctr"] = frame["ips"] / frame["impressions"]
     grades = np.zeros(len(frame), dtype=np.int32)
     clicked = frame["clicks"].to_numpy() > 0
@@ -75,8 +81,9 @@ def attribute_weak_labels(query_attributes: Mapping[str, Any], item_attributes: 
     return Labels(grades, weak=True, source="attribute-agreement")
 
 
-def graded_attribute_labels(query_attributes: Mapping[str, str], item_attributes: Mapping[str, np.ndarray],
-                            primary: str = "article_type") -> Labels:
+def graded_attribute_labels(
+    query_attributes: Mapping[str, str], item_attributes: Mapping[str, np.ndarray], primary: str = "article_type"
+) -> Labels:
     """Weak graded labels for a catalog query: 0 = the item is another kind of product, else 1 + the number of
     the query's other named attributes (colour, gender) the item agrees with.
 
@@ -85,6 +92,7 @@ def graded_attribute_labels(query_attributes: Mapping[str, str], item_attributes
     ``item_attributes`` maps each attribute to an array over the candidates; comparisons ignore case and
     surrounding space. A query without the primary attribute grades by agreement alone (0..n attributes).
     """
+
     def norm(values: np.ndarray) -> np.ndarray:
         return np.char.lower(np.char.strip(np.asarray(values, dtype=str)))
 

@@ -11,12 +11,14 @@ Three weights and an intercept cannot memorise queries, so the fit is stable acr
 
 A missing column (no encoder) is z-scored as 0 for every candidate, i.e. it contributes nothing.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +53,7 @@ class LinearBlend:
             raise ValueError(f"expected [n, {len(self.feature_names)}] features, got {X.shape}")
         return X[:, [self.feature_names.index(name) for name in self.blend_features]]
 
-    def fit(self, X: np.ndarray, grades: np.ndarray, query_ids: Sequence[Any]) -> "LinearBlend":
+    def fit(self, X: np.ndarray, grades: np.ndarray, query_ids: Sequence[Any]) -> LinearBlend:
         """``grades``: graded relevance of each row (any monotone scale; CrowdFlower's 1-4 as they are)."""
         model = Ridge(alpha=self.alpha).fit(per_query_z(self._columns(X), query_ids), np.asarray(grades, float))
         self.coef, self.intercept = [float(c) for c in model.coef_], float(model.intercept_)
@@ -67,13 +69,23 @@ class LinearBlend:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        meta = {"feature_names": list(self.feature_names), "blend_features": list(self.blend_features),
-                "alpha": self.alpha, "coef": self.coef, "intercept": self.intercept}
+        meta = {
+            "feature_names": list(self.feature_names),
+            "blend_features": list(self.blend_features),
+            "alpha": self.alpha,
+            "coef": self.coef,
+            "intercept": self.intercept,
+        }
         path.write_text(json.dumps(meta, indent=2))
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "LinearBlend":
+    def load(cls, path: str | Path) -> LinearBlend:
         meta = json.loads(Path(path).read_text())
-        return cls(tuple(meta["feature_names"]), tuple(meta["blend_features"]), float(meta["alpha"]),
-                   [float(c) for c in meta["coef"]], float(meta["intercept"]))
+        return cls(
+            tuple(meta["feature_names"]),
+            tuple(meta["blend_features"]),
+            float(meta["alpha"]),
+            [float(c) for c in meta["coef"]],
+            float(meta["intercept"]),
+        )

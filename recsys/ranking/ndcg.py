@@ -4,6 +4,7 @@ Labels here are 0-based grades (CrowdFlower relevance 1-4 becomes 0-3), so the g
 the 2**(rel-1) - 1 of the 1-4 scale. Ties in score keep the input order (a stable sort), so a constant
 scorer measures the input order. Queries whose ideal DCG is 0 (nothing relevant) are skipped.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ LambdaRank optimises nDCG directly by weighting pairwise swaps inside a query wi
 is the right loss when only the order within one result list matters. Labels are 0-based integer grades;
 ``label_gain`` 2**g - 1 matches the evaluation gain.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,10 +12,11 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -51,8 +53,11 @@ BASE_PARAMS: dict[str, Any] = {
 def data_fingerprint(X: np.ndarray, y: np.ndarray, groups: np.ndarray, names: Sequence[str]) -> str:
     """sha256 of the exact training data, stored with the model so a result can be traced to its data."""
     h = hashlib.sha256()
-    for part in (np.ascontiguousarray(X, dtype=np.float32), np.asarray(y, dtype=np.int32),
-                 np.asarray(groups, dtype=np.int64)):
+    for part in (
+        np.ascontiguousarray(X, dtype=np.float32),
+        np.asarray(y, dtype=np.int32),
+        np.asarray(groups, dtype=np.int64),
+    ):
         h.update(part.tobytes())
     h.update("\n".join(names).encode())
     return h.hexdigest()
@@ -81,9 +86,16 @@ class LambdaRanker:
     def full_params(self) -> dict[str, Any]:
         return {**BASE_PARAMS, **self.params}
 
-    def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
-            valid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-            early_stopping_rounds: int | None = None, record: dict | None = None) -> "LambdaRanker":
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        groups: np.ndarray,
+        *,
+        valid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        early_stopping_rounds: int | None = None,
+        record: dict | None = None,
+    ) -> LambdaRanker:
         """Train on rows grouped contiguously by query (``groups`` = rows per query, in order).
 
         With ``valid`` (X, y, groups): ``record`` receives the validation nDCG@10 after every round, and
@@ -92,18 +104,25 @@ class LambdaRanker:
         """
         X = np.asarray(X, dtype=np.float32)
         self._check_width(X)
-        train = lgb.Dataset(X, label=np.asarray(y), group=np.asarray(groups), feature_name=list(self.feature_names),
-                            free_raw_data=False)
+        train = lgb.Dataset(
+            X, label=np.asarray(y), group=np.asarray(groups), feature_name=list(self.feature_names), free_raw_data=False
+        )
         sets, callbacks = [train], []
         if valid is not None:
-            sets.append(lgb.Dataset(np.asarray(valid[0], dtype=np.float32), label=valid[1], group=valid[2],
-                                    reference=train))
+            sets.append(
+                lgb.Dataset(np.asarray(valid[0], dtype=np.float32), label=valid[1], group=valid[2], reference=train)
+            )
             if record is not None:
                 callbacks.append(lgb.record_evaluation(record))
             if early_stopping_rounds:
                 callbacks.append(lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False))
-        self.booster = lgb.train(self.full_params(), train, num_boost_round=self.num_boost_round,
-                                 valid_sets=sets[1:] or None, callbacks=callbacks)
+        self.booster = lgb.train(
+            self.full_params(),
+            train,
+            num_boost_round=self.num_boost_round,
+            valid_sets=sets[1:] or None,
+            callbacks=callbacks,
+        )
         if early_stopping_rounds and valid is not None:
             self.num_boost_round = max(int(self.booster.best_iteration), 1)
         self.fingerprint = data_fingerprint(X, y, groups, self.feature_names)
@@ -151,7 +170,7 @@ class LambdaRanker:
                 "purpose": self.purpose,
                 "training": self.training,
                 "lightgbm_version": lgb.__version__,
-                "created_at": datetime.now(timezone.utc).isoformat(),
+                "created_at": datetime.now(UTC).isoformat(),
             }
             (staging / "meta.json").write_text(json.dumps(meta, indent=2, default=float))
             os.replace(staging, target)  # one rename: readers see either nothing or a complete version
@@ -161,8 +180,9 @@ class LambdaRanker:
         return target
 
     @classmethod
-    def load(cls, directory: str | Path, expect_features: Sequence[str] | None = None,
-             expect_purpose: str | None = None) -> "LambdaRanker":
+    def load(
+        cls, directory: str | Path, expect_features: Sequence[str] | None = None, expect_purpose: str | None = None
+    ) -> LambdaRanker:
         directory = Path(directory)
         meta = json.loads((directory / "meta.json").read_text())
         names = tuple(meta["feature_names"])
@@ -172,8 +192,16 @@ class LambdaRanker:
         if expect_purpose is not None and purpose != expect_purpose:
             raise ValueError(f"{directory} was trained for {purpose or 'an unknown purpose'!r}, not {expect_purpose!r}")
         booster = lgb.Booster(model_str=(directory / "model.txt").read_text())
-        return cls(names, meta["params"], int(meta["num_boost_round"]), booster, meta["cv_scores"],
-                   meta["data_fingerprint"], purpose, meta.get("training", {}))
+        return cls(
+            names,
+            meta["params"],
+            int(meta["num_boost_round"]),
+            booster,
+            meta["cv_scores"],
+            meta["data_fingerprint"],
+            purpose,
+            meta.get("training", {}),
+        )
 
 
 def purpose_root(models_dir: Path, purpose: str) -> Path:
@@ -184,13 +212,16 @@ def purpose_root(models_dir: Path, purpose: str) -> Path:
 
 def new_version_dir(models_dir: Path, fingerprint: str, purpose: str = JUDGMENTS) -> Path:
     """``models_dir/ranker/<purpose>/<UTC timestamp>-<fingerprint prefix>``: sortable, unique per data."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return purpose_root(models_dir, purpose) / f"{stamp}-{fingerprint[:8]}"
 
 
 def latest_version(models_dir: Path, purpose: str = JUDGMENTS) -> Path | None:
     """Newest complete version (one with meta.json) of that purpose; staging folders start with a dot."""
     root = purpose_root(models_dir, purpose)
-    versions = sorted(p for p in root.glob("*") if p.is_dir() and not p.name.startswith(".")
-                      and (p / "meta.json").exists()) if root.exists() else []
+    versions = (
+        sorted(p for p in root.glob("*") if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").exists())
+        if root.exists()
+        else []
+    )
     return versions[-1] if versions else None

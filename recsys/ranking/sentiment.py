@@ -5,12 +5,13 @@ hashed word uni+bi-grams, so the model is just a weight vector and needs no voca
 ``sentiment_mean`` (an input of the quality features) is the mean P(positive) over an item's reviews.
 Ratings already say "how good"; sentiment adds what the text says even where star ratings cluster at 4-5.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -29,7 +30,7 @@ class SentimentModel:
     intercept: float
 
     @classmethod
-    def fit(cls, texts: Sequence[str], ratings: Sequence[int], *, c: float = 4.0, seed: int = 0) -> "SentimentModel":
+    def fit(cls, texts: Sequence[str], ratings: Sequence[int], *, c: float = 4.0, seed: int = 0) -> SentimentModel:
         stars = np.asarray(ratings)
         keep = stars != 3  # neutral reviews blur the boundary; leave them out of training
         y = (stars[keep] >= 4).astype(int)
@@ -50,7 +51,7 @@ class SentimentModel:
         (directory / "sentiment.json").write_text(json.dumps({"intercept": self.intercept, "n_features": N_FEATURES}))
 
     @classmethod
-    def load(cls, directory: Path) -> "SentimentModel":
+    def load(cls, directory: Path) -> SentimentModel:
         meta = json.loads((directory / "sentiment.json").read_text())
         if meta["n_features"] != N_FEATURES:
             raise ValueError("sentiment model was saved with a different hashing size")

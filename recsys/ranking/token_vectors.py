@@ -7,13 +7,15 @@ tokens dropped) and the index of the whitespace word each piece belongs to; ``fe
 turns them into ColBERT-style max-similarity scores. ``CachedTokenEncoder`` keeps them on disk, keyed by
 (model, text), one ``.npz`` per model, like ``embedding_cache.CachedTextEncoder``.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
@@ -37,8 +39,12 @@ class TokenEncoder:
     _tokenizer: PreTrainedTokenizerBase | None
     _model: PreTrainedModel | None
 
-    def __init__(self, model_name: str = "sentence-transformers/all-MiniLM-L6-v2", batch_size: int = 64,
-                 max_tokens: int = MAX_TOKENS) -> None:
+    def __init__(
+        self,
+        model_name: str = "sentence-transformers/all-MiniLM-L6-v2",
+        batch_size: int = 64,
+        max_tokens: int = MAX_TOKENS,
+    ) -> None:
         self.model_name, self.batch_size, self.max_tokens = model_name, batch_size, max_tokens
         self._model = self._tokenizer = None
 
@@ -58,14 +64,20 @@ class TokenEncoder:
         with torch.no_grad():
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
-                batch = tokenizer([texts[i] or "" for i in idx], padding=True, truncation=True,
-                                   max_length=self.max_tokens, return_tensors="pt")
+                batch = tokenizer(
+                    [texts[i] or "" for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_tensors="pt",
+                )
                 states = torch.nn.functional.normalize(model(**batch).last_hidden_state, dim=-1).numpy()
                 for row, i in enumerate(idx):
                     words = batch.word_ids(row)
                     keep = [k for k, w in enumerate(words) if w is not None]
-                    out[i] = TokenVectors(states[row, keep].astype(np.float32),
-                                          np.array([words[k] for k in keep], dtype=np.int32))
+                    out[i] = TokenVectors(
+                        states[row, keep].astype(np.float32), np.array([words[k] for k in keep], dtype=np.int32)
+                    )
         return [out[i] for i in range(len(texts))]
 
 
@@ -98,8 +110,10 @@ class CachedTokenEncoder:
         if missing:
             first_text = {k: t or "" for k, t in zip(keys, texts)}
             encoded = self.encoder.encode_tokens([first_text[k] for k in missing])
-            self._rows.update((k, TokenVectors(np.asarray(v.vectors, dtype=np.float32), np.asarray(v.word_ids)))
-                              for k, v in zip(missing, encoded))
+            self._rows.update(
+                (k, TokenVectors(np.asarray(v.vectors, dtype=np.float32), np.asarray(v.word_ids)))
+                for k, v in zip(missing, encoded)
+            )
             self._save()
         return [self._rows[k] for k in keys]
 
@@ -108,8 +122,11 @@ class CachedTokenEncoder:
         rows = list(self._rows.values())
         dim = next((r.vectors.shape[1] for r in rows if r.vectors.ndim == 2 and r.vectors.shape[0]), 0)
         offsets = np.concatenate([[0], np.cumsum([len(r.word_ids) for r in rows])]).astype(np.int64)
-        vecs = (np.concatenate([r.vectors.reshape(-1, dim) for r in rows]).astype(np.float16) if rows
-                else np.zeros((0, 0), dtype=np.float16))
+        vecs = (
+            np.concatenate([r.vectors.reshape(-1, dim) for r in rows]).astype(np.float16)
+            if rows
+            else np.zeros((0, 0), dtype=np.float16)
+        )
         words = np.concatenate([r.word_ids for r in rows]).astype(np.int32) if rows else np.zeros(0, np.int32)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
         os.close(fd)

@@ -1,4 +1,5 @@
 """TailLift recommenders: one interface (``base.Recommender``), interchangeable backends."""
+
 from recsys.recommend.base import Recommender
 from recsys.recommend.cooccurrence import CooccurrenceRecommender
 from recsys.recommend.hypergraph import HypergraphRecommender

@@ -4,6 +4,7 @@ Matrices are ``scipy.sparse.csr_matrix`` with users (or baskets) as rows and ite
 callers map their own ids to indices. ``item_groups`` carries extra hyperedges over items (category, aisle,
 basket, session): name -> csr [items x groups], a 1 where the item belongs to the group.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -31,8 +32,7 @@ class Recommender(ABC):
         Recommender.registry[cls.__name__] = cls  # lets ``Recommender.load`` rebuild any saved backend
 
     @abstractmethod
-    def fit(self, interactions: sparse.csr_matrix, item_groups: ItemGroups | None = None) -> Recommender:
-        ...
+    def fit(self, interactions: sparse.csr_matrix, item_groups: ItemGroups | None = None) -> Recommender: ...
 
     @abstractmethod
     def score(self, user_items: sparse.csr_matrix) -> np.ndarray:
@@ -51,15 +51,19 @@ class Recommender(ABC):
         """Everything fitted, as arrays."""
 
     @abstractmethod
-    def set_state(self, arrays: dict[str, np.ndarray | sparse.csr_matrix]) -> None:
-        ...
+    def set_state(self, arrays: dict[str, np.ndarray | sparse.csr_matrix]) -> None: ...
 
     @property
     def n_items(self) -> int:
         return int(self.popularity.size)
 
-    def recommend(self, user_ids: np.ndarray | list[int] | int, user_items: sparse.csr_matrix, n: int = 20,
-                  filter_already_liked: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def recommend(
+        self,
+        user_ids: np.ndarray | list[int] | int,
+        user_items: sparse.csr_matrix,
+        n: int = 20,
+        filter_already_liked: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(item ids [u, n], scores [u, n]) for the rows ``user_ids`` of ``user_items``."""
         rows = np.atleast_1d(np.asarray(user_ids, dtype=np.int64))
         liked = sparse.csr_matrix(user_items)[rows]

@@ -2,6 +2,7 @@
 
 Items are indices into a sorted ``catalog`` of product ids; lines whose product is not in it are dropped.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,8 +47,9 @@ def category_incidence(products_csv: Path, catalog: np.ndarray) -> dict[str, spa
     """
     if not products_csv.is_file():
         return {}
-    products = pd.read_csv(products_csv, header=None, names=["product_id", "name", "aisle", "department"],
-                           dtype=str, keep_default_na=False)
+    products = pd.read_csv(
+        products_csv, header=None, names=["product_id", "name", "aisle", "department"], dtype=str, keep_default_na=False
+    )
     groups = {}
     ids = pd.to_numeric(products["product_id"], errors="coerce")
     for column in ("aisle", "department"):
@@ -55,8 +57,10 @@ def category_incidence(products_csv: Path, catalog: np.ndarray) -> dict[str, spa
         valid = ids.notna() & codes.notna()
         items, known = item_index(ids[valid].astype("int64").to_numpy(), catalog)
         _, group = np.unique(codes[valid].astype("int64").to_numpy()[known], return_inverse=True)
-        matrix = sparse.csr_matrix((np.ones(known.sum()), (items[known], group)),
-                                   shape=(catalog.size, int(group.max()) + 1 if group.size else 0))
+        matrix = sparse.csr_matrix(
+            (np.ones(known.sum()), (items[known], group)),
+            shape=(catalog.size, int(group.max()) + 1 if group.size else 0),
+        )
         matrix.data[:] = 1.0
         groups[column] = matrix
     return groups

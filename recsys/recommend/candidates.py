@@ -5,6 +5,7 @@ scores beta * q, so the winners always lie in: the user's own items, the n best 
 where every non-own item ties at 0) the n most preferred items. Ranking those ~(own + 2n) columns with the
 same tie rule as ``topn.top_n`` gives exactly its answer at a fraction of the cost (a test checks this).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,14 @@ class CandidateBlend:
         safe = np.maximum(self.columns, 0)
         own_hit = repeat[rows, safe] > 0
         in_q = (popular[:, :, None] == by_q[:, None, :]).any(axis=2)
-        duplicate = np.concatenate([np.zeros_like(own, dtype=bool), own_hit[:, own.shape[1]:own.shape[1] + n],
-                                    own_hit[:, own.shape[1] + n:] | in_q], axis=1)
+        duplicate = np.concatenate(
+            [
+                np.zeros_like(own, dtype=bool),
+                own_hit[:, own.shape[1] : own.shape[1] + n],
+                own_hit[:, own.shape[1] + n :] | in_q,
+            ],
+            axis=1,
+        )
         self.valid = (self.columns >= 0) & ~duplicate  # each item once
         self.repeat, self.q = repeat[rows, safe], q[rows, safe]
         self.rank = preference_rank(order)[safe]

@@ -3,6 +3,7 @@
 Baskets come from ``item_groups[basket_group]`` (items x baskets) when given, else each user's history is
 one basket. A user's score for item j is the sum of co-basket counts between j and their distinct items.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ P = Dv^-1/2 H W De^-1 H^T Dv^-1/2 (Feng et al., "Hypergraph Neural Networks", AA
 Dv = H w (weighted item degree) and De = |e| (edge size). It is kept factored as A = Dv^-1/2 H and
 B = W De^-1 H^T Dv^-1/2: a department edge over thousands of items would make P itself dense.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,12 @@ def _binary(matrix: sparse.spmatrix) -> sparse.csr_matrix:
     return out
 
 
-def build_incidence(interactions: sparse.csr_matrix, item_groups: dict[str, sparse.csr_matrix] | None,
-                    edge_weights: dict[str, float], user_edges: bool) -> Incidence:
+def build_incidence(
+    interactions: sparse.csr_matrix,
+    item_groups: dict[str, sparse.csr_matrix] | None,
+    edge_weights: dict[str, float],
+    user_edges: bool,
+) -> Incidence:
     """Stack every group (and, if asked, each user's history as one edge) into one weighted incidence."""
     groups: dict[str, sparse.csr_matrix] = {}
     if user_edges:

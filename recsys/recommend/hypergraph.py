@@ -10,6 +10,7 @@ score(u, i) = r(u, i) / max_j r(u, j) + beta * norm( p(u, i) / (1 + pop(i))^alph
 - alpha divides by item popularity (the standard popularity-debias trick) to lift tail items further;
   beta sets how much the propagated list may displace the user's own items. Both are tuned on validation.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,16 +45,24 @@ def propagated_part(propagated: np.ndarray, popularity: np.ndarray, alpha: float
     return row_max_normalise(propagated / np.power(1.0 + popularity, alpha).astype(np.float32)[None, :])
 
 
-def blend(user_items: sparse.csr_matrix, propagated: np.ndarray, popularity: np.ndarray, alpha: float,
-          beta: float) -> np.ndarray:
+def blend(
+    user_items: sparse.csr_matrix, propagated: np.ndarray, popularity: np.ndarray, alpha: float, beta: float
+) -> np.ndarray:
     """The final score; the parts are separate so tuning can reuse one propagation for many alpha/beta."""
     repeat = repeat_part(user_items)
     return repeat if beta == 0 else repeat + beta * propagated_part(propagated, popularity, alpha)
 
 
 class HypergraphRecommender(Recommender):
-    def __init__(self, alpha: float = 0.0, beta: float = 0.1, steps: int = 2, restart: float = 0.2,
-                 edge_weights: dict[str, float] | None = None, user_edges: bool = True) -> None:
+    def __init__(
+        self,
+        alpha: float = 0.0,
+        beta: float = 0.1,
+        steps: int = 2,
+        restart: float = 0.2,
+        edge_weights: dict[str, float] | None = None,
+        user_edges: bool = True,
+    ) -> None:
         if steps < 1 or not 0 <= restart < 1:
             raise ValueError("need steps >= 1 and 0 <= restart < 1")
         self.alpha, self.beta, self.steps, self.restart = alpha, beta, steps, restart
@@ -80,30 +89,40 @@ class HypergraphRecommender(Recommender):
         a_t, b_t = self._factors
         out = np.zeros(x_all.shape, dtype=np.float32)
         for start in range(0, x_all.shape[0], CHUNK):
-            x = np.ascontiguousarray(x_all[start:start + CHUNK].T.toarray(), dtype=np.float32)  # items x users
+            x = np.ascontiguousarray(x_all[start : start + CHUNK].T.toarray(), dtype=np.float32)  # items x users
             p = x
             for _ in range(self.steps):
                 p = (1.0 - self.restart) * smooth(p, a_t, b_t) + self.restart * x
-            out[start:start + CHUNK] = p.T
+            out[start : start + CHUNK] = p.T
         return out
 
     def score(self, user_items: sparse.csr_matrix) -> np.ndarray:
         return blend(user_items, self.propagate(user_items), self.popularity, self.alpha, self.beta)
 
     def item_scores(self, item_ids: np.ndarray) -> np.ndarray:
-        one_hot = sparse.csr_matrix((np.ones(len(item_ids)), (np.arange(len(item_ids)), item_ids)),
-                                    shape=(len(item_ids), self.n_items))
+        one_hot = sparse.csr_matrix(
+            (np.ones(len(item_ids)), (np.arange(len(item_ids)), item_ids)), shape=(len(item_ids), self.n_items)
+        )
         return self.propagate(one_hot) / np.power(1.0 + self.popularity, self.alpha)[None, :]
 
     def config(self) -> dict:
-        return {"alpha": self.alpha, "beta": self.beta, "steps": self.steps, "restart": self.restart,
-                "edge_weights": self.edge_weights, "user_edges": self.user_edges}
+        return {
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "steps": self.steps,
+            "restart": self.restart,
+            "edge_weights": self.edge_weights,
+            "user_edges": self.user_edges,
+        }
 
     def state(self) -> dict:
-        return {"popularity": self.popularity, "incidence": self.incidence.matrix,
-                "edge_weights": self.incidence.weights,
-                "group_names": np.array(list(self.incidence.group_sizes), dtype=str),
-                "group_sizes": np.array(list(self.incidence.group_sizes.values()), dtype=np.int64)}
+        return {
+            "popularity": self.popularity,
+            "incidence": self.incidence.matrix,
+            "edge_weights": self.incidence.weights,
+            "group_names": np.array(list(self.incidence.group_sizes), dtype=str),
+            "group_sizes": np.array(list(self.incidence.group_sizes.values()), dtype=np.int64),
+        }
 
     def set_state(self, arrays: dict) -> None:
         self.popularity = np.asarray(arrays["popularity"], dtype=np.float64)

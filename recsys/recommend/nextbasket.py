@@ -3,6 +3,7 @@
 Hyperedges: fit baskets (orders), aisles and departments from products.csv, and each user's history.
 Everything tuned (decay, alpha, beta) is chosen on ``validation.carve`` of the fit history only.
 """
+
 from __future__ import annotations
 
 import time
@@ -44,21 +45,36 @@ def target_matrix(targets: dict[int, frozenset], users: np.ndarray, catalog: np.
     return baskets.user_item_counts(frame, users, catalog)
 
 
-def validation_grid(fit: pd.DataFrame, histories: dict[int, pd.DataFrame], catalog: np.ndarray,
-                    categories: dict, k: int) -> tuple[list[dict], frozenset]:
+def validation_grid(
+    fit: pd.DataFrame, histories: dict[int, pd.DataFrame], catalog: np.ndarray, categories: dict, k: int
+) -> tuple[list[dict], frozenset]:
     """Every grid row on the validation split, and the validation target orders (for leakage checks)."""
     split = validation.carve(fit, histories)
     users = np.array(sorted(split.targets))
     model = _fit(split.fit, catalog, categories)
     tail = ~tuning.head_mask(model.popularity, HEAD_FRACTION)
-    rows = tuning.grid(model, lambda d: repeat_matrix(split.history, users, catalog, d),
-                       target_matrix(split.targets, users, catalog), tail, DECAYS, ALPHAS, BETAS, k)
+    rows = tuning.grid(
+        model,
+        lambda d: repeat_matrix(split.history, users, catalog, d),
+        target_matrix(split.targets, users, catalog),
+        tail,
+        DECAYS,
+        ALPHAS,
+        BETAS,
+        k,
+    )
     return rows, split.target_orders
 
 
-def taillift_methods(fit: pd.DataFrame, histories: dict[int, pd.DataFrame], users: list[int],
-                     catalog: np.ndarray, products_csv: Path, k: int,
-                     evaluated_orders: frozenset = frozenset()) -> dict[str, MethodRun]:
+def taillift_methods(
+    fit: pd.DataFrame,
+    histories: dict[int, pd.DataFrame],
+    users: list[int],
+    catalog: np.ndarray,
+    products_csv: Path,
+    k: int,
+    evaluated_orders: frozenset = frozenset(),
+) -> dict[str, MethodRun]:
     """{"taillift_hypergraph": ..., "taillift_hypergraph_debiased": ...} for ``users`` (sorted ids)."""
     start = time.perf_counter()
     categories = baskets.category_incidence(products_csv, catalog)
@@ -78,10 +94,13 @@ def taillift_methods(fit: pd.DataFrame, histories: dict[int, pd.DataFrame], user
         model.alpha, model.beta = setting["alpha"], setting["beta"]
         top, _ = model.recommend(np.arange(user_ids.size), user_items, n=k)
         recs = {int(u): [int(i) for i in catalog[row]] for u, row in zip(user_ids, top)}
-        notes = (f"{rule} on validation (each user's 2nd-to-last order; {len(rows)} settings): decay "
-                 f"{setting['decay']}, alpha {setting['alpha']}, beta {setting['beta']}; val recall "
-                 f"{setting['recall']:.4f}, val tail recall {setting['tail_recall']:.4f}; hyperedges "
-                 + ", ".join(f"{g} {n}" for g, n in model.incidence.group_sizes.items()))
-        out[name] = MethodRun(recs, notes, {"fit": round(fit_seconds, 3),
-                                            "score": round(time.perf_counter() - start, 3)}, setting)
+        notes = (
+            f"{rule} on validation (each user's 2nd-to-last order; {len(rows)} settings): decay "
+            f"{setting['decay']}, alpha {setting['alpha']}, beta {setting['beta']}; val recall "
+            f"{setting['recall']:.4f}, val tail recall {setting['tail_recall']:.4f}; hyperedges "
+            + ", ".join(f"{g} {n}" for g, n in model.incidence.group_sizes.items())
+        )
+        out[name] = MethodRun(
+            recs, notes, {"fit": round(fit_seconds, 3), "score": round(time.perf_counter() - start, 3)}, setting
+        )
     return out

@@ -1,4 +1,5 @@
 """Most-interacted items for everyone: the floor every personalised backend must clear."""
+
 from __future__ import annotations
 
 import numpy as np

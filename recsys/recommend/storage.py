@@ -3,6 +3,7 @@
 The JSON is written last and records the sha256 of the npz, so it acts as the commit marker: a reader never
 pairs new meta with old arrays (or a half-written npz) without noticing.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 Ties (including the many zero scores of a sparse model) go to the item earlier in a preference order
 (usually popularity, then index), so results never depend on argpartition's arbitrary tie handling.
 """
+
 from __future__ import annotations
 
 import numpy as np

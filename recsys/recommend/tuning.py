@@ -4,6 +4,7 @@
 - ``debiased``: among settings whose validation Recall@n is within one standard error of the best (the
   one-standard-error rule), the highest validation tail recall: tail lift that costs no measurable recall.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -50,9 +51,16 @@ def _mean_se(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size))
 
 
-def grid(model: HypergraphRecommender, repeat_for: Callable[[float], sparse.csr_matrix], targets: sparse.csr_matrix,
-         tail: np.ndarray, decays: Iterable[float], alphas: Iterable[float], betas: Iterable[float],
-         n: int = 20) -> list[dict]:
+def grid(
+    model: HypergraphRecommender,
+    repeat_for: Callable[[float], sparse.csr_matrix],
+    targets: sparse.csr_matrix,
+    tail: np.ndarray,
+    decays: Iterable[float],
+    alphas: Iterable[float],
+    betas: Iterable[float],
+    n: int = 20,
+) -> list[dict]:
     """One row per setting: recall, its standard error, tail recall, coverage (share of items recommended)."""
     order = preference_order(model.popularity)
     truth = targets.toarray() > 0
@@ -69,9 +77,17 @@ def grid(model: HypergraphRecommender, repeat_for: Callable[[float], sparse.csr_
                 top = ranker.top(beta)
                 recall, tail_recall = recall_parts(top, truth, tail)
                 mean, se = _mean_se(recall)
-                rows.append({"decay": decay, "alpha": alpha, "beta": beta, "recall": mean, "recall_se": se,
-                             "tail_recall": _mean_se(tail_recall)[0],
-                             "coverage": np.unique(top).size / model.n_items})
+                rows.append(
+                    {
+                        "decay": decay,
+                        "alpha": alpha,
+                        "beta": beta,
+                        "recall": mean,
+                        "recall_se": se,
+                        "tail_recall": _mean_se(tail_recall)[0],
+                        "coverage": np.unique(top).size / model.n_items,
+                    }
+                )
     return rows
 
 

@@ -3,6 +3,7 @@
 Each user's last history order (their second-to-last order overall) becomes the validation target; the
 orders before it are the validation history, and the fit lines lose every validation target order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ def carve(fit: pd.DataFrame, histories: dict[int, pd.DataFrame]) -> ValidationSp
     target = lines[is_target]
     target_orders = frozenset(target["order_id"].unique().tolist())
     targets = {int(u): frozenset(g["product_id"].tolist()) for u, g in target.groupby("user_id")}
-    return ValidationSplit(fit=fit[~fit["order_id"].isin(target_orders)].reset_index(drop=True),
-                           history=lines[~is_target].reset_index(drop=True), targets=targets,
-                           target_orders=target_orders)
+    return ValidationSplit(
+        fit=fit[~fit["order_id"].isin(target_orders)].reset_index(drop=True),
+        history=lines[~is_target].reset_index(drop=True),
+        targets=targets,
+        target_orders=target_orders,
+    )

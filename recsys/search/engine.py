@@ -3,6 +3,7 @@
 It composes the catalog, the encoder, the indexes and the ranker; it never imports the UI. Heavy work (encoding
 new items, rebuilding) runs on one background worker, and searches read an immutable ``ServingState``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -88,12 +89,11 @@ class SearchEngine:
             state = self._updated_state(state, encoder, kind, item_ids)
         # Before publishing, so the new state's encoder is findable; one assignment of a new dict, newest last,
         # keeping the one now served (the newest of the older ones).
-        older = [v for v in self._encoders if v != encoder.version][-(KEPT_ENCODERS - 1):]
+        older = [v for v in self._encoders if v != encoder.version][-(KEPT_ENCODERS - 1) :]
         self._encoders = {**{v: self._encoders[v] for v in older}, encoder.version: encoder}
         self.holder.publish(state)
         self.encoder = encoder  # live updates (on this same worker) encode with it from now on
-        log.info("now serving model %s (%d items; %d edits replayed)", encoder.version, len(state.table),
-                 len(replay))
+        log.info("now serving model %s (%d items; %d edits replayed)", encoder.version, len(state.table), len(replay))
         return state
 
     def snapshot(self) -> SearchSnapshot:
@@ -114,16 +114,26 @@ class SearchEngine:
             log.info("encoding %d items for model %s", len(missing), version)
             # Many items: tower outputs through the disk caches training filled (a heads-only switch then
             # needs only the heads); a few: not worth loading the caches.
-            features = (encoder.bulk_features(self.settings.data_dir / "features")
-                        if len(missing) >= BULK_CACHE_MIN_ITEMS else None)
-            encode_and_store(self.catalog, encoder, missing, batch_size=self.settings.encode_batch_size,
-                             progress=progress, features=features)
+            features = (
+                encoder.bulk_features(self.settings.data_dir / "features")
+                if len(missing) >= BULK_CACHE_MIN_ITEMS
+                else None
+            )
+            encode_and_store(
+                self.catalog,
+                encoder,
+                missing,
+                batch_size=self.settings.encode_batch_size,
+                progress=progress,
+                features=features,
+            )
         with self.catalog.sessions() as session:
             table = load_item_table(session)
         dims = encoder.dims
         routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
-        return serving_state(version, self._vector_index(version, table, routes[FUSED]), self._lexical_index(table),
-                             table, routes)
+        return serving_state(
+            version, self._vector_index(version, table, routes[FUSED]), self._lexical_index(table), table, routes
+        )
 
     def _vector_index(self, version: str, table: ItemTable, fused: np.ndarray) -> VectorIndex:
         directory = self.settings.index_dir / "vectors"
@@ -175,14 +185,16 @@ class SearchEngine:
         self.holder.publish(new)
         log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(new.table))
 
-    def _updated_state(self, old: ServingState, encoder: MultimodalEncoder, kind: str,
-                       item_ids: list[int]) -> ServingState:
+    def _updated_state(
+        self, old: ServingState, encoder: MultimodalEncoder, kind: str, item_ids: list[int]
+    ) -> ServingState:
         """``old`` with the items re-encoded (upsert) or dropped (delete), against a fresh table read."""
         fresh_ids = np.zeros(0, np.int64)
         fresh: dict[str, np.ndarray] = {}
         if kind == "upsert":
-            fresh_ids, fresh = encode_and_store(self.catalog, encoder, item_ids,
-                                                batch_size=self.settings.encode_batch_size, content_changed=True)
+            fresh_ids, fresh = encode_and_store(
+                self.catalog, encoder, item_ids, batch_size=self.settings.encode_batch_size, content_changed=True
+            )
         with self.catalog.sessions() as session:
             table = load_item_table(session)
         # An item may have been deleted between its encoding and this table read: drop it here.
@@ -282,16 +294,24 @@ class SearchEngine:
         ranking = self.ranking  # read once: reload_ranker may swap it meanwhile
         got = recall(state, self.encoder_for(state), request, self.settings.recall_k)
         if not len(got.item_ids):
-            return SearchResponse([], Facets({}), 0, state.model_version, ranking.version,
-                                  (time.perf_counter() - started) * 1000)
+            return SearchResponse(
+                [], Facets({}), 0, state.model_version, ranking.version, (time.perf_counter() - started) * 1000
+            )
         ranked = ranking.rank(got.candidates, state.priors, request.k)
-        hits = [SearchHit(int(got.item_ids[pos]), rank, float(ranked.scores[pos]),
-                          {name: float(values[pos]) for name, values in got.similarities.items()},
-                          ranked.explanations[int(pos)])
-                for rank, pos in enumerate(ranked.order, start=1)]
+        hits = [
+            SearchHit(
+                int(got.item_ids[pos]),
+                rank,
+                float(ranked.scores[pos]),
+                {name: float(values[pos]) for name, values in got.similarities.items()},
+                ranked.explanations[int(pos)],
+            )
+            for rank, pos in enumerate(ranked.order, start=1)
+        ]
         latency = (time.perf_counter() - started) * 1000
-        response = SearchResponse(hits, facet_counts(state.table, got.rows), len(got.item_ids), state.model_version,
-                                  ranking.version, latency)
+        response = SearchResponse(
+            hits, facet_counts(state.table, got.rows), len(got.item_ids), state.model_version, ranking.version, latency
+        )
         if request.log:
             self.submit(self._log_search, request, text, hits, latency)
         return response
@@ -308,10 +328,13 @@ class SearchEngine:
         allowed = np.setdiff1d(state.table.ids, [item_id])
         scores, ids = state.vectors.search(state.routes[FUSED][row : row + 1], k, allowed)
         keep = ids[0] >= 0
-        hits = [SearchHit(int(i), n, float(s), {"fused": float(s)}, "similar look and description")
-                for n, (i, s) in enumerate(zip(ids[0][keep], scores[0][keep]), start=1)]
-        return SearchResponse(hits, Facets({}), len(hits), state.model_version, "similarity",
-                              (time.perf_counter() - started) * 1000)
+        hits = [
+            SearchHit(int(i), n, float(s), {"fused": float(s)}, "similar look and description")
+            for n, (i, s) in enumerate(zip(ids[0][keep], scores[0][keep]), start=1)
+        ]
+        return SearchResponse(
+            hits, Facets({}), len(hits), state.model_version, "similarity", (time.perf_counter() - started) * 1000
+        )
 
     # --- behaviour logs -----------------------------------------------------------------------------
 
@@ -319,17 +342,45 @@ class SearchEngine:
         session_id = _clean_log_text(request.session_id, 100) or "anonymous"
         text = _clean_log_text(text, 2000)
         with self.catalog.sessions.begin() as session:
-            repo.log_query(session, session_id=session_id, query=text, has_image=request.image is not None,
-                           filters={k: v for k, v in request.filters.__dict__.items() if v not in ((), None)},
-                           result_count=len(hits), latency_ms=latency)
-            repo.log_events(session, ({"session_id": session_id, "item_id": h.item_id, "event": "impression",
-                                       "query": text, "position": h.rank} for h in hits))
+            repo.log_query(
+                session,
+                session_id=session_id,
+                query=text,
+                has_image=request.image is not None,
+                filters={k: v for k, v in request.filters.__dict__.items() if v not in ((), None)},
+                result_count=len(hits),
+                latency_ms=latency,
+            )
+            repo.log_events(
+                session,
+                (
+                    {
+                        "session_id": session_id,
+                        "item_id": h.item_id,
+                        "event": "impression",
+                        "query": text,
+                        "position": h.rank,
+                    }
+                    for h in hits
+                ),
+            )
 
-    def log_event(self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None) -> None:
+    def log_event(
+        self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None
+    ) -> None:
         with self.catalog.sessions.begin() as session:
-            repo.log_events(session, [{"session_id": _clean_log_text(session_id, 100) or "anonymous",
-                                       "item_id": int(item_id), "event": event,
-                                       "query": _clean_log_text(query, 2000), "position": position}])
+            repo.log_events(
+                session,
+                [
+                    {
+                        "session_id": _clean_log_text(session_id, 100) or "anonymous",
+                        "item_id": int(item_id),
+                        "event": event,
+                        "query": _clean_log_text(query, 2000),
+                        "position": position,
+                    }
+                ],
+            )
 
 
 def _coalesce(changes: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:

@@ -1,4 +1,5 @@
 """Search filters applied at recall time, and facet counts over the matching items."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .table import ItemTable
+from recsys.search.table import ItemTable
 
 FACETS = ("category", "gender", "colour")
 
@@ -21,8 +22,9 @@ class SearchFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.category or self.gender or self.colour or self.min_price is not None
-                    or self.max_price is not None)
+        return bool(
+            self.category or self.gender or self.colour or self.min_price is not None or self.max_price is not None
+        )
 
 
 def filter_mask(table: ItemTable, filters: SearchFilters) -> np.ndarray:

@@ -3,6 +3,7 @@
 Vectors live in the catalog database (``item_embeddings``), so a restart or an index rebuild re-encodes nothing;
 only items without vectors for the active model version are encoded.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,12 +33,18 @@ def item_contents(catalog: CatalogStore, item_ids: Sequence[int]) -> tuple[list[
         found.append(int(item_id))
         loaded = [(_open_rgb(img.path), Path(img.path).stem) for img in view.images[:4]]
         opened = [(image, key) for image, key in loaded if image is not None]
-        contents.append(ItemContent(
-            external_id=view.external_id, title=view.title, description=view.description, category=view.category,
-            attributes={k: str(v) for k, v in view.attributes.items()},
-            reviews=[f"{r.title}. {r.text}" if r.title else r.text for r in view.reviews],
-            images=[image for image, _ in opened], image_keys=[key for _, key in opened],
-        ))
+        contents.append(
+            ItemContent(
+                external_id=view.external_id,
+                title=view.title,
+                description=view.description,
+                category=view.category,
+                attributes={k: str(v) for k, v in view.attributes.items()},
+                reviews=[f"{r.title}. {r.text}" if r.title else r.text for r in view.reviews],
+                images=[image for image, _ in opened],
+                image_keys=[key for _, key in opened],
+            )
+        )
     return found, contents
 
 
@@ -50,10 +57,16 @@ def _open_rgb(path: Path) -> Image.Image | None:
         return None
 
 
-def encode_and_store(catalog: CatalogStore, encoder: MultimodalEncoder, item_ids: Sequence[int], *,
-                     batch_size: int = 64, progress: Progress | None = None,
-                     content_changed: bool = False,
-                     features: BulkFeatures | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def encode_and_store(
+    catalog: CatalogStore,
+    encoder: MultimodalEncoder,
+    item_ids: Sequence[int],
+    *,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    content_changed: bool = False,
+    features: BulkFeatures | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Encode the items' routes and store them under ``encoder.version``.
 
     ``content_changed`` (live edits): also drop the items' vectors of other versions, which are now stale.
@@ -78,8 +91,10 @@ def encode_and_store(catalog: CatalogStore, encoder: MultimodalEncoder, item_ids
         if progress:
             progress(start + len(present), len(ids), f"encoded {len(done_ids)}/{len(ids)} items")
     dims = encoder.dims
-    vectors = {route: np.concatenate(parts[route]) if parts[route] else np.zeros((0, dims[route]), np.float32)
-               for route in ITEM_ROUTES}
+    vectors = {
+        route: np.concatenate(parts[route]) if parts[route] else np.zeros((0, dims[route]), np.float32)
+        for route in ITEM_ROUTES
+    }
     return np.asarray(done_ids, dtype=np.int64), vectors
 
 
@@ -88,8 +103,7 @@ def missing_item_ids(catalog: CatalogStore, version: str) -> list[int]:
         return repo.items_missing_embeddings(session, version, FUSED)
 
 
-def load_route_matrix(catalog: CatalogStore, version: str, route: str, table_ids: np.ndarray,
-                      dim: int) -> np.ndarray:
+def load_route_matrix(catalog: CatalogStore, version: str, route: str, table_ids: np.ndarray, dim: int) -> np.ndarray:
     """The route's vectors aligned with ``table_ids`` (zeros for items without a stored vector)."""
     with catalog.sessions() as session:
         ids, vectors = repo.load_embeddings(session, version, route)

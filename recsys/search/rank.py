@@ -1,4 +1,5 @@
 """Ranking step of search: candidate list -> features -> LightGBM (or the fallback) -> explanations."""
+
 from __future__ import annotations
 
 import logging
@@ -7,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ranking.explain import explain_sentence
-from ..ranking.fallback import fallback_scores
-from ..ranking.features import FEATURES, CandidateList, Priors, build_features
-from ..ranking.ranker import CATALOG, LambdaRanker, latest_version
+from recsys.ranking.explain import explain_sentence
+from recsys.ranking.fallback import fallback_scores
+from recsys.ranking.features import FEATURES, CandidateList, Priors, build_features
+from recsys.ranking.ranker import CATALOG, LambdaRanker, latest_version
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,14 @@ class RankingStep:
             scores = self.ranker.predict(X)
             order = np.argsort(-scores, kind="stable")[:k]
             explanation = self.ranker.explain(X[order])
-            sentences = {int(pos): explain_sentence(explanation.contributions[row], X[pos], FEATURES.names)
-                         for row, pos in enumerate(order)}
+            sentences = {
+                int(pos): explain_sentence(explanation.contributions[row], X[pos], FEATURES.names)
+                for row, pos in enumerate(order)
+            }
         else:
             scores = fallback_scores(X, FEATURES.names)
             order = np.argsort(-scores, kind="stable")[:k]
-            sentences = {int(pos): "ordered by the untrained fallback (relevance signals, equal weights)"
-                         for pos in order}
+            sentences = {
+                int(pos): "ordered by the untrained fallback (relevance signals, equal weights)" for pos in order
+            }
         return Ranked(order, scores, sentences, X)

@@ -2,6 +2,7 @@
 
 Search and ranker training both go through ``recall``, so a trained model is fed exactly the features it is served.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,8 +58,13 @@ def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchReque
     return Recalled(cand_ids, rows, sims, candidate_list(state, text, rows, sims, request.clicked_item_ids))
 
 
-def candidate_list(state: ServingState, text: str, rows: np.ndarray, sims: dict[str, np.ndarray],
-                   clicked_item_ids: tuple[int, ...] = ()) -> CandidateList:
+def candidate_list(
+    state: ServingState,
+    text: str,
+    rows: np.ndarray,
+    sims: dict[str, np.ndarray],
+    clicked_item_ids: tuple[int, ...] = (),
+) -> CandidateList:
     """The ranker's input for the table rows ``rows``: texts, route scores, item stats, session vectors."""
     t = state.table
     clicked = np.asarray(clicked_item_ids, np.int64)
@@ -74,8 +80,14 @@ def candidate_list(state: ServingState, text: str, rows: np.ndarray, sims: dict[
             cos_text_image=sims.get("text_image"),
             cos_image_image=sims.get("image_image"),
         ),
-        items=ItemStats(rating_sum=t.rating_sum[rows], rating_count=t.rating_count[rows], price=t.price[rows],
-                        age_days=t.age_days[rows], impressions=t.impressions[rows], clicks=t.clicks[rows]),
+        items=ItemStats(
+            rating_sum=t.rating_sum[rows],
+            rating_count=t.rating_count[rows],
+            price=t.price[rows],
+            age_days=t.age_days[rows],
+            impressions=t.impressions[rows],
+            clicks=t.clicks[rows],
+        ),
         item_vectors=state.routes[FUSED][rows],
         clicked_vectors=state.routes[FUSED][t.rows(clicked)] if len(clicked) else None,
     )

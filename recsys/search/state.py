@@ -3,16 +3,17 @@
 Searches take ``holder.get()`` once and use that state to the end; the background worker builds a new state
 and publishes it with one reference assignment, so a search never sees a half-updated index.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..index.lexical import BM25Index
-from ..index.vector import VectorIndex
-from ..ranking.features import Priors, fit_priors
-from .table import ItemTable
+from recsys.index.lexical import BM25Index
+from recsys.index.vector import VectorIndex
+from recsys.ranking.features import Priors, fit_priors
+from recsys.search.table import ItemTable
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,9 @@ class ServingState:
     priors: Priors | None  # catalog-wide priors of this table, published with it so a search never mixes them
 
 
-def serving_state(model_version: str, vectors: VectorIndex, lexical: BM25Index, table: ItemTable,
-                  routes: dict[str, np.ndarray]) -> ServingState:
+def serving_state(
+    model_version: str, vectors: VectorIndex, lexical: BM25Index, table: ItemTable, routes: dict[str, np.ndarray]
+) -> ServingState:
     priors = fit_priors(table.rating_sum, table.rating_count, table.impressions, table.clicks) if len(table) else None
     return ServingState(model_version, vectors, lexical, table, routes, priors)
 

@@ -3,10 +3,11 @@
 Built in one pass of aggregate SQL queries; immutable once built (a change builds a new table), so a search holds
 one consistent view from recall to ranking.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -39,12 +40,14 @@ class ItemTable:
         return np.searchsorted(self.ids, item_ids)
 
     def lexical_texts(self) -> list[str]:
-        return [f"{t} {c.replace(' > ', ' ')} {g} {col} {d}".strip() for t, c, g, col, d in
-                zip(self.titles, self.categories, self.gender, self.colour, self.descriptions)]
+        return [
+            f"{t} {c.replace(' > ', ' ')} {g} {col} {d}".strip()
+            for t, c, g, col, d in zip(self.titles, self.categories, self.gender, self.colour, self.descriptions)
+        ]
 
 
 def load_item_table(session: Session, now: datetime | None = None) -> ItemTable:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     items = reads.item_rows(session)
     reviews = reads.review_totals(session)
     events = reads.event_totals(session)
@@ -54,7 +57,7 @@ def load_item_table(session: Session, now: datetime | None = None) -> ItemTable:
     attrs = [r.attributes or {} for r in items]
 
     def age(created: datetime) -> float:
-        created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
         return max(0.0, (now - created).total_seconds() / 86400)
 
     return ItemTable(
@@ -62,8 +65,9 @@ def load_item_table(session: Session, now: datetime | None = None) -> ItemTable:
         titles=[r.title for r in items],
         descriptions=[r.description or "" for r in items],
         categories=[r.category or "" for r in items],
-        leaf=np.array([a.get("articleType") or (r.category or "").split(" > ")[-1] for a, r in zip(attrs, items)],
-                      dtype=object),
+        leaf=np.array(
+            [a.get("articleType") or (r.category or "").split(" > ")[-1] for a, r in zip(attrs, items)], dtype=object
+        ),
         gender=np.array([a.get("gender", "") for a in attrs], dtype=object),
         colour=np.array([a.get("baseColour") or a.get("colour") or a.get("color") or "" for a in attrs], dtype=object),
         price=np.array([np.nan if r.price is None else r.price for r in items], dtype=np.float32),

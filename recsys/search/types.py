@@ -1,4 +1,5 @@
 """What a search is asked and what it answers: plain data shared by the engine, the service, the UI and the CLI."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

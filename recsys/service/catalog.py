@@ -3,6 +3,7 @@
 It owns the ``CatalogStore`` (database sessions, image files, change notifications) and is where writes are
 validated and checked against the acting merchant. It imports no model code, so catalog commands start fast.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,15 +62,25 @@ class CatalogService:
     def check_images(self, images: Sequence[ImageInput], already: int = 0) -> list[CheckedImage]:
         """Each image checked (bytes, or a path to a file); ``already`` images the item keeps count to the cap."""
         settings = self.settings
-        return check_uploads(images, already=already, max_images=settings.max_images_per_item,
-                             max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
+        return check_uploads(
+            images,
+            already=already,
+            max_images=settings.max_images_per_item,
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.max_image_pixels,
+        )
 
     def _validate(self, fields: Any, require_id: bool = False) -> ItemDraft:
-        return validate_item(fields, max_title_chars=self.settings.max_title_chars,
-                             max_description_chars=self.settings.max_description_chars, require_id=require_id)
+        return validate_item(
+            fields,
+            max_title_chars=self.settings.max_title_chars,
+            max_description_chars=self.settings.max_description_chars,
+            require_id=require_id,
+        )
 
-    def add_item(self, fields: dict[str, Any], images: Sequence[ImageInput] = (),
-                 merchant: str = repo.DEFAULT_MERCHANT) -> ItemView:
+    def add_item(
+        self, fields: dict[str, Any], images: Sequence[ImageInput] = (), merchant: str = repo.DEFAULT_MERCHANT
+    ) -> ItemView:
         """Validate everything first; then write the item, its images and reviews in one transaction."""
         problems: list[str] = []
         draft, checked = None, []
@@ -93,8 +104,14 @@ class CatalogService:
         self.store.notify("upsert", [view.id])
         return view
 
-    def update_item(self, item_id: int, fields: dict[str, Any], add_images: Sequence[ImageInput] = (),
-                    remove_image_ids: Sequence[int] = (), merchant: str = repo.DEFAULT_MERCHANT) -> ItemView:
+    def update_item(
+        self,
+        item_id: int,
+        fields: dict[str, Any],
+        add_images: Sequence[ImageInput] = (),
+        remove_image_ids: Sequence[int] = (),
+        merchant: str = repo.DEFAULT_MERCHANT,
+    ) -> ItemView:
         """Change some fields (the others stay), add and remove images; all checked first, all or nothing."""
         item_id = _item_id(item_id)
         if not isinstance(fields, Mapping):
@@ -176,10 +193,17 @@ class CatalogService:
         """The cleaned merchant name (the default merchant when empty); raises InvalidInput."""
         return _merchant_name(name)
 
-    def import_bundle(self, catalog_path: Path, images_zip: Path | None = None, *, preset: str = "default",
-                      mapping_overrides: str | list[str] | dict[str, str] | None = None,
-                      merchant: str = repo.DEFAULT_MERCHANT, limit: int | None = None,
-                      progress: Progress | None = None) -> ImportReport:
+    def import_bundle(
+        self,
+        catalog_path: Path,
+        images_zip: Path | None = None,
+        *,
+        preset: str = "default",
+        mapping_overrides: str | list[str] | dict[str, str] | None = None,
+        merchant: str = repo.DEFAULT_MERCHANT,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> ImportReport:
         """Import a catalog file (and its images zip); bad arguments give a refused report, never an exception."""
         if not isinstance(preset, str) or preset not in PRESETS:
             return ImportReport(refused=f"unknown preset {shown(preset)}; choose one of {', '.join(PRESETS)}")
@@ -197,9 +221,17 @@ class CatalogService:
             return ImportReport(refused="; ".join(exc.problems))
         except ValueError as exc:
             return ImportReport(refused=str(exc))
-        report = import_catalog(Path(catalog_path), Path(images_zip) if images_zip else None, mapping,
-                                sessions=self.sessions, store=self.images, settings=self.settings,
-                                merchant_name=owner, limit=limit, progress=progress)
+        report = import_catalog(
+            Path(catalog_path),
+            Path(images_zip) if images_zip else None,
+            mapping,
+            sessions=self.sessions,
+            store=self.images,
+            settings=self.settings,
+            merchant_name=owner,
+            limit=limit,
+            progress=progress,
+        )
         changed = report.added_item_ids + report.updated_item_ids
         if changed:
             self.store.notify("upsert", changed)
@@ -220,30 +252,63 @@ class CatalogService:
         if state is None and self.stats()["items"] > 0:
             return None
         resuming = state is not None
-        write_seed_state(settings.data_dir, {"state": "seeding", "demo_dir": str(settings.demo_dir),
-                                             "limit": settings.demo_limit})
-        log.info("%s %d demo items from %s", "resuming the seed of" if resuming else "seeding", settings.demo_limit,
-                 settings.demo_dir)
+        write_seed_state(
+            settings.data_dir, {"state": "seeding", "demo_dir": str(settings.demo_dir), "limit": settings.demo_limit}
+        )
+        log.info(
+            "%s %d demo items from %s",
+            "resuming the seed of" if resuming else "seeding",
+            settings.demo_limit,
+            settings.demo_dir,
+        )
         images = settings.demo_dir / "images.zip"
-        report = self.import_bundle(styles, images if images.is_file() else None, preset="fashion",
-                                    merchant=DEMO_MERCHANT, limit=settings.demo_limit)
+        report = self.import_bundle(
+            styles,
+            images if images.is_file() else None,
+            preset="fashion",
+            merchant=DEMO_MERCHANT,
+            limit=settings.demo_limit,
+        )
         log.info("demo import: %s", report.summary())
         if not report.ok:
             log.warning("the demo catalog was refused; the next start tries again: %s", report.refused)
             return report
         reviews = attach_demo_reviews(self.sessions, settings.demo_reviews_path, merchant=DEMO_MERCHANT)
-        write_seed_state(settings.data_dir, {"state": "done", "demo_dir": str(settings.demo_dir),
-                                             "limit": settings.demo_limit, "rows": report.total_rows,
-                                             "rejected": len(report.rejected), "reviews_added": reviews})
+        write_seed_state(
+            settings.data_dir,
+            {
+                "state": "done",
+                "demo_dir": str(settings.demo_dir),
+                "limit": settings.demo_limit,
+                "rows": report.total_rows,
+                "rejected": len(report.rejected),
+                "reviews_added": reviews,
+            },
+        )
         return report
 
     # --- browsing and stats -----------------------------------------------------------------------
 
-    def browse(self, page: int = 1, text: str = "", category: str = "", merchant: str = "",
-               min_price: float | None = None, max_price: float | None = None) -> BrowsePage:
+    def browse(
+        self,
+        page: int = 1,
+        text: str = "",
+        category: str = "",
+        merchant: str = "",
+        min_price: float | None = None,
+        max_price: float | None = None,
+    ) -> BrowsePage:
         with self.sessions() as session:
-            result = repo.browse(session, page=page, page_size=self.settings.page_size, text=text,
-                                 category=category, merchant_name=merchant, min_price=min_price, max_price=max_price)
+            result = repo.browse(
+                session,
+                page=page,
+                page_size=self.settings.page_size,
+                text=text,
+                category=category,
+                merchant_name=merchant,
+                min_price=min_price,
+                max_price=max_price,
+            )
             views = [item_view(i, self.images, with_reviews=False) for i in result.items]
             return BrowsePage(views, result.total, result.page, result.pages)
 
@@ -271,8 +336,9 @@ def _merchant_name(name: str | None) -> str:
 
 
 def _item_fields(item: Item) -> dict[str, Any]:
-    return {k: getattr(item, k) for k in ("title", "description", "brand", "category", "attributes", "price",
-                                          "currency")}
+    return {
+        k: getattr(item, k) for k in ("title", "description", "brand", "category", "attributes", "price", "currency")
+    }
 
 
 def _item_id(value: Any) -> int:

@@ -1,4 +1,5 @@
 """Errors the service raises for callers to show (besides ``InvalidInput`` from validation)."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """One named background job at a time per kind (ranker retrain, ...): its own thread, a status to show."""
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 ``start`` runs once at start-up (seed the demo, load or train the encoder, build the index, queue the ranker);
 until the index is built, search methods raise ``NotReady``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,12 @@ class TailLiftService(CatalogService):
         encoder = load_encoder(self.settings, self.store)
         self.engine = SearchEngine(self.store, encoder, self.settings)
         self.engine.build(progress)
-        if (train_missing_ranker and self.settings.auto_train_ranker and self.engine.ranking.version == "fallback"
-                and self.stats()["items"] >= self.settings.auto_train_min_items):
+        if (
+            train_missing_ranker
+            and self.settings.auto_train_ranker
+            and self.engine.ranking.version == "fallback"
+            and self.stats()["items"] >= self.settings.auto_train_min_items
+        ):
             # Searches are served by the fallback order meanwhile; the ranker is swapped in when done.
             log.info("training the catalog ranker in the background (no trained ranker yet)")
             self.retrain_ranker()
@@ -90,13 +95,15 @@ class TailLiftService(CatalogService):
         serving = self.serving_encoder_version() if self.engine is not None else None
         return [{**row, "serving": row["version"] == serving} for row in encoder_versions(self.settings)]
 
-    def start_encoder_run(self, options: EncoderRunOptions,
-                          on_done: Callable[[EncoderRun], None] | None = None) -> EncoderRun:
+    def start_encoder_run(
+        self, options: EncoderRunOptions, on_done: Callable[[EncoderRun], None] | None = None
+    ) -> EncoderRun:
         """Start an ``EncoderRun`` in the background; its parent is the version serving now. The new version
         is saved, not served: ``switch_encoder`` serves it."""
         engine = self._engine()
-        return EncoderRun(self.store, options, parent=self.serving_encoder_version(), text=engine.encoder.text,
-                          on_done=on_done).start()
+        return EncoderRun(
+            self.store, options, parent=self.serving_encoder_version(), text=engine.encoder.text, on_done=on_done
+        ).start()
 
     def switch_encoder(self, version: str, progress: Progress | None = None) -> str:
         """Serve encoder ``version``: encode the items it lacks, build its index beside the live one, swap it in
@@ -113,7 +120,7 @@ class TailLiftService(CatalogService):
         if version is None:
             names = [row["version"] for row in reversed(encoder_versions(self.settings))]  # oldest first
             serving = self.serving_encoder_version()
-            earlier = names[:names.index(serving)] if serving in names else []
+            earlier = names[: names.index(serving)] if serving in names else []
             if not earlier:
                 raise NotFound("no earlier encoder version to roll back to")
             version = earlier[-1]
@@ -129,8 +136,9 @@ class TailLiftService(CatalogService):
 
     def evaluate_encoder(self, version: str, limit: int | None = None) -> dict:
         """The fashion suite's report for encoder ``version`` on the demo data (held-out items)."""
-        options = {} if limit is None else {"limit": limit}
-        return fashion.run(self.settings.demo_dir, settings=self.settings, model=version, **options)
+        if limit is None:
+            return fashion.run(self.settings.demo_dir, settings=self.settings, model=version)
+        return fashion.run(self.settings.demo_dir, settings=self.settings, model=version, limit=limit)
 
     # --- search and behaviour -----------------------------------------------------------------------
 
@@ -140,8 +148,9 @@ class TailLiftService(CatalogService):
     def similar(self, item_id: int, k: int = 12) -> SearchResponse:
         return self._engine().similar(item_id, k)
 
-    def log_event(self, session_id: str, item_id: int, event: str, query: str = "",
-                  position: int | None = None) -> None:
+    def log_event(
+        self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None
+    ) -> None:
         self._engine().log_event(session_id, item_id, event, query, position)
 
     def close(self) -> None:

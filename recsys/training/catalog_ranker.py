@@ -7,6 +7,7 @@ served. Held-out items (``recsys.splits.is_holdout(external_id)``) are never que
 are kept for measuring (benchmarks/bench_ranker.py --catalog). The saved version's meta.json says which
 labels trained it (``training.labels``), and weak labels are called weak there and in every report.
 """
+
 from __future__ import annotations
 
 import logging
@@ -67,11 +68,20 @@ class LabelledLists:
 
 def _stack(parts: list[tuple[np.ndarray, np.ndarray]], queries: list[str]) -> LabelledLists:
     if not parts:
-        return LabelledLists(np.zeros((0, len(FEATURES)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int64),
-                             np.zeros(0, np.int64), [])
-    return LabelledLists(np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts]).astype(np.int32),
-                         np.repeat(np.arange(len(parts)), [len(y) for _, y in parts]),
-                         np.concatenate([np.arange(len(y)) for _, y in parts]), queries)
+        return LabelledLists(
+            np.zeros((0, len(FEATURES)), np.float32),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            [],
+        )
+    return LabelledLists(
+        np.concatenate([X for X, _ in parts]),
+        np.concatenate([y for _, y in parts]).astype(np.int32),
+        np.repeat(np.arange(len(parts)), [len(y) for _, y in parts]),
+        np.concatenate([np.arange(len(y)) for _, y in parts]),
+        queries,
+    )
 
 
 def external_ids(catalog: CatalogStore, item_ids: np.ndarray) -> np.ndarray:
@@ -81,17 +91,20 @@ def external_ids(catalog: CatalogStore, item_ids: np.ndarray) -> np.ndarray:
     return np.asarray([found.get(int(i), "") for i in item_ids], dtype=object)
 
 
-def catalog_queries(catalog: CatalogStore, snapshot: SearchSnapshot, *, held_out: bool, max_queries: int,
-                    seed: int = 0) -> list[CatalogQuery]:
+def catalog_queries(
+    catalog: CatalogStore, snapshot: SearchSnapshot, *, held_out: bool, max_queries: int, seed: int = 0
+) -> list[CatalogQuery]:
     """Generated queries whose source items are all held out (``held_out=True``) or all not held out."""
     table = snapshot.state.table
     held = np.fromiter((is_holdout(e) for e in external_ids(catalog, table.ids)), bool, len(table))
-    return generate_queries(table.ids, table.titles, table.leaf, table.colour, table.gender,
-                            held if held_out else ~held, max_queries, seed)
+    return generate_queries(
+        table.ids, table.titles, table.leaf, table.colour, table.gender, held if held_out else ~held, max_queries, seed
+    )
 
 
-def weak_lists(snapshot: SearchSnapshot, queries: Sequence[CatalogQuery],
-               progress: Progress | None = None) -> LabelledLists:
+def weak_lists(
+    snapshot: SearchSnapshot, queries: Sequence[CatalogQuery], progress: Progress | None = None
+) -> LabelledLists:
     """Recall + serving features for each query, graded by attribute agreement with the query (weak labels).
 
     Lists where every candidate gets the same grade carry no ranking signal and are dropped.
@@ -101,8 +114,9 @@ def weak_lists(snapshot: SearchSnapshot, queries: Sequence[CatalogQuery],
     for n, query in enumerate(queries, start=1):
         got = snapshot.recall(SearchRequest(text=query.text, log=False))
         t, rows = state.table, got.rows
-        y = graded_attribute_labels(query.attributes, {"article_type": t.leaf[rows], "colour": t.colour[rows],
-                                                       "gender": t.gender[rows]}).values
+        y = graded_attribute_labels(
+            query.attributes, {"article_type": t.leaf[rows], "colour": t.colour[rows], "gender": t.gender[rows]}
+        ).values
         if len(y) > 1 and y.min() < y.max():
             parts.append((build_features(got.candidates, state.priors), y))
             kept.append(query.text)
@@ -129,8 +143,9 @@ def enough_clicks(log_frame: pd.DataFrame) -> bool:
     return len(clicked) >= MIN_CLICKS and clicked["query"].nunique() >= MIN_CLICK_QUERIES
 
 
-def click_lists(snapshot: SearchSnapshot, log_frame: pd.DataFrame, eta: float = 1.0,
-                progress: Progress | None = None) -> LabelledLists:
+def click_lists(
+    snapshot: SearchSnapshot, log_frame: pd.DataFrame, eta: float = 1.0, progress: Progress | None = None
+) -> LabelledLists:
     """Per logged query: the candidates recall returns now that were impressed for it, graded by debiased
     clicks (``labels.click_labels``); candidates never shown for the query have no label and are left out."""
     frame, _ = click_labels(log_frame, eta)
@@ -149,9 +164,17 @@ def click_lists(snapshot: SearchSnapshot, log_frame: pd.DataFrame, eta: float = 
     return _stack(parts, kept)
 
 
-def train_catalog_ranker(catalog: CatalogStore, snapshot: SearchSnapshot, *, max_queries: int = DEFAULT_MAX_QUERIES, seed: int = 0,
-                         grid: Mapping[str, Sequence[Any]] = CATALOG_GRID, max_rounds: int = MAX_ROUNDS,
-                         models_dir: Path | None = None, progress: Progress | None = None) -> tuple[CVResult, Path]:
+def train_catalog_ranker(
+    catalog: CatalogStore,
+    snapshot: SearchSnapshot,
+    *,
+    max_queries: int = DEFAULT_MAX_QUERIES,
+    seed: int = 0,
+    grid: Mapping[str, Sequence[Any]] = CATALOG_GRID,
+    max_rounds: int = MAX_ROUNDS,
+    models_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[CVResult, Path]:
     """Grouped CV over the grid, refit, save under ``models_dir/ranker/catalog/`` (default: the catalog's)."""
     log_frame = click_log(catalog)
     if enough_clicks(log_frame):
@@ -160,13 +183,26 @@ def train_catalog_ranker(catalog: CatalogStore, snapshot: SearchSnapshot, *, max
     else:
         queries = catalog_queries(catalog, snapshot, held_out=False, max_queries=max_queries, seed=seed)
         data, labels = weak_lists(snapshot, queries, progress), WEAK_LABELS
-        extra = {"weak": True, "query_sources": "generated from non-held-out items (recsys.splits.is_holdout)",
-                 "generated_queries": len(queries),
-                 "clicked_impressions": int(log_frame["clicked"].sum()) if len(log_frame) else 0}
+        extra = {
+            "weak": True,
+            "query_sources": "generated from non-held-out items (recsys.splits.is_holdout)",
+            "generated_queries": len(queries),
+            "clicked_impressions": int(log_frame["clicked"].sum()) if len(log_frame) else 0,
+        }
     if len(data.queries) < 5:
         raise ValueError(f"only {len(data.queries)} usable query lists; grouped 5-fold CV needs at least 5")
     log.info("training catalog ranker on %d queries, %d rows, labels: %s", len(data.queries), len(data.y), labels)
     training = {"labels": labels, "queries": len(data.queries), "rows": len(data.y), "seed": seed, **extra}
-    return train_and_save(data.X, data.y, data.query_index, FEATURES.names, models_dir or catalog.settings.models_dir,
-                          purpose=CATALOG, training=training, grid=grid, seed=seed, max_rounds=max_rounds,
-                          progress=None if progress is None else lambda d, n: progress(d, n, "grid search"))
+    return train_and_save(
+        data.X,
+        data.y,
+        data.query_index,
+        FEATURES.names,
+        models_dir or catalog.settings.models_dir,
+        purpose=CATALOG,
+        training=training,
+        grid=grid,
+        seed=seed,
+        max_rounds=max_rounds,
+        progress=None if progress is None else lambda d, n: progress(d, n, "grid search"),
+    )

@@ -16,6 +16,7 @@ ACTIVE (served from the next start; the Training tab switches a running app). It
 ``models list`` shows encoder versions; ``models activate VERSION`` points ACTIVE at one (the rollback).
 Wiring (recsys/cli.py): ``add_encoder_parser(add_train_parser(sub))`` and ``add_models_parser(sub)``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,12 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse._SubPar
 
 
 def add_encoder_parser(kinds: argparse._SubParsersAction) -> None:
-    p = kinds.add_parser("encoder", help="retrain the encoder's projection heads on the catalog (new version)",
-                         description="Retrain the encoder on the catalog's pairs and save a new version. The "
-                                     "options are EncoderRunOptions' fields (docs/training.md).")
+    p = kinds.add_parser(
+        "encoder",
+        help="retrain the encoder's projection heads on the catalog (new version)",
+        description="Retrain the encoder on the catalog's pairs and save a new version. The "
+        "options are EncoderRunOptions' fields (docs/training.md).",
+    )
     deferred(p, encoder_arguments)
     p.set_defaults(func=cmd_train_encoder)
 
@@ -99,11 +103,25 @@ def _train_on_judgments(data: Path, seed: int):
     note(f"train ranker: features for {len(train)} judged rows ({train['query'].nunique()} queries)…")
     X = crowdflower_features(train, text_encoder=encoder, catalog=frame)
     y = graded_labels(train["median_relevance"].to_numpy()).values
-    training = {"labels": "judgments (median_relevance)", "weak": False, "queries": int(train["query"].nunique()),
-                "rows": len(train), "source": str(_judgment_file(data)), "seed": seed}
+    training = {
+        "labels": "judgments (median_relevance)",
+        "weak": False,
+        "queries": int(train["query"].nunique()),
+        "rows": len(train),
+        "source": str(_judgment_file(data)),
+        "seed": seed,
+    }
     note("train ranker: CV grid search…")
-    return train_and_save(X, y, train["query"].tolist(), FEATURES.names, settings.models_dir, purpose=JUDGMENTS,
-                          training=training, seed=seed)
+    return train_and_save(
+        X,
+        y,
+        train["query"].tolist(),
+        FEATURES.names,
+        settings.models_dir,
+        purpose=JUDGMENTS,
+        training=training,
+        seed=seed,
+    )
 
 
 def _train_on_catalog(max_queries: int | None, seed: int):
@@ -117,8 +135,13 @@ def _train_on_catalog(max_queries: int | None, seed: int):
         with ProgressReporter("train ranker", unit="query") as progress:
             engine = service.engine
             assert engine is not None  # load_models built it
-            return train_catalog_ranker(service.store, engine.snapshot(),
-                                        max_queries=max_queries or DEFAULT_MAX_QUERIES, seed=seed, progress=progress)
+            return train_catalog_ranker(
+                service.store,
+                engine.snapshot(),
+                max_queries=max_queries or DEFAULT_MAX_QUERIES,
+                seed=seed,
+                progress=progress,
+            )
     finally:
         service.close()
 
@@ -133,16 +156,26 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
         note(f"error: {exc}")
         return 2
     training = result.ranker.training
-    report: dict[str, Any] = {"path": str(path), "purpose": result.ranker.purpose, "training": training,
-                              "cv": result.ranker.cv_scores,
-                              "chosen": {"mean": result.best.mean, "std": result.best.std,
-                                         "params": result.best.params}}
-    emit(args, report, "\n".join([
-        f"labels: {training.get('labels')}  queries: {training.get('queries')}  rows: {training.get('rows')}",
-        f"CV nDCG@10 (GroupKFold by query, mean ± std over folds), {len(result.results)} configurations:",
-        result.table(),
-        f"chosen: {result.best.mean:.4f} ± {result.best.std:.4f} {result.best.params}",
-        f"saved {path}"]))
+    report: dict[str, Any] = {
+        "path": str(path),
+        "purpose": result.ranker.purpose,
+        "training": training,
+        "cv": result.ranker.cv_scores,
+        "chosen": {"mean": result.best.mean, "std": result.best.std, "params": result.best.params},
+    }
+    emit(
+        args,
+        report,
+        "\n".join(
+            [
+                f"labels: {training.get('labels')}  queries: {training.get('queries')}  rows: {training.get('rows')}",
+                f"CV nDCG@10 (GroupKFold by query, mean ± std over folds), {len(result.results)} configurations:",
+                result.table(),
+                f"chosen: {result.best.mean:.4f} ± {result.best.std:.4f} {result.best.params}",
+                f"saved {path}",
+            ]
+        ),
+    )
     return 0
 
 
@@ -188,11 +221,19 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
     if args.activate:
         registry.activate(settings, version)
     metrics = registry.read_config(registry.version_dir(settings, version))["metrics"]
-    emit(args, {"version": version, "parent": parent, "options": options.__dict__, "activated": args.activate,
-                "metrics": metrics},
-         f"saved {version} (parent {parent or '-'}){'; now ACTIVE' if args.activate else ''}: "
-         f"recall@10 {metrics['text_to_image_recall@10']:.4f}, MRR@10 {metrics['text_to_image_mrr@10']:.4f} "
-         f"on {metrics['metrics_on']} pairs")
+    emit(
+        args,
+        {
+            "version": version,
+            "parent": parent,
+            "options": options.__dict__,
+            "activated": args.activate,
+            "metrics": metrics,
+        },
+        f"saved {version} (parent {parent or '-'}){'; now ACTIVE' if args.activate else ''}: "
+        f"recall@10 {metrics['text_to_image_recall@10']:.4f}, MRR@10 {metrics['text_to_image_mrr@10']:.4f} "
+        f"on {metrics['metrics_on']} pairs",
+    )
     return 0
 
 
@@ -203,8 +244,10 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     lines = [] if rows else ["no encoder versions yet: python -m recsys train encoder"]
     for row in rows:
         recall = "-" if row["recall@10"] is None else f"{row['recall@10']:.3f}"
-        lines.append(f"{'*' if row['active'] else ' '} {row['version']}  {row['created']}  recall@10 {recall}  "
-                     f"parent {row['parent'] or '-'}")
+        lines.append(
+            f"{'*' if row['active'] else ' '} {row['version']}  {row['created']}  recall@10 {recall}  "
+            f"parent {row['parent'] or '-'}"
+        )
     emit(args, rows, "\n".join(lines))
     return 0
 
@@ -217,6 +260,9 @@ def cmd_models_activate(args: argparse.Namespace) -> int:
     except (KeyError, ValueError) as exc:
         note(f"error: {exc}")
         return 2
-    emit(args, {"active": args.version},
-         f"ACTIVE -> {args.version} (served from the next start; the Training tab switches a running app)")
+    emit(
+        args,
+        {"active": args.version},
+        f"ACTIVE -> {args.version} (served from the next start; the Training tab switches a running app)",
+    )
     return 0

@@ -5,6 +5,7 @@ excluded, and saves a new version that records its parent (the version serving w
 so a before/after comparison and a rollback always know where a version came from. Nothing is activated here:
 ``TailLiftService.switch_encoder`` does that, atomically, once the new index is built.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+from recsys import registry
 from recsys.catalog import reads
 from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
@@ -23,14 +26,12 @@ from recsys.encoders.multimodal import MultimodalEncoder
 from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_path import MODEL_KIND
 from recsys.options import bound_problems, option, subset
-from recsys import registry
 from recsys.training.heads import (
     HeadTrainingConfig,
     TrainingCancelled,
     TrainingPair,
     train_heads,
 )
-from recsys.training.tower_finetune import TowerTrainingConfig, train_towers
 from recsys.training.pair_sources import (
     SOURCES,
     SourceReport,
@@ -38,6 +39,7 @@ from recsys.training.pair_sources import (
     click_pairs,
     judgment_pairs,
 )
+from recsys.training.tower_finetune import TowerTrainingConfig, train_towers
 
 log = logging.getLogger(__name__)
 LOG_Q_BY = ("type", "item")  # logQ by the sampling frequency of the item's type or of the item itself
@@ -49,64 +51,149 @@ class EncoderRunOptions:
     and, when it has a ``group``, its control in the Training tab (groups: main, data, loss, towers)."""
 
     epochs: int = option(8, help="passes over the training pairs", label="Epochs", minimum=1, group="main")
-    batch_size: int = option(1024, help="pairs per step (the in-batch negatives)", label="Batch size", minimum=2,
-                             group="main")
-    lr: float = option(2e-3, help="learning rate of the heads (one-cycle schedule)", label="Learning rate",
-                       group="main")
-    temperature: float = option(0.07, help="initial softmax temperature, in (0, 1]", metavar="T",
-                                label="Temperature (initial)", group="loss")
-    learn_temperature: bool = option(True, help="learn the temperature (--fixed-temperature keeps it where it starts)",
-                                     off_flag="--fixed-temperature", label="Learn the temperature", group="loss")
-    log_q: bool = option(False, help="logQ correction of in-batch negatives by sampling frequency (see --logq-by)",
-                         flag="--logq", label="logQ correction", group="main")
-    log_q_by: str = option("type", choices=LOG_Q_BY, flag="--logq-by", label="logQ frequency of the item's…",
-                           help="sampling frequency of the item's type (catalog pairs hold each item once) or of the "
-                                "item itself (click pairs repeat popular items)", group="main")
-    tail_weight: float = option(0.0, help="loss weight per pair ∝ (1 / count of its type) ** A; 0 = off, 1 = full",
-                                metavar="A", minimum=0, label="Tail weight (loss ∝ 1/type count^w; 0 = off)",
-                                slider=(0.0, 1.0, 0.1), group="main")
-    hard_negatives: int = option(0, help="per pair, mined from the index (serving version first, then the model in "
-                                         "training)", metavar="K", minimum=0,
-                                 label="Hard negatives per pair (mined from the index)", group="loss")
-    uniform_negatives: int = option(0, help="per batch, drawn uniformly from all catalog items for a side loss",
-                                    metavar="M", minimum=0, label="Uniform negatives per batch (side loss)",
-                                    group="loss")
-    uniform_weight: float = option(0.5, help="weight of the uniform-negative side loss", metavar="W", minimum=0,
-                                   label="Weight of the uniform-negative loss", group="loss")
-    patience: int = option(2, help="early stopping: epochs without a better validation recall@10; 0 = off",
-                           metavar="P", minimum=0, label="Early-stopping patience (epochs; 0 = off)", group="loss")
-    sources: tuple[str, ...] = option(("catalog",), choices=SOURCES, flag="--source", label="Training pairs",
-                                      help="training pairs: catalog text-image pairs, logged query-click pairs, "
-                                           "graded judgments (--judgments)", group="data",
-                                      info="catalog: item text ↔ image · clicks: logged query ↔ clicked item · "
-                                           "judgments: graded query ↔ item CSV")
-    judgments_path: str | None = option(None, help="judgments CSV with columns query,item_id,relevance (the "
-                                                   "judgments source)", flag="--judgments", metavar="CSV")
-    min_relevance: float = option(3.0, help="judgments at or above this grade are positives", metavar="R",
-                                  label="Min relevance of a positive judgment", group="data")
-    unfreeze_image_blocks: int = option(0, help="fine-tune the last N EfficientNet-Lite0 blocks end to end (meant "
-                                                "for CUDA; slow on CPU)", metavar="N", minimum=0, maximum=16,
-                                        label="Image blocks to unfreeze (of 16)", group="towers")
-    unfreeze_text_layers: int = option(0, help="fine-tune the last N MiniLM layers end to end (meant for CUDA; slow "
-                                               "on CPU)", metavar="N", minimum=0, maximum=6,
-                                       label="Text layers to unfreeze (of 6)", group="towers")
-    tower_lr: float = option(3e-5, help="learning rate of unfrozen tower layers (--lr stays the heads' rate)",
-                             label="Tower learning rate", group="towers")
+    batch_size: int = option(
+        1024, help="pairs per step (the in-batch negatives)", label="Batch size", minimum=2, group="main"
+    )
+    lr: float = option(
+        2e-3, help="learning rate of the heads (one-cycle schedule)", label="Learning rate", group="main"
+    )
+    temperature: float = option(
+        0.07, help="initial softmax temperature, in (0, 1]", metavar="T", label="Temperature (initial)", group="loss"
+    )
+    learn_temperature: bool = option(
+        True,
+        help="learn the temperature (--fixed-temperature keeps it where it starts)",
+        off_flag="--fixed-temperature",
+        label="Learn the temperature",
+        group="loss",
+    )
+    log_q: bool = option(
+        False,
+        help="logQ correction of in-batch negatives by sampling frequency (see --logq-by)",
+        flag="--logq",
+        label="logQ correction",
+        group="main",
+    )
+    log_q_by: str = option(
+        "type",
+        choices=LOG_Q_BY,
+        flag="--logq-by",
+        label="logQ frequency of the item's…",
+        help="sampling frequency of the item's type (catalog pairs hold each item once) or of the "
+        "item itself (click pairs repeat popular items)",
+        group="main",
+    )
+    tail_weight: float = option(
+        0.0,
+        help="loss weight per pair ∝ (1 / count of its type) ** A; 0 = off, 1 = full",
+        metavar="A",
+        minimum=0,
+        label="Tail weight (loss ∝ 1/type count^w; 0 = off)",
+        slider=(0.0, 1.0, 0.1),
+        group="main",
+    )
+    hard_negatives: int = option(
+        0,
+        help="per pair, mined from the index (serving version first, then the model in training)",
+        metavar="K",
+        minimum=0,
+        label="Hard negatives per pair (mined from the index)",
+        group="loss",
+    )
+    uniform_negatives: int = option(
+        0,
+        help="per batch, drawn uniformly from all catalog items for a side loss",
+        metavar="M",
+        minimum=0,
+        label="Uniform negatives per batch (side loss)",
+        group="loss",
+    )
+    uniform_weight: float = option(
+        0.5,
+        help="weight of the uniform-negative side loss",
+        metavar="W",
+        minimum=0,
+        label="Weight of the uniform-negative loss",
+        group="loss",
+    )
+    patience: int = option(
+        2,
+        help="early stopping: epochs without a better validation recall@10; 0 = off",
+        metavar="P",
+        minimum=0,
+        label="Early-stopping patience (epochs; 0 = off)",
+        group="loss",
+    )
+    sources: tuple[str, ...] = option(
+        ("catalog",),
+        choices=SOURCES,
+        flag="--source",
+        label="Training pairs",
+        help="training pairs: catalog text-image pairs, logged query-click pairs, graded judgments (--judgments)",
+        group="data",
+        info="catalog: item text ↔ image · clicks: logged query ↔ clicked item · judgments: graded query ↔ item CSV",
+    )
+    judgments_path: str | None = option(
+        None,
+        help="judgments CSV with columns query,item_id,relevance (the judgments source)",
+        flag="--judgments",
+        metavar="CSV",
+    )
+    min_relevance: float = option(
+        3.0,
+        help="judgments at or above this grade are positives",
+        metavar="R",
+        label="Min relevance of a positive judgment",
+        group="data",
+    )
+    unfreeze_image_blocks: int = option(
+        0,
+        help="fine-tune the last N EfficientNet-Lite0 blocks end to end (meant for CUDA; slow on CPU)",
+        metavar="N",
+        minimum=0,
+        maximum=16,
+        label="Image blocks to unfreeze (of 16)",
+        group="towers",
+    )
+    unfreeze_text_layers: int = option(
+        0,
+        help="fine-tune the last N MiniLM layers end to end (meant for CUDA; slow on CPU)",
+        metavar="N",
+        minimum=0,
+        maximum=6,
+        label="Text layers to unfreeze (of 6)",
+        group="towers",
+    )
+    tower_lr: float = option(
+        3e-5,
+        help="learning rate of unfrozen tower layers (--lr stays the heads' rate)",
+        label="Tower learning rate",
+        group="towers",
+    )
     hidden: int = option(1024, help="MLP width of the heads; 0 = linear", minimum=0)
     embed_dim: int = option(256, help="width of the joint space", minimum=1)
     seed: int = option(0, help="random seed")
 
     def __post_init__(self) -> None:
-        problems = bound_problems(self) + [msg for bad, msg in (
-            (self.lr <= 0, "learning rate must be positive"),
-            (not 0 < self.temperature <= 1, "temperature must be in (0, 1]"),
-            (self.log_q_by not in LOG_Q_BY, "logQ frequency must be by 'type' or 'item'"),
-            (not self.sources, "choose at least one training data source"),
-            (any(s not in SOURCES for s in self.sources), f"sources must be among {', '.join(SOURCES)}"),
-            ("judgments" in self.sources and not self.judgments_path, "the judgments source needs a judgments file"),
-            (self.tunes_towers and (self.hard_negatives or self.uniform_negatives),
-             "hard and uniform negatives are for heads-only runs (no tower unfreezing)"),
-        ) if bad]
+        problems = bound_problems(self) + [
+            msg
+            for bad, msg in (
+                (self.lr <= 0, "learning rate must be positive"),
+                (not 0 < self.temperature <= 1, "temperature must be in (0, 1]"),
+                (self.log_q_by not in LOG_Q_BY, "logQ frequency must be by 'type' or 'item'"),
+                (not self.sources, "choose at least one training data source"),
+                (any(s not in SOURCES for s in self.sources), f"sources must be among {', '.join(SOURCES)}"),
+                (
+                    "judgments" in self.sources and not self.judgments_path,
+                    "the judgments source needs a judgments file",
+                ),
+                (
+                    self.tunes_towers and (self.hard_negatives or self.uniform_negatives),
+                    "hard and uniform negatives are for heads-only runs (no tower unfreezing)",
+                ),
+            )
+            if bad
+        ]
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -165,8 +252,9 @@ def catalog_groups(catalog: CatalogStore) -> dict[str, str]:
 # --- loading a named version ------------------------------------------------------------------------------
 
 
-def create_encoder_for(settings: Settings, version: str, text: TextEncoder | None = None,
-                       weights: FusionWeights = DEFAULT_WEIGHTS) -> MultimodalEncoder:
+def create_encoder_for(
+    settings: Settings, version: str, text: TextEncoder | None = None, weights: FusionWeights = DEFAULT_WEIGHTS
+) -> MultimodalEncoder:
     """``create_encoder`` for a named tower_clip version instead of ACTIVE (same ``encoder.version`` key)."""
     return create_encoder(settings, weights, text=text, version=version)
 
@@ -178,9 +266,16 @@ def encoder_versions(settings: Settings) -> list[dict]:
     for version in reversed(registry.list_versions(settings, kind=MODEL_KIND)):
         config = registry.read_config(registry.version_dir(settings, version))
         run = config.get("run", {})
-        rows.append({"version": version, "created": config.get("created", ""), "parent": run.get("parent"),
-                     "options": run.get("options"), "active": version == active,
-                     "recall@10": config.get("metrics", {}).get("text_to_image_recall@10")})
+        rows.append(
+            {
+                "version": version,
+                "created": config.get("created", ""),
+                "parent": run.get("parent"),
+                "options": run.get("options"),
+                "active": version == active,
+                "recall@10": config.get("metrics", {}).get("text_to_image_recall@10"),
+            }
+        )
     return rows
 
 
@@ -199,14 +294,21 @@ def training_pairs(catalog, options: EncoderRunOptions) -> tuple[list[TrainingPa
         elif source == "clicks":
             found = click_pairs(catalog, report)
         else:
+            assert options.judgments_path is not None  # EncoderRunOptions refuses the judgments source without it
             found = judgment_pairs(catalog, options.judgments_path, options.min_relevance, report)
         pairs.extend(found)
     return pairs, reports
 
 
-def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = None,
-                  on_progress: Callable[[RunProgress], None] | None = None,
-                  should_stop: Callable[[], bool] | None = None, text: TextEncoder | None = None) -> str:
+def train_encoder(
+    catalog,
+    options: EncoderRunOptions,
+    *,
+    parent: str | None = None,
+    on_progress: Callable[[RunProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    text: TextEncoder | None = None,
+) -> str:
     """Train and save (not activate) a new encoder version on the catalog pairs; returns its name.
 
     Raises ``TrainingCancelled`` when ``should_stop`` turns true (checked between epochs; nothing is saved).
@@ -243,23 +345,49 @@ def train_encoder(catalog, options: EncoderRunOptions, *, parent: str | None = N
         if stage != "training heads":  # head epochs report through on_epoch, with their loss
             report(stage, done / max(total, 1))
 
-    run_info = {"parent": parent, "options": asdict(options), "source": "+".join(options.sources),
-                "pairs": {k: {"pairs": v.pairs, "skipped": v.skipped} for k, v in reports.items()},
-                "towers": "tuned" if options.tunes_towers else "frozen"}
-    weights = (lambda kept: inverse_frequency_weights(group(kept), options.tail_weight)) \
-        if options.tail_weight > 0 else None
+    run_info = {
+        "parent": parent,
+        "options": asdict(options),
+        "source": "+".join(options.sources),
+        "pairs": {k: {"pairs": v.pairs, "skipped": v.skipped} for k, v in reports.items()},
+        "towers": "tuned" if options.tunes_towers else "frozen",
+    }
+    weights = (
+        (lambda kept: inverse_frequency_weights(group(kept), options.tail_weight)) if options.tail_weight > 0 else None
+    )
     # By item: the trainers' own per-item frequency (clicks repeat popular items). By type: catalog pairs hold
     # each item once, so there the type's share is what skews the in-batch negatives.
     log_q = (lambda kept: type_log_q(group(kept))) if options.log_q_by == "type" else None
     if options.tunes_towers:
-        version = train_towers(pairs, settings, options.tower_config(), parent=parent, text=text,
-                               pair_weights=weights, pair_log_q=log_q, on_epoch=on_epoch, should_stop=should_stop,
-                               progress=on_stage, manifest_extra={"run": run_info})
+        version = train_towers(
+            pairs,
+            settings,
+            options.tower_config(),
+            parent=parent,
+            text=text,
+            pair_weights=weights,
+            pair_log_q=log_q,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            progress=on_stage,
+            manifest_extra={"run": run_info},
+        )
     else:
         version = train_heads(
-            pairs, settings, progress=on_stage, config=options.head_config(), activate=False, text=text,
-            pair_weights=weights, pair_log_q=log_q, on_epoch=on_epoch, should_stop=should_stop,
-            manifest_extra={"run": run_info}, negative_pool=catalog_items, miner_version=parent)
+            pairs,
+            settings,
+            progress=on_stage,
+            config=options.head_config(),
+            activate=False,
+            text=text,
+            pair_weights=weights,
+            pair_log_q=log_q,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            manifest_extra={"run": run_info},
+            negative_pool=catalog_items,
+            miner_version=parent,
+        )
     report("saved", 1.0)
     return version
 
@@ -300,8 +428,14 @@ class EncoderRun:
 
     def _run(self) -> None:
         try:
-            self.version = train_encoder(self.catalog, self.options, parent=self.parent, on_progress=self._update,
-                                         should_stop=self._cancel.is_set, text=self.text)
+            self.version = train_encoder(
+                self.catalog,
+                self.options,
+                parent=self.parent,
+                on_progress=self._update,
+                should_stop=self._cancel.is_set,
+                text=self.text,
+            )
             self.status = "done"
         except TrainingCancelled as exc:
             self.status, self.error = "cancelled", str(exc)

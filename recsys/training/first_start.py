@@ -4,9 +4,11 @@ The offline default encoder needs heads trained on the catalog's own (text, imag
 a catalog, they are trained here (minutes on CPU, tower features cached) and saved as a model version; held-out
 items (``recsys.splits.is_holdout``) are never trained on, so evaluation stays honest.
 """
+
 from __future__ import annotations
 
 import logging
+
 from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
 from recsys.encoders import MultimodalEncoder, create_encoder
@@ -18,15 +20,17 @@ log = logging.getLogger(__name__)
 MIN_TRAINING_PAIRS = 200  # fewer pairs cannot align the towers; keep the untrained heads and say so
 
 
-def load_encoder(settings: Settings, catalog: CatalogStore,
-                 progress: Progress | None = None) -> MultimodalEncoder:
+def load_encoder(settings: Settings, catalog: CatalogStore, progress: Progress | None = None) -> MultimodalEncoder:
     encoder = create_encoder(settings)
     if encoder.trained:
         return encoder
     pairs = catalog_pairs(catalog)
     if len(pairs) < MIN_TRAINING_PAIRS:
-        log.warning("only %d (text, image) pairs in the catalog: projection heads stay untrained until there are %d",
-                    len(pairs), MIN_TRAINING_PAIRS)
+        log.warning(
+            "only %d (text, image) pairs in the catalog: projection heads stay untrained until there are %d",
+            len(pairs),
+            MIN_TRAINING_PAIRS,
+        )
         return encoder
     log.info("training projection heads on %d catalog pairs (held-out items excluded)", len(pairs))
     version = train_heads(pairs, settings, progress=progress, text=encoder.text)

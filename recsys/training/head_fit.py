@@ -4,6 +4,7 @@ Symmetric InfoNCE over shuffled in-batch negatives, plus the options of a run: p
 up-weighting), logQ correction, hard negatives mined from the pool's index each epoch, a uniform-negative side
 loss, a fixed or learned temperature, and early stopping on validation recall@10 (the best epoch's heads are kept).
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,11 +17,10 @@ import torch
 
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.progress import Progress
-from recsys.training.pairs import EpochEnd
 from recsys.training.losses import info_nce_with_negatives, uniform_negative_loss
 from recsys.training.negatives import mine_hard_negatives
+from recsys.training.pairs import EpochEnd
 from recsys.training.retrieval import paired_recall_mrr
-
 
 
 class TrainingCancelled(RuntimeError):
@@ -82,8 +82,10 @@ class FitResult:
 def _optimizer(heads: ClipHeads, config: HeadTrainingConfig) -> tuple[torch.optim.AdamW, list[float]]:
     """Weight decay on matrices only; the temperature gets no decay and a faster rate, or it barely moves."""
     named = [(n, p) for n, p in heads.named_parameters() if n != "logit_scale"]
-    groups = [{"params": [p for _, p in named if p.ndim >= 2], "weight_decay": config.weight_decay},
-              {"params": [p for _, p in named if p.ndim < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for _, p in named if p.ndim >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for _, p in named if p.ndim < 2], "weight_decay": 0.0},
+    ]
     max_lrs = [config.lr, config.lr]
     if config.learn_temperature:
         groups.append({"params": [heads.logit_scale], "weight_decay": 0.0})
@@ -105,16 +107,30 @@ def validation_recall(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor)
 
 
 def _mine(heads: ClipHeads, data: FitData, config: HeadTrainingConfig, epoch: int) -> torch.Tensor:
-    hard = mine_hard_negatives(_project(heads, data.text, False), _project(heads, data.pool_image, True),
-                               data.item, data.pool_item, data.text_id, data.pool_text_id,
-                               count=config.hard_negatives, depth=config.hard_negative_depth,
-                               seed=config.seed * 1000 + epoch)
+    hard = mine_hard_negatives(
+        _project(heads, data.text, False),
+        _project(heads, data.pool_image, True),
+        data.item,
+        data.pool_item,
+        data.text_id,
+        data.pool_text_id,
+        count=config.hard_negatives,
+        depth=config.hard_negative_depth,
+        seed=config.seed * 1000 + epoch,
+    )
     return torch.from_numpy(hard)
 
 
-def fit_heads(data: FitData, model_config: TowerClipConfig, config: HeadTrainingConfig, *,
-              miner: ClipHeads | None = None, progress: Progress | None = None, on_epoch: EpochEnd | None = None,
-              should_stop: Callable[[], bool] | None = None) -> FitResult:
+def fit_heads(
+    data: FitData,
+    model_config: TowerClipConfig,
+    config: HeadTrainingConfig,
+    *,
+    miner: ClipHeads | None = None,
+    progress: Progress | None = None,
+    on_epoch: EpochEnd | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> FitResult:
     """AdamW with a one-cycle schedule; returns the heads of the last epoch, or of the best one when stopping early.
 
     Hard negatives are mined before each epoch with the heads being trained; before the first epoch with
@@ -131,8 +147,9 @@ def fit_heads(data: FitData, model_config: TowerClipConfig, config: HeadTraining
     total_steps = config.epochs * steps_per_epoch
     # OneCycleLR divides by zero when the warm-up is exactly one step (pct_start * total_steps == 1)
     pct_start = 0.15 if abs(0.1 * total_steps - 1) < 1e-6 else 0.1
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lrs, pct_start=pct_start,
-                                                   total_steps=total_steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=max_lrs, pct_start=pct_start, total_steps=total_steps
+    )
     generator = torch.Generator().manual_seed(config.seed)
     pool_item = torch.from_numpy(data.pool_item)
     item = torch.from_numpy(data.item)
@@ -146,8 +163,9 @@ def fit_heads(data: FitData, model_config: TowerClipConfig, config: HeadTraining
             raise TrainingCancelled(f"cancelled before epoch {epoch + 1} of {config.epochs}")
         epoch_started = time.perf_counter()
         hard = None
-        if config.hard_negatives > 0 and (epoch > 0 or miner is not None):
-            hard = _mine(heads.eval() if epoch > 0 else miner, data, config, epoch)
+        mining_heads = heads if epoch > 0 else miner  # before epoch 1: the serving version's heads, if given
+        if config.hard_negatives > 0 and mining_heads is not None:
+            hard = _mine(mining_heads.eval(), data, config, epoch)
             heads.train()
         order = torch.randperm(n, generator=generator)
         total = 0.0
@@ -162,22 +180,32 @@ def fit_heads(data: FitData, model_config: TowerClipConfig, config: HeadTraining
             if hard is not None:
                 rows = hard[idx]
                 hard_images = heads.project_image(data.pool_image[rows.reshape(-1)]).view(len(idx), rows.shape[1], -1)
-            loss = info_nce_with_negatives(text, image, heads.logit_scale,
-                                           log_q=None if data.log_q is None else data.log_q[idx],
-                                           hard_images=hard_images, weights=weights)
+            loss = info_nce_with_negatives(
+                text,
+                image,
+                heads.logit_scale,
+                log_q=None if data.log_q is None else data.log_q[idx],
+                hard_images=hard_images,
+                weights=weights,
+            )
             if config.uniform_negatives > 0:
                 draws = torch.randint(0, len(data.pool_image), (config.uniform_negatives,), generator=generator)
                 same = item[idx].unsqueeze(1) == pool_item[draws].unsqueeze(0)
                 loss = loss + config.uniform_weight * uniform_negative_loss(
-                    text, image, heads.project_image(data.pool_image[draws]), heads.logit_scale,
-                    same_item=same, weights=weights)
+                    text,
+                    image,
+                    heads.project_image(data.pool_image[draws]),
+                    heads.logit_scale,
+                    same_item=same,
+                    weights=weights,
+                )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
             total += float(loss.detach()) * len(idx)
         result.losses.append(total / n)
-        if validate:
+        if validate and data.val_image is not None and data.val_text is not None:
             recall, _ = validation_recall(heads.eval(), data.val_image, data.val_text)
             heads.train()
             result.val_recall.append(recall)

@@ -4,6 +4,7 @@ The towers are frozen, so their features are computed once and cached on disk (k
 training run then only fits two small heads on cached arrays, which takes seconds to a few minutes on a CPU.
 Held-out items (``recsys.splits.is_holdout``) are always dropped, whatever ``exclude`` says.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,11 +18,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys import registry
 from recsys.config import Settings
 from recsys.encoders.checkpoint import WEIGHTS_FILE, read_heads, write_heads
 from recsys.encoders.feature_cache import (
     FeatureCache,
-    ImageSource,
     image_key,
     open_image,
     text_key,
@@ -32,9 +33,7 @@ from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.encoders.tower_path import MODEL_KIND, default_config
 from recsys.progress import Progress
-from recsys.training.pairs import EpochEnd, PairValues, TrainingPair, pair_terms
 from recsys.splits import is_holdout, split_keys
-from recsys import registry
 from recsys.training.head_fit import (
     FitData,
     HeadTrainingConfig,
@@ -42,6 +41,7 @@ from recsys.training.head_fit import (
     fit_heads,
     validation_recall,
 )
+from recsys.training.pairs import EpochEnd, PairValues, TrainingPair, pair_terms
 
 log = logging.getLogger(__name__)
 __all__ = ["HeadTrainingConfig", "TrainingCancelled", "compute_features", "train_heads", "validation_split"]
@@ -55,18 +55,29 @@ class TowerFeatures:
     text_keys: list[str]
 
 
-def compute_features(pairs: Sequence[TrainingPair], settings: Settings, tower: ImageTower, text: TextEncoder,
-                     progress: Progress | None = None) -> TowerFeatures:
+def compute_features(
+    pairs: Sequence[TrainingPair],
+    settings: Settings,
+    tower: ImageTower,
+    text: TextEncoder,
+    progress: Progress | None = None,
+) -> TowerFeatures:
     """Frozen-tower features of every pair, from the disk cache where present."""
     root = settings.data_dir / "features"
     image_keys = [image_key(p.image) for p in pairs]
     text_keys = [text_key(p.text) for p in pairs]
     images = FeatureCache(root, tower.id).get_or_compute(
-        image_keys, lambda idx: tower.features([open_image(pairs[i].image) for i in idx]), tower.dim,
-        progress=(lambda done, total: progress(done, total, "image features")) if progress else None)
+        image_keys,
+        lambda idx: tower.features([open_image(pairs[i].image) for i in idx]),
+        tower.dim,
+        progress=(lambda done, total: progress(done, total, "image features")) if progress else None,
+    )
     texts = FeatureCache(root, "text-" + slug(text.model_name)).get_or_compute(
-        text_keys, lambda idx: text.encode([pairs[i].text for i in idx]), text.dim,
-        progress=(lambda done, total: progress(done, total, "text features")) if progress else None)
+        text_keys,
+        lambda idx: text.encode([pairs[i].text for i in idx]),
+        text.dim,
+        progress=(lambda done, total: progress(done, total, "text features")) if progress else None,
+    )
     return TowerFeatures(images, texts, image_keys, text_keys)
 
 
@@ -90,8 +101,12 @@ def validation_split(kept: Sequence[TrainingPair], fraction: float, min_pairs: i
 
 def _evaluate(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor) -> dict[str, float]:
     recall, mrr = validation_recall(heads, image, text)
-    return {"text_to_image_recall@10": recall, "text_to_image_mrr@10": mrr, "pairs": len(image),
-            "temperature": float(torch.exp(-heads.logit_scale.detach()))}
+    return {
+        "text_to_image_recall@10": recall,
+        "text_to_image_mrr@10": mrr,
+        "pairs": len(image),
+        "temperature": float(torch.exp(-heads.logit_scale.detach())),
+    }
 
 
 def _ids(values: Sequence[str]) -> np.ndarray:
@@ -109,17 +124,26 @@ def _miner(settings: Settings, version: str | None, model_config: TowerClipConfi
         if config.image_tuned_blocks or config.text_tuned_layers:  # its heads read tuned-tower features
             return None
         if (config.image_dim, config.text_dim, config.image_tower, config.image_size, config.text_model) != (
-                model_config.image_dim, model_config.text_dim, model_config.image_tower, model_config.image_size,
-                model_config.text_model) or not (folder / WEIGHTS_FILE).exists():
+            model_config.image_dim,
+            model_config.text_dim,
+            model_config.image_tower,
+            model_config.image_size,
+            model_config.text_model,
+        ) or not (folder / WEIGHTS_FILE).exists():
             return None
         return read_heads(folder, config)
     except (KeyError, ValueError, OSError):
         return None
 
 
-def _add_negative_pool(data: FitData, kept: Sequence[TrainingPair], features: TowerFeatures,
-                       train_rows: Sequence[int], extra: Sequence[TrainingPair],
-                       features_of: Callable[[Sequence[TrainingPair]], TowerFeatures]) -> None:
+def _add_negative_pool(
+    data: FitData,
+    kept: Sequence[TrainingPair],
+    features: TowerFeatures,
+    train_rows: Sequence[int],
+    extra: Sequence[TrainingPair],
+    features_of: Callable[[Sequence[TrainingPair]], TowerFeatures],
+) -> None:
     """Fill ``data``'s pool with each item once (uniform draws must not follow click popularity): the first
     training row of every item, then ``extra`` pairs of items with no row in ``kept`` (validation items stay out)."""
     first = np.asarray(sorted({kept[i].external_id: i for i in reversed(train_rows)}.values()), dtype=np.int64)
@@ -137,13 +161,24 @@ def _add_negative_pool(data: FitData, kept: Sequence[TrainingPair], features: To
     data.item, data.text_id = item_ids[np.asarray(train_rows)], text_ids[np.asarray(train_rows)]
 
 
-def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Progress | None = None,
-                exclude: Callable[[str], bool] = is_holdout, config: HeadTrainingConfig = HeadTrainingConfig(),
-                activate: bool = True, text: TextEncoder | None = None, tower: ImageTower | None = None, *,
-                pair_weights: PairValues | None = None, pair_log_q: PairValues | None = None,
-                on_epoch: EpochEnd | None = None, should_stop: Callable[[], bool] | None = None,
-                manifest_extra: dict | None = None, negative_pool: Sequence[TrainingPair] = (),
-                miner_version: str | None = None) -> str:
+def train_heads(
+    pairs: Sequence[TrainingPair],
+    settings: Settings,
+    progress: Progress | None = None,
+    exclude: Callable[[str], bool] = is_holdout,
+    config: HeadTrainingConfig = HeadTrainingConfig(),
+    activate: bool = True,
+    text: TextEncoder | None = None,
+    tower: ImageTower | None = None,
+    *,
+    pair_weights: PairValues | None = None,
+    pair_log_q: PairValues | None = None,
+    on_epoch: EpochEnd | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    manifest_extra: dict | None = None,
+    negative_pool: Sequence[TrainingPair] = (),
+    miner_version: str | None = None,
+) -> str:
     """Train heads on ``pairs`` and save them as a new model version; returns the version name.
 
     ``exclude`` drops more items; held-out ones are dropped regardless. Pass loaded ``text``/``tower`` to reuse them.
@@ -163,9 +198,16 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     defaults = default_config(settings, text.dim)
     tower = tower or ImageTower(defaults.image_tower, defaults.image_size, defaults.flip, device=device)
     # The saved config must rebuild the tower that made the features, so take it from the tower itself.
-    model_config = replace(defaults, image_tower=tower.name, image_size=tower.size[0], flip=tower.flip,
-                           image_dim=tower.dim, hidden=config.hidden, embed_dim=config.embed_dim,
-                           init_temperature=config.temperature)
+    model_config = replace(
+        defaults,
+        image_tower=tower.name,
+        image_size=tower.size[0],
+        flip=tower.flip,
+        image_dim=tower.dim,
+        hidden=config.hidden,
+        embed_dim=config.embed_dim,
+        init_temperature=config.temperature,
+    )
     features = compute_features(kept, settings, tower, text, progress)
 
     train_rows, val_rows = validation_split(kept, config.val_fraction, config.min_val_pairs)
@@ -173,34 +215,64 @@ def train_heads(pairs: Sequence[TrainingPair], settings: Settings, progress: Pro
     weights, log_q = pair_terms(kept, train_rows, log_q=config.log_q, pair_log_q=pair_log_q, pair_weights=pair_weights)
     train = np.asarray(train_rows)
     items, texts = _ids([p.external_id for p in kept]), _ids(features.text_keys)
-    data = FitData(image=image_t[train], text=text_t[train], item=items[train], text_id=texts[train],
-                   pool_image=image_t[:0], pool_item=items[:0], pool_text_id=texts[:0],
-                   weights=None if weights is None else weights[train], log_q=None if log_q is None else log_q[train],
-                   val_image=image_t[val_rows] if val_rows else None, val_text=text_t[val_rows] if val_rows else None)
+    data = FitData(
+        image=image_t[train],
+        text=text_t[train],
+        item=items[train],
+        text_id=texts[train],
+        pool_image=image_t[:0],
+        pool_item=items[:0],
+        pool_text_id=texts[:0],
+        weights=None if weights is None else weights[train],
+        log_q=None if log_q is None else log_q[train],
+        val_image=image_t[val_rows] if val_rows else None,
+        val_text=text_t[val_rows] if val_rows else None,
+    )
     if config.hard_negatives or config.uniform_negatives:
         extra = [p for p in negative_pool if usable(p)]
-        _add_negative_pool(data, kept, features, train_rows, extra, lambda pairs: compute_features(
-            pairs, settings, tower, text))
+        _add_negative_pool(
+            data, kept, features, train_rows, extra, lambda pairs: compute_features(pairs, settings, tower, text)
+        )
     fit_started = time.time()
-    result = fit_heads(data, model_config, config, miner=_miner(settings, miner_version, model_config),
-                       progress=progress, on_epoch=on_epoch, should_stop=should_stop)
+    result = fit_heads(
+        data,
+        model_config,
+        config,
+        miner=_miner(settings, miner_version, model_config),
+        progress=progress,
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+    )
     heads = result.heads
     metrics: dict[str, object] = {
         **_evaluate(heads, image_t[val_rows or train_rows], text_t[val_rows or train_rows]),
-        "metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
-        "negative_pool": len(data.pool_image), "epoch_losses": result.losses,
-        "epoch_val_recall@10": result.val_recall, "best_epoch": result.best_epoch,
-        "stopped_early": result.stopped_early, "fit_seconds": time.time() - fit_started,
-        "total_seconds": time.time() - started}
+        "metrics_on": "validation" if val_rows else "train",
+        "train_pairs": len(train_rows),
+        "negative_pool": len(data.pool_image),
+        "epoch_losses": result.losses,
+        "epoch_val_recall@10": result.val_recall,
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "fit_seconds": time.time() - fit_started,
+        "total_seconds": time.time() - started,
+    }
 
     fingerprint = _fingerprint(features)
     version = f"towerclip-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{fingerprint[:8]}"
     existing = set(registry.list_versions(settings))
     version = next(v for n in range(1, 1000) if (v := version if n == 1 else f"{version}-{n}") not in existing)
-    manifest = {**(manifest_extra or {}), "kind": MODEL_KIND, "version": version, "model": model_config.to_dict(),
-                "image_tower_id": tower.id, "text_model": text.model_name, "data_fingerprint": fingerprint,
-                "training": asdict(config), "metrics": metrics,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    manifest = {
+        **(manifest_extra or {}),
+        "kind": MODEL_KIND,
+        "version": version,
+        "model": model_config.to_dict(),
+        "image_tower_id": tower.id,
+        "text_model": text.model_name,
+        "data_fingerprint": fingerprint,
+        "training": asdict(config),
+        "metrics": metrics,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     registry.save_version(settings, version, manifest, lambda folder: write_heads(folder, heads))
     if activate:
         registry.activate(settings, version)

@@ -4,6 +4,7 @@ In-batch negatives over-represent popular items: an item seen often is a negativ
 to push it down. Subtracting log q_j (the item's sampling probability) from every logit of column j, as in
 Yi et al. 2019 ("Sampling-bias-corrected neural modeling"), removes that bias from the softmax.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,9 @@ def log_q_from_counts(counts: torch.Tensor) -> torch.Tensor:
     return torch.log(counts / counts.sum())
 
 
-def contrastive_logits(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor,
-                       log_q: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def contrastive_logits(
+    a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor, log_q: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(a->b logits, b->a logits) for unit rows a[i] ~ b[i]; log_q[j] is subtracted from column j of both."""
     scale = logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
     logits = scale * a @ b.T
@@ -33,8 +35,9 @@ def contrastive_logits(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tens
     return a_to_b, b_to_a
 
 
-def symmetric_info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor,
-                       log_q: torch.Tensor | None = None) -> torch.Tensor:
+def symmetric_info_nce(
+    a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor, log_q: torch.Tensor | None = None
+) -> torch.Tensor:
     """Mean of the a->b and b->a cross-entropies with the diagonal as the positives."""
     a_to_b, b_to_a = contrastive_logits(a, b, logit_scale, log_q)
     target = torch.arange(a.shape[0], device=a.device)
@@ -45,9 +48,15 @@ def _weighted_mean(per_row: torch.Tensor, weights: torch.Tensor | None) -> torch
     return per_row.mean() if weights is None else (weights * per_row).sum() / weights.sum()
 
 
-def info_nce_with_negatives(text: torch.Tensor, image: torch.Tensor, logit_scale: torch.Tensor, *,
-                            log_q: torch.Tensor | None = None, hard_images: torch.Tensor | None = None,
-                            weights: torch.Tensor | None = None) -> torch.Tensor:
+def info_nce_with_negatives(
+    text: torch.Tensor,
+    image: torch.Tensor,
+    logit_scale: torch.Tensor,
+    *,
+    log_q: torch.Tensor | None = None,
+    hard_images: torch.Tensor | None = None,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Symmetric InfoNCE where each text also faces its own mined hard-negative images.
 
     ``hard_images`` [B, K, d] are appended to row i of the text->image softmax only (they are not in-batch items,
@@ -59,14 +68,21 @@ def info_nce_with_negatives(text: torch.Tensor, image: torch.Tensor, logit_scale
         scale = logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
         a_to_b = torch.cat([a_to_b, scale * torch.einsum("bd,bkd->bk", text, hard_images)], dim=1)
     target = torch.arange(text.shape[0], device=text.device)
-    per_pair = 0.5 * (F.cross_entropy(a_to_b, target, reduction="none") +
-                      F.cross_entropy(b_to_a, target, reduction="none"))
+    per_pair = 0.5 * (
+        F.cross_entropy(a_to_b, target, reduction="none") + F.cross_entropy(b_to_a, target, reduction="none")
+    )
     return _weighted_mean(per_pair, weights)
 
 
-def uniform_negative_loss(text: torch.Tensor, image: torch.Tensor, negatives: torch.Tensor,
-                          logit_scale: torch.Tensor, *, same_item: torch.Tensor | None = None,
-                          weights: torch.Tensor | None = None) -> torch.Tensor:
+def uniform_negative_loss(
+    text: torch.Tensor,
+    image: torch.Tensor,
+    negatives: torch.Tensor,
+    logit_scale: torch.Tensor,
+    *,
+    same_item: torch.Tensor | None = None,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Side loss: text i against its image and M images drawn uniformly from the whole item pool.
 
     In-batch negatives follow the training stream (popular items and types are negatives more often); uniform

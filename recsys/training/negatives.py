@@ -6,15 +6,25 @@ K negatives are drawn at random from its top ``depth`` hits after dropping the t
 whose text is identical (in a catalog, two items with the same title are the same product to a shopper:
 a "negative" there is a false negative).
 """
+
 from __future__ import annotations
 
 import faiss
 import numpy as np
 
 
-def mine_hard_negatives(queries: np.ndarray, pool: np.ndarray, query_item: np.ndarray, pool_item: np.ndarray,
-                        query_text: np.ndarray, pool_text: np.ndarray, *, count: int, depth: int,
-                        seed: int) -> np.ndarray:
+def mine_hard_negatives(
+    queries: np.ndarray,
+    pool: np.ndarray,
+    query_item: np.ndarray,
+    pool_item: np.ndarray,
+    query_text: np.ndarray,
+    pool_text: np.ndarray,
+    *,
+    count: int,
+    depth: int,
+    seed: int,
+) -> np.ndarray:
     """[n, count] pool rows: each query's negatives, drawn from its top-``depth`` admissible neighbours.
 
     ``*_item`` and ``*_text`` are integer ids (same id = same item / same text). A query with fewer admissible
@@ -37,4 +47,3 @@ def mine_hard_negatives(queries: np.ndarray, pool: np.ndarray, query_item: np.nd
             take = rng.choice(keep, size=min(count, len(keep)), replace=False)
             out[row, : len(take)] = take
     return out
-

@@ -4,6 +4,7 @@ Every source gives ``TrainingPair``s whose image is the item's first image. The 
 (its clip text); clicks give one pair per logged (query, clicked item); judgments give one pair per (query, item)
 graded at least ``min_relevance``. Held-out items are dropped later, by ``train_heads``, whatever the source.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,14 @@ def catalog_pairs(catalog: CatalogStore) -> list[TrainingPair]:
     """One (clip text, first image) pair per item with an image."""
     with catalog.sessions() as session:
         rows = reads.items_with_first_image(session)
-    return [TrainingPair(external_id=ext, text=clip_text(title, category, {k: str(v) for k, v in attributes.items()}),
-                         image=catalog.images.path(path)) for ext, title, category, attributes, path in rows]
+    return [
+        TrainingPair(
+            external_id=ext,
+            text=clip_text(title, category, {k: str(v) for k, v in attributes.items()}),
+            image=catalog.images.path(path),
+        )
+        for ext, title, category, attributes, path in rows
+    ]
 
 
 def click_pairs(catalog: CatalogStore, report: SourceReport | None = None) -> list[TrainingPair]:
@@ -69,8 +76,9 @@ def read_judgments(data: bytes, max_bytes: int) -> list[dict[str, str]]:
     return list(reader)
 
 
-def judgment_pairs(catalog: CatalogStore, path: Path | str, min_relevance: float = 3.0,
-                   report: SourceReport | None = None) -> list[TrainingPair]:
+def judgment_pairs(
+    catalog: CatalogStore, path: Path | str, min_relevance: float = 3.0, report: SourceReport | None = None
+) -> list[TrainingPair]:
     """(query, item image) for every judgment with relevance >= ``min_relevance`` of an item in the catalog."""
     report = report if report is not None else SourceReport()
     rows = read_judgments(Path(path).read_bytes(), catalog.settings.max_catalog_bytes)

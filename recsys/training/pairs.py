@@ -1,5 +1,6 @@
 """Training pairs and the per-pair terms of the contrastive loss (long-tail weights, logQ), one definition for
 head training and tower fine-tuning."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -31,9 +32,14 @@ def item_log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:
     return torch.log(per_pair / len(kept))
 
 
-def pair_terms(kept: Sequence[TrainingPair], train_rows: Sequence[int], *, log_q: bool,
-               pair_log_q: PairValues | None = None,
-               pair_weights: PairValues | None = None) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+def pair_terms(
+    kept: Sequence[TrainingPair],
+    train_rows: Sequence[int],
+    *,
+    log_q: bool,
+    pair_log_q: PairValues | None = None,
+    pair_weights: PairValues | None = None,
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """(loss weight, log q) per kept pair, or None for each term that is off.
 
     logQ defaults to the item's share of the pairs (``item_log_q``). Weights are scaled to mean 1 over the

@@ -1,4 +1,5 @@
 """Retrieval quality of a joint space where query i's only relevant item is item i (paired data)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -15,6 +15,7 @@ also unfreezes the last ``unfreeze_image_blocks`` EfficientNet-Lite0 blocks (plu
 - The version stores ``heads.pt`` plus ``towers.pt`` (only the tuned parameters) and records the tuned blocks and
   layers in ``config.json`` ``model``; ``recsys.encoders.tower_path.load_tower_joint`` rebuilds it exactly.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from recsys import registry
 from recsys.config import Settings
 from recsys.encoders.checkpoint import write_heads, write_towers
 from recsys.encoders.feature_cache import image_key, open_image, text_key
@@ -38,7 +40,6 @@ from recsys.encoders.tower_clip import TowerClip
 from recsys.encoders.tower_path import MODEL_KIND, default_config, load_version_towers
 from recsys.progress import Progress
 from recsys.splits import is_holdout
-from recsys import registry
 from recsys.training.heads import (
     TrainingCancelled,
     compute_features,
@@ -71,16 +72,18 @@ def _fingerprint(kept: Sequence[TrainingPair]) -> str:
     return digest.hexdigest()
 
 
-def _batch(pairs: Sequence[TrainingPair], rows: Sequence[int], tower: ImageTower,
-           text: TextEncoder) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(
+    pairs: Sequence[TrainingPair], rows: Sequence[int], tower: ImageTower, text: TextEncoder
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Decoded, resized pixels and token ids of some pairs (CPU work, run one batch ahead on a thread)."""
     pixels = tower.pixels([open_image(pairs[i].image) for i in rows])
     return pixels, text.tokenize([pairs[i].text for i in rows])
 
 
 @torch.no_grad()
-def _encode(model: TowerClip, pairs: Sequence[TrainingPair], rows: Sequence[int],
-            batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _encode(
+    model: TowerClip, pairs: Sequence[TrainingPair], rows: Sequence[int], batch_size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(text vectors, image vectors) of ``rows`` with the model in eval mode (as the served encoder computes them)."""
     texts, images = [], []
     for start in range(0, len(rows), batch_size):
@@ -92,9 +95,11 @@ def _encode(model: TowerClip, pairs: Sequence[TrainingPair], rows: Sequence[int]
 
 def _snapshot(model: TowerClip, config: TowerTrainingConfig) -> dict:
     """CPU copies of everything a run changes: the heads and the unfrozen tower parameters."""
-    return {"heads": {k: v.detach().to("cpu", copy=True) for k, v in model.heads.state_dict().items()},
-            "image": model.image_tower.tuned_parameters(config.unfreeze_image_blocks),
-            "text": model.text_encoder.tuned_parameters(config.unfreeze_text_layers)}
+    return {
+        "heads": {k: v.detach().to("cpu", copy=True) for k, v in model.heads.state_dict().items()},
+        "image": model.image_tower.tuned_parameters(config.unfreeze_image_blocks),
+        "text": model.text_encoder.tuned_parameters(config.unfreeze_text_layers),
+    }
 
 
 def _restore(model: TowerClip, state: dict) -> None:
@@ -108,14 +113,24 @@ def _restore(model: TowerClip, state: dict) -> None:
 # --- the run ----------------------------------------------------------------------------------------------------
 
 
-def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
-                 config: TowerTrainingConfig = TowerTrainingConfig(), *, parent: str | None = None,
-                 exclude: Callable[[str], bool] = is_holdout, text: TextEncoder | None = None,
-                 tower: ImageTower | None = None, pair_weights: PairValues | None = None,
-                 pair_log_q: PairValues | None = None, on_epoch: EpochEnd | None = None,
-                 should_stop: Callable[[], bool] | None = None, manifest_extra: dict | None = None,
-                 activate: bool = False, progress: Progress | None = None,
-                 on_trained: Callable[[TowerClip], None] | None = None) -> str:
+def train_towers(
+    pairs: Sequence[TrainingPair],
+    settings: Settings,
+    config: TowerTrainingConfig = TowerTrainingConfig(),
+    *,
+    parent: str | None = None,
+    exclude: Callable[[str], bool] = is_holdout,
+    text: TextEncoder | None = None,
+    tower: ImageTower | None = None,
+    pair_weights: PairValues | None = None,
+    pair_log_q: PairValues | None = None,
+    on_epoch: EpochEnd | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    manifest_extra: dict | None = None,
+    activate: bool = False,
+    progress: Progress | None = None,
+    on_trained: Callable[[TowerClip], None] | None = None,
+) -> str:
     """Fine-tune the last tower blocks and the heads on ``pairs``; save a new model version and return its name.
 
     ``parent``: a tower_clip version whose heads (and tuned towers, if any) are the starting point; without it
@@ -147,9 +162,16 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
             raise ValueError("the text encoder passed in is tuned: continue from its version with parent= instead")
         defaults = default_config(settings, shared.dim)
         frozen_tower = tower or ImageTower(defaults.image_tower, defaults.image_size, defaults.flip, device=device)
-        base_config = replace(defaults, image_tower=frozen_tower.name, image_size=frozen_tower.size[0],
-                              flip=frozen_tower.flip, image_dim=frozen_tower.dim, hidden=config.hidden,
-                              embed_dim=config.embed_dim, init_temperature=config.temperature)
+        base_config = replace(
+            defaults,
+            image_tower=frozen_tower.name,
+            image_size=frozen_tower.size[0],
+            flip=frozen_tower.flip,
+            image_dim=frozen_tower.dim,
+            hidden=config.hidden,
+            embed_dim=config.embed_dim,
+            init_temperature=config.temperature,
+        )
         # Standardisation statistics from the frozen towers' features (the same disk cache head training fills).
         features = compute_features([kept[i] for i in train_rows], settings, frozen_tower, shared, progress)
         heads = _fresh_heads(base_config, features.image, features.text, config.seed)
@@ -163,8 +185,9 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
     weights, log_q = pair_terms(kept, train_rows, log_q=config.log_q, pair_log_q=pair_log_q, pair_weights=pair_weights)
 
     torch.manual_seed(config.seed)
-    steps_per_epoch = sum(1 for s in range(0, len(train_rows), config.batch_size)
-                          if len(train_rows[s : s + config.batch_size]) >= 2)
+    steps_per_epoch = sum(
+        1 for s in range(0, len(train_rows), config.batch_size) if len(train_rows[s : s + config.batch_size]) >= 2
+    )
     trainer = TowerTrainer(model, config, config.epochs * steps_per_epoch, device)
     generator = torch.Generator().manual_seed(config.seed)
     losses: list[float] = []
@@ -183,6 +206,7 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
             epoch_started, total, seen = time.perf_counter(), 0.0, 0
             pending = loader.submit(_batch, kept, batches[0], tower_copy, text_copy) if batches else None
             for number, rows in enumerate(batches):
+                assert pending is not None  # submitted for batch 0 above, then one ahead
                 if should_stop is not None and should_stop():
                     raise TrainingCancelled(f"cancelled at epoch {epoch + 1} of {config.epochs}, step {number + 1}")
                 step_started = time.perf_counter()
@@ -190,8 +214,9 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
                 if number + 1 < len(batches):
                     pending = loader.submit(_batch, kept, batches[number + 1], tower_copy, text_copy)
                 idx = torch.as_tensor(rows)
-                loss = trainer.step(pixels, tokens, None if weights is None else weights[idx],
-                                    None if log_q is None else log_q[idx])
+                loss = trainer.step(
+                    pixels, tokens, None if weights is None else weights[idx], None if log_q is None else log_q[idx]
+                )
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
                 step_speeds.append(len(rows) / max(time.perf_counter() - step_started, 1e-9))
@@ -204,8 +229,9 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
             speed = seen / max(time.perf_counter() - epoch_started, 1e-9)
             if validate:
                 trainer.eval()
-                val_recall.append(paired_recall_mrr(*_encode(model, kept, val_rows, settings.encode_batch_size),
-                                                    k=10)[0])
+                val_recall.append(
+                    paired_recall_mrr(*_encode(model, kept, val_rows, settings.encode_batch_size), k=10)[0]
+                )
                 trainer.train()
                 if val_recall[-1] > best_recall:
                     best_recall, best_epoch, waited = val_recall[-1], epoch + 1, 0
@@ -230,13 +256,23 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
     queries, items = _encode(model, kept, rows, settings.encode_batch_size)
     recall, mrr = paired_recall_mrr(queries, items, k=10)
     amp_dtype = trainer.amp_dtype
-    metrics = {"text_to_image_recall@10": recall, "text_to_image_mrr@10": mrr, "pairs": len(rows),
-               "temperature": float(torch.exp(-model.heads.logit_scale.detach())),
-               "metrics_on": "validation" if val_rows else "train", "train_pairs": len(train_rows),
-               "epoch_losses": losses, "epoch_val_recall@10": val_recall, "best_epoch": best_epoch,
-               "stopped_early": stopped_early, "examples_per_s": float(np.median(step_speeds)) if step_speeds else None,
-               "device": str(device), "mixed_precision": str(amp_dtype).replace("torch.", "") if amp_dtype else None,
-               "fit_seconds": time.time() - fit_started, "total_seconds": time.time() - started}
+    metrics = {
+        "text_to_image_recall@10": recall,
+        "text_to_image_mrr@10": mrr,
+        "pairs": len(rows),
+        "temperature": float(torch.exp(-model.heads.logit_scale.detach())),
+        "metrics_on": "validation" if val_rows else "train",
+        "train_pairs": len(train_rows),
+        "epoch_losses": losses,
+        "epoch_val_recall@10": val_recall,
+        "best_epoch": best_epoch,
+        "stopped_early": stopped_early,
+        "examples_per_s": float(np.median(step_speeds)) if step_speeds else None,
+        "device": str(device),
+        "mixed_precision": str(amp_dtype).replace("torch.", "") if amp_dtype else None,
+        "fit_seconds": time.time() - fit_started,
+        "total_seconds": time.time() - started,
+    }
     if on_trained is not None:
         on_trained(model)
 
@@ -246,15 +282,26 @@ def train_towers(pairs: Sequence[TrainingPair], settings: Settings,
     version = f"towerclip-tuned-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{fingerprint[:8]}"
     existing = set(registry.list_versions(settings))
     version = next(v for n in range(1, 1000) if (v := version if n == 1 else f"{version}-{n}") not in existing)
-    manifest = {**(manifest_extra or {}), "kind": MODEL_KIND, "version": version, "model": model_config.to_dict(),
-                "image_tower_id": model.image_tower.id, "text_model": text_copy.base_model,
-                "text_tower_id": text_copy.model_name, "data_fingerprint": fingerprint,
-                "training": {**asdict(config), "trainer": "towers", "init_from": parent},
-                "tuned": {"image_blocks": image_blocks, "text_layers": text_layers,
-                          "image_parameters": int(sum(t.numel() for t in image_state.values())),
-                          "text_parameters": int(sum(t.numel() for t in text_state.values())),
-                          "packages": _package_versions()},
-                "metrics": metrics, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    manifest = {
+        **(manifest_extra or {}),
+        "kind": MODEL_KIND,
+        "version": version,
+        "model": model_config.to_dict(),
+        "image_tower_id": model.image_tower.id,
+        "text_model": text_copy.base_model,
+        "text_tower_id": text_copy.model_name,
+        "data_fingerprint": fingerprint,
+        "training": {**asdict(config), "trainer": "towers", "init_from": parent},
+        "tuned": {
+            "image_blocks": image_blocks,
+            "text_layers": text_layers,
+            "image_parameters": int(sum(t.numel() for t in image_state.values())),
+            "text_parameters": int(sum(t.numel() for t in text_state.values())),
+            "packages": _package_versions(),
+        },
+        "metrics": metrics,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
     def write(folder) -> None:
         write_heads(folder, model.heads)

@@ -4,6 +4,7 @@
 rate for the towers than for the heads), mixed precision on CUDA, gradient clipping and the one-cycle schedule.
 ``recsys/training/tower_finetune.py`` runs it over the data and saves the version; the benchmark times its steps.
 """
+
 from __future__ import annotations
 
 import copy
@@ -60,8 +61,9 @@ def _private_tower(tower: ImageTower, device: torch.device) -> ImageTower:
     return clone
 
 
-def _fresh_heads(model_config: TowerClipConfig, image_feats: np.ndarray, text_feats: np.ndarray,
-                 seed: int) -> ClipHeads:
+def _fresh_heads(
+    model_config: TowerClipConfig, image_feats: np.ndarray, text_feats: np.ndarray, seed: int
+) -> ClipHeads:
     torch.manual_seed(seed)
     heads = ClipHeads(model_config)
     heads.visual.fit_standardisation(torch.from_numpy(image_feats))
@@ -69,15 +71,18 @@ def _fresh_heads(model_config: TowerClipConfig, image_feats: np.ndarray, text_fe
     return heads
 
 
-def _param_groups(heads: ClipHeads, tower_params: Sequence[torch.nn.Parameter],
-                  config: TowerTrainingConfig) -> tuple[list[dict], list[float]]:
+def _param_groups(
+    heads: ClipHeads, tower_params: Sequence[torch.nn.Parameter], config: TowerTrainingConfig
+) -> tuple[list[dict], list[float]]:
     """AdamW groups: heads (decay on matrices), the temperature (no decay, faster), tower layers (lower lr)."""
     named = [(n, p) for n, p in heads.named_parameters() if n != "logit_scale"]
     groups = [
         ({"params": [p for _, p in named if p.ndim >= 2], "weight_decay": config.weight_decay}, config.head_lr),
         ({"params": [p for _, p in named if p.ndim < 2], "weight_decay": 0.0}, config.head_lr),
-        ({"params": [heads.logit_scale] if config.learn_temperature else [], "weight_decay": 0.0},
-         config.head_lr * config.temperature_lr_scale),
+        (
+            {"params": [heads.logit_scale] if config.learn_temperature else [], "weight_decay": 0.0},
+            config.head_lr * config.temperature_lr_scale,
+        ),
         ({"params": [p for p in tower_params if p.ndim >= 2], "weight_decay": config.weight_decay}, config.tower_lr),
         ({"params": [p for p in tower_params if p.ndim < 2], "weight_decay": 0.0}, config.tower_lr),
     ]
@@ -100,8 +105,7 @@ class TowerTrainer:
     ``step(pixels, token_ids, weights=None, log_q=None) -> loss`` runs one forward/backward/update.
     """
 
-    def __init__(self, model: TowerClip, config: TowerTrainingConfig, total_steps: int,
-                 device: torch.device) -> None:
+    def __init__(self, model: TowerClip, config: TowerTrainingConfig, total_steps: int, device: torch.device) -> None:
         self.model, self.config, self.device = model, config, device
         self.image_params = model.image_tower.unfreeze_last(config.unfreeze_image_blocks)
         self.text_params = model.text_encoder.unfreeze_last(config.unfreeze_text_layers)
@@ -110,8 +114,9 @@ class TowerTrainer:
         groups, max_lrs = _param_groups(model.heads, self.tower_params, config)
         self.params = [p for g in groups for p in g["params"]]
         self.optimizer = torch.optim.AdamW(groups, lr=config.head_lr)
-        self.schedule = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=max_lrs, pct_start=0.1,
-                                                            total_steps=max(1, total_steps))
+        self.schedule = torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer, max_lr=max_lrs, pct_start=0.1, total_steps=max(1, total_steps)
+        )
         self.steps_left = max(1, total_steps)
         self.amp_dtype, self.scaler = _amp(device, config.mixed_precision)
         self.train()
@@ -122,17 +127,25 @@ class TowerTrainer:
         text = self.model.text_encoder.model
         text.eval()
         layers = text.encoder.layer
-        for layer in layers[len(layers) - self.config.unfreeze_text_layers:] if self.config.unfreeze_text_layers else []:
+        for layer in (
+            layers[len(layers) - self.config.unfreeze_text_layers :] if self.config.unfreeze_text_layers else []
+        ):
             layer.train()  # dropout only where weights are trained
 
     def eval(self) -> None:
         self.model.eval()
         self.model.text_encoder.model.eval()
 
-    def step(self, pixels: torch.Tensor, token_ids: torch.Tensor, weights: torch.Tensor | None = None,
-             log_q: torch.Tensor | None = None) -> float:
-        autocast = (torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype is not None
-                    else nullcontext())
+    def step(
+        self,
+        pixels: torch.Tensor,
+        token_ids: torch.Tensor,
+        weights: torch.Tensor | None = None,
+        log_q: torch.Tensor | None = None,
+    ) -> float:
+        autocast = (
+            torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype is not None else nullcontext()
+        )
         with autocast:
             image = self.model.encode_image(pixels.to(self.device, non_blocking=True))
             text = self.model.encode_text(token_ids.to(self.device, non_blocking=True))
@@ -141,8 +154,9 @@ class TowerTrainer:
         if weights is None:
             loss = symmetric_info_nce(text, image, self.model.heads.logit_scale, q)
         else:
-            loss = info_nce_with_negatives(text, image, self.model.heads.logit_scale, log_q=q,
-                                           weights=weights.to(self.device))
+            loss = info_nce_with_negatives(
+                text, image, self.model.heads.logit_scale, log_q=q, weights=weights.to(self.device)
+            )
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()

@@ -1,4 +1,5 @@
 """Builds the Gradio Blocks app from one tab module each; the service is created once at start-up."""
+
 from __future__ import annotations
 
 import logging
@@ -6,10 +7,10 @@ import logging
 import gradio as gr
 from PIL import Image
 
-from ..config import Settings
+from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
-from . import catalog_tab, merchant_tab, search_tab, training_tab
-from .evaluation import build_evaluation_tab
+from recsys.ui import catalog_tab, merchant_tab, search_tab, training_tab
+from recsys.ui.evaluation import build_evaluation_tab
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,12 @@
 """Catalog browser: a paged gallery with filters and an item detail panel."""
+
 from __future__ import annotations
 
 import gradio as gr
 
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotFound
-from .render import gallery_caption, item_markdown
+from recsys.ui.render import gallery_caption, item_markdown
 
 
 def browse(service: CatalogService, page: float, text: str, category: str, merchant: str):
@@ -32,8 +33,13 @@ def detail(service: CatalogService, item_id: int | None):
 def build(demo: gr.Blocks, service: CatalogService) -> None:
     with gr.Row():
         text = gr.Textbox(label="Title contains", scale=3)
-        category = gr.Dropdown(label="Category", choices=[""] + [c for c, _ in service.categories()[:300]],
-                               value="", allow_custom_value=True, scale=2)
+        category = gr.Dropdown(
+            label="Category",
+            choices=[""] + [c for c, _ in service.categories()[:300]],
+            value="",
+            allow_custom_value=True,
+            scale=2,
+        )
         merchant = gr.Textbox(label="Merchant", scale=1)
         page = gr.Number(label="Page", value=1, precision=0, minimum=1, scale=1)
     with gr.Row():

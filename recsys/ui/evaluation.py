@@ -3,6 +3,7 @@
 Reports are produced by ``recsys eval`` (long runs stay out of the web process); this tab only reads them.
 Each event is a plain function of (settings, inputs) so it can be tested without a browser.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,12 @@ def show_report(settings: Settings, name: str | None) -> tuple[str, Figure | Non
     if not name:
         return EMPTY, None, None, []
     report = reports.read(settings, name)
-    return (reports.format_table(report), charts.head_tail_figure(report), charts.coverage_gini_figure(report),
-            reports.metric_names(report))
+    return (
+        reports.format_table(report),
+        charts.head_tail_figure(report),
+        charts.coverage_gini_figure(report),
+        reports.metric_names(report),
+    )
 
 
 def compare(settings: Settings, before: str | None, after: str | None, metric: str | None) -> tuple[str, Figure | None]:
@@ -69,12 +74,24 @@ def build_evaluation_tab(settings: Settings) -> dict[str, Any]:
 
     def on_refresh():
         choices = refresh_choices(settings)
-        return (gr.update(choices=choices, value=choices[0] if choices else None),
-                gr.update(choices=choices), gr.update(choices=choices))
+        return (
+            gr.update(choices=choices, value=choices[0] if choices else None),
+            gr.update(choices=choices),
+            gr.update(choices=choices),
+        )
 
     picked.change(on_pick, picked, [table, head_tail, coverage, metric])
     refresh.click(on_refresh, None, [picked, before, after])
     for trigger in (before, after, metric):
         trigger.change(lambda b, a, m: compare(settings, b, a, m), [before, after, metric], [notes, comparison])
-    return {"report": picked, "table": table, "head_tail": head_tail, "coverage": coverage,
-            "before": before, "after": after, "metric": metric, "notes": notes, "comparison": comparison}
+    return {
+        "report": picked,
+        "table": table,
+        "head_tail": head_tail,
+        "coverage": coverage,
+        "before": before,
+        "after": after,
+        "metric": metric,
+        "notes": notes,
+        "comparison": comparison,
+    }

@@ -2,6 +2,7 @@
 
 Each event is one plain function over the service, so tests call them without a browser.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,16 +56,33 @@ def _problems(exc: Exception) -> str:
     return "**Nothing was saved:**\n" + "\n".join(f"- {esc(p)}" for p in problems)
 
 
-def create_item(service: CatalogService, merchant: str, title: str, description: str, price: Any, category: str,
-                brand: str, images: Any, reviews: Any) -> tuple[str, int | None]:
-    fields = {"title": title, "description": description, "price": price, "category": category, "brand": brand,
-              "reviews": reviews_from_table(reviews)}
+def create_item(
+    service: CatalogService,
+    merchant: str,
+    title: str,
+    description: str,
+    price: Any,
+    category: str,
+    brand: str,
+    images: Any,
+    reviews: Any,
+) -> tuple[str, int | None]:
+    fields = {
+        "title": title,
+        "description": description,
+        "price": price,
+        "category": category,
+        "brand": brand,
+        "reviews": reviews_from_table(reviews),
+    }
     try:
         item = service.add_item(fields, _files(images), merchant=merchant)
     except (InvalidInput, OSError) as exc:
         return _problems(exc), None
-    return (f"Saved item **#{item.id}** “{esc(item.title)}” with {len(item.images)} image(s) and "
-            f"{len(item.reviews)} review(s)."), item.id
+    return (
+        f"Saved item **#{item.id}** “{esc(item.title)}” with {len(item.images)} image(s) and "
+        f"{len(item.reviews)} review(s)."
+    ), item.id
 
 
 def my_items(service: CatalogService, merchant: str, page: float = 1) -> list[list[Any]]:
@@ -87,15 +105,39 @@ def load_for_edit(service: CatalogService, merchant: str, item_id: Any):
     except InvalidInput as exc:
         return _problems(exc), "", "", None, "", "", gr.update(choices=[], value=[])
     if item.merchant != owner:
-        return (f"Item #{item.id} belongs to merchant {esc(item.merchant)}.", "", "", None, "", "",
-                gr.update(choices=[], value=[]))
+        return (
+            f"Item #{item.id} belongs to merchant {esc(item.merchant)}.",
+            "",
+            "",
+            None,
+            "",
+            "",
+            gr.update(choices=[], value=[]),
+        )
     choices = [(f"image {n + 1} ({img.width}x{img.height})", img.id) for n, img in enumerate(item.images)]
-    return (f"Editing item #{item.id}.", item.title, item.description, item.price, item.category, item.brand,
-            gr.update(choices=choices, value=[]))
+    return (
+        f"Editing item #{item.id}.",
+        item.title,
+        item.description,
+        item.price,
+        item.category,
+        item.brand,
+        gr.update(choices=choices, value=[]),
+    )
 
 
-def save_edit(service: CatalogService, merchant: str, item_id: Any, title: str, description: str, price: Any,
-              category: str, brand: str, new_images: Any, remove_image_ids: list[int] | None) -> str:
+def save_edit(
+    service: CatalogService,
+    merchant: str,
+    item_id: Any,
+    title: str,
+    description: str,
+    price: Any,
+    category: str,
+    brand: str,
+    new_images: Any,
+    remove_image_ids: list[int] | None,
+) -> str:
     fields = {"title": title, "description": description, "price": price, "category": category, "brand": brand}
     try:
         item = service.update_item(int(item_id), fields, _files(new_images), remove_image_ids or [], merchant=merchant)
@@ -112,8 +154,15 @@ def delete_item(service: CatalogService, merchant: str, item_id: Any) -> str:
     return f"Deleted item #{int(item_id)}."
 
 
-def bulk_import(service: CatalogService, catalog_file: Any, images_zip: Any, preset: str, mapping: str,
-                merchant: str, progress: gr.Progress | None = None) -> tuple[str, list[list[Any]]]:
+def bulk_import(
+    service: CatalogService,
+    catalog_file: Any,
+    images_zip: Any,
+    preset: str,
+    mapping: str,
+    merchant: str,
+    progress: gr.Progress | None = None,
+) -> tuple[str, list[list[Any]]]:
     catalog = _files(catalog_file)
     if not catalog:
         return "Choose a catalog file (CSV or JSONL).", []
@@ -123,8 +172,14 @@ def bulk_import(service: CatalogService, catalog_file: Any, images_zip: Any, pre
         if progress is not None:
             progress((done, total), desc=message)
 
-    report = service.import_bundle(Path(catalog[0]), Path(zips[0]) if zips else None, preset=preset or "default",
-                                   mapping_overrides=mapping or "", merchant=merchant, progress=report_progress)
+    report = service.import_bundle(
+        Path(catalog[0]),
+        Path(zips[0]) if zips else None,
+        preset=preset or "default",
+        mapping_overrides=mapping or "",
+        merchant=merchant,
+        progress=report_progress,
+    )
     summary = esc(report.summary())
     if report.ignored_files:
         summary += f"\n\nIgnored {len(report.ignored_files)} non-image file(s) in the zip."
@@ -133,11 +188,14 @@ def bulk_import(service: CatalogService, catalog_file: Any, images_zip: Any, pre
 
 
 def build(demo: gr.Blocks, service: CatalogService) -> None:
-    merchant = gr.Textbox(label="Merchant name", value="default",
-                          max_length=200,
-                          info="Items are filed under this name, and edits or deletes are limited to the items filed "
-                               "under the name typed here. This is a convenience, not access control: anyone using "
-                               "this app can type any name.")
+    merchant = gr.Textbox(
+        label="Merchant name",
+        value="default",
+        max_length=200,
+        info="Items are filed under this name, and edits or deletes are limited to the items filed "
+        "under the name typed here. This is a convenience, not access control: anyone using "
+        "this app can type any name.",
+    )
     with gr.Tab("Add an item"):
         with gr.Row():
             with gr.Column():
@@ -149,25 +207,37 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
                     brand = gr.Textbox(label="Brand")
             with gr.Column():
                 images = gr.File(label="Images (one or more)", file_count="multiple", file_types=["image"])
-                reviews = gr.Dataframe(headers=REVIEW_COLUMNS, datatype=["number", "str", "str"],
-                                       value=[[None, "", ""]] * 3, row_count=3, column_count=3,
-                                       label="Reviews (leave rows blank to skip)", interactive=True)
+                reviews = gr.Dataframe(
+                    headers=REVIEW_COLUMNS,
+                    datatype=["number", "str", "str"],
+                    value=[[None, "", ""]] * 3,
+                    row_count=3,
+                    column_count=3,
+                    label="Reviews (leave rows blank to skip)",
+                    interactive=True,
+                )
         save = gr.Button("Save item", variant="primary")
         status = gr.Markdown()
         new_id = gr.Number(visible=False)
-        save.click(lambda *a: create_item(service, *a),
-                   [merchant, title, description, price, category, brand, images, reviews], [status, new_id])
+        save.click(
+            lambda *a: create_item(service, *a),
+            [merchant, title, description, price, category, brand, images, reviews],
+            [status, new_id],
+        )
 
     with gr.Tab("Bulk upload"):
-        gr.Markdown("Upload a catalog file (CSV or JSONL) and a zip of its images. See the README for the format; "
-                    "`fashion` maps the Myntra `styles.csv` columns.")
+        gr.Markdown(
+            "Upload a catalog file (CSV or JSONL) and a zip of its images. See the README for the format; "
+            "`fashion` maps the Myntra `styles.csv` columns."
+        )
         with gr.Row():
             catalog_file = gr.File(label="Catalog file", file_types=[".csv", ".jsonl", ".ndjson"])
             images_zip = gr.File(label="Images zip", file_types=[".zip"])
         with gr.Row():
             preset = gr.Dropdown(label="Column preset", choices=list(PRESETS), value="default")
-            mapping = gr.Textbox(label="Column overrides (field=column, one per line)", lines=2,
-                                 placeholder="title=productDisplayName")
+            mapping = gr.Textbox(
+                label="Column overrides (field=column, one per line)", lines=2, placeholder="title=productDisplayName"
+            )
         run = gr.Button("Import", variant="primary")
         summary = gr.Markdown()
         rejected = gr.Dataframe(headers=REJECT_COLUMNS, label="Rejected rows", interactive=False)
@@ -198,9 +268,14 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
         with gr.Row():
             save_btn = gr.Button("Save changes", variant="primary")
             delete_btn = gr.Button("Delete item", variant="stop")
-        load_btn.click(lambda m, i: load_for_edit(service, m, i), [merchant, item_id],
-                       [edit_status, e_title, e_description, e_price, e_category, e_brand, remove])
-        save_btn.click(lambda *a: save_edit(service, *a),
-                       [merchant, item_id, e_title, e_description, e_price, e_category, e_brand, add_images, remove],
-                       edit_status)
+        load_btn.click(
+            lambda m, i: load_for_edit(service, m, i),
+            [merchant, item_id],
+            [edit_status, e_title, e_description, e_price, e_category, e_brand, remove],
+        )
+        save_btn.click(
+            lambda *a: save_edit(service, *a),
+            [merchant, item_id, e_title, e_description, e_price, e_category, e_brand, add_images, remove],
+            edit_status,
+        )
         delete_btn.click(lambda m, i: delete_item(service, m, i), [merchant, item_id], edit_status)

@@ -8,6 +8,7 @@ The field's kind picks the control: bool -> Checkbox, str with choices -> Radio,
 CheckboxGroup, int/float -> Number (whole numbers for int; the metadata's minimum/maximum), or Slider when the
 metadata gives a ``slider`` range.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,13 +34,21 @@ def component(spec: Spec, default: Any, *, elem_id: str | None = None, interacti
         low, high, step = meta.slider
         return gr.Slider(low, high, value=default, step=step, **common)
     if spec.kind in (int, float):
-        return gr.Number(default, precision=0 if spec.kind is int else None, minimum=meta.minimum,
-                         maximum=meta.maximum, **common)
+        return gr.Number(
+            default, precision=0 if spec.kind is int else None, minimum=meta.minimum, maximum=meta.maximum, **common
+        )
     return gr.Textbox(default or "", **common)
 
 
-def components(cls: type, group: str, *, defaults: Any = None, elem_prefix: str = "",
-               elem_ids: dict[str, str] | None = None, interactive: bool | None = None) -> dict[str, Any]:
+def components(
+    cls: type,
+    group: str,
+    *,
+    defaults: Any = None,
+    elem_prefix: str = "",
+    elem_ids: dict[str, str] | None = None,
+    interactive: bool | None = None,
+) -> dict[str, Any]:
     """The controls of ``cls``'s fields in ``group``, by field name. ``defaults``: an instance whose values they show
     (default: ``cls()``); element ids are ``elem_ids[name]`` or ``<elem_prefix>-<field-name>``."""
     defaults = defaults if defaults is not None else cls()

@@ -1,4 +1,5 @@
 """Small rendering helpers shared by the tabs: everything a user typed is escaped once before display."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,9 @@ DEMO_REVIEW_NOTE = (
 # Each character that HTML (& < >), Markdown (lists, links, emphasis, headings, tables, code), math ($$) or
 # autolinks (www., http:, a@b) act on becomes an entity, in one pass, and an entity is shown as its character,
 # once. Escaping in two passes (HTML, then Markdown over the result) showed "Men's" as "Men&#x27;s".
-_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
-                           **{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$:@^"}})
+_ENTITIES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$:@^"}}
+)
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
 
 
@@ -42,8 +44,10 @@ def gallery_caption(item: ItemView, extra: str = "") -> str:
 
 def item_markdown(item: ItemView) -> str:
     # Header lines end in two spaces: a Markdown line break, so each field gets its own line.
-    lines = [f"### {esc(item.title)}",
-             f"**Item #{item.id}** · id {esc(item.external_id)} · merchant {esc(item.merchant)}  "]
+    lines = [
+        f"### {esc(item.title)}",
+        f"**Item #{item.id}** · id {esc(item.external_id)} · merchant {esc(item.merchant)}  ",
+    ]
     if item.category:
         lines.append(f"**Category:** {esc(item.category)}  ")
     if item.price_label:

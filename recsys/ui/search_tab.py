@@ -2,6 +2,7 @@
 
 Impressions are logged by the engine; opening a result logs a click with its query and position.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -10,12 +11,12 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from ..config import REPO_ROOT
+from recsys.config import REPO_ROOT
+from recsys.search.filters import SearchFilters
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
-from ..search.filters import SearchFilters
 from recsys.service.errors import NotFound
 from recsys.service.taillift import TailLiftService
-from .render import esc, gallery_caption, item_markdown
+from recsys.ui.render import esc, gallery_caption, item_markdown
 
 ASSETS = REPO_ROOT / "assets"  # example query images we drew ourselves (assets/make_query_images.py)
 SESSION_CLICKS = 20  # the shopper's latest opened results feed the ranker's session-similarity features
@@ -36,8 +37,15 @@ def _results(service: TailLiftService, response: SearchResponse, query: str | No
         if item is None or not item.images:
             continue
         entries.append((str(item.images[0].path), gallery_caption(item, f"score {hit.score:.2f}")))
-        hits.append({"item_id": hit.item_id, "rank": hit.rank, "explanation": hit.explanation,
-                     "similarities": hit.similarities, "query": query})
+        hits.append(
+            {
+                "item_id": hit.item_id,
+                "rank": hit.rank,
+                "explanation": hit.explanation,
+                "similarities": hit.similarities,
+                "query": query,
+            }
+        )
     return entries, hits
 
 
@@ -52,29 +60,54 @@ def _facet_updates(response: SearchResponse, selected: dict[str, list[str]]):
     return updates
 
 
-def run_search(service: TailLiftService, text: str, image: Image.Image | None, categories: list[str] | None,
-               genders: list[str] | None, colours: list[str] | None, min_price: Any, max_price: Any,
-               session_id: str, clicked: list[int] | None = None, k: int = 24):
+def run_search(
+    service: TailLiftService,
+    text: str,
+    image: Image.Image | None,
+    categories: list[str] | None,
+    genders: list[str] | None,
+    colours: list[str] | None,
+    min_price: Any,
+    max_price: Any,
+    session_id: str,
+    clicked: list[int] | None = None,
+    k: int = 24,
+):
     """Return (gallery entries, hits state, status markdown, *facet checkbox updates)."""
     selected = {"category": categories or [], "gender": genders or [], "colour": colours or []}
     if not (text or "").strip() and image is None:
         return [], [], "Type a query, drop in a photo, or both.", *[gr.update() for _ in FACET_LABELS]
-    filters = SearchFilters(category=tuple(selected["category"]), gender=tuple(selected["gender"]),
-                            colour=tuple(selected["colour"]), min_price=_price(min_price), max_price=_price(max_price))
+    filters = SearchFilters(
+        category=tuple(selected["category"]),
+        gender=tuple(selected["gender"]),
+        colour=tuple(selected["colour"]),
+        min_price=_price(min_price),
+        max_price=_price(max_price),
+    )
     try:
-        response = service.search(SearchRequest(text=text or "", image=image, filters=filters, k=k,
-                                                session_id=session_id,
-                                                clicked_item_ids=tuple((clicked or [])[-SESSION_CLICKS:])))
+        response = service.search(
+            SearchRequest(
+                text=text or "",
+                image=image,
+                filters=filters,
+                k=k,
+                session_id=session_id,
+                clicked_item_ids=tuple((clicked or [])[-SESSION_CLICKS:]),
+            )
+        )
     except NotReady as exc:
         return [], [], f"Search is not ready yet: {esc(exc)}", *[gr.update() for _ in FACET_LABELS]
     entries, hits = _results(service, response, text or "")
-    status = (f"{len(hits)} results from {response.candidates} candidates in {response.latency_ms:.0f} ms "
-              f"· encoder `{response.model_version}` · ranker `{response.ranker_version}`")
+    status = (
+        f"{len(hits)} results from {response.candidates} candidates in {response.latency_ms:.0f} ms "
+        f"· encoder `{response.model_version}` · ranker `{response.ranker_version}`"
+    )
     return entries, hits, status, *_facet_updates(response, selected)
 
 
-def open_result(service: TailLiftService, hits: list[dict], index: int, session_id: str,
-                clicked: list[int] | None = None):
+def open_result(
+    service: TailLiftService, hits: list[dict], index: int, session_id: str, clicked: list[int] | None = None
+):
     """Return (detail markdown, image paths, selected item id, clicked ids); logs a click on a search result with the
     query and position it was shown at (not on "more like this" lists, whose positions no query produced)."""
     clicked = list(clicked or [])
@@ -132,10 +165,18 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
             similar_btn = gr.Button("More like this")
         detail_images = gr.Gallery(label="Images", columns=3, height=240, scale=1)
     clear.add([text, image])
-    gr.Examples(label="Try", inputs=[text, image], examples=[
-        ["navy blue casual shirt", None], ["women red dress", None], ["black leather wallet", None],
-        ["", str(ASSETS / "query-red-dress.jpg")], ["", str(ASSETS / "query-navy-shirt.jpg")],
-        ["sports", str(ASSETS / "query-black-sneaker.jpg")]])
+    gr.Examples(
+        label="Try",
+        inputs=[text, image],
+        examples=[
+            ["navy blue casual shirt", None],
+            ["women red dress", None],
+            ["black leather wallet", None],
+            ["", str(ASSETS / "query-red-dress.jpg")],
+            ["", str(ASSETS / "query-navy-shirt.jpg")],
+            ["sports", str(ASSETS / "query-black-sneaker.jpg")],
+        ],
+    )
 
     inputs = [text, image, *facets, min_price, max_price, session_id, clicked]
     outputs = [gallery, hits, status, *facets]

@@ -4,6 +4,7 @@ parent on the fashion suite, switch or roll back the served version, and retrain
 State lives in one ``TrainingPanel`` per app (one run at a time); every event is a plain function of the panel
 and the inputs, so the tab is tested without a browser.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,9 @@ ELEM_IDS = {"batch_size": "train-batch", "tail_weight": "train-tail"}
 
 
 class TrainingPanel:
-    def __init__(self, service: TailLiftService, evaluate: Evaluate | None = None,
-                 ranker_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, service: TailLiftService, evaluate: Evaluate | None = None, ranker_options: dict[str, Any] | None = None
+    ) -> None:
         self.service = service
         self.evaluate = evaluate if evaluate is not None else default_evaluator(service)
         self.ranker_options = ranker_options or {}
@@ -61,8 +63,9 @@ def default_evaluator(service: TailLiftService) -> Evaluate | None:
 # --- events ------------------------------------------------------------------------------------------------
 
 
-def start(panel: TrainingPanel, values: dict[str, Any], judgments_file: str | None = None,
-          serve_when_done: bool = False) -> str:
+def start(
+    panel: TrainingPanel, values: dict[str, Any], judgments_file: str | None = None, serve_when_done: bool = False
+) -> str:
     """Start a run with ``values`` (``EncoderRunOptions`` fields by name, as the form's controls give them; missing
     ones keep their defaults). ``judgments_file`` is the uploaded CSV the judgments source trains on."""
     with panel._lock:
@@ -111,8 +114,12 @@ def cancel(panel: TrainingPanel) -> str:
 
 def poll(panel: TrainingPanel) -> tuple[str, pd.DataFrame, str, Figure | None]:
     """(run status, loss per epoch, before/after text, before/after figure): what the timer refreshes."""
-    return (run_status(panel), loss_frame(panel), comparison_text(panel),
-            before_after_figure(panel.reports) if panel.reports else None)
+    return (
+        run_status(panel),
+        loss_frame(panel),
+        comparison_text(panel),
+        before_after_figure(panel.reports) if panel.reports else None,
+    )
 
 
 def run_status(panel: TrainingPanel) -> str:
@@ -145,8 +152,10 @@ def run_status(panel: TrainingPanel) -> str:
 
 def _validation_line(settings, version: str) -> str:
     metrics = registry.read_config(registry.version_dir(settings, version)).get("metrics", {})
-    line = (f"Recall@10 {metrics.get('text_to_image_recall@10', float('nan')):.3f} on "
-            f"{metrics.get('pairs', 0)} {metrics.get('metrics_on', '')} pairs")
+    line = (
+        f"Recall@10 {metrics.get('text_to_image_recall@10', float('nan')):.3f} on "
+        f"{metrics.get('pairs', 0)} {metrics.get('metrics_on', '')} pairs"
+    )
     if metrics.get("best_epoch"):
         line += f"; best epoch {metrics['best_epoch']}" + (" (stopped early)" if metrics.get("stopped_early") else "")
     return line
@@ -158,9 +167,16 @@ def loss_frame(panel: TrainingPanel) -> pd.DataFrame:
 
 
 def versions(service: TailLiftService) -> pd.DataFrame:
-    rows = [{**row, "serving": "●" if row["serving"] else "", "active": "●" if row["active"] else "",
-             "recall@10": None if row["recall@10"] is None else round(row["recall@10"], 4),
-             "options": _short_options(row["options"])} for row in service.encoder_versions()]
+    rows = [
+        {
+            **row,
+            "serving": "●" if row["serving"] else "",
+            "active": "●" if row["active"] else "",
+            "recall@10": None if row["recall@10"] is None else round(row["recall@10"], 4),
+            "options": _short_options(row["options"]),
+        }
+        for row in service.encoder_versions()
+    ]
     return pd.DataFrame(rows, columns=VERSION_COLUMNS)
 
 
@@ -188,8 +204,12 @@ def ranker_status(panel: TrainingPanel) -> str:
     job = panel.service.ranker_job
     if job is None:
         return ""
-    return {"queued": "training (queued)…", "running": f"training… {job.message}",
-            "done": job.message, "failed": f"failed: {job.message}"}[job.status]
+    return {
+        "queued": "training (queued)…",
+        "running": f"training… {job.message}",
+        "done": job.message,
+        "failed": f"failed: {job.message}",
+    }[job.status]
 
 
 # --- before / after -----------------------------------------------------------------------------------------
@@ -236,16 +256,18 @@ def comparison_text(panel: TrainingPanel, metric: str = "recall@10") -> str:
         for method in COMPARED:
             for label, report in sorted(panel.reports.items(), reverse=True):  # "before" rows first
                 values = segment_values(report, method, metric)
-                lines.append(f"| {method} | {label} | " + " | ".join(
-                    "–" if v is None else f"{v:.3f}" for v in values) + " |")
+                lines.append(
+                    f"| {method} | {label} | " + " | ".join("–" if v is None else f"{v:.3f}" for v in values) + " |"
+                )
     return "\n".join(lines)
 
 
 def segment_values(report: dict, method: str, metric: str) -> list[float | None]:
     result = report.get("methods", {}).get(method, {})
     segments = result.get("segments", {})
-    return [result.get("metrics", {}).get(metric)] + [segments.get(s, {}).get("metrics", {}).get(metric)
-                                                      for s in SEGMENTS[1:]]
+    return [result.get("metrics", {}).get(metric)] + [
+        segments.get(s, {}).get("metrics", {}).get(metric) for s in SEGMENTS[1:]
+    ]
 
 
 def before_after_figure(reports: dict[str, dict], metric: str = "recall@10") -> Figure:
@@ -255,7 +277,8 @@ def before_after_figure(reports: dict[str, dict], metric: str = "recall@10") -> 
         for label, report in sorted(reports.items(), reverse=True):
             values = segment_values(report, method, metric)
             methods[f"{method.split('/')[0]} {label.split(' ')[0]}"] = {
-                "segments": {s: {"metrics": {metric: v}} for s, v in zip(SEGMENTS, values)}}
+                "segments": {s: {"metrics": {metric: v}} for s, v in zip(SEGMENTS, values)}
+            }
     return charts.head_tail_figure({"suite": "fashion, before vs after", "methods": methods}, metric)
 
 
@@ -266,10 +289,15 @@ def _short_options(options: dict | None) -> str:
     defaults = asdict(EncoderRunOptions())
     keys = ("epochs", "batch_size", "lr")  # always shown
     shown = [f"{k}={options[k]}" for k in keys if k in options]
-    shown += [f"{k}={'+'.join(v) if isinstance(v, (list, tuple)) else v}" for k, v in options.items()
-              if k not in keys and k != "judgments_path" and k in defaults
-              and (list(v) if isinstance(v, (list, tuple)) else v) != (
-                  list(defaults[k]) if isinstance(defaults[k], tuple) else defaults[k])]
+    shown += [
+        f"{k}={'+'.join(v) if isinstance(v, (list, tuple)) else v}"
+        for k, v in options.items()
+        if k not in keys
+        and k != "judgments_path"
+        and k in defaults
+        and (list(v) if isinstance(v, (list, tuple)) else v)
+        != (list(defaults[k]) if isinstance(defaults[k], tuple) else defaults[k])
+    ]
     return ", ".join(shown)
 
 
@@ -279,32 +307,42 @@ def _short_options(options: dict | None) -> str:
 def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None = None) -> dict[str, Any]:
     """Add the tab's components to the open Blocks/Tab context; returns them by name."""
     panel = panel or TrainingPanel(service)
-    form = lambda group, **kw: option_form.components(EncoderRunOptions, group, elem_prefix="train",
-                                                      elem_ids=ELEM_IDS, **kw)
-    gr.Markdown("Retrain the encoder's projection heads on this catalog (held-out items are never trained on). "
-                "A run saves a new version; **Activate** serves it without stopping search, and activating an "
-                "older version is the rollback.")
+    form = lambda group, **kw: option_form.components(
+        EncoderRunOptions, group, elem_prefix="train", elem_ids=ELEM_IDS, **kw
+    )
+    gr.Markdown(
+        "Retrain the encoder's projection heads on this catalog (held-out items are never trained on). "
+        "A run saves a new version; **Activate** serves it without stopping search, and activating an "
+        "older version is the rollback."
+    )
     with gr.Row():
         fields = form("main")
     with gr.Accordion("Training data, negatives, temperature, early stopping", open=False):
         with gr.Row():
             fields |= form("data")
-            judgments = gr.File(label="Judgments CSV (query,item_id,relevance)", file_types=[".csv"],
-                                type="filepath")
+            judgments = gr.File(label="Judgments CSV (query,item_id,relevance)", file_types=[".csv"], type="filepath")
         with gr.Row():
             fields |= form("loss")
     cuda = service.tower_tuning_available()
     with gr.Accordion("Unfreeze tower layers (CUDA)", open=False):
-        gr.Markdown("Fine-tune the last blocks of the image tower and the last layers of MiniLM together with the "
-                    "heads, end to end on the images. " + (
-                        "A CUDA GPU is present." if cuda else
-                        "**No CUDA GPU here**: on this CPU a tower run takes hours, so it is offered only where "
-                        "CUDA is present (the CLI `train encoder --unfreeze-image-blocks N` still runs it)."))
+        gr.Markdown(
+            "Fine-tune the last blocks of the image tower and the last layers of MiniLM together with the "
+            "heads, end to end on the images. "
+            + (
+                "A CUDA GPU is present."
+                if cuda
+                else "**No CUDA GPU here**: on this CPU a tower run takes hours, so it is offered only where "
+                "CUDA is present (the CLI `train encoder --unfreeze-image-blocks N` still runs it)."
+            )
+        )
         with gr.Row():
             fields |= form("towers", interactive=cuda)
     with gr.Row():
-        serve_when_done = gr.Checkbox(False, label="Serve the new version when it finishes (re-encode, rebuild "
-                                                   "the index, switch atomically)", elem_id="train-serve")
+        serve_when_done = gr.Checkbox(
+            False,
+            label="Serve the new version when it finishes (re-encode, rebuild the index, switch atomically)",
+            elem_id="train-serve",
+        )
         start_button = gr.Button("Start training", variant="primary", elem_id="train-start")
         cancel_button = gr.Button("Cancel")
         ranker_button = gr.Button("Retrain ranker")
@@ -335,14 +373,27 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
         return on_refresh()
 
     names = list(fields)  # the option controls' values arrive first, by position, then the two that are no options
-    start_button.click(lambda *v: start(panel, option_form.values(names, *v), *v[len(names):]),
-                       [*fields.values(), judgments, serve_when_done], status)
+    start_button.click(
+        lambda *v: start(panel, option_form.values(names, *v), *v[len(names) :]),
+        [*fields.values(), judgments, serve_when_done],
+        status,
+    )
     cancel_button.click(lambda: cancel(panel), None, status)
     ranker_button.click(lambda: retrain_ranker(panel), None, status)
     timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])
     timer.tick(on_tick_versions, None, [table, picked])
     refresh.click(on_refresh, None, [table, picked])
     activate_button.click(lambda v: activate(panel, v), picked, [activate_status, table])
-    return {"panel": panel, "options": fields, "judgments": judgments, "serve_when_done": serve_when_done,
-            "start": start_button, "status": status, "loss": loss, "comparison": comparison, "versions": table,
-            "version": picked, "timer": timer}
+    return {
+        "panel": panel,
+        "options": fields,
+        "judgments": judgments,
+        "serve_when_done": serve_when_done,
+        "start": start_button,
+        "status": status,
+        "loss": loss,
+        "comparison": comparison,
+        "versions": table,
+        "version": picked,
+        "timer": timer,
+    }

@@ -1,4 +1,5 @@
 """Drives the real app in Debian's Chromium: type a query, see results, open one (marked browser)."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,7 @@ import pytest
 
 from recsys.config import REPO_ROOT, Settings
 from recsys.service.taillift import TailLiftService
-
-from ..small_catalog import fill_small_catalog
+from tests.small_catalog import fill_small_catalog
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -36,8 +36,14 @@ def app_url(tmp_path_factory):
     catalog = TailLiftService(Settings.from_env({"data_dir": data_dir}, environ={}))
     fill_small_catalog(catalog)
     port = free_port()
-    env = {**os.environ, "RECSYS_DATA_DIR": str(data_dir), "RECSYS_DEMO_LIMIT": "0", "RECSYS_PORT": str(port),
-           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {
+        **os.environ,
+        "RECSYS_DATA_DIR": str(data_dir),
+        "RECSYS_DEMO_LIMIT": "0",
+        "RECSYS_PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
     log = open(data_dir / "app.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -63,9 +69,17 @@ def test_type_query_see_results_open_one(app_url):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_url)
         box = page.locator("#search-text textarea")

@@ -1,5 +1,6 @@
 """Merchant text shows in the browser exactly as typed, escaped once: the real Catalog and Merchant tabs over a
 catalog service (no models needed), served by Gradio and read back from Chromium (marked browser)."""
+
 from __future__ import annotations
 
 import os
@@ -37,18 +38,28 @@ def app(tmp_path_factory):
 
     data_dir = tmp_path_factory.mktemp("rendering") / "data"
     service = CatalogService(Settings.from_env({"data_dir": data_dir, "demo_limit": 0}, environ={}))
-    item = service.add_item({"title": TITLE, "description": DESCRIPTION, "brand": "O'Neill",
-                             "attributes": {"size": "<M>"},
-                             "reviews": [{"rating": 4, "title": "Don't shrink", "text": REVIEW_TEXT}]},
-                            [photo((200, 20, 20))])
+    item = service.add_item(
+        {
+            "title": TITLE,
+            "description": DESCRIPTION,
+            "brand": "O'Neill",
+            "attributes": {"size": "<M>"},
+            "reviews": [{"rating": 4, "title": "Don't shrink", "text": REVIEW_TEXT}],
+        },
+        [photo((200, 20, 20))],
+    )
     with gr.Blocks() as demo:
         with gr.Tab("Catalog"):
             catalog_tab.build(demo, service)
         with gr.Tab("Merchant"):
             merchant_tab.build(demo, service)
     port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                        allowed_paths=[str(service.settings.image_dir)])
+    demo.queue().launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        allowed_paths=[str(service.settings.image_dir)],
+    )
     yield f"http://127.0.0.1:{port}/", item
     demo.close()
     service.close()
@@ -76,8 +87,15 @@ def test_item_detail_shows_merchant_text_exactly_once(page, app):
     expect(detail).to_contain_text("Reviews (1)", timeout=30_000)
     assert detail.locator("h3").inner_text() == TITLE
     text = detail.inner_text()
-    for typed in ("- not a list", "not code", "1. not numbered www.example.com a@b.example", "Brand: O'Neill",
-                  "size: <M>", "Don't shrink", REVIEW_TEXT):
+    for typed in (
+        "- not a list",
+        "not code",
+        "1. not numbered www.example.com a@b.example",
+        "Brand: O'Neill",
+        "size: <M>",
+        "Don't shrink",
+        REVIEW_TEXT,
+    ):
         assert typed in text, (typed, text)
     assert "&#" not in text and "&amp;" not in text and "&lt;" not in text
     # Nothing the merchant typed became markup (lists, code, links, emphasis, math): only the tab's own tags.

@@ -1,4 +1,5 @@
 """Builders of hostile or broken merchant uploads, shared by the catalog and UI tests."""
+
 from __future__ import annotations
 
 import io

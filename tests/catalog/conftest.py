@@ -1,4 +1,5 @@
 """Catalog fixtures: every catalog test runs on SQLite and, where a server is given, on PostgreSQL."""
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """Seeding the demo catalog on first start: a seed that was cut off is finished by the next start, in the same
 state as an uninterrupted seed; a finished seed is never run again. (Killed-process tests of the whole first
 start are in tests/test_first_start_resume.py.)"""
+
 from __future__ import annotations
 
 import pytest
@@ -22,14 +23,22 @@ def demo_dir(tmp_path_factory):
 
 
 def _settings(settings, demo_dir, name):
-    return settings.replace(data_dir=settings.data_dir.parent / name, demo_dir=demo_dir / "fashion",
-                            demo_reviews_path=demo_dir / "reviews.csv", demo_limit=1000, import_batch_size=40)
+    return settings.replace(
+        data_dir=settings.data_dir.parent / name,
+        demo_dir=demo_dir / "fashion",
+        demo_reviews_path=demo_dir / "reviews.csv",
+        demo_limit=1000,
+        import_batch_size=40,
+    )
 
 
 def _state(service: CatalogService):
     items = {i.external_id: (i.title, i.category, i.attributes) for i in _all(service)}
-    reviews = sorted((v.external_id, r.rating, r.title, r.text, r.source)
-                     for v in service.get_items([i.id for i in _all(service)]).values() for r in v.reviews)
+    reviews = sorted(
+        (v.external_id, r.rating, r.title, r.text, r.source)
+        for v in service.get_items([i.id for i in _all(service)]).values()
+        for r in v.reviews
+    )
     return items, reviews, service.stats()["images"]
 
 
@@ -110,8 +119,7 @@ def test_demo_reviews_go_through_the_review_rules_and_to_demo_items_only(setting
     bad.write_text("\n".join(text[:1] + [r.replace(",1,1,0,", ",NaN,1,0,") for r in text[1:]]), encoding="utf-8")
     shop = _settings(settings, demo_dir, "shop").replace(demo_reviews_path=bad)
     service = CatalogService(shop)
-    mine = service.add_item({"title": "Women's red dress", "attributes": {"gender": "Women",
-                                                                        "articleType": "Dresses"}})
+    mine = service.add_item({"title": "Women's red dress", "attributes": {"gender": "Women", "articleType": "Dresses"}})
     (shop.data_dir / SEED_MARKER).write_text('{"state": "seeding"}', encoding="utf-8")  # a seed was cut off
     service.seed_demo()
     assert service.get_item(mine.id).reviews == []  # a merchant's own item gets no demo reviews

@@ -1,4 +1,5 @@
 """The real fashion set imports through the bulk path with its preset (data-heavy: marked slow)."""
+
 import pytest
 
 from recsys.catalog.demo import DEMO_REVIEW_SOURCE, attach_demo_reviews

@@ -1,6 +1,7 @@
 """The same hostile values through every way data comes in: bulk CSV, bulk JSONL, the merchant form, the
 service API (add and update) and review posting. Each must be refused with the same reason (one rule, written
 once) and write nothing; values that look odd but are fine must be stored exactly as typed."""
+
 from __future__ import annotations
 
 import html
@@ -104,8 +105,17 @@ def _form(service, field: str, value) -> tuple[list[str], object]:
         reviews = [[r.get("rating"), r.get("title", ""), r.get("text", "")] for r in value]
     else:
         fields[field] = value
-    message, item_id = merchant_tab.create_item(service, "default", fields["title"], fields["description"],
-                                                fields["price"], fields["category"], fields["brand"], [], reviews)
+    message, item_id = merchant_tab.create_item(
+        service,
+        "default",
+        fields["title"],
+        fields["description"],
+        fields["price"],
+        fields["category"],
+        fields["brand"],
+        [],
+        reviews,
+    )
     if item_id is None:
         return [html.unescape(message)], None
     return [], service.get_item(item_id)

@@ -1,4 +1,5 @@
 """Garbage collection of the image store: only unreferenced, old files go; shared and in-flight files stay."""
+
 import json
 import os
 import time
@@ -8,8 +9,7 @@ import pytest
 from recsys import cli
 from recsys.catalog.image_gc import collect_unreferenced_images
 from recsys.catalog.images import check_image
-
-from .bad_inputs import jpeg
+from tests.catalog.bad_inputs import jpeg
 
 DAY = 24 * 3600
 

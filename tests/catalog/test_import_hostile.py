@@ -1,5 +1,6 @@
 """Bulk imports of broken or hostile files: a poisoned row costs that row only, a refused file writes nothing,
 and every row of the file is accounted for in the report."""
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,13 @@ def _accounted(report) -> None:
 
 
 POISONS = {
-    "nan": '[{"rating": NaN, "text": "x"}]', "infinity": '[{"rating": Infinity, "text": "x"}]',
-    "overflow": '[{"rating": 1e999}]', "true": '[{"rating": true}]', "not-an-object": '[{"rating": 5}, 7]',
-    "deep-nesting": "[" * 50_000 + "]" * 50_000, "5000-digits": '[{"rating": 1' + "0" * 5000 + "}]",
+    "nan": '[{"rating": NaN, "text": "x"}]',
+    "infinity": '[{"rating": Infinity, "text": "x"}]',
+    "overflow": '[{"rating": 1e999}]',
+    "true": '[{"rating": true}]',
+    "not-an-object": '[{"rating": 5}, 7]',
+    "deep-nesting": "[" * 50_000 + "]" * 50_000,
+    "5000-digits": '[{"rating": 1' + "0" * 5000 + "}]",
 }
 
 
@@ -59,8 +64,9 @@ def test_a_bug_in_checking_one_row_rejects_that_row_and_imports_the_rest(service
 def test_unterminated_quote_rejects_its_line_and_reads_the_rest(service, tmp_path):
     """A quote never closed used to swallow the rest of the file: '1 rows, 1 rejected'."""
     path = tmp_path / "c.csv"
-    path.write_text('id,title,price\nsku1,Shirt 1,10\nsku2,"Shirt 2,10\nsku3,Shirt 3,10\nsku4,Shirt 4,10\n',
-                    encoding="utf-8")
+    path.write_text(
+        'id,title,price\nsku1,Shirt 1,10\nsku2,"Shirt 2,10\nsku3,Shirt 3,10\nsku4,Shirt 4,10\n', encoding="utf-8"
+    )
     report = service.import_bundle(path, None)
     assert report.total_rows == 4 and report.added == 3
     assert [e.row for e in report.rejected] == [2]
@@ -71,16 +77,20 @@ def test_unterminated_quote_rejects_its_line_and_reads_the_rest(service, tmp_pat
 
 def test_quote_closed_rows_later_is_caught_too(service, tmp_path):
     path = tmp_path / "c.csv"
-    path.write_text('id,title,price\nsku1,"Shirt 1,10\nsku2,Shirt 2,10\nsku3,"Shirt, 3",10\nsku4,Shirt 4,10\n',
-                    encoding="utf-8")
+    path.write_text(
+        'id,title,price\nsku1,"Shirt 1,10\nsku2,Shirt 2,10\nsku3,"Shirt, 3",10\nsku4,Shirt 4,10\n', encoding="utf-8"
+    )
     report = service.import_bundle(path, None)
     assert report.total_rows == 4 and report.added == 3 and [e.row for e in report.rejected] == [1]
     assert {i.title for i in service.browse().items} == {"Shirt 2", "Shirt, 3", "Shirt 4"}
 
 
 def test_quoted_line_breaks_in_a_description_are_kept(service, tmp_path):
-    path = write_csv(tmp_path / "c.csv", ["id", "title", "description"],
-                     [["a", "Shirt", "line one\nline two"], ["b", "Dress", "plain"]])
+    path = write_csv(
+        tmp_path / "c.csv",
+        ["id", "title", "description"],
+        [["a", "Shirt", "line one\nline two"], ["b", "Dress", "plain"]],
+    )
     report = service.import_bundle(path, None)
     assert report.added == 2 and not report.rejected
     assert {i.description for i in service.browse().items} == {"line one\nline two", "plain"}
@@ -95,10 +105,13 @@ def test_a_title_swallowing_a_line_is_refused_not_merged(service, tmp_path):
     _accounted(report)
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda p: p.mkdir(), "is a directory"),
-    (lambda p: None, "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: None, "cannot be read"),
+    ],
+)
 def test_catalog_path_that_is_no_file_is_refused(service, tmp_path, make, reason):
     path = tmp_path / "catalog.csv"
     make(path)
@@ -112,11 +125,17 @@ def test_images_zip_that_is_a_directory_is_refused(service, tmp_path):
     assert "not a file" in report.refused and service.stats()["items"] == 0
 
 
-@pytest.mark.parametrize("kwargs, reason", [
-    ({"limit": -1}, "limit -1"), ({"limit": "10"}, "limit '10'"), ({"preset": ["fashion"]}, "unknown preset"),
-    ({"merchant": "<b>x</b>"}, "HTML"), ({"mapping_overrides": 5}, "mapping overrides"),
-    ({"mapping_overrides": {"title": 3}}, "must name a column"),
-])
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        ({"limit": -1}, "limit -1"),
+        ({"limit": "10"}, "limit '10'"),
+        ({"preset": ["fashion"]}, "unknown preset"),
+        ({"merchant": "<b>x</b>"}, "HTML"),
+        ({"mapping_overrides": 5}, "mapping overrides"),
+        ({"mapping_overrides": {"title": 3}}, "must name a column"),
+    ],
+)
 def test_bad_import_arguments_refuse_instead_of_raising(service, tmp_path, kwargs, reason):
     report = service.import_bundle(write_csv(tmp_path / "c.csv", HEADER, _rows(2)), None, **kwargs)
     assert reason in report.refused and service.stats()["items"] == 0
@@ -176,8 +195,10 @@ def test_jsonl_values_of_the_wrong_type_are_refused_not_coerced(service, tmp_pat
 
 
 def test_jsonl_line_separator_inside_a_string_is_not_a_line_break(service, tmp_path):
-    report = service.import_bundle(_jsonl(tmp_path, [json.dumps({"id": "j1", "title": "A", "description":
-                                                                  "one\u2028two"}, ensure_ascii=False)]), None)
+    report = service.import_bundle(
+        _jsonl(tmp_path, [json.dumps({"id": "j1", "title": "A", "description": "one\u2028two"}, ensure_ascii=False)]),
+        None,
+    )
     assert report.added == 1 and not report.rejected
     assert service.browse().items[0].description == "one\ntwo"
 

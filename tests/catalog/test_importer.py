@@ -3,8 +3,7 @@ import json
 import pytest
 
 from recsys.catalog import repository
-
-from .bad_inputs import huge_png, jpeg, truncated_jpeg, write_csv, write_zip
+from tests.catalog.bad_inputs import huge_png, jpeg, truncated_jpeg, write_csv, write_zip
 
 HEADER = ["id", "title", "description", "price", "category", "images"]
 
@@ -49,18 +48,22 @@ def test_zip_with_parent_path_entry_is_refused_whole(service, tmp_path):
 
 
 def test_absolute_zip_entry_is_refused(service, tmp_path):
-    report = service.import_bundle(write_csv(tmp_path / "c.csv", HEADER, good_rows()),
-                                   good_zip(tmp_path, extra={"/etc/passwd.jpg": jpeg()}))
+    report = service.import_bundle(
+        write_csv(tmp_path / "c.csv", HEADER, good_rows()), good_zip(tmp_path, extra={"/etc/passwd.jpg": jpeg()})
+    )
     assert "unsafe path" in report.refused and service.stats()["items"] == 0
 
 
-@pytest.mark.parametrize("bad, reason", [(truncated_jpeg, "cannot be decoded"), (huge_png, "pixel limit"),
-                                         (lambda: b"GIF89a-not-really", "image")])
+@pytest.mark.parametrize(
+    "bad, reason",
+    [(truncated_jpeg, "cannot be decoded"), (huge_png, "pixel limit"), (lambda: b"GIF89a-not-really", "image")],
+)
 def test_bad_image_rejects_only_its_row(service, tmp_path, bad, reason):
     rows = good_rows()
     rows[2][5] = "broken.png"
-    report = service.import_bundle(write_csv(tmp_path / "c.csv", HEADER, rows),
-                                   good_zip(tmp_path, extra={"broken.png": bad()}))
+    report = service.import_bundle(
+        write_csv(tmp_path / "c.csv", HEADER, rows), good_zip(tmp_path, extra={"broken.png": bad()})
+    )
     assert report.added == 3 and [(e.row, e.id) for e in report.rejected] == [(3, "sku2")]
     assert reason in report.rejected[0].reasons[0]
     assert "sku2" not in {i.external_id for i in service.browse().items}
@@ -73,8 +76,17 @@ def test_missing_required_column_refuses_file(service, tmp_path):
 
 
 def test_fashion_preset_requires_its_columns(service, tmp_path):
-    header = ["id", "gender", "masterCategory", "subCategory", "baseColour", "season", "year", "usage",
-              "productDisplayName"]  # articleType missing
+    header = [
+        "id",
+        "gender",
+        "masterCategory",
+        "subCategory",
+        "baseColour",
+        "season",
+        "year",
+        "usage",
+        "productDisplayName",
+    ]  # articleType missing
     report = service.import_bundle(write_csv(tmp_path / "styles.csv", header, [["1"] * 9]), None, preset="fashion")
     assert "articleType" in report.refused and service.stats()["items"] == 0
 
@@ -106,12 +118,17 @@ def test_non_utf8_file_is_refused(service, tmp_path):
 
 def test_jsonl_with_reviews_and_several_images(service, tmp_path):
     lines = [
-        {"id": "j1", "title": "Linen dress", "price": 40, "images": ["a.jpg", "b.jpg"],
-         "reviews": [{"rating": 5, "text": "lovely"}, {"rating": 4, "title": "ok", "text": "runs small"}]},
+        {
+            "id": "j1",
+            "title": "Linen dress",
+            "price": 40,
+            "images": ["a.jpg", "b.jpg"],
+            "reviews": [{"rating": 5, "text": "lovely"}, {"rating": 4, "title": "ok", "text": "runs small"}],
+        },
         "{not json",
     ]
     path = tmp_path / "catalog.jsonl"
-    path.write_text("\n".join(json.dumps(l) if isinstance(l, dict) else l for l in lines), encoding="utf-8")
+    path.write_text("\n".join(json.dumps(line) if isinstance(line, dict) else line for line in lines), encoding="utf-8")
     report = service.import_bundle(path, write_zip(tmp_path / "i.zip", {"a.jpg": jpeg(), "b.jpg": jpeg((1, 2, 3))}))
     assert report.added == 1 and "not valid JSON" in report.rejected[0].reasons[0]
     item = service.browse().items[0]

@@ -4,16 +4,26 @@ import pytest
 
 from recsys.catalog.validation import InvalidInput
 from recsys.service.errors import NotAllowed, NotFound
-
-from .bad_inputs import huge_png, jpeg, truncated_jpeg
+from tests.catalog.bad_inputs import huge_png, jpeg, truncated_jpeg
 
 
 def test_add_item_with_images_and_reviews_round_trips(service):
-    reviews = [{"rating": 5, "title": "Great", "text": "Fits well"}, {"rating": 3, "text": "ok"},
-               {"rating": 4, "title": "", "text": "Nice colour"}]
-    item = service.add_item({"title": "Navy Shirt", "description": "Cotton", "price": "19.90",
-                             "category": "Apparel > Shirts", "reviews": reviews},
-                            [jpeg((0, 0, 128)), jpeg((200, 0, 0), size=(80, 60))], merchant="acme")
+    reviews = [
+        {"rating": 5, "title": "Great", "text": "Fits well"},
+        {"rating": 3, "text": "ok"},
+        {"rating": 4, "title": "", "text": "Nice colour"},
+    ]
+    item = service.add_item(
+        {
+            "title": "Navy Shirt",
+            "description": "Cotton",
+            "price": "19.90",
+            "category": "Apparel > Shirts",
+            "reviews": reviews,
+        },
+        [jpeg((0, 0, 128)), jpeg((200, 0, 0), size=(80, 60))],
+        merchant="acme",
+    )
     got = service.get_item(item.id)
     assert got.title == "Navy Shirt" and got.price == 19.9 and got.merchant == "acme"
     assert [(i.width, i.height) for i in got.images] == [(60, 80), (80, 60)]
@@ -47,8 +57,14 @@ def test_bad_fields_are_refused_and_nothing_is_written(service, fields, message)
     assert service.stats()["items"] == 0
 
 
-@pytest.mark.parametrize("image, message", [(truncated_jpeg, "cannot be decoded"), (huge_png, "pixel limit"),
-                                            (lambda: b"not an image", "not a recognised image")])
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (truncated_jpeg, "cannot be decoded"),
+        (huge_png, "pixel limit"),
+        (lambda: b"not an image", "not a recognised image"),
+    ],
+)
 def test_bad_images_are_refused_and_nothing_is_written(service, image, message):
     with pytest.raises(InvalidInput, match=message):
         service.add_item({"title": "Shirt"}, [jpeg(), image()])
@@ -92,8 +108,10 @@ def test_only_the_owner_can_edit_or_delete(service):
 
 def test_browse_pages_and_filters(service):
     for n in range(30):
-        service.add_item({"title": f"Shirt {n}" if n % 2 else f"Dress {n}", "category": "Tops" if n % 2 else "Dresses",
-                          "price": n}, [jpeg((n, n, n))])
+        service.add_item(
+            {"title": f"Shirt {n}" if n % 2 else f"Dress {n}", "category": "Tops" if n % 2 else "Dresses", "price": n},
+            [jpeg((n, n, n))],
+        )
     page = service.browse(page=2)
     assert page.total == 30 and page.pages == 2 and len(page.items) == 6
     assert service.browse(page=9).page == 2  # past the end: the last page

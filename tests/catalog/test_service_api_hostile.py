@@ -1,6 +1,7 @@
 """The service API under careless or hostile calls: every bad argument is an ``InvalidInput`` (or ``NotFound``
 for an item id that names no item) with a reason, never a raw TypeError, AttributeError or IntegrityError, and
 nothing is written."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,15 +11,18 @@ from recsys.service.errors import NotFound
 from tests.catalog.bad_inputs import jpeg, write_csv
 
 
-@pytest.mark.parametrize("fields, reason", [
-    (None, "an item must be an object of fields, not empty"),
-    (["title", "x"], "an item must be an object of fields, not a list"),
-    ({"title": "Shirt", "prize": 10}, "unknown field(s) 'prize'"),
-    ({"title": "Shirt", "attributes": "red"}, "attributes must be an object"),
-    ({"title": "Shirt", "attributes": {"": "red"}}, "attribute name is required"),
-    ({"title": "Shirt", "reviews": [{"rating": 5, "source": "demo:similar-garment"}]}, "unknown field(s) 'source'"),
-    ({"title": "Shirt", "currency": "US$"}, "three-letter code"),
-])
+@pytest.mark.parametrize(
+    "fields, reason",
+    [
+        (None, "an item must be an object of fields, not empty"),
+        (["title", "x"], "an item must be an object of fields, not a list"),
+        ({"title": "Shirt", "prize": 10}, "unknown field(s) 'prize'"),
+        ({"title": "Shirt", "attributes": "red"}, "attributes must be an object"),
+        ({"title": "Shirt", "attributes": {"": "red"}}, "attribute name is required"),
+        ({"title": "Shirt", "reviews": [{"rating": 5, "source": "demo:similar-garment"}]}, "unknown field(s) 'source'"),
+        ({"title": "Shirt", "currency": "US$"}, "three-letter code"),
+    ],
+)
 def test_add_item_refuses_bad_fields(service, fields, reason):
     with pytest.raises(InvalidInput) as caught:
         service.add_item(fields)
@@ -26,10 +30,16 @@ def test_add_item_refuses_bad_fields(service, fields, reason):
     assert service.stats()["items"] == 0
 
 
-@pytest.mark.parametrize("images, reason", [
-    (jpeg(), "images must be a list"), ("photo.jpg", "images must be a list"), ([123], "must be a file path or bytes"),
-    ([None], "must be a file path or bytes"),
-], ids=["bytes", "path", "number", "none"])
+@pytest.mark.parametrize(
+    "images, reason",
+    [
+        (jpeg(), "images must be a list"),
+        ("photo.jpg", "images must be a list"),
+        ([123], "must be a file path or bytes"),
+        ([None], "must be a file path or bytes"),
+    ],
+    ids=["bytes", "path", "number", "none"],
+)
 def test_add_item_refuses_images_that_are_not_a_list_of_files(service, images, reason):
     with pytest.raises(InvalidInput, match=reason):
         service.add_item({"title": "Shirt"}, images)
@@ -41,10 +51,15 @@ def test_an_image_path_that_is_a_directory_is_refused(service, tmp_path):
         service.add_item({"title": "Shirt"}, [tmp_path])
 
 
-@pytest.mark.parametrize("change, reason", [
-    ({"external_id": "other"}, "cannot be changed"), ({"reviews": [{"rating": 5}]}, "add_review"),
-    ({"attributes": ["red"]}, "attributes must be an object"), ({"title": None}, "title is required"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"external_id": "other"}, "cannot be changed"),
+        ({"reviews": [{"rating": 5}]}, "add_review"),
+        ({"attributes": ["red"]}, "attributes must be an object"),
+        ({"title": None}, "title is required"),
+    ],
+)
 def test_update_item_refuses_and_changes_nothing(service, change, reason):
     item = service.add_item({"title": "Keep", "price": 5}, [jpeg()])
     with pytest.raises(InvalidInput, match=reason):
@@ -53,8 +68,15 @@ def test_update_item_refuses_and_changes_nothing(service, change, reason):
     assert (after.title, after.price, after.external_id, len(after.images)) == ("Keep", 5, item.external_id, 1)
 
 
-@pytest.mark.parametrize("remove, reason", [([999], "not images of item"), ("1", "must be a list of image ids"),
-                                            ([1.5], "not a whole number"), ([None], "not a whole number")])
+@pytest.mark.parametrize(
+    "remove, reason",
+    [
+        ([999], "not images of item"),
+        ("1", "must be a list of image ids"),
+        ([1.5], "not a whole number"),
+        ([None], "not a whole number"),
+    ],
+)
 def test_removing_images_the_item_does_not_have_is_refused(service, remove, reason):
     item = service.add_item({"title": "Keep"}, [jpeg()])
     with pytest.raises(InvalidInput, match=reason):

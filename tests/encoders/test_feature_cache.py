@@ -1,4 +1,5 @@
 """The tower-feature cache: computes only what is missing, survives reopening, keys by content."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Fusion arithmetic and per-route similarities on hand-made vectors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,12 +42,15 @@ def test_zero_rows_stay_zero_and_mean_skips_missing_parts():
 
 def test_route_similarities_pairs_query_and_item_routes():
     query = {TEXT_CLIP: _unit([[1, 0]]), TEXT_BERT: _unit([[0, 1, 0]]), FUSED: _unit([[1, 1]])}
-    items = {IMAGE: np.array([[1, 0], [0, 0]], np.float32), TEXT_CLIP: _unit([[0, 1], [1, 0]]),
-             TEXT_BERT: _unit([[0, 1, 0], [1, 0, 0]]), FUSED: _unit([[1, 1], [1, -1]])}
+    items = {
+        IMAGE: np.array([[1, 0], [0, 0]], np.float32),
+        TEXT_CLIP: _unit([[0, 1], [1, 0]]),
+        TEXT_BERT: _unit([[0, 1, 0], [1, 0, 0]]),
+        FUSED: _unit([[1, 1], [1, -1]]),
+    }
     sims = route_similarities(query, items)
     assert set(sims) == {"text_image", "text_text_clip", "text_bert", "fused"}  # no image in the query
     np.testing.assert_allclose(sims["text_image"], [1, 0])  # item 2 has no image: similarity 0
     np.testing.assert_allclose(sims["text_text_clip"], [0, 1])
     np.testing.assert_allclose(sims["text_bert"], [1, 0])
     np.testing.assert_allclose(sims["fused"], [1, 0], atol=1e-6)
-

@@ -1,4 +1,5 @@
 """The packaged EfficientNet-Lite0 tower: input size, feature size, flip averaging, real ImageNet weights."""
+
 from __future__ import annotations
 
 import numpy as np

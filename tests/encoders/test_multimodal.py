@@ -1,12 +1,21 @@
 """The service-facing encoder on the offline towers (untrained heads): shapes, norms, routes, queries."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from recsys.config import Settings
-from recsys.encoders import (FUSED, IMAGE, REVIEWS_BERT, TEXT_BERT, TEXT_CLIP, ItemContent, MultimodalEncoder,
-                             create_encoder)
+from recsys.encoders import (
+    FUSED,
+    IMAGE,
+    REVIEWS_BERT,
+    TEXT_BERT,
+    TEXT_CLIP,
+    ItemContent,
+    MultimodalEncoder,
+    create_encoder,
+)
 from tests.encoders.models import COLOURS, garment_image
 
 
@@ -62,11 +71,14 @@ def test_item_image_route_is_the_mean_of_its_images(encoder):
     np.testing.assert_allclose(encoder.encode_items([item])[IMAGE][0], mean / np.linalg.norm(mean), atol=1e-5)
 
 
-@pytest.mark.parametrize("text,with_image,expected", [
-    ("red shirt", False, {TEXT_CLIP, TEXT_BERT, FUSED}),
-    (None, True, {IMAGE, FUSED}),
-    ("red shirt", True, {TEXT_CLIP, TEXT_BERT, IMAGE, FUSED}),
-])
+@pytest.mark.parametrize(
+    "text,with_image,expected",
+    [
+        ("red shirt", False, {TEXT_CLIP, TEXT_BERT, FUSED}),
+        (None, True, {IMAGE, FUSED}),
+        ("red shirt", True, {TEXT_CLIP, TEXT_BERT, IMAGE, FUSED}),
+    ],
+)
 def test_queries_have_the_routes_of_their_inputs_and_the_item_fused_dim(encoder, text, with_image, expected):
     image = garment_image(COLOURS["red"]) if with_image else None
     query = encoder.encode_query(text, image)

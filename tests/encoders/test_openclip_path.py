@@ -1,4 +1,5 @@
 """The real open_clip path, run on a tiny randomly initialised config registered from a temp folder."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ def tiny_settings(tmp_path_factory) -> Settings:
     folder = tmp_path_factory.mktemp("configs")
     (folder / "taillift-tiny-test.json").write_text(json.dumps(TINY))
     open_clip.add_model_config(folder)
-    return Settings.from_env({"data_dir": tmp_path_factory.mktemp("data"), "clip_model": "taillift-tiny-test"},
-                             environ={})
+    return Settings.from_env(
+        {"data_dir": tmp_path_factory.mktemp("data"), "clip_model": "taillift-tiny-test"}, environ={}
+    )
 
 
 def test_open_clip_config_builds_an_encoder_with_its_embed_dim(tiny_settings, minilm):

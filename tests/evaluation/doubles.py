@@ -3,6 +3,7 @@
 Encoding 19k reviews with MiniLM takes many minutes on 2 CPU cores, so slow tests use this double to check
 the pipelines end to end on real data; the MiniLM numbers themselves come from ``recsys eval`` runs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -2,6 +2,7 @@
 
 Keys are picked with ``recsys.splits`` so that both sides of every held-out split are non-empty.
 """
+
 from __future__ import annotations
 
 import csv
@@ -51,8 +52,9 @@ def write_crowdflower(root: Path, queries: list[str] | None = None) -> Path:
             row_id += 1
     with open(folder / "relevance.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "query", "product_title", "product_description", "median_relevance",
-                         "relevance_variance"])
+        writer.writerow(
+            ["id", "query", "product_title", "product_description", "median_relevance", "relevance_variance"]
+        )
         writer.writerows(rows)
     return folder
 
@@ -71,8 +73,19 @@ def write_instacart(root: Path, n_users: int = 6, first_order_id: int = 1000) ->
                 lines.append([order_id, user, number, 2, 10, days, product, f"{pos}.0", "1.0" if number > 1 else "0.0"])
     with open(folder / "order_products.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["order_id", "user_id", "order_number", "order_dow", "order_hour_of_day",
-                         "days_since_prior_order", "product_id", "add_to_cart_order", "reordered"])
+        writer.writerow(
+            [
+                "order_id",
+                "user_id",
+                "order_number",
+                "order_dow",
+                "order_hour_of_day",
+                "days_since_prior_order",
+                "product_id",
+                "add_to_cart_order",
+                "reordered",
+            ]
+        )
         writer.writerows(lines)
     with open(folder / "products.csv", "w", newline="") as handle:
         csv.writer(handle).writerows([[p, f"Product, number {p}", 1 + p % 3, 1 + p % 2] for p in range(1, 40)])
@@ -91,12 +104,36 @@ def write_reviews(root: Path, start: int = 100) -> Path:
         for r in range(n_reviews):
             good = (index + r) % 3 != 0
             text = "love this dress, perfect fit" if good else "returned it, poor quality and too small"
-            rows.append([item, 30 + r, "Great" if good else "Disappointed", text, 5 if good else 2, int(good), r,
-                         "General", "Dresses", "Dresses"])
+            rows.append(
+                [
+                    item,
+                    30 + r,
+                    "Great" if good else "Disappointed",
+                    text,
+                    5 if good else 2,
+                    int(good),
+                    r,
+                    "General",
+                    "Dresses",
+                    "Dresses",
+                ]
+            )
     rows.append([train[0], 40, "", "", 3, 1, 0, "General", "Dresses", "Dresses"])  # empty review: dropped
     with open(folder / "womens_clothing_reviews.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Clothing ID", "Age", "Title", "Review Text", "Rating", "Recommended IND",
-                         "Positive Feedback Count", "Division Name", "Department Name", "Class Name"])
+        writer.writerow(
+            [
+                "Clothing ID",
+                "Age",
+                "Title",
+                "Review Text",
+                "Rating",
+                "Recommended IND",
+                "Positive Feedback Count",
+                "Division Name",
+                "Department Name",
+                "Class Name",
+            ]
+        )
         writer.writerows(rows)
     return folder

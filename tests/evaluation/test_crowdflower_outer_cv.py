@@ -1,4 +1,5 @@
 """The crowdflower suite's outer cross-validation by query (``--folds``) on a tiny generated judgments file."""
+
 from __future__ import annotations
 
 import argparse
@@ -77,8 +78,9 @@ def test_eval_cli_folds_option_prints_the_outer_cv(tmp_path, settings, recorded,
     data = fixtures.write_crowdflower(tmp_path / "data")
     parser = argparse.ArgumentParser()
     add_eval_parser(parser.add_subparsers())
-    args = parser.parse_args(["eval", "crowdflower", "--data", str(data), "--folds", "3",
-                              "-o", str(tmp_path / "r.json")])
+    args = parser.parse_args(
+        ["eval", "crowdflower", "--data", str(data), "--folds", "3", "-o", str(tmp_path / "r.json")]
+    )
     assert run_eval(args, settings) == 0
     out = capsys.readouterr().out
     assert "outer CV: outer 3-fold cross-validation by query" in out

@@ -1,4 +1,5 @@
 """Fashion suite on a generated 40-item catalog: end to end, no evaluated id in the fit, determinism, helpers."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsys import registry
 from recsys.evaluation import fashion, fashion_data
 from recsys.evaluation.cli import add_eval_parser, run_eval
 from recsys.splits import is_holdout
-from recsys import registry
 from recsys.training.heads import HeadTrainingConfig
 from tests.encoders.models import COLOURS, garment_image
 from tests.evaluation.fixtures import _ids
@@ -23,9 +24,11 @@ from tests.evaluation.fixtures import _ids
 TINY = HeadTrainingConfig(epochs=3, batch_size=16, hidden=0, embed_dim=16)
 # skewed on purpose, so both head and tail article types exist
 TYPES = ["Tshirts"] * 16 + ["Shirts"] * 10 + ["Jeans"] * 6 + ["Watches"] * 4 + ["Socks"] * 2 + ["Belts"] * 2
-TASK_METHODS = {"title->image": {"random", "ridge_map", "taillift_joint"},
-                "title->item": {"random", "minilm_text", "taillift_fused"},
-                "category->image": {"random", "ridge_map", "taillift_joint"}}
+TASK_METHODS = {
+    "title->image": {"random", "ridge_map", "taillift_joint"},
+    "title->item": {"random", "minilm_text", "taillift_fused"},
+    "category->image": {"random", "ridge_map", "taillift_joint"},
+}
 
 
 def write_fashion(root: Path, ids: list[int]) -> Path:
@@ -36,12 +39,36 @@ def write_fashion(root: Path, ids: list[int]) -> Path:
     types = np.random.default_rng(7).permutation(TYPES * (len(ids) // len(TYPES) + 1))[: len(ids)]
     with open(folder / "styles.csv", "w", newline="") as handle, zipfile.ZipFile(folder / "images.zip", "w") as zf:
         writer = csv.writer(handle)
-        writer.writerow(["id", "gender", "masterCategory", "subCategory", "articleType", "baseColour", "season",
-                         "year", "usage", "productDisplayName"])
+        writer.writerow(
+            [
+                "id",
+                "gender",
+                "masterCategory",
+                "subCategory",
+                "articleType",
+                "baseColour",
+                "season",
+                "year",
+                "usage",
+                "productDisplayName",
+            ]
+        )
         for n, (item_id, kind) in enumerate(zip(ids, types)):
             name, rgb = colours[n % len(colours)]
-            writer.writerow([item_id, "Men", "Apparel", "Topwear", kind, name.capitalize(), "Fall", "2012.0",
-                             "Casual", f"Brand{n % 5} Men {name.capitalize()} {kind}"])
+            writer.writerow(
+                [
+                    item_id,
+                    "Men",
+                    "Apparel",
+                    "Topwear",
+                    kind,
+                    name.capitalize(),
+                    "Fall",
+                    "2012.0",
+                    "Casual",
+                    f"Brand{n % 5} Men {name.capitalize()} {kind}",
+                ]
+            )
             buffer = io.BytesIO()
             garment_image(rgb).save(buffer, format="JPEG")
             zf.writestr(f"{item_id}.jpg", buffer.getvalue())
@@ -131,8 +158,10 @@ def test_cli_runs_fashion_and_writes_json(tmp_path, settings, capsys):
     parser = argparse.ArgumentParser()
     add_eval_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "out.json"
-    assert run_eval(parser.parse_args(["eval", "fashion", "--data", str(tmp_path / "data"), "-o", str(out)]),
-                    settings) == 0
+    assert (
+        run_eval(parser.parse_args(["eval", "fashion", "--data", str(tmp_path / "data"), "-o", str(out)]), settings)
+        == 0
+    )
     assert "title->item/taillift_fused" in capsys.readouterr().out
     assert json.loads(out.read_text())["suite"] == "fashion"
 
@@ -159,8 +188,9 @@ def test_tail_types_take_the_rarest_fifth_of_fit_items():
     types = pd.Series(["a"] * 50 + ["b"] * 30 + ["c"] * 10 + ["d"] * 6 + ["e"] * 4)
     tail = fashion_data.tail_types(types, 0.2)
     assert tail == {"c", "d", "e"}
-    assert fashion_data.is_tail("new type", tail, frozenset(types)) and not fashion_data.is_tail("b", tail,
-                                                                                                   frozenset(types))
+    assert fashion_data.is_tail("new type", tail, frozenset(types)) and not fashion_data.is_tail(
+        "b", tail, frozenset(types)
+    )
 
 
 def test_sample_is_capped_and_independent_of_row_order():

@@ -1,4 +1,5 @@
 """Metric functions against values worked out by hand on tiny inputs."""
+
 from __future__ import annotations
 
 import math

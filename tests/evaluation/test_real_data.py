@@ -5,6 +5,7 @@ bug, a leak, a swapped label), not small regressions. MiniLM is replaced by a ha
 (see doubles.py): encoding the real texts takes many minutes on 2 cores, so the MiniLM figures are recorded
 by ``recsys eval`` runs (docs/evaluation.md), and these tests stay within a few minutes.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Stored reports, the text table, the CLI entry point and the Evaluation tab's event functions."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,12 +17,25 @@ from tests.evaluation import fixtures
 
 
 def _report(suite="instacart", recall=0.5, sha="a" * 64, seed=0) -> dict:
-    return {"suite": suite, "seed": seed, "split": "test split", "data": {"dir": "/x", "fingerprint": {"sha256": sha}},
-            "methods": {"popularity": {"metrics": {"recall@20": recall, "coverage@20": 0.01, "gini@20": 0.99},
-                                       "std_err": {"recall@20": 0.02}, "n": 10, "seconds": {"score": 0.1},
-                                       "segments": {"head items": {"n": 9, "metrics": {"recall@20": 0.6}},
-                                                    "tail items": {"n": 4, "metrics": {"recall@20": None}}}}},
-            "missing_methods": {"taillift_hypergraph": "not yet"}}
+    return {
+        "suite": suite,
+        "seed": seed,
+        "split": "test split",
+        "data": {"dir": "/x", "fingerprint": {"sha256": sha}},
+        "methods": {
+            "popularity": {
+                "metrics": {"recall@20": recall, "coverage@20": 0.01, "gini@20": 0.99},
+                "std_err": {"recall@20": 0.02},
+                "n": 10,
+                "seconds": {"score": 0.1},
+                "segments": {
+                    "head items": {"n": 9, "metrics": {"recall@20": 0.6}},
+                    "tail items": {"n": 4, "metrics": {"recall@20": None}},
+                },
+            }
+        },
+        "missing_methods": {"taillift_hypergraph": "not yet"},
+    }
 
 
 def test_store_list_read_roundtrip(settings):

@@ -1,4 +1,5 @@
 """Each suite on tiny generated directories: report structure, no leakage into fitting, determinism."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,11 +8,16 @@ from recsys.evaluation import crowdflower, instacart, instacart_data, reviews
 from recsys.evaluation.suites import SUITES
 from tests.evaluation import fixtures
 
-WRITERS = {"crowdflower": fixtures.write_crowdflower, "instacart": fixtures.write_instacart,
-           "reviews": fixtures.write_reviews}
-BASELINES = {"crowdflower": {"random", "bm25_title", "bm25_title_desc", "dense_minilm", "hybrid"},
-             "instacart": {"random", "popularity", "cooccurrence", "personal_history"},
-             "reviews": {"random", "majority", "tfidf_lr", "minilm_lr", "tfidf+minilm_lr"}}
+WRITERS = {
+    "crowdflower": fixtures.write_crowdflower,
+    "instacart": fixtures.write_instacart,
+    "reviews": fixtures.write_reviews,
+}
+BASELINES = {
+    "crowdflower": {"random", "bm25_title", "bm25_title_desc", "dense_minilm", "hybrid"},
+    "instacart": {"random", "popularity", "cooccurrence", "personal_history"},
+    "reviews": {"random", "majority", "tfidf_lr", "minilm_lr", "tfidf+minilm_lr"},
+}
 
 
 def _numbers(report: dict) -> dict:
@@ -94,8 +100,13 @@ def test_crowdflower_train_dir_drops_evaluated_queries(tmp_path, settings, monke
     data_dir = fixtures.write_crowdflower(tmp_path / "data", ["red shoe", "led light"])
     train_dir = fixtures.write_crowdflower(tmp_path / "train", ["red shoe", "wool coat", "silk scarf"])
     seen = {}
-    monkeypatch.setattr(crowdflower, "fit_and_score_all", lambda train, test, **kw: {"ranker": (
-        seen.setdefault("train", set(train["query"])), test["id"].to_numpy() * 1.0)[1]})
+    monkeypatch.setattr(
+        crowdflower,
+        "fit_and_score_all",
+        lambda train, test, **kw: {
+            "ranker": (seen.setdefault("train", set(train["query"])), test["id"].to_numpy() * 1.0)[1]
+        },
+    )
     report = crowdflower.run(data_dir, train_dir, settings)
     assert seen["train"] == {"wool coat", "silk scarf"}
     assert report["dataset"]["eval_queries"] == 2

@@ -1,4 +1,5 @@
 """Tiny deterministic embedding sets shaped like real ones: clustered, not uniform noise."""
+
 from __future__ import annotations
 
 import numpy as np

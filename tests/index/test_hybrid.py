@@ -1,4 +1,5 @@
 """Fusion of ranked lists, checked against hand-computed values."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """BM25Index: ranking, score() consistency with search, filters, lazy edits, tokenizer/stemming."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Save/load of both indexes: round trips, and None (= rebuild) for anything missing, corrupt or stale."""
+
 from __future__ import annotations
 
 import json

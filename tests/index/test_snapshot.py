@@ -1,4 +1,5 @@
 """SnapshotHolder: swaps and copy-on-write edits while other threads search."""
+
 from __future__ import annotations
 
 import threading

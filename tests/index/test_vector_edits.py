@@ -1,4 +1,5 @@
 """VectorIndex add/remove/replace on every family, including compaction of tombstones."""
+
 from __future__ import annotations
 
 import numpy as np

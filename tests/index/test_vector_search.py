@@ -1,4 +1,5 @@
 """VectorIndex search: Flat is exact, HNSW/IVF recall well against it, filters hold on every family."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -15,9 +15,13 @@ def test_registry_names_are_unique_and_slices_cover_all():
 
 
 def test_build_places_each_family_in_its_columns():
-    c = CandidateList("red dress", ["red dress", "blue shoe"], ["", ""],
-                      RouteScores(bm25_title=np.array([3.0, 0.0])),
-                      ItemStats(impressions=np.array([0.0, 10.0]), clicks=np.array([0.0, 1.0])))
+    c = CandidateList(
+        "red dress",
+        ["red dress", "blue shoe"],
+        ["", ""],
+        RouteScores(bm25_title=np.array([3.0, 0.0])),
+        ItemStats(impressions=np.array([0.0, 10.0]), clicks=np.array([0.0, 1.0])),
+    )
     X = build_features(c)
     assert X.shape == (2, len(FEATURES)) and X.dtype == np.float32
     np.testing.assert_allclose(X[:, FEATURES.index("bm25_title")], [3, 0])
@@ -33,9 +37,14 @@ def test_two_hundred_candidates_build_quickly():
     words = np.array("red blue cotton dress shirt number slim fit women men shoe leather".split())
     titles = [" ".join(rng.choice(words, 6)) for _ in range(200)]
     descs = [" ".join(rng.choice(words, 60)) for _ in range(200)]
-    c = CandidateList("red cotton dress", titles, descs, RouteScores(*(rng.random(200) for _ in range(6))),
-                      item_vectors=rng.standard_normal((200, 32)).astype(np.float32),
-                      clicked_vectors=rng.standard_normal((3, 32)).astype(np.float32))
+    c = CandidateList(
+        "red cotton dress",
+        titles,
+        descs,
+        RouteScores(*(rng.random(200) for _ in range(6))),
+        item_vectors=rng.standard_normal((200, 32)).astype(np.float32),
+        clicked_vectors=rng.standard_normal((3, 32)).astype(np.float32),
+    )
     build_features(c)
     start = time.perf_counter()
     X = build_features(c)

@@ -1,4 +1,5 @@
 """Generated catalog queries and their weak graded labels."""
+
 import numpy as np
 
 from recsys.ranking.catalog_queries import generate_queries, title_query
@@ -43,9 +44,11 @@ def test_title_query_drops_words_and_keeps_order():
 
 
 def test_graded_attribute_labels():
-    items = {"article_type": np.array(["Dresses", "dresses", "Dresses", "Shirts", "Dresses"]),
-             "colour": np.array(["Blue", "Red", "Red", "Blue", ""]),
-             "gender": np.array(["Women", "Women", "Men", "Women", "Women"])}
+    items = {
+        "article_type": np.array(["Dresses", "dresses", "Dresses", "Shirts", "Dresses"]),
+        "colour": np.array(["Blue", "Red", "Red", "Blue", ""]),
+        "gender": np.array(["Women", "Women", "Men", "Women", "Women"]),
+    }
     labels = graded_attribute_labels({"article_type": "Dresses", "colour": "blue", "gender": "Women"}, items)
     np.testing.assert_array_equal(labels.values, [3, 2, 1, 0, 2])
     assert labels.weak and labels.source == "attribute-agreement"

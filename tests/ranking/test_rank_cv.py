@@ -32,14 +32,14 @@ def test_grid_search_reports_every_config_and_saves_a_version(tmp_path):
     queries = np.repeat(np.arange(n_q), per)
     shuffle = rng.permutation(len(y))  # rows need not come grouped
     grid = {"num_leaves": [3, 7], "min_data_in_leaf": [5]}
-    result, path = train_and_save(X[shuffle], y[shuffle], queries[shuffle], ("signal", "noise"), tmp_path,
-                                  grid=grid, max_rounds=60)
+    result, path = train_and_save(
+        X[shuffle], y[shuffle], queries[shuffle], ("signal", "noise"), tmp_path, grid=grid, max_rounds=60
+    )
     assert len(result.results) == 2 and all(len(r.fold_ndcg) == 5 for r in result.results)
     assert result.best.mean == max(r.mean for r in result.results) and result.best.mean > 0.8
     assert path.parent == tmp_path / "ranker" / "judgments"  # the default purpose: an external judgment file
     loaded = LambdaRanker.load(path)
     assert loaded.cv_scores["mean"] == result.best.mean and len(loaded.cv_scores["grid"]) == 2
     np.testing.assert_array_equal(loaded.predict(X), result.ranker.predict(X))
-    again = grid_search_cv(X[shuffle], y[shuffle], queries[shuffle], ("signal", "noise"), grid=grid,
-                           max_rounds=60)
+    again = grid_search_cv(X[shuffle], y[shuffle], queries[shuffle], ("signal", "noise"), grid=grid, max_rounds=60)
     assert [r.fold_ndcg for r in again.results] == [r.fold_ndcg for r in result.results]  # seeded

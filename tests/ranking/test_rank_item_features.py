@@ -1,17 +1,23 @@
 import numpy as np
 import pytest
 
-from recsys.ranking.features.inputs import ItemStats, Priors
-from recsys.ranking.features.popularity import NAMES as POP, popularity_features, smoothed_ctr
+from recsys.ranking.features.inputs import ItemStats, Priors, RouteScores
+from recsys.ranking.features.popularity import NAMES as POP
+from recsys.ranking.features.popularity import popularity_features, smoothed_ctr
 from recsys.ranking.features.price import category_price_stats, price_features
 from recsys.ranking.features.priors import beta_prior_from_rates, fit_priors
 from recsys.ranking.features.quality import bayesian_rating, quality_features
 from recsys.ranking.features.scores import route_score_features
-from recsys.ranking.features.inputs import RouteScores
 from recsys.ranking.features.session import session_features
 
-PRIORS = Priors(rating_mean=4.0, rating_weight=5.0, ctr_alpha=2.0, ctr_beta=18.0,
-                impression_edges=(10.0, 100.0), tail_impressions=10.0)
+PRIORS = Priors(
+    rating_mean=4.0,
+    rating_weight=5.0,
+    ctr_alpha=2.0,
+    ctr_beta=18.0,
+    impression_edges=(10.0, 100.0),
+    tail_impressions=10.0,
+)
 
 
 def test_bayesian_rating_pulls_thin_evidence_to_the_prior():
@@ -21,8 +27,9 @@ def test_bayesian_rating_pulls_thin_evidence_to_the_prior():
 
 
 def test_quality_features_columns():
-    items = ItemStats(rating_sum=np.array([9.0, np.nan]), rating_count=np.array([2.0, np.nan]),
-                      sentiment_mean=np.array([0.9, 0.1]))
+    items = ItemStats(
+        rating_sum=np.array([9.0, np.nan]), rating_count=np.array([2.0, np.nan]), sentiment_mean=np.array([0.9, 0.1])
+    )
     X = quality_features(items, PRIORS, 2)
     np.testing.assert_allclose(X[0], [(20 + 9) / 7, np.log1p(2), 0.9], rtol=1e-6)
     assert np.isnan(X[1, 0]) and np.isnan(X[1, 1]) and X[1, 2] == pytest.approx(0.1)
@@ -30,8 +37,9 @@ def test_quality_features_columns():
 
 def test_smoothed_ctr_with_zero_impressions_equals_the_prior():
     assert smoothed_ctr(np.array([0]), np.array([0]), 2.0, 18.0)[0] == pytest.approx(0.1)
-    X = popularity_features(ItemStats(impressions=np.array([0.0, 50.0, 500.0]), clicks=np.array([0.0, 8.0, 5.0])),
-                            PRIORS, 3)
+    X = popularity_features(
+        ItemStats(impressions=np.array([0.0, 50.0, 500.0]), clicks=np.array([0.0, 8.0, 5.0])), PRIORS, 3
+    )
     np.testing.assert_allclose(X[:, POP.index("ctr_smoothed")], [0.1, 10 / 70, 7 / 520], rtol=1e-6)
     np.testing.assert_allclose(X[:, POP.index("popularity_bucket")], [0, 1, 2])
     np.testing.assert_allclose(X[:, POP.index("is_tail")], [1, 0, 0])
@@ -43,8 +51,10 @@ def test_price_z_score_within_category():
     mean, std = category_price_stats(prices, ["a", "a", "b"])
     np.testing.assert_allclose(mean[:2], 2.0, rtol=1e-6)
     np.testing.assert_allclose(std[:2], 1.0, rtol=1e-6)
-    X = price_features(ItemStats(price=prices, category_price_mean=mean, category_price_std=std,
-                                 age_days=np.array([0.0, 9.0, -3.0])), 3)
+    X = price_features(
+        ItemStats(price=prices, category_price_mean=mean, category_price_std=std, age_days=np.array([0.0, 9.0, -3.0])),
+        3,
+    )
     np.testing.assert_allclose(X[:2, 1], [-1.0, 1.0], rtol=1e-5)
     assert np.isnan(X[2, 1])  # a category with one price has no spread
     np.testing.assert_allclose(X[:, 2], np.log1p([0, 9, 0]), rtol=1e-6)
@@ -67,8 +77,12 @@ def test_route_scores_align_and_fill_missing_routes():
 
 
 def test_fit_priors_from_catalog_arrays():
-    priors = fit_priors(rating_sum=np.array([8.0, 0.0, 12.0]), rating_count=np.array([2.0, 0.0, 4.0]),
-                        impressions=np.arange(100, dtype=float), clicks=np.zeros(100))
+    priors = fit_priors(
+        rating_sum=np.array([8.0, 0.0, 12.0]),
+        rating_count=np.array([2.0, 0.0, 4.0]),
+        impressions=np.arange(100, dtype=float),
+        clicks=np.zeros(100),
+    )
     assert priors.rating_mean == pytest.approx(20 / 6)
     assert priors.rating_weight == pytest.approx(3.0)  # median count of reviewed items
     assert priors.tail_impressions == pytest.approx(np.quantile(np.arange(100), 0.8))

@@ -45,8 +45,9 @@ def judged_frame(queries, seed):
             grade = int(rng.integers(1, 5))
             # relevant products repeat more of the query in the title
             words = q.split()[: grade - 1] + [head] * (grade > 2) + ["filler", f"brand{j}"]
-            rows.append({"query": q, "product_title": " ".join(words), "product_description": "",
-                         "median_relevance": grade})
+            rows.append(
+                {"query": q, "product_title": " ".join(words), "product_description": "", "median_relevance": grade}
+            )
     return pd.DataFrame(rows)
 
 
@@ -61,8 +62,14 @@ def test_fit_and_score_judgments_ranks_unseen_queries():
 
 
 def test_features_are_row_aligned_and_dense_nan_without_encoder():
-    frame = pd.DataFrame({"query": ["a b", "c", "a b"], "product_title": ["a b x", "c", "z"],
-                          "product_description": ["a", None, ""], "median_relevance": [4, 4, 1]})
+    frame = pd.DataFrame(
+        {
+            "query": ["a b", "c", "a b"],
+            "product_title": ["a b x", "c", "z"],
+            "product_description": ["a", None, ""],
+            "median_relevance": [4, 4, 1],
+        }
+    )
     X = crowdflower_features(frame, text_encoder=None)
     np.testing.assert_allclose(X[:, FEATURES.index("title_cov")], [1, 1, 0])
     assert np.isnan(X[:, FEATURES.index("cos_text_title")]).all()
@@ -73,9 +80,14 @@ def test_features_are_row_aligned_and_dense_nan_without_encoder():
 
 
 def test_token_encoder_fills_late_interaction_and_doc_cosine():
-    frame = pd.DataFrame({"query": ["red shoe", "red shoe", "lamp"],
-                          "product_title": ["red shoe x", "blue", "desk lamp"],
-                          "product_description": ["", "shoe", "light"], "median_relevance": [4, 1, 4]})
+    frame = pd.DataFrame(
+        {
+            "query": ["red shoe", "red shoe", "lamp"],
+            "product_title": ["red shoe x", "blue", "desk lamp"],
+            "product_description": ["", "shoe", "light"],
+            "median_relevance": [4, 1, 4],
+        }
+    )
     X = crowdflower_features(frame, text_encoder=BagOfWordsEncoder(), token_encoder=WordTokenEncoder())
     np.testing.assert_allclose(X[:, FEATURES.index("li_title_mean")], [1.0, 0.0, 1.0])
     np.testing.assert_allclose(X[:, FEATURES.index("li_title_head")], [1.0, 0.0, 1.0])
@@ -95,8 +107,14 @@ def test_fit_and_score_all_trains_both_learners_on_train_rows_only():
         assert mean_ndcg(y, values[order], groups) > mean_ndcg(y, np.zeros(len(y)), groups) + 0.1
     # the grades of the test rows play no part: shuffling them changes no score
     shuffled = test.assign(median_relevance=test["median_relevance"].sample(frac=1, random_state=0).to_numpy())
-    again = fit_and_score_all(train, shuffled, text_encoder=BagOfWordsEncoder(), seed=0,
-                              token_encoder=WordTokenEncoder(), learners=("ranker_linear",))
+    again = fit_and_score_all(
+        train,
+        shuffled,
+        text_encoder=BagOfWordsEncoder(),
+        seed=0,
+        token_encoder=WordTokenEncoder(),
+        learners=("ranker_linear",),
+    )
     np.testing.assert_allclose(again["ranker_linear"], scores["ranker_linear"])
 
 

@@ -20,12 +20,14 @@ def test_position_propensity_power_law():
 
 
 def test_click_labels_weight_deep_clicks_more():
-    log = pd.DataFrame({
-        "query": ["q"] * 8,
-        "item_id": [1, 1, 2, 2, 3, 3, 4, 4],
-        "position": [1, 1, 4, 4, 2, 2, 3, 3],
-        "clicked": [1, 0, 1, 0, 1, 1, 0, 0],
-    })
+    log = pd.DataFrame(
+        {
+            "query": ["q"] * 8,
+            "item_id": [1, 1, 2, 2, 3, 3, 4, 4],
+            "position": [1, 1, 4, 4, 2, 2, 3, 3],
+            "clicked": [1, 0, 1, 0, 1, 1, 0, 0],
+        }
+    )
     frame, labels = click_labels(log, eta=1.0)
     ips = dict(zip(frame["item_id"], frame["ips_ctr"]))
     # item 1: one click at rank 1 over 2 impressions = 0.5; item 2: one click at rank 4 = 4/2; item 3: 2*2/2
@@ -35,8 +37,9 @@ def test_click_labels_weight_deep_clicks_more():
 
 
 def test_attribute_weak_labels_are_flagged_weak():
-    labels = attribute_weak_labels({"colour": "Red", "size": "M"},
-                                   [{"colour": "red", "size": "m"}, {"colour": "blue"}, {"colour": "RED"}, {}])
+    labels = attribute_weak_labels(
+        {"colour": "Red", "size": "M"}, [{"colour": "red", "size": "m"}, {"colour": "blue"}, {"colour": "RED"}, {}]
+    )
     np.testing.assert_array_equal(labels.values, [2, 0, 1, 1])
     assert labels.weak is True
 

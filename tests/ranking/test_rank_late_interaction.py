@@ -23,9 +23,11 @@ def test_word_maxsim_averages_the_pieces_of_each_word():
 
 
 def test_late_interaction_mean_min_head_and_coverage():
-    titles = [TokenVectors(unit(E[0], E[1], E[2]), np.array([0, 1, 2])),  # every query piece, nothing else
-              TokenVectors(unit(E[0], E[3]), np.array([0, 1])),  # first word only, plus an unrelated word
-              TokenVectors(unit(E[1] + E[2]), np.array([0]))]  # the head word only, blurred
+    titles = [
+        TokenVectors(unit(E[0], E[1], E[2]), np.array([0, 1, 2])),  # every query piece, nothing else
+        TokenVectors(unit(E[0], E[3]), np.array([0, 1])),  # first word only, plus an unrelated word
+        TokenVectors(unit(E[1] + E[2]), np.array([0])),
+    ]  # the head word only, blurred
     X = late_interaction_features(QUERY, titles, 3)
     col = {name: X[:, j] for j, name in enumerate(NAMES)}
     np.testing.assert_allclose(col["li_title_mean"], [1.0, 0.5, (0.0 + np.sqrt(0.5)) / 2], rtol=1e-6)
@@ -42,8 +44,9 @@ def test_late_interaction_is_nan_without_token_vectors_and_checks_length():
 
 
 def test_build_features_fills_the_family_from_the_candidate_list():
-    c = CandidateList("x y", ["x y", "z"], ["", ""], query_tokens=QUERY,
-                      title_tokens=[QUERY, TokenVectors(unit(E[3]), np.array([0]))])
+    c = CandidateList(
+        "x y", ["x y", "z"], ["", ""], query_tokens=QUERY, title_tokens=[QUERY, TokenVectors(unit(E[3]), np.array([0]))]
+    )
     X = build_features(c)
     np.testing.assert_allclose(X[:, FEATURES.index("li_title_mean")], [1.0, 0.0], atol=1e-6)
     without = build_features(CandidateList("x y", ["x y"], [""]))

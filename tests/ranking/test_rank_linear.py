@@ -17,8 +17,9 @@ def test_linear_blend_learns_the_useful_column_and_ignores_query_offsets():
     queries = np.repeat(np.arange(30), 10)
     signal = rng.normal(size=300)
     grade = np.clip(np.round(2.5 + signal), 1, 4)
-    X = np.column_stack([rng.normal(size=300), signal + 100 * queries, rng.normal(size=300),
-                         rng.normal(size=300)])  # per-query offsets on the useful column
+    X = np.column_stack(
+        [rng.normal(size=300), signal + 100 * queries, rng.normal(size=300), rng.normal(size=300)]
+    )  # per-query offsets on the useful column
     blend = LinearBlend(names).fit(X, grade, queries)
     w = blend.weights()
     assert set(w) == {"cos_text_doc", "li_title_mean", "prf_sim"}  # "noise" is not a blend input

@@ -29,8 +29,12 @@ def test_cache_encodes_each_text_once_and_persists(tmp_path):
 
 
 def test_fallback_prefers_the_better_match():
-    c = CandidateList("red dress", ["blue shoe", "red dress", "red shirt"], ["", "", ""],
-                      RouteScores(bm25_title=np.array([0.0, 4.0, 2.0]), cos_text_title=np.array([0.1, 0.9, 0.5])))
+    c = CandidateList(
+        "red dress",
+        ["blue shoe", "red dress", "red shirt"],
+        ["", "", ""],
+        RouteScores(bm25_title=np.array([0.0, 4.0, 2.0]), cos_text_title=np.array([0.1, 0.9, 0.5])),
+    )
     X = build_features(c)
     assert np.argsort(-fallback_scores(X, FEATURES.names)).tolist() == [1, 2, 0]
 

@@ -1,4 +1,5 @@
 """Serving picks up only rankers trained for the catalog."""
+
 import numpy as np
 import pytest
 

@@ -1,6 +1,7 @@
 import numpy as np
 
-from recsys.ranking.features.cross import NAMES as CROSS, PAIRS, cross_features
+from recsys.ranking.features.cross import NAMES as CROSS
+from recsys.ranking.features.cross import PAIRS, cross_features
 from recsys.ranking.features.query_norm import NAMES, SOURCES, _rank_pct, query_norm_features
 
 

@@ -70,7 +70,9 @@ def test_sentence_names_the_strongest_reasons():
     values[names.index("rating_bayes")] = 4.62
     values[names.index("rating_count_log")] = np.log1p(31)
     assert top_reasons(contrib, names) == ["title", "rating"]
-    assert explain_sentence(contrib, values, names) == "ranked here because: strong title match, 4.6 stars from 31 reviews"
+    assert (
+        explain_sentence(contrib, values, names) == "ranked here because: strong title match, 4.6 stars from 31 reviews"
+    )
     assert explain_sentence(-np.abs(contrib), values, names) == "ranked here on overall relevance"
 
 
@@ -84,7 +86,8 @@ def test_every_feature_but_the_lengths_has_a_reason():
     contrib[names.index("prf_sim_qz")] = 0.6
     contrib[names.index("li_title_mean")] = 0.2
     assert explain_sentence(contrib, np.zeros(len(names)), names) == (
-        "ranked here because: like the other results for this query, strong title match")
+        "ranked here because: like the other results for this query, strong title match"
+    )
 
 
 def test_tail_flag_is_a_reason_only_for_tail_items():
@@ -96,4 +99,5 @@ def test_tail_flag_is_a_reason_only_for_tail_items():
     assert explain_sentence(contrib, values, names) == "ranked here because: strong title match"
     values[names.index("is_tail")] = 1.0
     assert explain_sentence(contrib, values, names) == (
-        "ranked here because: a less-seen item worth a look, strong title match")
+        "ranked here because: a less-seen item worth a look, strong title match"
+    )

@@ -1,23 +1,25 @@
 """``recall`` is the search engine's own recall: same candidates, same scores, same order."""
+
 import io
 
 import numpy as np
 from PIL import Image
 
-from recsys.search.types import SearchRequest
 from recsys.search.filters import SearchFilters
 from recsys.search.recall import recall
-
-from ..small_catalog import COLOURS, photo
+from recsys.search.types import SearchRequest
+from tests.small_catalog import COLOURS, photo
 
 
 def test_recall_then_ranking_reproduces_search(small_search_service):
     engine = small_search_service.engine
     image = Image.open(io.BytesIO(photo(COLOURS["red"])))
-    requests = [SearchRequest(text="blue cotton dress", k=8, log=False),
-                SearchRequest(text="cotton", k=30, filters=SearchFilters(max_price=15), log=False),
-                SearchRequest(image=image, k=6, log=False),
-                SearchRequest(text="watch", image=image, k=5, clicked_item_ids=(1, 2), log=False)]
+    requests = [
+        SearchRequest(text="blue cotton dress", k=8, log=False),
+        SearchRequest(text="cotton", k=30, filters=SearchFilters(max_price=15), log=False),
+        SearchRequest(image=image, k=6, log=False),
+        SearchRequest(text="watch", image=image, k=5, clicked_item_ids=(1, 2), log=False),
+    ]
     for request in requests:
         response = engine.search(request)
         got = recall(engine.holder.get(), engine.encoder, request, engine.settings.recall_k)

@@ -74,15 +74,17 @@ def test_first_stage_prefers_the_sentence_cosine_and_skips_absent_routes():
     doc, title = np.array([0.3, 0.2]), np.array([0.9, 0.1])
     np.testing.assert_array_equal(first_stage_scores(RouteScores(cos_text_title=title, cos_text_doc=doc)), doc)
     np.testing.assert_array_equal(
-        first_stage_scores(RouteScores(cos_text_title=title, cos_text_doc=np.array([np.nan, np.nan]))), title)
+        first_stage_scores(RouteScores(cos_text_title=title, cos_text_doc=np.array([np.nan, np.nan]))), title
+    )
     assert first_stage_scores(RouteScores()) is None
 
 
 def test_build_features_fills_the_family_and_its_per_query_normalisation():
     rng = np.random.default_rng(1)
     V = _unit(rng.normal(size=(12, 8)))
-    cands = CandidateList("q", [f"t{i}" for i in range(12)], [""] * 12,
-                          RouteScores(cos_text_title=rng.random(12)), item_vectors=V)
+    cands = CandidateList(
+        "q", [f"t{i}" for i in range(12)], [""] * 12, RouteScores(cos_text_title=rng.random(12)), item_vectors=V
+    )
     X = build_features(cands)
     direct = result_set_features(V, cands.scores.cos_text_title, 12)
     np.testing.assert_allclose(X[:, FEATURES.family_slice("result_set")], direct, rtol=1e-6)

@@ -12,8 +12,10 @@ class CountingEncoder:
 
     def encode_tokens(self, texts):
         self.seen += list(texts)
-        return [TokenVectors(np.full((len(t.split()), 3), 0.5, np.float16), np.arange(len(t.split()), dtype=np.int32))
-                for t in texts]
+        return [
+            TokenVectors(np.full((len(t.split()), 3), 0.5, np.float16), np.arange(len(t.split()), dtype=np.int32))
+            for t in texts
+        ]
 
 
 def test_cached_token_encoder_encodes_each_text_once_and_persists(tmp_path):

@@ -1,4 +1,3 @@
-
 from recsys.recommend import (
     CooccurrenceRecommender,
     HypergraphRecommender,
@@ -23,7 +22,9 @@ def test_cooccurrence_counts_shared_baskets():
 
 
 def test_hypergraph_reaches_an_item_through_a_category_edge_only():
-    with_aisles = HypergraphRecommender(beta=1.0).fit(toy.interactions(), {"basket": toy.baskets(), "aisle": toy.aisles()})
+    with_aisles = HypergraphRecommender(beta=1.0).fit(
+        toy.interactions(), {"basket": toy.baskets(), "aisle": toy.aisles()}
+    )
     baskets_only = HypergraphRecommender(beta=1.0).fit(toy.interactions(), {"basket": toy.baskets()})
     user0 = toy.interactions()[[0]]
     p_with, p_without = with_aisles.propagate(user0)[0], baskets_only.propagate(user0)[0]

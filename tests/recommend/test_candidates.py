@@ -16,8 +16,9 @@ def test_candidate_ranking_equals_full_top_n(alpha, beta):
     popularity = rng.integers(0, 5, size=60).astype(float)
     order = preference_order(popularity)
     full, _ = top_n(blend(user_items, propagated, popularity, alpha, beta), 10, order)
-    fast = CandidateBlend(repeat_part(user_items), own_items(user_items),
-                          propagated_part(propagated, popularity, alpha), order, 10).top(beta)
+    fast = CandidateBlend(
+        repeat_part(user_items), own_items(user_items), propagated_part(propagated, popularity, alpha), order, 10
+    ).top(beta)
     assert (fast == full).all()
 
 

@@ -47,8 +47,9 @@ def test_taillift_methods_give_k_distinct_ids_deterministically(tmp_path):
     folder = fixtures.write_instacart(tmp_path / "data")
     data = instacart_data.load(folder)
     users = sorted(data.targets)
-    run = lambda: taillift_methods(data.fit, data.histories, users, data.catalog, folder / "products.csv", 20,
-                                   data.target_orders)
+    run = lambda: taillift_methods(
+        data.fit, data.histories, users, data.catalog, folder / "products.csv", 20, data.target_orders
+    )
     first, second = run(), run()
     assert set(first) == {"taillift_hypergraph", "taillift_hypergraph_debiased"}
     for name, result in first.items():

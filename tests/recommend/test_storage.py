@@ -12,16 +12,23 @@ from recsys.recommend import (
 from tests.recommend import toy
 
 
-@pytest.mark.parametrize("backend", [PopularityRecommender(), CooccurrenceRecommender(),
-                                     HypergraphRecommender(alpha=0.5, beta=0.3, steps=3, edge_weights={"aisle": 0.5})])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        PopularityRecommender(),
+        CooccurrenceRecommender(),
+        HypergraphRecommender(alpha=0.5, beta=0.3, steps=3, edge_weights={"aisle": 0.5}),
+    ],
+)
 def test_save_load_round_trip(backend, tmp_path):
     backend.fit(toy.interactions(), {"basket": toy.baskets(), "aisle": toy.aisles()})
     npz, meta = backend.save(tmp_path / "model")
     assert npz.name == "model.npz" and meta.name == "model.json"
     loaded = Recommender.load(tmp_path / "model")
     assert type(loaded) is type(backend) and loaded.config() == backend.config()
-    for before, after in zip(backend.recommend([0, 1, 2], toy.interactions(), n=5),
-                             loaded.recommend([0, 1, 2], toy.interactions(), n=5)):
+    for before, after in zip(
+        backend.recommend([0, 1, 2], toy.interactions(), n=5), loaded.recommend([0, 1, 2], toy.interactions(), n=5)
+    ):
         assert np.array_equal(before, after)
     assert not list(tmp_path.glob(".tmp-*"))  # atomic writes leave no temporaries
 

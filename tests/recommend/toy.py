@@ -3,6 +3,7 @@
 items: 0 milk, 1 bread, 2 butter, 3 jam, 4 oat milk (never bought, shares aisle 0 with milk), 5 soap (never
 bought, alone in aisle 1). Baskets: {0,1}, {1,2}, {0,1,2}. Users: u0 bought 0 and 1, u1 bought 1 and 2, u2 3.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Search end to end on a small generated catalog: recall, filters, facets, live updates, logs, restarts."""
+
 import io
 import threading
 
@@ -8,11 +9,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from recsys.catalog.models import Interaction, QueryLog
-from recsys.search.types import SearchRequest
 from recsys.search.filters import SearchFilters
+from recsys.search.types import SearchRequest
 from recsys.service.taillift import TailLiftService
-
-from ..small_catalog import COLOURS, photo
+from tests.small_catalog import COLOURS, photo
 
 
 @pytest.fixture
@@ -41,8 +41,9 @@ def test_text_query_ranks_the_exact_item_first_and_explains(service):
 
 
 def test_filters_apply_at_recall_and_facets_count_candidates(service):
-    response = service.search(SearchRequest(text="cotton", k=50, filters=SearchFilters(category=("Dresses",)),
-                                            log=False))
+    response = service.search(
+        SearchRequest(text="cotton", k=50, filters=SearchFilters(category=("Dresses",)), log=False)
+    )
     assert len(response.hits) == 6 and all(t.endswith("dress") for t in titles(service, response))
     assert dict(response.facets.counts["category"]) == {"Dresses": 6}
     price_capped = service.search(SearchRequest(text="cotton", k=50, filters=SearchFilters(max_price=15), log=False))
@@ -59,11 +60,14 @@ def test_image_query_finds_items_of_that_colour(service):
 
 
 def test_uploads_become_searchable_and_deletes_disappear(service):
-    item = service.add_item({"title": "Purple silk scarf", "category": "Accessories > Scarves"},
-                            [photo((120, 20, 140))])
+    item = service.add_item(
+        {"title": "Purple silk scarf", "category": "Accessories > Scarves"}, [photo((120, 20, 140))]
+    )
     assert service.engine.wait_idle()
-    assert titles(service, service.search(SearchRequest(text="purple silk scarf", k=3, log=False)))[0] == \
-        "Purple silk scarf"
+    assert (
+        titles(service, service.search(SearchRequest(text="purple silk scarf", k=3, log=False)))[0]
+        == "Purple silk scarf"
+    )
     service.delete_item(item.id)
     assert service.engine.wait_idle()
     response = service.search(SearchRequest(text="purple silk scarf", k=40, log=False))
@@ -99,11 +103,13 @@ def test_impressions_and_clicks_are_logged_with_query_and_position(service):
     service.log_event("s1", response.hits[1].item_id, "click", "white watch", 2)
     service.engine.wait_idle()
     with service.sessions() as session:
-        events = session.execute(select(Interaction.event, Interaction.position, Interaction.query)
-                                 .where(Interaction.session_id == "s1")).all()
+        events = session.execute(
+            select(Interaction.event, Interaction.position, Interaction.query).where(Interaction.session_id == "s1")
+        ).all()
         logged = session.scalar(select(func.count()).select_from(QueryLog).where(QueryLog.session_id == "s1"))
-    assert sorted(events) == sorted([("impression", p, "white watch") for p in (1, 2, 3, 4)] +
-                                    [("click", 2, "white watch")])
+    assert sorted(events) == sorted(
+        [("impression", p, "white watch") for p in (1, 2, 3, 4)] + [("click", 2, "white watch")]
+    )
     assert logged == 1
 
 
@@ -142,8 +148,12 @@ def test_clicked_items_feed_the_session_features(service):
     request = SearchRequest(text="red cotton shirt", k=5, log=False)
     got = recall(state, service.engine.encoder, request, 50)
     clicked = int(got.item_ids[0])
-    with_click = recall(state, service.engine.encoder, SearchRequest(text="red cotton shirt", k=5, log=False,
-                                                                      clicked_item_ids=(clicked,)), 50)
+    with_click = recall(
+        state,
+        service.engine.encoder,
+        SearchRequest(text="red cotton shirt", k=5, log=False, clicked_item_ids=(clicked,)),
+        50,
+    )
     column = FEATURES.index("session_max_sim")
     assert np.isnan(build_features(got.candidates, state.priors)[:, column]).all()
     session = build_features(with_click.candidates, state.priors)[:, column]

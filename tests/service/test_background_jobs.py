@@ -1,4 +1,5 @@
 """Background jobs of the service: one ranker retrain at a time, on its own thread, never holding up the index."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Encoder runs (options, long-tail weights, progress, cancel) and the atomic encoder switch with rollback."""
+
 from __future__ import annotations
 
 import threading
@@ -7,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from recsys import registry
 from recsys.encoders import create_encoder
 from recsys.search.types import SearchRequest
 from recsys.service.errors import NotFound
 from recsys.service.taillift import TailLiftService
-from recsys import registry
 from recsys.training.encoder_runs import (
     EncoderRun,
     EncoderRunOptions,
@@ -59,21 +60,27 @@ def service(tmp_path_factory):
     text = service.engine.encoder.text
     service.v1 = train_encoder(service.store, TINY, parent=None, text=text)
     # Another vector size: a search that paired one model's query with the other's index would raise.
-    service.v2 = train_encoder(service.store, EncoderRunOptions(**{**TINY.__dict__, "tail_weight": 1.0, "log_q": True,
-                                                             "seed": 1, "embed_dim": 48}), parent=service.v1, text=text)
+    service.v2 = train_encoder(
+        service.store,
+        EncoderRunOptions(**{**TINY.__dict__, "tail_weight": 1.0, "log_q": True, "seed": 1, "embed_dim": 48}),
+        parent=service.v1,
+        text=text,
+    )
     yield service
     service.close()
 
 
 def _results(service: TailLiftService) -> list[list[tuple[int, float]]]:
-    return [[(h.item_id, h.score) for h in service.search(SearchRequest(text=q, k=10, log=False)).hits]
-            for q in QUERIES]
+    return [
+        [(h.item_id, h.score) for h in service.search(SearchRequest(text=q, k=10, log=False)).hits] for q in QUERIES
+    ]
 
 
 def test_run_records_parent_and_options_and_reports_each_epoch(service):
     seen: list[RunProgress] = []
-    version = train_encoder(service.store, TINY, parent=service.v2, on_progress=seen.append,
-                            text=service.engine.encoder.text)
+    version = train_encoder(
+        service.store, TINY, parent=service.v2, on_progress=seen.append, text=service.engine.encoder.text
+    )
     config = registry.read_config(registry.version_dir(service.settings, version))
     assert config["run"]["parent"] == service.v2
     assert config["run"]["options"]["epochs"] == 2 and config["training"]["batch_size"] == 16
@@ -96,8 +103,9 @@ def test_cancel_between_epochs_saves_nothing(service):
 
 def test_background_run_finishes_with_a_version(service):
     done = threading.Event()
-    run = EncoderRun(service.store, TINY, parent=service.v1, text=service.engine.encoder.text,
-                     on_done=lambda _: done.set()).start()
+    run = EncoderRun(
+        service.store, TINY, parent=service.v1, text=service.engine.encoder.text, on_done=lambda _: done.set()
+    ).start()
     assert run.wait(300) and done.is_set()
     assert run.status == "done" and run.version in registry.list_versions(service.settings)
     assert len(run.progress.losses) == 2 and run.progress.stage == "saved"
@@ -212,8 +220,25 @@ def test_cli_trains_lists_and_activates(service, monkeypatch, tmp_path, capsys):
 
     monkeypatch.setattr(cli, "get_settings", lambda: service.settings)
     out = tmp_path / "run.json"
-    args = _parser().parse_args(["train", "encoder", "--epochs", "1", "--batch-size", "16", "--hidden", "0",
-                                 "--embed-dim", "16", "--tail-weight", "0.5", "--logq", "-o", str(out)])
+    args = _parser().parse_args(
+        [
+            "train",
+            "encoder",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--hidden",
+            "0",
+            "--embed-dim",
+            "16",
+            "--tail-weight",
+            "0.5",
+            "--logq",
+            "-o",
+            str(out),
+        ]
+    )
     assert args.func(args) == 0
     report = json.loads(out.read_text())
     assert report["options"]["tail_weight"] == 0.5 and report["options"]["log_q"] is True

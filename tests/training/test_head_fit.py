@@ -1,4 +1,5 @@
 """The head training loop on synthetic features: negatives options learn, early stopping, fixed temperature."""
+
 from __future__ import annotations
 
 import math
@@ -25,17 +26,34 @@ def _data(n: int = 240, val: int = 60, seed: int = 0) -> FitData:
     image = torch.randn(n + val, 24, generator=gen)
     text = image @ torch.randn(24, 16, generator=gen) + 0.1 * torch.randn(n + val, 16, generator=gen)
     ids = np.arange(n)
-    return FitData(image=image[:n], text=text[:n], item=ids, text_id=ids, pool_image=image[:n], pool_item=ids,
-                   pool_text_id=ids, val_image=image[n:], val_text=text[n:])
+    return FitData(
+        image=image[:n],
+        text=text[:n],
+        item=ids,
+        text_id=ids,
+        pool_image=image[:n],
+        pool_item=ids,
+        pool_text_id=ids,
+        val_image=image[n:],
+        val_text=text[n:],
+    )
 
 
-@pytest.mark.parametrize("options", [{}, {"hard_negatives": 2, "hard_negative_depth": 5},
-                                     {"uniform_negatives": 32}, {"hard_negatives": 1, "uniform_negatives": 16}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"hard_negatives": 2, "hard_negative_depth": 5},
+        {"uniform_negatives": 32},
+        {"hard_negatives": 1, "uniform_negatives": 16},
+    ],
+)
 def test_every_negative_option_learns_the_pairing(options):
     data = _data()
     config = HeadTrainingConfig(epochs=12, batch_size=48, lr=1e-2, hidden=0, embed_dim=8, **options)
-    before = validation_recall(fit_heads(data, MODEL, HeadTrainingConfig(epochs=1, lr=1e-9)).heads,
-                               data.val_image, data.val_text)[0]
+    before = validation_recall(
+        fit_heads(data, MODEL, HeadTrainingConfig(epochs=1, lr=1e-9)).heads, data.val_image, data.val_text
+    )[0]
     result = fit_heads(data, MODEL, config)
     after = validation_recall(result.heads, data.val_image, data.val_text)[0]
     assert after > max(0.6, before + 0.3), (before, after)

@@ -1,10 +1,12 @@
 """Head training on a tiny colour catalog: holdout exclusion, saved versions, round trip, and retrieval."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
+from recsys import registry
 from recsys.config import Settings
 from recsys.encoders import create_encoder
 from recsys.encoders.checkpoint import read_heads, write_heads
@@ -13,7 +15,6 @@ from recsys.encoders.feature_cache import FeatureCache, image_key
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.splits import is_holdout
-from recsys import registry
 from recsys.training.heads import HeadTrainingConfig, train_heads
 from recsys.training.pairs import TrainingPair
 from tests.encoders.models import COLOURS, garment_image
@@ -63,8 +64,14 @@ def test_exclude_drops_more_items_and_empty_training_is_refused(settings, minilm
     train = _catalog(False)[:4]
     with pytest.raises(ValueError):
         train_heads(_pairs(train), settings, exclude=lambda i: True, config=FAST, text=minilm, tower=tower)
-    version = train_heads(_pairs(train), settings, exclude=lambda i: i == train[0][0],
-                          config=HeadTrainingConfig(epochs=1, hidden=0, embed_dim=16), text=minilm, tower=tower)
+    version = train_heads(
+        _pairs(train),
+        settings,
+        exclude=lambda i: i == train[0][0],
+        config=HeadTrainingConfig(epochs=1, hidden=0, embed_dim=16),
+        text=minilm,
+        tower=tower,
+    )
     assert registry.read_config(registry.version_dir(settings, version))["metrics"]["train_pairs"] == 3
 
 
@@ -103,8 +110,13 @@ def test_encoder_loads_the_active_version_and_finds_each_item_by_its_title(train
 
 def test_rollback_to_an_older_version_changes_the_encoder(trained, minilm, tower):
     settings, version, train, _ = trained
-    newer = train_heads(_pairs(train[:6]), settings, config=HeadTrainingConfig(epochs=1, hidden=0, embed_dim=64),
-                        text=minilm, tower=tower)
+    newer = train_heads(
+        _pairs(train[:6]),
+        settings,
+        config=HeadTrainingConfig(epochs=1, hidden=0, embed_dim=64),
+        text=minilm,
+        tower=tower,
+    )
     assert registry.active_version(settings) == newer
     registry.activate(settings, version)
     assert create_encoder(settings, text=minilm).version.startswith(version)

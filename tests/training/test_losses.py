@@ -1,4 +1,5 @@
 """Symmetric InfoNCE and the logQ correction on tiny tensors with hand-computed values."""
+
 from __future__ import annotations
 
 import math
@@ -52,10 +53,15 @@ def test_log_q_is_subtracted_from_each_column_in_both_directions():
 
 
 def test_uniform_log_q_leaves_the_loss_unchanged():
-    a, b = torch.nn.functional.normalize(torch.randn(4, 3), dim=-1), torch.nn.functional.normalize(torch.randn(4, 3), dim=-1)
+    a, b = (
+        torch.nn.functional.normalize(torch.randn(4, 3), dim=-1),
+        torch.nn.functional.normalize(torch.randn(4, 3), dim=-1),
+    )
     uniform = log_q_from_counts(torch.ones(4))
     assert torch.allclose(uniform, torch.full((4,), math.log(0.25)))
-    assert float(symmetric_info_nce(a, b, ZERO_SCALE, uniform)) == pytest.approx(float(symmetric_info_nce(a, b, ZERO_SCALE)), abs=1e-6)
+    assert float(symmetric_info_nce(a, b, ZERO_SCALE, uniform)) == pytest.approx(
+        float(symmetric_info_nce(a, b, ZERO_SCALE)), abs=1e-6
+    )
 
 
 def test_log_q_from_counts_is_the_log_frequency():
@@ -70,7 +76,8 @@ def test_hard_negatives_join_the_text_to_image_softmax_only():
     image_to_text = math.log(1 + math.exp(-1))  # unchanged: hard negatives add no image->text rows
     assert float(with_hard) == pytest.approx(0.5 * (text_to_image + image_to_text), abs=1e-6)
     assert float(info_nce_with_negatives(EYE, EYE, ZERO_SCALE)) == pytest.approx(
-        float(symmetric_info_nce(EYE, EYE, ZERO_SCALE)), abs=1e-6)
+        float(symmetric_info_nce(EYE, EYE, ZERO_SCALE)), abs=1e-6
+    )
 
 
 def test_uniform_negative_loss_is_a_softmax_over_the_positive_and_the_draws():
@@ -81,4 +88,6 @@ def test_uniform_negative_loss_is_a_softmax_over_the_positive_and_the_draws():
     # Draws of the row's own item are masked out: text 0's draw 1 and text 1's draw 0 are their own items.
     same = torch.tensor([[False, True], [True, False]])
     masked = -math.log(math.e / (math.e + 1))
-    assert float(uniform_negative_loss(EYE, EYE, negatives, ZERO_SCALE, same_item=same)) == pytest.approx(masked, abs=1e-6)
+    assert float(uniform_negative_loss(EYE, EYE, negatives, ZERO_SCALE, same_item=same)) == pytest.approx(
+        masked, abs=1e-6
+    )

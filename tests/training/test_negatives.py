@@ -1,4 +1,5 @@
 """Hard-negative mining: nearest admissible items, never the item itself nor a same-text duplicate."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,9 @@ def test_mining_takes_the_nearest_other_items_and_skips_own_item_and_duplicates(
     pool_item = np.array([0, 1, 2, 3])
     pool_text = np.array([10, 11, 12, 13])
     query = _unit([[1, 0]])  # query of item 0; item 1 has the same text (a duplicate listing)
-    hard = mine_hard_negatives(query, pool, np.array([0]), pool_item, np.array([11]), pool_text,
-                               count=1, depth=1, seed=0)
+    hard = mine_hard_negatives(
+        query, pool, np.array([0]), pool_item, np.array([11]), pool_text, count=1, depth=1, seed=0
+    )
     assert hard.tolist() == [[2]]  # 0 is its own item, 1 a same-text duplicate: 2 is the nearest admissible
 
 

@@ -1,4 +1,5 @@
 """Training pairs from the catalog, from logged query clicks and from a graded judgments file."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,54 +41,85 @@ def test_catalog_pairs_are_one_per_item_with_an_image(catalog):
 def test_click_pairs_take_queried_clicks_and_report_the_rest(catalog):
     ids = _ids(catalog)
     shirt, card = ids["Red cotton shirt"], ids["Plain gift card"]
-    events = [(shirt[0], "click", "red shirt"), (shirt[0], "purchase", "  red shirt "), (shirt[0], "click", ""),
-              (shirt[0], "impression", "red shirt"), (card[0], "click", "gift")]
+    events = [
+        (shirt[0], "click", "red shirt"),
+        (shirt[0], "purchase", "  red shirt "),
+        (shirt[0], "click", ""),
+        (shirt[0], "impression", "red shirt"),
+        (card[0], "click", "gift"),
+    ]
     with catalog.sessions() as session, session.begin():
         session.add_all([Interaction(session_id="s", item_id=i, event=e, query=q) for i, e, q in events])
     report = SourceReport()
     pairs = click_pairs(catalog.store, report)
     assert [(p.external_id, p.text) for p in pairs] == [(shirt[1], "red shirt")] * 2
-    assert report.pairs == 2 and report.skipped == {"no query (browse or 'more like this')": 1,
-                                                    "item has no image": 1}
+    assert report.pairs == 2 and report.skipped == {"no query (browse or 'more like this')": 1, "item has no image": 1}
 
 
 def test_judgment_pairs_keep_graded_positives_of_catalog_items(catalog, tmp_path):
     ids = _ids(catalog)
     shirt, dress = ids["Red cotton shirt"][1], ids["Blue cotton dress"][1]
     path = tmp_path / "judgments.csv"
-    path.write_text("query,item_id,relevance\nred top," + shirt + ",4\nred top," + dress + ",1\n"
-                    "blue frock," + dress + ",3\nghost,no-such-item,4\n,x,4\nred top," + shirt + ",high\n")
+    path.write_text(
+        "query,item_id,relevance\nred top," + shirt + ",4\nred top," + dress + ",1\n"
+        "blue frock," + dress + ",3\nghost,no-such-item,4\n,x,4\nred top," + shirt + ",high\n"
+    )
     report = SourceReport()
     pairs = judgment_pairs(catalog.store, path, 3.0, report)
     assert [(p.external_id, p.text) for p in pairs] == [(shirt, "red top"), (dress, "blue frock")]
-    assert report.skipped == {"relevance below 3": 1, "item not in the catalog (or without an image)": 1,
-                              "empty query": 1, "relevance is not a number": 1}
+    assert report.skipped == {
+        "relevance below 3": 1,
+        "item not in the catalog (or without an image)": 1,
+        "empty query": 1,
+        "relevance is not a number": 1,
+    }
 
 
-@pytest.mark.parametrize("data, message", [(b"query,item\nx,y\n", "lacks column"), (b"\xff\xfe\x00bad", "not UTF-8"),
-                                           (b"query,item_id,relevance\n" + b"q,i,4\n" * 100, "limit")])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"query,item\nx,y\n", "lacks column"),
+        (b"\xff\xfe\x00bad", "not UTF-8"),
+        (b"query,item_id,relevance\n" + b"q,i,4\n" * 100, "limit"),
+    ],
+)
 def test_malformed_judgment_files_are_refused_with_a_reason(data, message):
     with pytest.raises(ValueError, match=message):
         read_judgments(data, max_bytes=500)
 
 
 def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog, tmp_path, minilm):
-    from recsys.splits import is_holdout
     from recsys import registry
+    from recsys.splits import is_holdout
     from recsys.training.encoder_runs import EncoderRunOptions, train_encoder
 
     ids = _ids(catalog)
     with catalog.sessions() as session, session.begin():
-        session.add_all([Interaction(session_id="s", item_id=row_id, event="click", query=title.split()[0] + " top")
-                         for title, (row_id, _) in ids.items()])
+        session.add_all(
+            [
+                Interaction(session_id="s", item_id=row_id, event="click", query=title.split()[0] + " top")
+                for title, (row_id, _) in ids.items()
+            ]
+        )
     path = tmp_path / "judgments.csv"
     path.write_text("query,item_id,relevance\n" + "".join(f"{t.lower()},{ext},4\n" for t, (_, ext) in ids.items()))
     with pytest.raises(ValueError, match="by 'type' or 'item'"):
         EncoderRunOptions(log_q_by="brand")
-    options = EncoderRunOptions(epochs=2, batch_size=8, lr=5e-3, hidden=0, embed_dim=16, hard_negatives=2,
-                                uniform_negatives=8, learn_temperature=False, temperature=0.1, log_q=True,
-                                log_q_by="item",
-                                sources=("clicks", "judgments"), judgments_path=str(path))
+    options = EncoderRunOptions(
+        epochs=2,
+        batch_size=8,
+        lr=5e-3,
+        hidden=0,
+        embed_dim=16,
+        hard_negatives=2,
+        uniform_negatives=8,
+        learn_temperature=False,
+        temperature=0.1,
+        log_q=True,
+        log_q_by="item",
+        sources=("clicks", "judgments"),
+        judgments_path=str(path),
+    )
     version = train_encoder(catalog.store, options, text=minilm)
     manifest = registry.read_config(registry.version_dir(catalog.settings, version))
     run = manifest["run"]
@@ -102,15 +134,16 @@ def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog,
 
 
 def test_a_run_that_unfreezes_tower_layers_goes_through_train_towers(catalog, minilm):
-    from recsys.encoders import create_encoder
     from recsys import registry
+    from recsys.encoders import create_encoder
     from recsys.training.encoder_runs import EncoderRunOptions, RunProgress, train_encoder
 
     with pytest.raises(ValueError, match="heads-only"):
         EncoderRunOptions(unfreeze_image_blocks=1, hard_negatives=1)
     seen: list[RunProgress] = []
-    options = EncoderRunOptions(epochs=1, batch_size=8, hidden=0, embed_dim=16, unfreeze_image_blocks=1,
-                                unfreeze_text_layers=1, patience=0)
+    options = EncoderRunOptions(
+        epochs=1, batch_size=8, hidden=0, embed_dim=16, unfreeze_image_blocks=1, unfreeze_text_layers=1, patience=0
+    )
     version = train_encoder(catalog.store, options, text=minilm, on_progress=seen.append)
     manifest = registry.read_config(registry.version_dir(catalog.settings, version))
     assert version.startswith("towerclip-tuned-") and manifest["run"]["towers"] == "tuned"

@@ -1,4 +1,5 @@
 """Tower fine-tuning on a tiny generated catalog (CPU): what is trained, what is saved, and exact reloading."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from recsys import registry
 from recsys.config import Settings
 from recsys.encoders import create_encoder, routes
 from recsys.encoders.checkpoint import TOWERS_FILE, WEIGHTS_FILE
@@ -17,7 +19,6 @@ from recsys.encoders.text import text_layer_prefixes
 from recsys.encoders.tower_clip import ClipHeads, TowerClip, TowerClipConfig
 from recsys.encoders.tower_path import default_config, untrained_version_name
 from recsys.splits import is_holdout
-from recsys import registry
 from recsys.training.heads import (
     HeadTrainingConfig,
     TrainingCancelled,
@@ -32,8 +33,16 @@ from recsys.training.tower_finetune import (
 )
 from tests.encoders.models import COLOURS, garment_image
 
-TINY = TowerTrainingConfig(epochs=1, batch_size=8, unfreeze_image_blocks=1, unfreeze_text_layers=1, hidden=0,
-                           embed_dim=32, head_lr=5e-3, tower_lr=1e-3)
+TINY = TowerTrainingConfig(
+    epochs=1,
+    batch_size=8,
+    unfreeze_image_blocks=1,
+    unfreeze_text_layers=1,
+    hidden=0,
+    embed_dim=32,
+    head_lr=5e-3,
+    tower_lr=1e-3,
+)
 
 
 def _catalog(n_train: int = 14, n_held: int = 2) -> list[tuple[str, str, tuple[int, int, int]]]:
@@ -66,10 +75,23 @@ def tuned(tmp_path_factory, minilm):
     shared_before = _state(minilm.model)
     seen = {}
     epochs = []
-    version = train_towers(_pairs(catalog), settings, TINY, text=minilm, on_trained=lambda m: seen.update(model=m),
-                           on_epoch=lambda *a: epochs.append(a), manifest_extra={"run": {"parent": None}})
-    return {"settings": settings, "version": version, "catalog": catalog, "model": seen["model"],
-            "shared_before": shared_before, "epochs": epochs}
+    version = train_towers(
+        _pairs(catalog),
+        settings,
+        TINY,
+        text=minilm,
+        on_trained=lambda m: seen.update(model=m),
+        on_epoch=lambda *a: epochs.append(a),
+        manifest_extra={"run": {"parent": None}},
+    )
+    return {
+        "settings": settings,
+        "version": version,
+        "catalog": catalog,
+        "model": seen["model"],
+        "shared_before": shared_before,
+        "epochs": epochs,
+    }
 
 
 def test_run_saves_a_version_with_its_tuned_towers(tuned):
@@ -105,8 +127,9 @@ def test_only_the_unfrozen_blocks_and_layers_changed(tuned, minilm):
     for name, value in tuned_text.items():
         if not name.startswith(text_prefixes):
             assert torch.equal(value, base_text[name]), name
-    assert not torch.equal(tuned_text["encoder.layer.5.output.dense.weight"],
-                           base_text["encoder.layer.5.output.dense.weight"])
+    assert not torch.equal(
+        tuned_text["encoder.layer.5.output.dense.weight"], base_text["encoder.layer.5.output.dense.weight"]
+    )
     # The MiniLM passed in (shared with the text_bert route) was copied, never trained.
     after = _state(minilm.model)
     assert all(torch.equal(after[k], v) for k, v in base_text.items())
@@ -140,8 +163,10 @@ def test_text_bert_route_keeps_the_untouched_minilm(tuned, minilm):
     joint_text = encoder.joint.model.text_encoder
     assert encoder.text is minilm and joint_text is not minilm and joint_text.model is not minilm.model
     assert joint_text.model_name.startswith(minilm.model_name + "@tuned-")
-    assert joint_text.model_name == registry.read_config(
-        registry.version_dir(tuned["settings"], tuned["version"]))["text_tower_id"]
+    assert (
+        joint_text.model_name
+        == registry.read_config(registry.version_dir(tuned["settings"], tuned["version"]))["text_tower_id"]
+    )
     query = encoder.encode_query(text="red cotton t-shirt")
     np.testing.assert_allclose(query[routes.TEXT_BERT], minilm.encode(["red cotton t-shirt"]), rtol=0, atol=1e-6)
 
@@ -173,8 +198,9 @@ def test_cancel_raises_and_saves_nothing(tmp_path, minilm):
 def test_parent_heads_and_tuned_towers_are_the_starting_point(tmp_path, minilm):
     settings = _settings(tmp_path / "data")
     pairs = _pairs(_catalog(6, 0))
-    heads_only = train_heads(pairs, settings, config=HeadTrainingConfig(epochs=1, hidden=0, embed_dim=16),
-                             activate=False, text=minilm)
+    heads_only = train_heads(
+        pairs, settings, config=HeadTrainingConfig(epochs=1, hidden=0, embed_dim=16), activate=False, text=minilm
+    )
     still = TowerTrainingConfig(epochs=0, unfreeze_image_blocks=1, unfreeze_text_layers=0)  # no steps: a copy
     child = train_towers(pairs, settings, still, parent=heads_only, text=minilm)
     parent_heads = torch.load(registry.version_dir(settings, heads_only) / WEIGHTS_FILE, weights_only=True)
@@ -184,16 +210,22 @@ def test_parent_heads_and_tuned_towers_are_the_starting_point(tmp_path, minilm):
     assert manifest["model"]["embed_dim"] == 16 and manifest["training"]["init_from"] == heads_only
     assert manifest["model"]["image_tuned_blocks"] == 1 and manifest["model"]["text_tuned_layers"] == 0
     # A child of a tuned parent keeps the parent's tuned blocks even when it unfreezes none itself.
-    grandchild = train_towers(pairs, settings, TowerTrainingConfig(epochs=0, unfreeze_image_blocks=0,
-                                                                   unfreeze_text_layers=0), parent=child, text=minilm)
+    grandchild = train_towers(
+        pairs,
+        settings,
+        TowerTrainingConfig(epochs=0, unfreeze_image_blocks=0, unfreeze_text_layers=0),
+        parent=child,
+        text=minilm,
+    )
     config = registry.read_config(registry.version_dir(settings, grandchild))
     assert config["model"]["image_tuned_blocks"] == 1
     assert config["image_tower_id"] == manifest["image_tower_id"]
 
 
 def test_heads_only_versions_and_untrained_encoders_load_as_before(settings, minilm):
-    version = train_heads(_pairs(_catalog(4, 0)), settings, config=HeadTrainingConfig(epochs=1, hidden=0,
-                                                                                      embed_dim=16), text=minilm)
+    version = train_heads(
+        _pairs(_catalog(4, 0)), settings, config=HeadTrainingConfig(epochs=1, hidden=0, embed_dim=16), text=minilm
+    )
     assert not (registry.version_dir(settings, version) / TOWERS_FILE).exists()
     encoder = create_encoder(settings, text=minilm, version=version)
     assert encoder.joint.model.text_encoder is minilm
@@ -202,8 +234,17 @@ def test_heads_only_versions_and_untrained_encoders_load_as_before(settings, min
     # The untrained encoder's name hashes the config fields that existed before tuning did: unchanged key.
     config = default_config(settings, minilm.dim)
     old_fields = {k: v for k, v in config.to_dict().items() if k not in ("image_tuned_blocks", "text_tuned_layers")}
-    assert set(old_fields) == {"image_tower", "image_size", "flip", "text_model", "image_dim", "text_dim",
-                               "embed_dim", "hidden", "init_temperature"}
+    assert set(old_fields) == {
+        "image_tower",
+        "image_size",
+        "flip",
+        "text_model",
+        "image_dim",
+        "text_dim",
+        "embed_dim",
+        "hidden",
+        "init_temperature",
+    }
     digest = hashlib.sha256(json.dumps(old_fields, sort_keys=True).encode()).hexdigest()[:10]
     assert untrained_version_name(config) == f"towers-untrained-{digest}"
 
@@ -212,11 +253,16 @@ def test_a_mixed_precision_step_trains_only_the_unfrozen_layers(minilm):
     """The autocast path CUDA uses (bf16 here, on the CPU): float32 loss, finite, frozen weights untouched."""
     pairs = _pairs(_catalog(4, 0))
     tower = ImageTower(image_size=64)
-    config = TowerClipConfig(image_size=64, image_dim=tower.dim, hidden=0, embed_dim=16, image_tuned_blocks=1,
-                             text_tuned_layers=1)
+    config = TowerClipConfig(
+        image_size=64, image_dim=tower.dim, hidden=0, embed_dim=16, image_tuned_blocks=1, text_tuned_layers=1
+    )
     model = TowerClip(config, minilm.tuned_copy(), ClipHeads(config), image_tower=tower)
-    trainer = TowerTrainer(model, TowerTrainingConfig(unfreeze_image_blocks=1, unfreeze_text_layers=1,
-                                                      tower_lr=1e-3), total_steps=1, device=torch.device("cpu"))
+    trainer = TowerTrainer(
+        model,
+        TowerTrainingConfig(unfreeze_image_blocks=1, unfreeze_text_layers=1, tower_lr=1e-3),
+        total_steps=1,
+        device=torch.device("cpu"),
+    )
     trainer.amp_dtype = torch.bfloat16
     before = _state(tower.net)
     loss = trainer.step(*_batch(pairs, range(4), tower, model.text_encoder))
@@ -241,8 +287,18 @@ def test_early_stopping_keeps_the_best_validation_epoch(tmp_path, minilm, monkey
 
     monkeypatch.setattr(tower_finetune, "_encode", encode)
     monkeypatch.setattr(tower_finetune, "paired_recall_mrr", lambda *a, **k: (next(recalls), 0.1))
-    config = TowerTrainingConfig(epochs=3, batch_size=4, unfreeze_image_blocks=1, unfreeze_text_layers=0, hidden=0,
-                                 embed_dim=16, patience=1, val_fraction=0.5, min_val_pairs=2, learn_temperature=False)
+    config = TowerTrainingConfig(
+        epochs=3,
+        batch_size=4,
+        unfreeze_image_blocks=1,
+        unfreeze_text_layers=0,
+        hidden=0,
+        embed_dim=16,
+        patience=1,
+        val_fraction=0.5,
+        min_val_pairs=2,
+        learn_temperature=False,
+    )
     version = train_towers(_pairs(_catalog(8, 0)), settings, config, text=minilm)
     folder = registry.version_dir(settings, version)
     metrics = registry.read_config(folder)["metrics"]

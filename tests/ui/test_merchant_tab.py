@@ -1,11 +1,11 @@
 """The Merchant tab's event functions, called as Gradio calls them (file paths, grid rows), on a real service."""
+
 import pandas as pd
 import pytest
 
 from recsys.service.catalog import CatalogService
 from recsys.ui import catalog_tab, merchant_tab
-
-from ..catalog.bad_inputs import jpeg, truncated_jpeg, write_csv, write_zip
+from tests.catalog.bad_inputs import jpeg, truncated_jpeg, write_csv, write_zip
 
 
 @pytest.fixture
@@ -26,10 +26,13 @@ def photos(tmp_path):
 
 
 def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos, tmp_path):
-    reviews = pd.DataFrame([[5, "Love it", "Great fit"], [4, "", "Nice"], [2, "Meh", "Too small"], [None, "", ""]],
-                           columns=merchant_tab.REVIEW_COLUMNS)
-    message, item_id = merchant_tab.create_item(service, "shop", "Navy casual shirt", "Soft cotton", 24.5,
-                                                "Apparel > Shirts", "Acme", photos, reviews)
+    reviews = pd.DataFrame(
+        [[5, "Love it", "Great fit"], [4, "", "Nice"], [2, "Meh", "Too small"], [None, "", ""]],
+        columns=merchant_tab.REVIEW_COLUMNS,
+    )
+    message, item_id = merchant_tab.create_item(
+        service, "shop", "Navy casual shirt", "Soft cotton", 24.5, "Apparel > Shirts", "Acme", photos, reviews
+    )
     assert "Saved item" in message and item_id
     entries, ids, label, _ = catalog_tab.browse(service, 1, "", "", "")
     assert ids == [item_id] and entries[0][1].startswith(f"#{item_id} Navy casual shirt") and "1 items" in label
@@ -41,8 +44,18 @@ def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos
     first_image = loaded[6]["choices"][0][1]
     extra = tmp_path / "extra.png"
     extra.write_bytes(jpeg((0, 200, 0)))
-    status = merchant_tab.save_edit(service, "shop", item_id, "Navy oxford shirt", "Soft cotton", 20, "Apparel > Shirts",
-                                    "Acme", [str(extra)], [first_image])
+    status = merchant_tab.save_edit(
+        service,
+        "shop",
+        item_id,
+        "Navy oxford shirt",
+        "Soft cotton",
+        20,
+        "Apparel > Shirts",
+        "Acme",
+        [str(extra)],
+        [first_image],
+    )
     assert "Updated" in status
     assert "Navy oxford shirt" in catalog_tab.detail(service, item_id)[0]
     assert merchant_tab.my_items(service, "shop")[0][:2] == [item_id, "Navy oxford shirt"]
@@ -55,8 +68,17 @@ def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos
 def test_bad_upload_shows_every_problem_and_saves_nothing(service, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(truncated_jpeg())
-    message, item_id = merchant_tab.create_item(service, "shop", "<img src=x onerror=alert(1)>", "", "<img src=y>",
-                                                "", "", [str(broken)], [[9, "", "bad rating"]])
+    message, item_id = merchant_tab.create_item(
+        service,
+        "shop",
+        "<img src=x onerror=alert(1)>",
+        "",
+        "<img src=y>",
+        "",
+        "",
+        [str(broken)],
+        [[9, "", "bad rating"]],
+    )
     assert item_id is None and "Nothing was saved" in message
     assert "HTML" in message and "not a number" in message and "1 to 5" in message and "cannot be decoded" in message
     assert "&lt;img src=y&gt;" in message and "<img" not in message  # echoed input is escaped
@@ -70,8 +92,9 @@ def test_titles_are_escaped_in_the_detail_view(service, photos):
 
 
 def test_bulk_upload_reports_rejected_rows(service, tmp_path):
-    csv_path = write_csv(tmp_path / "c.csv", ["id", "title", "images"], [["a", "Red dress", "a.jpg"],
-                                                                          ["b", "Blue dress", "missing.jpg"]])
+    csv_path = write_csv(
+        tmp_path / "c.csv", ["id", "title", "images"], [["a", "Red dress", "a.jpg"], ["b", "Blue dress", "missing.jpg"]]
+    )
     zip_path = write_zip(tmp_path / "i.zip", {"a.jpg": jpeg()})
     summary, rows = merchant_tab.bulk_import(service, str(csv_path), str(zip_path), "default", "", "shop")
     assert "1 added" in summary and rows == [[2, "b", "image 'missing.jpg': is not in the zip"]]

@@ -1,4 +1,5 @@
 """The Search tab's event functions on a real service over the small generated catalog."""
+
 import io
 
 from PIL import Image
@@ -6,13 +7,13 @@ from sqlalchemy import func, select
 
 from recsys.catalog.models import Interaction
 from recsys.ui import search_tab
-
-from ..small_catalog import COLOURS, photo
+from tests.small_catalog import COLOURS, photo
 
 
 def test_text_search_fills_gallery_status_and_facets(small_search_service):
     entries, hits, status, categories, genders, colours = search_tab.run_search(
-        small_search_service, "red cotton shirt", None, [], [], [], None, None, "ui-1")
+        small_search_service, "red cotton shirt", None, [], [], [], None, None, "ui-1"
+    )
     assert entries and entries[0][1].split(" · ")[0].endswith("Red cotton shirt")
     assert len(hits) == len(entries) and "results from" in status and "ranker" in status
     assert ("Shirts (6)", "Shirts") in categories["choices"]
@@ -21,7 +22,8 @@ def test_text_search_fills_gallery_status_and_facets(small_search_service):
 
 def test_facet_selection_filters_and_stays_ticked(small_search_service):
     entries, hits, _, categories, _, _ = search_tab.run_search(
-        small_search_service, "cotton", None, ["Watches"], [], [], 0, 0, "ui-2")
+        small_search_service, "cotton", None, ["Watches"], [], [], 0, 0, "ui-2"
+    )
     assert len(hits) == 6 and all("watch" in caption for _, caption in entries)
     assert categories["value"] == ["Watches"]
 
@@ -40,12 +42,21 @@ def test_opening_a_result_shows_detail_and_logs_a_click(small_search_service):
     assert clicked == [item_id]
     assert item_id == hits[1]["item_id"] and images and "route similarities" in markdown
     with small_search_service.sessions() as session:
-        clicks = session.execute(select(Interaction.item_id, Interaction.position).where(
-            Interaction.session_id == "ui-4", Interaction.event == "click")).all()
+        clicks = session.execute(
+            select(Interaction.item_id, Interaction.position).where(
+                Interaction.session_id == "ui-4", Interaction.event == "click"
+            )
+        ).all()
     assert clicks == [(item_id, 2)]
     entries, similar_hits, status = search_tab.more_like_this(small_search_service, item_id)
     assert entries and item_id not in [h["item_id"] for h in similar_hits]
     search_tab.open_result(small_search_service, similar_hits, 0, "ui-4")  # not a search result: no click logged
     with small_search_service.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Interaction).where(
-            Interaction.session_id == "ui-4", Interaction.event == "click")) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Interaction)
+                .where(Interaction.session_id == "ui-4", Interaction.event == "click")
+            )
+            == 1
+        )

@@ -1,4 +1,5 @@
 """The Training tab's event functions on a real service (own 30-item catalog: switching mutates it)."""
+
 from __future__ import annotations
 
 import time
@@ -6,9 +7,9 @@ import time
 import pytest
 from matplotlib.figure import Figure
 
+from recsys import registry
 from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
-from recsys import registry
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
 from recsys.ui import training_tab as tab
 from tests.small_catalog import fill_small_catalog
@@ -18,8 +19,13 @@ TINY = {"epochs": 2, "batch_size": 16, "lr": 5e-3, "log_q": False, "tail_weight"
 
 def fake_report(value: float) -> dict:
     """A fashion-suite report shaped like recsys.evaluation.fashion.run's, every metric = ``value``."""
-    result = lambda: {"metrics": {"recall@10": value}, "segments": {
-        "head types": {"metrics": {"recall@10": value + 0.1}}, "tail types": {"metrics": {"recall@10": value - 0.1}}}}
+    result = lambda: {
+        "metrics": {"recall@10": value},
+        "segments": {
+            "head types": {"metrics": {"recall@10": value + 0.1}},
+            "tail types": {"metrics": {"recall@10": value - 0.1}},
+        },
+    }
     return {"suite": "fashion", "methods": {m: result() for m in tab.COMPARED}}
 
 
@@ -42,18 +48,23 @@ def panel(service):
         evaluated.append(version)
         return fake_report(scores.get(version, 0.3))
 
-    panel = tab.TrainingPanel(service, evaluate=evaluate,
-                              ranker_options={"max_queries": 40, "grid": {"num_leaves": [3], "min_data_in_leaf": [5]},
-                                              "max_rounds": 20})
+    panel = tab.TrainingPanel(
+        service,
+        evaluate=evaluate,
+        ranker_options={"max_queries": 40, "grid": {"num_leaves": [3], "min_data_in_leaf": [5]}, "max_rounds": 20},
+    )
     panel.evaluated, panel.scores = evaluated, scores
     return panel
 
 
 def _finish(panel: tab.TrainingPanel, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
-    while panel.run.status == "running" or (panel.run.status == "done" and panel.evaluate and
-                                            len(panel.reports) < (2 if panel.run.parent else 1)
-                                            and "failed" not in panel.comparison_status):
+    while panel.run.status == "running" or (
+        panel.run.status == "done"
+        and panel.evaluate
+        and len(panel.reports) < (2 if panel.run.parent else 1)
+        and "failed" not in panel.comparison_status
+    ):
         assert time.monotonic() < deadline, "run did not finish"
         time.sleep(0.2)
 
@@ -148,8 +159,10 @@ def test_option_controls_come_from_the_run_options(service, panel):
     assert ids["epochs"] == "train-epochs" and ids["batch_size"] == "train-batch" and ids["tail_weight"] == "train-tail"
     assert parts["serve_when_done"].elem_id == "train-serve" and parts["start"].elem_id == "train-start"
     click = next(d for d in demo.config["dependencies"] if d["targets"][0][0] == parts["start"]._id)
-    assert click["inputs"] == [c._id for c in controls.values()] + [parts["judgments"]._id,
-                                                                    parts["serve_when_done"]._id]
+    assert click["inputs"] == [c._id for c in controls.values()] + [
+        parts["judgments"]._id,
+        parts["serve_when_done"]._id,
+    ]
 
 
 def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tmp_path):
@@ -162,11 +175,16 @@ def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tm
         from sqlalchemy import select
 
         from recsys.catalog.models import Item
+
         ids = session.execute(select(Item.external_id)).scalars().all()
     good = tmp_path / "good.csv"
     good.write_text("query,item_id,relevance\n" + "".join(f"item {n},{i},4\n" for n, i in enumerate(ids)))
-    message = tab.start(panel, {**TINY, "sources": ["catalog", "judgments"], "hard_negatives": 1.0,
-                                "uniform_negatives": 4}, judgments_file=str(good), serve_when_done=True)
+    message = tab.start(
+        panel,
+        {**TINY, "sources": ["catalog", "judgments"], "hard_negatives": 1.0, "uniform_negatives": 4},
+        judgments_file=str(good),
+        serve_when_done=True,
+    )
     assert "Started" in message and "sources=catalog+judgments" in message and "hard_negatives=1" in message
     _finish(panel)
     kept = panel.run.options.judgments_path

@@ -1,5 +1,6 @@
 """Alembic environment: runs on the connection handed in by recsys.catalog.db.upgrade_schema,
 or on RECSYS_DATABASE_URL when called from the ``alembic`` command line."""
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 

@@ -1,20 +1,21 @@
 """Assemble every feature family for one candidate list into the model's column order."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from .cross import cross_features
-from .inputs import CandidateList, Priors
-from .late_interaction import late_interaction_features
-from .popularity import popularity_features
-from .price import price_features
-from .quality import quality_features
-from .query_norm import query_norm_features
-from .registry import FEATURES
-from .result_set import first_stage_scores, result_set_features
-from .scores import route_score_features
-from .session import session_features
-from .text_match import text_match_features
+from recsys.ranking.features.cross import cross_features
+from recsys.ranking.features.inputs import CandidateList, Priors
+from recsys.ranking.features.late_interaction import late_interaction_features
+from recsys.ranking.features.popularity import popularity_features
+from recsys.ranking.features.price import price_features
+from recsys.ranking.features.quality import quality_features
+from recsys.ranking.features.query_norm import query_norm_features
+from recsys.ranking.features.registry import FEATURES
+from recsys.ranking.features.result_set import first_stage_scores, result_set_features
+from recsys.ranking.features.scores import route_score_features
+from recsys.ranking.features.session import session_features
+from recsys.ranking.features.text_match import text_match_features
 
 
 def build_features(candidates: CandidateList, priors: Priors | None = None) -> np.ndarray:

@@ -3,9 +3,10 @@
 A tree can learn interactions, but with ~150 training queries it learns them slowly; explicit products
 say "matches by words AND by meaning", the case that most separates exact hits from near misses.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

@@ -4,10 +4,11 @@ The service fills these from the catalog (aggregates of reviews and interactions
 routes (BM25 and dense scores it already computed); training code fills them from judgment files.
 Any field left as None becomes a NaN column, which LightGBM treats as "missing".
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 

@@ -11,13 +11,14 @@ The query's last word is usually its head noun (the product type: "women's runni
 says how well that one word is matched, ``head_in_title`` (text_match) whether it occurs verbatim.
 Without token vectors (the catalog's recall does not compute them) every column is NaN.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .inputs import TokenVectors
+from recsys.ranking.features.inputs import TokenVectors
 
 NAMES: tuple[str, ...] = ("li_title_mean", "li_title_min", "li_title_head", "li_title_cov")
 
@@ -65,9 +66,14 @@ def late_interaction_features(query: TokenVectors | None, titles: Sequence[Token
     starts = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
     best = np.maximum.reduceat(sims, starts, axis=1)  # [query pieces, titles with pieces]
     _, inverse = np.unique(np.asarray(query.word_ids), return_inverse=True)
-    per_word = (np.add.reduceat(best[np.argsort(inverse, kind="stable")],
-                                np.concatenate([[0], np.cumsum(np.bincount(inverse))[:-1]]), axis=0)
-                / np.bincount(inverse)[:, None])  # [query words, titles]
+    per_word = (
+        np.add.reduceat(
+            best[np.argsort(inverse, kind="stable")],
+            np.concatenate([[0], np.cumsum(np.bincount(inverse))[:-1]]),
+            axis=0,
+        )
+        / np.bincount(inverse)[:, None]
+    )  # [query words, titles]
     coverage = np.add.reduceat(sims.max(axis=0), starts) / lengths[has]
     out[has] = np.stack([per_word.mean(0), per_word.min(0), per_word[-1], coverage], axis=1)
     return out

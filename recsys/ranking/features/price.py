@@ -3,13 +3,14 @@
 Absolute price means little across categories (a 40 sock vs a 40 sofa); the z-score of log price within
 the item's category says "cheap/expensive for what it is". Age lets the ranker learn a freshness effect.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .inputs import ItemStats, column
+from recsys.ranking.features.inputs import ItemStats, column
 
 NAMES: tuple[str, ...] = ("price_log", "price_z_category", "age_days_log")
 

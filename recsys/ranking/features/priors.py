@@ -1,16 +1,19 @@
 """Fit the catalog-wide ``Priors`` from catalog aggregates (so no prior is a hand-picked number)."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from .inputs import Priors
+from recsys.ranking.features.inputs import Priors
 
 # Head = the top 20% of items by impressions (the classic 80/20 popularity split); finer buckets above.
 TAIL_QUANTILE = 0.8
 BUCKET_QUANTILES = (0.5, 0.8, 0.95, 0.99)
 
 
-def beta_prior_from_rates(clicks: np.ndarray, impressions: np.ndarray, min_impressions: int = 20) -> tuple[float, float]:
+def beta_prior_from_rates(
+    clicks: np.ndarray, impressions: np.ndarray, min_impressions: int = 20
+) -> tuple[float, float]:
     """Method-of-moments Beta(alpha, beta) from per-item CTRs of items with enough impressions."""
     clicks, impressions = np.asarray(clicks, float), np.asarray(impressions, float)
     seen = impressions >= min_impressions
@@ -26,8 +29,7 @@ def beta_prior_from_rates(clicks: np.ndarray, impressions: np.ndarray, min_impre
     return float(mean * strength), float((1 - mean) * strength)
 
 
-def fit_priors(rating_sum: np.ndarray, rating_count: np.ndarray, impressions: np.ndarray,
-               clicks: np.ndarray) -> Priors:
+def fit_priors(rating_sum: np.ndarray, rating_count: np.ndarray, impressions: np.ndarray, clicks: np.ndarray) -> Priors:
     """Priors from arrays over the whole catalog (one entry per item)."""
     rating_sum, rating_count = np.asarray(rating_sum, float), np.asarray(rating_count, float)
     impressions = np.asarray(impressions, float)

@@ -4,17 +4,19 @@ A raw mean rates a one-review 5-star item above a 4.7 item with 300 reviews; the
 (prior_weight * prior_mean + sum) / (prior_weight + count) pulls thin evidence toward the catalog mean,
 which keeps new (tail) items neutral instead of extreme.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from .inputs import ItemStats, Priors, column
+from recsys.ranking.features.inputs import ItemStats, Priors, column
 
 NAMES: tuple[str, ...] = ("rating_bayes", "rating_count_log", "review_sentiment")
 
 
-def bayesian_rating(rating_sum: np.ndarray, rating_count: np.ndarray, prior_mean: float,
-                    prior_weight: float) -> np.ndarray:
+def bayesian_rating(
+    rating_sum: np.ndarray, rating_count: np.ndarray, prior_mean: float, prior_weight: float
+) -> np.ndarray:
     return ((prior_weight * prior_mean + rating_sum) / (prior_weight + rating_count)).astype(np.float32)
 
 

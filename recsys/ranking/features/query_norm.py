@@ -4,14 +4,21 @@ Raw BM25 and cosine scales differ wildly between queries (long queries score hig
 compares candidates within a query. Rank-within-query, z-score-within-query and gap-to-best turn raw scores
 into a scale the trees can split on uniformly across queries, which matters most for unseen queries.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 SOURCES: tuple[str, ...] = (
-    "bm25_title", "bm25_desc", "cos_text_title", "cos_text_desc", "title_cov", "title_char_jaccard", "prf_sim",
+    "bm25_title",
+    "bm25_desc",
+    "cos_text_title",
+    "cos_text_desc",
+    "title_cov",
+    "title_char_jaccard",
+    "prf_sim",
 )
 NAMES: tuple[str, ...] = tuple(f"{s}_{kind}" for s in SOURCES for kind in ("qrank", "qz", "qgap"))
 

@@ -2,12 +2,23 @@
 
 A saved ranker stores this name list; loading checks it, so a model never silently reads shifted columns.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import (cross, late_interaction, popularity, price, quality, query_norm, result_set, scores, session,
-               text_match)
+from recsys.ranking.features import (
+    cross,
+    late_interaction,
+    popularity,
+    price,
+    quality,
+    query_norm,
+    result_set,
+    scores,
+    session,
+    text_match,
+)
 
 
 @dataclass(frozen=True)
@@ -39,15 +50,17 @@ class FeatureSet:
         raise KeyError(family)
 
 
-FEATURES = FeatureSet((
-    ("route_scores", scores.NAMES),
-    ("text_match", text_match.NAMES),
-    ("late_interaction", late_interaction.NAMES),
-    ("result_set", result_set.NAMES),
-    ("cross", cross.NAMES),
-    ("query_norm", query_norm.NAMES),
-    ("quality", quality.NAMES),
-    ("price", price.NAMES),
-    ("popularity", popularity.NAMES),
-    ("session", session.NAMES),
-))
+FEATURES = FeatureSet(
+    (
+        ("route_scores", scores.NAMES),
+        ("text_match", text_match.NAMES),
+        ("late_interaction", late_interaction.NAMES),
+        ("result_set", result_set.NAMES),
+        ("cross", cross.NAMES),
+        ("query_norm", query_norm.NAMES),
+        ("quality", quality.NAMES),
+        ("price", price.NAMES),
+        ("popularity", popularity.NAMES),
+        ("session", session.NAMES),
+    )
+)

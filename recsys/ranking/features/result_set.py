@@ -11,11 +11,12 @@ cosine it starts from (docs/ranking.md).
 A zero row is the codebase's "no vector" (an item whose route has no content): it gets NaN and is never
 part of the pseudo-relevant set, so missing content is not read as disagreement.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from .inputs import RouteScores
+from recsys.ranking.features.inputs import RouteScores
 
 NAMES: tuple[str, ...] = ("prf_sim", "set_coherence")
 PRF_DEPTH = 10  # pseudo-relevant set: the first-stage top 10 (the depth nDCG@10 looks at)
@@ -31,8 +32,9 @@ def first_stage_scores(scores: RouteScores) -> np.ndarray | None:
     return None
 
 
-def result_set_features(item_vectors: np.ndarray | None, first_stage: np.ndarray | None, n: int,
-                        depth: int = PRF_DEPTH) -> np.ndarray:
+def result_set_features(
+    item_vectors: np.ndarray | None, first_stage: np.ndarray | None, n: int, depth: int = PRF_DEPTH
+) -> np.ndarray:
     """float32 [n, 2]: ``prf_sim`` (cosine with the centroid of the first-stage top ``depth``, the candidate
     itself left out) and ``set_coherence`` (mean cosine with every other candidate that has a vector). NaN
     without vectors, for zero rows, or with under 3 vectors in the list (no "others" to agree with);

@@ -2,14 +2,20 @@
 
 These arrive precomputed (the recall stage already has them), so this family only aligns them.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from .inputs import RouteScores, column
+from recsys.ranking.features.inputs import RouteScores, column
 
 NAMES: tuple[str, ...] = (
-    "bm25_title", "bm25_desc", "cos_text_title", "cos_text_desc", "cos_text_image", "cos_image_image",
+    "bm25_title",
+    "bm25_desc",
+    "cos_text_title",
+    "cos_text_desc",
+    "cos_text_image",
+    "cos_image_image",
     "cos_text_doc",
 )
 

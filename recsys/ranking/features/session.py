@@ -2,6 +2,7 @@
 
 Max similarity catches "one more like that one"; mean similarity catches the session's overall theme.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,21 +5,37 @@ BM25 sums term weights, so it cannot say "every query word is in the title", "th
 LambdaRank learns from those directly. One row per candidate; NaN where a feature is undefined (LightGBM
 routes missing values on its own).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .tokens import COLOURS, SIZES, attribute_tokens, char_trigrams, item_text, tokenize
+from recsys.ranking.features.tokens import COLOURS, SIZES, attribute_tokens, char_trigrams, item_text, tokenize
 
 NAMES: tuple[str, ...] = (
-    "query_len", "title_len", "desc_len_log", "desc_missing",
-    "title_cov", "desc_cov", "any_cov", "title_fuzzy_cov",
-    "title_phrase", "desc_phrase", "title_bigram_cov",
-    "head_in_title", "head_in_desc", "title_first_match_pos",
-    "title_jaccard", "desc_jaccard", "title_char_jaccard",
-    "query_attr_count", "attr_title_match", "attr_desc_match", "attr_conflict",
+    "query_len",
+    "title_len",
+    "desc_len_log",
+    "desc_missing",
+    "title_cov",
+    "desc_cov",
+    "any_cov",
+    "title_fuzzy_cov",
+    "title_phrase",
+    "desc_phrase",
+    "title_bigram_cov",
+    "head_in_title",
+    "head_in_desc",
+    "title_first_match_pos",
+    "title_jaccard",
+    "desc_jaccard",
+    "title_char_jaccard",
+    "query_attr_count",
+    "attr_title_match",
+    "attr_desc_match",
+    "attr_conflict",
 )
 
 
@@ -67,11 +83,18 @@ def text_match_features(query: str, titles: Sequence[str], descriptions: Sequenc
             in_tri = len(q_trigrams & ti.trigrams)
             # |A | B| = |A| + |B| - |A & B|: the unions are never built (they were most of the time here).
             row[4:17] = [
-                in_t / nq, in_d / nq, (in_t + len((q_set - t_set) & d_set)) / nq,
+                in_t / nq,
+                in_d / nq,
+                (in_t + len((q_set - t_set) & d_set)) / nq,
                 _fuzzy_hits(q_fuzzy, t_set, ti.joined) / nq,
-                phrase in ti.joined, phrase in di.joined, nan, head in t_set, head in d_set,
+                phrase in ti.joined,
+                phrase in di.joined,
+                nan,
+                head in t_set,
+                head in d_set,
                 first / max(len(t), 1) if first is not None else 1.0,
-                in_t / (nq + len(t_set) - in_t), in_d / (nq + len(d_set) - in_d),
+                in_t / (nq + len(t_set) - in_t),
+                in_d / (nq + len(d_set) - in_d),
                 in_tri / max(len(q_trigrams) + len(ti.trigrams) - in_tri, 1),
             ]
         if q_bigrams:

@@ -3,12 +3,13 @@
 CrowdFlower text is already stemmed and lower-cased with digits replaced by "number"; catalog text is raw.
 Both go through the same cheap regex so features mean the same thing on either.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -65,5 +66,6 @@ class ItemText:
 def item_text(text: str) -> ItemText:
     tokens = tuple(tokenize(text))
     joined = " ".join(tokens)
-    return ItemText(tokens, frozenset(tokens), f" {joined} ", frozenset(zip(tokens, tokens[1:])),
-                    frozenset(char_trigrams(joined)))
+    return ItemText(
+        tokens, frozenset(tokens), f" {joined} ", frozenset(zip(tokens, tokens[1:])), frozenset(char_trigrams(joined))
+    )
