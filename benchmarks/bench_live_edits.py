@@ -20,6 +20,7 @@ import time
 
 from PIL import Image
 
+from recsys.accounts.principal import SYSTEM
 from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
 
@@ -46,7 +47,9 @@ def main() -> None:
         engine.submit(release.wait)
         ids = [
             service.add_item(
-                {"title": f"Benchmark lamp {repeat}-{n}", "category": "Home > Lamps"}, [_photo(repeat * args.edits + n)]
+                SYSTEM,
+                {"title": f"Benchmark lamp {repeat}-{n}", "category": "Home > Lamps"},
+                [_photo(repeat * args.edits + n)],
             ).id
             for n in range(args.edits)
         ]
@@ -59,7 +62,7 @@ def main() -> None:
             engine.call(engine._apply_change, "upsert", [item_id])
         one_by_one.append(time.perf_counter() - started)
         for item_id in ids:
-            service.delete_item(item_id)
+            service.delete_item(SYSTEM, item_id)
         engine.wait_idle(timeout=3600)
     served = len(engine.holder.get().table)
     service.close()

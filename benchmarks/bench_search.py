@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from recsys.accounts.principal import SYSTEM
 from recsys.config import REPO_ROOT, Settings
 from recsys.search.types import SearchRequest
 from recsys.service.taillift import TailLiftService
@@ -66,7 +67,7 @@ def main() -> None:
     if service.stats()["items"] == 0:
         started = time.perf_counter()
         report = service.import_bundle(
-            args.fashion / "styles.csv", args.fashion / "images.zip", preset="fashion", limit=args.items
+            SYSTEM, args.fashion / "styles.csv", args.fashion / "images.zip", preset="fashion", limit=args.items
         )
         print(f"import: {report.summary()} -> {report.added / (time.perf_counter() - started):.0f} items/s")
     started = time.perf_counter()

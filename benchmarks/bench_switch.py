@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from recsys.accounts.principal import SYSTEM
 from recsys.config import Settings
 from recsys.search import engine as engine_module
 from recsys.service.taillift import TailLiftService
@@ -41,7 +42,7 @@ def main() -> None:
     ):
         engine_module.BULK_CACHE_MIN_ITEMS = cache_min
         started = time.perf_counter()
-        service.switch_encoder(version)
+        service.switch_encoder(SYSTEM, version)
         results[label] = time.perf_counter() - started
         print(f"{label:>22}: switch to {version} in {results[label]:.1f} s", flush=True)
     base, first, later = results.values()
@@ -50,7 +51,7 @@ def main() -> None:
         f"features cached by training), {base / later:.1f}x (later: MiniLM texts cached too)"
     )
     if serving:
-        service.switch_encoder(serving)
+        service.switch_encoder(SYSTEM, serving)
     service.close()
 
 

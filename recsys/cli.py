@@ -41,9 +41,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not catalog:
         note("error: give --source DIR holding a catalog file, or --catalog FILE")
         return 2
+    from recsys.accounts.principal import SYSTEM
+
     service = CatalogService(get_settings())
     with ProgressReporter("import", unit="row") as reporter:
         report = service.import_bundle(
+            SYSTEM,  # the operator at the command line owns the files: an admin, naming --merchant
             Path(catalog),
             Path(images) if images else None,
             preset=args.preset,
@@ -84,8 +87,47 @@ def cmd_gc_images(args: argparse.Namespace) -> int:
     if args.min_age_hours < 0:
         note("error: --min-age-hours must be >= 0")
         return 2
-    report = CatalogService(get_settings()).collect_image_garbage(args.min_age_hours, dry_run=args.dry_run)
+    from recsys.accounts.principal import SYSTEM
+
+    service = CatalogService(get_settings())
+    report = service.collect_image_garbage(SYSTEM, args.min_age_hours, dry_run=args.dry_run)
     emit(args, report.to_dict(), report.summary())
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from recsys.accounts.principal import SYSTEM
+    from recsys.service.catalog import CatalogService
+
+    password = _read_password(args.password_stdin)
+    try:
+        user = CatalogService(get_settings()).identity.add_user(SYSTEM, args.name, args.role, password)
+    except ValueError as exc:
+        note(f"error: {exc}")
+        return 2
+    emit(args, {"name": user.name, "role": user.role}, f"created {user}")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """From the first line of stdin (scripts), else asked twice on the terminal; never from a flag (shell history)."""
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("error: the two passwords differ")
+    return first
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from recsys.accounts.principal import SYSTEM
+    from recsys.service.catalog import CatalogService
+
+    found = CatalogService(get_settings()).identity.list_users(SYSTEM)
+    rows = [{"name": u.name, "role": u.role} for u in found]
+    emit(args, rows, "\n".join(f"{u.name}  {u.role}" for u in found) or "no accounts yet: python -m recsys users add")
     return 0
 
 
@@ -152,6 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(sub)
     add_encoder_parser(add_train_parser(sub))
     add_models_parser(sub)
+    users = sub.add_parser("users", help="local accounts (merchants and admins)")
+    actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    p = actions.add_parser("add", help="create an account; the password is read from the terminal or stdin")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=("merchant", "admin"))
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add_output_arguments(p, "the new account")
+    p.set_defaults(func=cmd_users_add)
+    p = actions.add_parser("list", help="accounts and their roles")
+    add_output_arguments(p, "the accounts")
+    p.set_defaults(func=cmd_users_list)
+
     width = max(len(name) for name, _ in commands(parser)) + 2
     parser.epilog = "commands:\n" + "\n".join(f"  {name:<{width}}{text}" for name, text in commands(parser))
     return parser

@@ -64,6 +64,25 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     page_size: int = 24
+    # Searches, browsing and item views served at once (0: twice the CPU cores); heavy events run one per kind.
+    concurrency: int = 0
+    queue_max_size: int = 64  # requests waiting beyond this get "busy, try again" instead of an unbounded wait
+    # --- accounts and limits -------------------------------------------------------------------
+    admins: str = ""  # comma-separated Hugging Face user names who are admins when they sign in on a Space
+    admin_user: str = ""  # with admin_password: the first local admin, created at start-up (a fresh Space)
+    admin_password: str = ""
+    hf_oauth: bool = False  # "Sign in with Hugging Face" (set on a Space with hf_oauth: true; needs Space OAuth)
+    import_rows_per_hour: int = 50_000  # per account, bulk-import rows (0: unlimited)
+    training_runs_per_hour: int = 6  # per account, encoder runs and ranker retrains (0: unlimited)
+    reviews_per_hour: int = 30  # per account
+
+    @property
+    def admin_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.admins.split(",") if name.strip())
+
+    @property
+    def serving_concurrency(self) -> int:
+        return self.concurrency if self.concurrency > 0 else 2 * (os.cpu_count() or 1)
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,6 +6,8 @@ import io
 
 from PIL import Image
 
+from recsys.accounts.principal import SYSTEM
+
 COLOURS = {
     "red": (200, 20, 20),
     "blue": (20, 20, 200),
@@ -27,6 +29,7 @@ def fill_small_catalog(service) -> None:
     for colour, rgb in COLOURS.items():
         for kind, category in KINDS.items():
             service.add_item(
+                SYSTEM,
                 {
                     "title": f"{colour.title()} cotton {kind}",
                     "category": f"Apparel > {category}",

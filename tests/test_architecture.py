@@ -73,6 +73,9 @@ RULES: tuple[tuple[Layer, tuple[str, ...]], ...] = (
     (Layer(pkgs("encoders")), pkgs("training", "search", "ranking", "evaluation")),
     (Layer(pkgs("index")), pkgs("catalog", "encoders", "search", "training", "ranking")),
     (Layer(pkgs("catalog")), pkgs("encoders", "search", "training", "ranking", "index", "recommend", "evaluation")),
+    # accounts sit beside the catalog (their table lives in its database): who someone is, not what they may do
+    (Layer(pkgs("accounts")), pkgs("encoders", "search", "training", "ranking", "index", "recommend", "evaluation")),
+    (Layer(pkgs("catalog")), pkgs("accounts")),
 )
 
 

@@ -101,6 +101,7 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Where the review came from: "merchant", or "demo:similar-garment" for real reviews of a similar garment.
     source: Mapped[str] = mapped_column(String(100), default="merchant")
+    author: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the account that posted it, if any
 
     item: Mapped[Item] = relationship(back_populates="reviews")
 

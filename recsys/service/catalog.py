@@ -1,7 +1,8 @@
 """The catalog half of the service: items, images, reviews, imports, browsing and stats.
 
 It owns the ``CatalogStore`` (database sessions, image files, change notifications) and is where writes are
-validated and checked against the acting merchant. It imports no model code, so catalog commands start fast.
+validated and checked against the acting principal (``permissions``): every change takes it as its first argument.
+It imports no model code, so catalog commands start fast.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from recsys.accounts.principal import SYSTEM, Principal
 from recsys.catalog import repository as repo
 from recsys.catalog.demo import DEMO_MERCHANT, attach_demo_reviews, read_seed_state, write_seed_state
 from recsys.catalog.image_gc import ImageGcReport, collect_unreferenced_images
@@ -36,6 +38,9 @@ from recsys.catalog.views import ItemView, item_view
 from recsys.config import Settings, get_settings
 from recsys.progress import Progress
 from recsys.service.errors import NotAllowed, NotFound
+from recsys.service.identity import Identity
+from recsys.service.limits import HourlyLimit
+from recsys.service.permissions import acting_merchant, require, require_owner
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,10 @@ class CatalogService:
         self.store = CatalogStore(self.settings)
         self.sessions = self.store.sessions  # the service's own transactions
         self.images = self.store.images
+        self.identity = Identity(self.store, self.settings)
+        self.identity.ensure_first_admin()
+        self.import_rows = HourlyLimit("bulk-import rows", self.settings.import_rows_per_hour)
+        self.reviews = HourlyLimit("reviews", self.settings.reviews_per_hour)
 
     # --- single items ------------------------------------------------------------------------------
 
@@ -79,9 +88,12 @@ class CatalogService:
         )
 
     def add_item(
-        self, fields: dict[str, Any], images: Sequence[ImageInput] = (), merchant: str = repo.DEFAULT_MERCHANT
+        self, actor: Principal, fields: dict[str, Any], images: Sequence[ImageInput] = (), merchant: str | None = None
     ) -> ItemView:
-        """Validate everything first; then write the item, its images and reviews in one transaction."""
+        """Validate everything first; then write the item, its images and reviews in one transaction.
+
+        The item is the acting merchant's; an admin may name another ``merchant`` (default: the default one)."""
+        owner_name = _merchant_name(acting_merchant(actor, merchant, repo.DEFAULT_MERCHANT))
         problems: list[str] = []
         draft, checked = None, []
         try:
@@ -95,7 +107,7 @@ class CatalogService:
         if problems or draft is None:
             raise InvalidInput(problems)  # report fields and images together, write nothing
         with self.sessions.begin() as session:
-            owner = repo.get_or_create_merchant(session, _merchant_name(merchant))
+            owner = repo.get_or_create_merchant(session, owner_name)
             if draft.external_id and repo.find_by_external_ids(session, owner, [draft.external_id]):
                 raise InvalidInput([f"id {draft.external_id!r} already exists for merchant {owner.name!r}"])
             item = repo.add_item(session, owner, draft, checked, self.images)
@@ -106,11 +118,11 @@ class CatalogService:
 
     def update_item(
         self,
+        actor: Principal,
         item_id: int,
         fields: dict[str, Any],
         add_images: Sequence[ImageInput] = (),
         remove_image_ids: Sequence[int] = (),
-        merchant: str = repo.DEFAULT_MERCHANT,
     ) -> ItemView:
         """Change some fields (the others stay), add and remove images; all checked first, all or nothing."""
         item_id = _item_id(item_id)
@@ -118,7 +130,7 @@ class CatalogService:
             raise InvalidInput([f"an item must be an object of fields, not {kind_of(fields)}"])
         removing = parse_image_ids(remove_image_ids)
         with self.sessions.begin() as session:
-            item = self._owned_item(session, item_id, merchant)
+            item = self._owned_item(session, item_id, actor)
             problems = []
             if "reviews" in fields:
                 problems.append("reviews cannot be changed by an update; post them with add_review")
@@ -147,8 +159,10 @@ class CatalogService:
         self.store.notify("upsert", [item_id])
         return view
 
-    def add_review(self, item_id: int, rating: Any, title: str = "", text: str = "") -> ItemView:
-        """Post a shopper's review: the same rules as reviews in an upload (``validate_review``)."""
+    def add_review(self, actor: Principal, item_id: int, rating: Any, title: str = "", text: str = "") -> ItemView:
+        """Post a signed-in shopper's review: the same rules as reviews in an upload (``validate_review``); one
+        review per account and item, and at most ``reviews_per_hour`` per account."""
+        require(actor, "review")
         item_id = _item_id(item_id)
         problems: list[str] = []
         review = validate_review({"rating": rating, "title": title, "text": text}, problems)
@@ -158,15 +172,18 @@ class CatalogService:
             item = repo.get_item(session, item_id)
             if item is None:
                 raise NotFound(f"item {item_id} does not exist")
-            item.reviews.append(Review(rating=review.rating, title=review.title, text=review.text))
+            if any(r.author == actor.name for r in item.reviews):
+                raise NotAllowed("not allowed: you have already reviewed this item")
+            self.reviews.spend(actor)
+            item.reviews.append(Review(rating=review.rating, title=review.title, text=review.text, author=actor.name))
             session.flush()
             view = item_view(item, self.images)
         self.store.notify("upsert", [item_id])
         return view
 
-    def delete_item(self, item_id: int, merchant: str = repo.DEFAULT_MERCHANT) -> None:
+    def delete_item(self, actor: Principal, item_id: int) -> None:
         with self.sessions.begin() as session:
-            item = self._owned_item(session, item_id, merchant)
+            item = self._owned_item(session, item_id, actor)
             session.delete(item)
         self.store.notify("delete", [item_id])
 
@@ -179,32 +196,33 @@ class CatalogService:
     def get_items(self, item_ids: Sequence[int]) -> dict[int, ItemView]:
         return self.store.get_items(item_ids)
 
-    def _owned_item(self, session: Session, item_id: int, merchant: str) -> Item:
-        item = repo.get_item(session, item_id)
+    def _owned_item(self, session: Session, item_id: Any, actor: Principal) -> Item:
+        require(actor, "edit items")  # before the lookup: an anonymous caller learns nothing about ids
+        item = repo.get_item(session, _item_id(item_id))
         if item is None:
             raise NotFound(f"item {item_id} does not exist")
-        if item.merchant.name != _merchant_name(merchant):
-            raise NotAllowed(f"item {item_id} belongs to merchant {item.merchant.name!r}, not {merchant!r}")
+        require_owner(actor, item.merchant.name)
         return item
 
     # --- bulk import ------------------------------------------------------------------------------
 
-    def merchant_name(self, name: str | None) -> str:
-        """The cleaned merchant name (the default merchant when empty); raises InvalidInput."""
-        return _merchant_name(name)
-
     def import_bundle(
         self,
+        actor: Principal,
         catalog_path: Path,
         images_zip: Path | None = None,
         *,
         preset: str = "default",
         mapping_overrides: str | list[str] | dict[str, str] | None = None,
-        merchant: str = repo.DEFAULT_MERCHANT,
+        merchant: str | None = None,
         limit: int | None = None,
         progress: Progress | None = None,
     ) -> ImportReport:
-        """Import a catalog file (and its images zip); bad arguments give a refused report, never an exception."""
+        """Import a catalog file (and its images zip) as the acting merchant's items (an admin may name another
+        ``merchant``). Re-imported ids update only that merchant's own items. Bad arguments give a refused
+        report, never an exception; NotAllowed when the actor may not import or is over the hourly row limit."""
+        merchant = acting_merchant(actor, merchant, repo.DEFAULT_MERCHANT)
+        self.import_rows.require_room(actor)
         if not isinstance(preset, str) or preset not in PRESETS:
             return ImportReport(refused=f"unknown preset {shown(preset)}; choose one of {', '.join(PRESETS)}")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
@@ -232,6 +250,7 @@ class CatalogService:
             limit=limit,
             progress=progress,
         )
+        self.import_rows.record(actor, report.total_rows)
         changed = report.added_item_ids + report.updated_item_ids
         if changed:
             self.store.notify("upsert", changed)
@@ -263,6 +282,7 @@ class CatalogService:
         )
         images = settings.demo_dir / "images.zip"
         report = self.import_bundle(
+            SYSTEM,
             styles,
             images if images.is_file() else None,
             preset="fashion",
@@ -320,8 +340,11 @@ class CatalogService:
         with self.sessions() as session:
             return repo.stats(session)
 
-    def collect_image_garbage(self, min_age_hours: float = 24.0, dry_run: bool = False) -> ImageGcReport:
+    def collect_image_garbage(
+        self, actor: Principal, min_age_hours: float = 24.0, dry_run: bool = False
+    ) -> ImageGcReport:
         """Remove stored image files that no item references any more (catalog/image_gc.py says why it is safe)."""
+        require(actor, "collect image garbage")
         with self.sessions() as session:
             referenced = repo.referenced_image_paths(session)
         return collect_unreferenced_images(self.images, referenced, min_age_s=min_age_hours * 3600, dry_run=dry_run)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from recsys import registry
+from recsys.accounts.principal import SYSTEM, Principal
 from recsys.config import Settings
 from recsys.encoders.text import pick_device
 from recsys.evaluation import fashion
@@ -21,6 +22,8 @@ from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotFound
 from recsys.service.jobs import BackgroundJob
+from recsys.service.limits import HourlyLimit
+from recsys.service.permissions import require
 from recsys.training.catalog_ranker import train_catalog_ranker
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions, create_encoder_for, encoder_versions
 from recsys.training.first_start import load_encoder
@@ -34,6 +37,7 @@ class TailLiftService(CatalogService):
         self.engine: SearchEngine | None = None
         self.ranker_job: BackgroundJob | None = None
         self._switching = threading.Lock()
+        self.training_runs = HourlyLimit("training runs", self.settings.training_runs_per_hour)
 
     # --- start-up ---------------------------------------------------------------------------------
 
@@ -60,18 +64,20 @@ class TailLiftService(CatalogService):
         ):
             # Searches are served by the fallback order meanwhile; the ranker is swapped in when done.
             log.info("training the catalog ranker in the background (no trained ranker yet)")
-            self.retrain_ranker()
+            self.retrain_ranker(SYSTEM)
 
     # --- the ranker -------------------------------------------------------------------------------
 
-    def retrain_ranker(self, **options: Any) -> BackgroundJob:
+    def retrain_ranker(self, actor: Principal, **options: Any) -> BackgroundJob:
         """Train the catalog ranker on its own thread and serve it when done; the running job if one is.
 
         Its own thread, not the index worker's: uploads keep reaching the index during the minutes it takes.
         ``options`` go to ``train_catalog_ranker`` (max_queries, seed, grid, ...).
         """
+        require(actor, "retrain ranker")
         if self.ranker_job is not None and self.ranker_job.running:
             return self.ranker_job
+        self.training_runs.spend(actor)
         engine = self._engine()
 
         def work(job: BackgroundJob) -> str:
@@ -96,18 +102,21 @@ class TailLiftService(CatalogService):
         return [{**row, "serving": row["version"] == serving} for row in encoder_versions(self.settings)]
 
     def start_encoder_run(
-        self, options: EncoderRunOptions, on_done: Callable[[EncoderRun], None] | None = None
+        self, actor: Principal, options: EncoderRunOptions, on_done: Callable[[EncoderRun], None] | None = None
     ) -> EncoderRun:
         """Start an ``EncoderRun`` in the background; its parent is the version serving now. The new version
         is saved, not served: ``switch_encoder`` serves it."""
+        require(actor, "train encoder")
         engine = self._engine()
+        self.training_runs.spend(actor)
         return EncoderRun(
             self.store, options, parent=self.serving_encoder_version(), text=engine.encoder.text, on_done=on_done
         ).start()
 
-    def switch_encoder(self, version: str, progress: Progress | None = None) -> str:
+    def switch_encoder(self, actor: Principal, version: str, progress: Progress | None = None) -> str:
         """Serve encoder ``version``: encode the items it lacks, build its index beside the live one, swap it in
         with one reference assignment (searches meanwhile use the old model), then make it ACTIVE."""
+        require(actor, "serve encoder")
         engine = self._engine()
         encoder = create_encoder_for(self.settings, version, text=engine.encoder.text)
         with self._switching:  # one switch at a time; live edits keep reaching the index meanwhile
@@ -115,8 +124,9 @@ class TailLiftService(CatalogService):
             registry.activate(self.settings, version)
         return version
 
-    def rollback(self, version: str | None = None, progress: Progress | None = None) -> str:
+    def rollback(self, actor: Principal, version: str | None = None, progress: Progress | None = None) -> str:
         """Switch back to ``version``, by default to the version before the one serving now."""
+        require(actor, "serve encoder")
         if version is None:
             names = [row["version"] for row in reversed(encoder_versions(self.settings))]  # oldest first
             serving = self.serving_encoder_version()
@@ -124,7 +134,7 @@ class TailLiftService(CatalogService):
             if not earlier:
                 raise NotFound("no earlier encoder version to roll back to")
             version = earlier[-1]
-        return self.switch_encoder(version, progress)
+        return self.switch_encoder(actor, version, progress)
 
     def tower_tuning_available(self) -> bool:
         """Tower runs are offered in the app only on CUDA: on a CPU they take hours for a demo catalog."""
@@ -134,8 +144,9 @@ class TailLiftService(CatalogService):
         """Whether the fashion suite's data (the demo catalog) is here for before/after comparisons."""
         return (self.settings.demo_dir / "styles.csv").exists()
 
-    def evaluate_encoder(self, version: str, limit: int | None = None) -> dict:
+    def evaluate_encoder(self, actor: Principal, version: str, limit: int | None = None) -> dict:
         """The fashion suite's report for encoder ``version`` on the demo data (held-out items)."""
+        require(actor, "evaluate")
         if limit is None:
             return fashion.run(self.settings.demo_dir, settings=self.settings, model=version)
         return fashion.run(self.settings.demo_dir, settings=self.settings, model=version, limit=limit)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
-from recsys.ui import catalog_tab, merchant_tab, search_tab, training_tab
+from recsys.ui import account, api, catalog_tab, merchant_tab, search_tab, training_tab
 from recsys.ui.evaluation import build_evaluation_tab
 
 log = logging.getLogger(__name__)
@@ -31,16 +31,19 @@ def create_service(settings: Settings) -> TailLiftService:
 def build_app(service: TailLiftService) -> gr.Blocks:
     with gr.Blocks(title="TailLift") as demo:
         gr.Markdown(INTRO)
+        token = gr.State("")  # this browser tab's login token (server-side session state, never a cookie)
+        account.build(demo, service, token)
         with gr.Tab("Search"):
             search_tab.build(demo, service)
         with gr.Tab("Catalog"):
             catalog_tab.build(demo, service)
         with gr.Tab("Merchant"):
-            merchant_tab.build(demo, service)
+            merchant_tab.build(demo, service, token)
         with gr.Tab("Evaluation"):
             build_evaluation_tab(service.settings)
         with gr.Tab("Training"):
-            training_tab.build(demo, service)
+            training_tab.build(demo, service, token)
+        api.register(service)  # the scripted API: named JSON endpoints (README: API)
     return demo
 
 
@@ -48,7 +51,11 @@ def launch(service: TailLiftService, **kwargs) -> None:
     settings = service.settings
     # Pillow's own bomb guard for every image decoded in this process (shoppers' query photos included).
     Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
-    build_app(service).queue().launch(
+    # Searches, browsing and item views run side by side; heavy events name their own one-at-a-time queues.
+    queued = build_app(service).queue(
+        default_concurrency_limit=settings.serving_concurrency, max_size=settings.queue_max_size
+    )
+    queued.launch(
         max_file_size=max(settings.max_zip_bytes, settings.max_catalog_bytes, settings.max_upload_bytes),
         server_name=kwargs.pop("server_name", settings.host),
         server_port=kwargs.pop("server_port", settings.port),

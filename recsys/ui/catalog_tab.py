@@ -57,13 +57,13 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
     inputs = [page, text, category, merchant]
     outputs = [gallery, ids, label, page]
     run = lambda p, t, c, m: browse(service, p, t, c, m)
-    refresh.click(run, inputs, outputs)
-    text.submit(run, inputs, outputs)
-    prev_btn.click(lambda p, t, c, m: run(max(1, (p or 1) - 1), t, c, m), inputs, outputs)
-    next_btn.click(lambda p, t, c, m: run((p or 1) + 1, t, c, m), inputs, outputs)
+    refresh.click(run, inputs, outputs, api_visibility="private")
+    text.submit(run, inputs, outputs, api_visibility="private")
+    prev_btn.click(lambda p, t, c, m: run(max(1, (p or 1) - 1), t, c, m), inputs, outputs, api_visibility="private")
+    next_btn.click(lambda p, t, c, m: run((p or 1) + 1, t, c, m), inputs, outputs, api_visibility="private")
 
     def on_select(item_ids: list[int], evt: gr.SelectData):
         return detail(service, item_ids[evt.index] if evt.index < len(item_ids) else None)
 
-    gallery.select(on_select, [ids], [info, images])
-    demo.load(run, inputs, outputs)
+    gallery.select(on_select, [ids], [info, images], api_visibility="private")
+    demo.load(run, inputs, outputs, api_visibility="private")

@@ -80,10 +80,15 @@ def build_evaluation_tab(settings: Settings) -> dict[str, Any]:
             gr.update(choices=choices),
         )
 
-    picked.change(on_pick, picked, [table, head_tail, coverage, metric])
-    refresh.click(on_refresh, None, [picked, before, after])
+    picked.change(on_pick, picked, [table, head_tail, coverage, metric], api_visibility="private")
+    refresh.click(on_refresh, None, [picked, before, after], api_visibility="private")
     for trigger in (before, after, metric):
-        trigger.change(lambda b, a, m: compare(settings, b, a, m), [before, after, metric], [notes, comparison])
+        trigger.change(
+            lambda b, a, m: compare(settings, b, a, m),
+            [before, after, metric],
+            [notes, comparison],
+            api_visibility="private",
+        )
     return {
         "report": picked,
         "table": table,

@@ -1,6 +1,7 @@
 """Merchant tab: add one item (images + reviews), bulk upload, and edit/delete of the merchant's own items.
 
-Each event is one plain function over the service, so tests call them without a browser.
+Each event is one plain function over the service and the acting principal (the signed-in merchant), so tests
+call them without a browser; the service refuses what the principal may not do.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from typing import Any
 
 import gradio as gr
 
+from recsys.accounts.principal import Principal
 from recsys.catalog.mapping import PRESETS
 from recsys.catalog.validation import InvalidInput
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed, NotFound
+from recsys.ui.account import caller
 from recsys.ui.render import esc
 
 REVIEW_COLUMNS = ["rating (1-5)", "title", "text"]
@@ -58,7 +61,7 @@ def _problems(exc: Exception) -> str:
 
 def create_item(
     service: CatalogService,
-    merchant: str,
+    actor: Principal,
     title: str,
     description: str,
     price: Any,
@@ -76,8 +79,8 @@ def create_item(
         "reviews": reviews_from_table(reviews),
     }
     try:
-        item = service.add_item(fields, _files(images), merchant=merchant)
-    except (InvalidInput, OSError) as exc:
+        item = service.add_item(actor, fields, _files(images))
+    except (InvalidInput, NotAllowed, OSError) as exc:
         return _problems(exc), None
     return (
         f"Saved item **#{item.id}** “{esc(item.title)}” with {len(item.images)} image(s) and "
@@ -85,28 +88,22 @@ def create_item(
     ), item.id
 
 
-def my_items(service: CatalogService, merchant: str, page: float = 1) -> list[list[Any]]:
-    try:
-        owner = service.merchant_name(merchant)
-    except InvalidInput:
+def my_items(service: CatalogService, actor: Principal, page: float = 1) -> list[list[Any]]:
+    if not actor.signed_in:
         return []
-    result = service.browse(page=int(page or 1), merchant=owner)
+    result = service.browse(page=int(page or 1), merchant=str(actor.name))
     return [[i.id, i.title, i.category, i.price_label, len(i.images)] for i in result.items]
 
 
-def load_for_edit(service: CatalogService, merchant: str, item_id: Any):
+def load_for_edit(service: CatalogService, actor: Principal, item_id: Any):
     """(message, title, description, price, category, brand, image choices)."""
     try:
         item = service.get_item(int(item_id))
     except (NotFound, TypeError, ValueError):
         return f"No item {esc(item_id)}.", "", "", None, "", "", gr.update(choices=[], value=[])
-    try:
-        owner = service.merchant_name(merchant)
-    except InvalidInput as exc:
-        return _problems(exc), "", "", None, "", "", gr.update(choices=[], value=[])
-    if item.merchant != owner:
+    if not actor.is_admin and item.merchant != actor.name:  # what to show; the service decides what to change
         return (
-            f"Item #{item.id} belongs to merchant {esc(item.merchant)}.",
+            f"Item #{item.id} is not one of your items.",
             "",
             "",
             None,
@@ -128,7 +125,7 @@ def load_for_edit(service: CatalogService, merchant: str, item_id: Any):
 
 def save_edit(
     service: CatalogService,
-    merchant: str,
+    actor: Principal,
     item_id: Any,
     title: str,
     description: str,
@@ -140,15 +137,15 @@ def save_edit(
 ) -> str:
     fields = {"title": title, "description": description, "price": price, "category": category, "brand": brand}
     try:
-        item = service.update_item(int(item_id), fields, _files(new_images), remove_image_ids or [], merchant=merchant)
+        item = service.update_item(actor, int(item_id), fields, _files(new_images), remove_image_ids or [])
     except (InvalidInput, NotFound, NotAllowed, OSError, TypeError, ValueError) as exc:
         return _problems(exc)
     return f"Updated item **#{item.id}** “{esc(item.title)}” ({len(item.images)} image(s))."
 
 
-def delete_item(service: CatalogService, merchant: str, item_id: Any) -> str:
+def delete_item(service: CatalogService, actor: Principal, item_id: Any) -> str:
     try:
-        service.delete_item(int(item_id), merchant=merchant)
+        service.delete_item(actor, int(item_id))
     except (NotFound, NotAllowed, TypeError, ValueError) as exc:
         return f"Not deleted: {esc(exc)}"
     return f"Deleted item #{int(item_id)}."
@@ -156,11 +153,11 @@ def delete_item(service: CatalogService, merchant: str, item_id: Any) -> str:
 
 def bulk_import(
     service: CatalogService,
+    actor: Principal,
     catalog_file: Any,
     images_zip: Any,
     preset: str,
     mapping: str,
-    merchant: str,
     progress: gr.Progress | None = None,
 ) -> tuple[str, list[list[Any]]]:
     catalog = _files(catalog_file)
@@ -172,14 +169,17 @@ def bulk_import(
         if progress is not None:
             progress((done, total), desc=message)
 
-    report = service.import_bundle(
-        Path(catalog[0]),
-        Path(zips[0]) if zips else None,
-        preset=preset or "default",
-        mapping_overrides=mapping or "",
-        merchant=merchant,
-        progress=report_progress,
-    )
+    try:
+        report = service.import_bundle(
+            actor,
+            Path(catalog[0]),
+            Path(zips[0]) if zips else None,
+            preset=preset or "default",
+            mapping_overrides=mapping or "",
+            progress=report_progress,
+        )
+    except NotAllowed as exc:
+        return esc(exc), []
     summary = esc(report.summary())
     if report.ignored_files:
         summary += f"\n\nIgnored {len(report.ignored_files)} non-image file(s) in the zip."
@@ -187,14 +187,11 @@ def bulk_import(
     return summary, rows
 
 
-def build(demo: gr.Blocks, service: CatalogService) -> None:
-    merchant = gr.Textbox(
-        label="Merchant name",
-        value="default",
-        max_length=200,
-        info="Items are filed under this name, and edits or deletes are limited to the items filed "
-        "under the name typed here. This is a convenience, not access control: anyone using "
-        "this app can type any name.",
+def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
+    """The tab's components and events; every event acts as the tab's signed-in principal (``token``)."""
+    gr.Markdown(
+        "Items are filed under the merchant you are signed in as; you can edit and delete only your own "
+        "(admins: every merchant's)."
     )
     with gr.Tab("Add an item"):
         with gr.Row():
@@ -219,10 +216,26 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
         save = gr.Button("Save item", variant="primary")
         status = gr.Markdown()
         new_id = gr.Number(visible=False)
+
+        def on_save(
+            tok,
+            title_,
+            description_,
+            price_,
+            category_,
+            brand_,
+            images_,
+            reviews_,
+            profile: gr.OAuthProfile | None = None,
+        ):
+            actor = caller(service, tok, profile)
+            return create_item(service, actor, title_, description_, price_, category_, brand_, images_, reviews_)
+
         save.click(
-            lambda *a: create_item(service, *a),
-            [merchant, title, description, price, category, brand, images, reviews],
+            on_save,
+            [token, title, description, price, category, brand, images, reviews],
             [status, new_id],
+            api_visibility="private",
         )
 
     with gr.Tab("Bulk upload"):
@@ -242,17 +255,32 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
         summary = gr.Markdown()
         rejected = gr.Dataframe(headers=REJECT_COLUMNS, label="Rejected rows", interactive=False)
 
-        def on_import(catalog, zipped, preset_name, overrides, owner, progress=gr.Progress()):
-            return bulk_import(service, catalog, zipped, preset_name, overrides, owner, progress)
+        def on_import(
+            tok, catalog, zipped, preset_name, overrides, progress=gr.Progress(), profile: gr.OAuthProfile | None = None
+        ):
+            return bulk_import(
+                service, caller(service, tok, profile), catalog, zipped, preset_name, overrides, progress
+            )
 
-        run.click(on_import, [catalog_file, images_zip, preset, mapping, merchant], [summary, rejected])
+        run.click(
+            on_import,
+            [token, catalog_file, images_zip, preset, mapping],
+            [summary, rejected],
+            api_visibility="private",
+            concurrency_limit=1,
+            concurrency_id="import",  # one bulk import at a time; searches are not held up
+        )
 
     with gr.Tab("My items"):
         with gr.Row():
             page = gr.Number(label="Page", value=1, precision=0, minimum=1)
             list_btn = gr.Button("List my items")
         table = gr.Dataframe(headers=["item", "title", "category", "price", "images"], interactive=False)
-        list_btn.click(lambda m, p: my_items(service, m, p), [merchant, page], table)
+
+        def on_list(tok, page_, profile: gr.OAuthProfile | None = None):
+            return my_items(service, caller(service, tok, profile), page_)
+
+        list_btn.click(on_list, [token, page], table, api_visibility="private")
         with gr.Row():
             item_id = gr.Number(label="Item # to edit", precision=0)
             load_btn = gr.Button("Load")
@@ -268,14 +296,38 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
         with gr.Row():
             save_btn = gr.Button("Save changes", variant="primary")
             delete_btn = gr.Button("Delete item", variant="stop")
+
+        def on_load(tok, item, profile: gr.OAuthProfile | None = None):
+            return load_for_edit(service, caller(service, tok, profile), item)
+
+        def on_save_edit(
+            tok,
+            item,
+            title_,
+            description_,
+            price_,
+            category_,
+            brand_,
+            add_,
+            remove_,
+            profile: gr.OAuthProfile | None = None,
+        ):
+            actor = caller(service, tok, profile)
+            return save_edit(service, actor, item, title_, description_, price_, category_, brand_, add_, remove_)
+
+        def on_delete(tok, item, profile: gr.OAuthProfile | None = None):
+            return delete_item(service, caller(service, tok, profile), item)
+
         load_btn.click(
-            lambda m, i: load_for_edit(service, m, i),
-            [merchant, item_id],
+            on_load,
+            [token, item_id],
             [edit_status, e_title, e_description, e_price, e_category, e_brand, remove],
+            api_visibility="private",
         )
         save_btn.click(
-            lambda *a: save_edit(service, *a),
-            [merchant, item_id, e_title, e_description, e_price, e_category, e_brand, add_images, remove],
+            on_save_edit,
+            [token, item_id, e_title, e_description, e_price, e_category, e_brand, add_images, remove],
             edit_status,
+            api_visibility="private",
         )
-        delete_btn.click(lambda m, i: delete_item(service, m, i), [merchant, item_id], edit_status)
+        delete_btn.click(on_delete, [token, item_id], edit_status, api_visibility="private")

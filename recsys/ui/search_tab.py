@@ -142,7 +142,7 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
     clicked = gr.State([])
     hits = gr.State([])
     current = gr.State(None)
-    demo.load(lambda: uuid.uuid4().hex, None, session_id)
+    demo.load(lambda: uuid.uuid4().hex, None, session_id, api_visibility="private")
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(label="Search", placeholder="navy blue casual shirt", elem_id="search-text")
@@ -181,14 +181,18 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
     inputs = [text, image, *facets, min_price, max_price, session_id, clicked]
     outputs = [gallery, hits, status, *facets]
     search = lambda *a: run_search(service, *a)
-    go.click(search, inputs, outputs)
-    text.submit(search, inputs, outputs)
-    image.upload(search, inputs, outputs)
+    go.click(search, inputs, outputs, api_visibility="private")
+    text.submit(search, inputs, outputs, api_visibility="private")
+    image.upload(search, inputs, outputs, api_visibility="private")
     for box in facets:
-        box.input(search, inputs, outputs)
+        box.input(search, inputs, outputs, api_visibility="private")
 
     def on_select(state: list[dict], sid: str, opened: list[int], evt: gr.SelectData):
         return open_result(service, state, evt.index, sid, opened)
 
-    gallery.select(on_select, [hits, session_id, clicked], [detail, detail_images, current, clicked])
-    similar_btn.click(lambda item_id: more_like_this(service, item_id), current, [gallery, hits, status])
+    gallery.select(
+        on_select, [hits, session_id, clicked], [detail, detail_images, current, clicked], api_visibility="private"
+    )
+    similar_btn.click(
+        lambda item_id: more_like_this(service, item_id), current, [gallery, hits, status], api_visibility="private"
+    )

@@ -21,12 +21,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from recsys import registry
+from recsys.accounts.principal import SYSTEM, Principal
 from recsys.evaluation import charts
 from recsys.options import from_values
+from recsys.service.errors import NotAllowed
+from recsys.service.permissions import allowed
 from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
 from recsys.training.pair_sources import read_judgments
 from recsys.ui import option_form
+from recsys.ui.account import caller
+from recsys.ui.render import esc
 
 log = logging.getLogger(__name__)
 EVAL_LIMIT = 1000  # evaluated fashion items per report: about a minute each on 2 CPU cores
@@ -57,14 +62,19 @@ def default_evaluator(service: TailLiftService) -> Evaluate | None:
     """The fashion suite on the demo data (None when it is absent: no before/after then)."""
     if not service.can_evaluate_encoders():
         return None
-    return lambda version: service.evaluate_encoder(version, limit=EVAL_LIMIT)
+    # The before/after evaluation follows a run that an admin started (the service checked that start).
+    return lambda version: service.evaluate_encoder(SYSTEM, version, limit=EVAL_LIMIT)
 
 
 # --- events ------------------------------------------------------------------------------------------------
 
 
 def start(
-    panel: TrainingPanel, values: dict[str, Any], judgments_file: str | None = None, serve_when_done: bool = False
+    panel: TrainingPanel,
+    actor: Principal,
+    values: dict[str, Any],
+    judgments_file: str | None = None,
+    serve_when_done: bool = False,
 ) -> str:
     """Start a run with ``values`` (``EncoderRunOptions`` fields by name, as the form's controls give them; missing
     ones keep their defaults). ``judgments_file`` is the uploaded CSV the judgments source trains on."""
@@ -80,8 +90,14 @@ def start(
                 raise ValueError("unfreezing tower layers needs a CUDA GPU here (use the CLI to force it on a CPU)")
         except (TypeError, ValueError) as exc:
             return f"Invalid option: {exc}"
+        try:
+            run = panel.service.start_encoder_run(
+                actor, options, on_done=lambda run: _finished(panel, actor, run, serve_when_done)
+            )
+        except NotAllowed as exc:
+            return esc(exc)
         panel.reports, panel.comparison_status, panel.serve_status = {}, "", ""
-        panel.run = panel.service.start_encoder_run(options, on_done=lambda run: _finished(panel, run, serve_when_done))
+        panel.run = run
         return f"Started: {_short_options(asdict(options))}"
 
 
@@ -105,7 +121,9 @@ def _keep_judgments(panel: TrainingPanel, uploaded: str | None) -> str:
     return str(kept)
 
 
-def cancel(panel: TrainingPanel) -> str:
+def cancel(panel: TrainingPanel, actor: Principal) -> str:
+    if not allowed(actor, "train encoder"):
+        return "Not allowed: only an admin can cancel a training run."
     if panel.run is None or panel.run.status != "running":
         return "No run in progress."
     panel.run.cancel()
@@ -180,23 +198,28 @@ def versions(service: TailLiftService) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=VERSION_COLUMNS)
 
 
-def activate(panel: TrainingPanel, version: str | None) -> tuple[str, pd.DataFrame]:
+def activate(panel: TrainingPanel, actor: Principal, version: str | None) -> tuple[str, pd.DataFrame]:
     """Serve ``version`` now (an older one = rollback): its index is built first, searches never stop."""
     if not version:
         return "Pick a version.", versions(panel.service)
     try:
-        panel.service.switch_encoder(version)
+        panel.service.switch_encoder(actor, version)
+    except NotAllowed as exc:
+        return esc(exc), versions(panel.service)
     except (KeyError, ValueError) as exc:
         return f"Cannot activate {version}: {exc}", versions(panel.service)
     return f"Now serving **{version}**.", versions(panel.service)
 
 
-def retrain_ranker(panel: TrainingPanel) -> str:
+def retrain_ranker(panel: TrainingPanel, actor: Principal) -> str:
     """Train the catalog ranker in the background (the service's one retrain); served when it is done."""
     job = panel.service.ranker_job
     if job is not None and job.running:
         return "The ranker is already training."
-    panel.service.retrain_ranker(**panel.ranker_options)
+    try:
+        panel.service.retrain_ranker(actor, **panel.ranker_options)
+    except NotAllowed as exc:
+        return esc(exc)
     return ranker_status(panel)
 
 
@@ -215,14 +238,14 @@ def ranker_status(panel: TrainingPanel) -> str:
 # --- before / after -----------------------------------------------------------------------------------------
 
 
-def _finished(panel: TrainingPanel, run: EncoderRun, serve: bool) -> None:
+def _finished(panel: TrainingPanel, actor: Principal, run: EncoderRun, serve: bool) -> None:
     """On the run's thread: before/after numbers first (they do not need the new index), then, if asked,
     serve the new version (re-encode the catalog, rebuild the index, swap atomically)."""
     _compare(panel, run)
     if serve and run.status == "done" and run.version:
         panel.serve_status = f"re-encoding the catalog for {run.version}…"
         try:
-            panel.service.switch_encoder(run.version)
+            panel.service.switch_encoder(actor, run.version)
             panel.serve_status = f"now serving {run.version}"
         except Exception as exc:  # the version is saved; the previous one keeps serving
             log.exception("serving %s failed", run.version)
@@ -304,7 +327,9 @@ def _short_options(options: dict | None) -> str:
 # --- layout -------------------------------------------------------------------------------------------------
 
 
-def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None = None) -> dict[str, Any]:
+def build(
+    demo: gr.Blocks, service: TailLiftService, token: gr.State, panel: TrainingPanel | None = None
+) -> dict[str, Any]:
     """Add the tab's components to the open Blocks/Tab context; returns them by name."""
     panel = panel or TrainingPanel(service)
     form = lambda group, **kw: option_form.components(
@@ -373,17 +398,33 @@ def build(demo: gr.Blocks, service: TailLiftService, panel: TrainingPanel | None
         return on_refresh()
 
     names = list(fields)  # the option controls' values arrive first, by position, then the two that are no options
-    start_button.click(
-        lambda *v: start(panel, option_form.values(names, *v), *v[len(names) :]),
-        [*fields.values(), judgments, serve_when_done],
-        status,
+
+    def on_start(given: dict, profile: gr.OAuthProfile | None = None) -> str:
+        values = option_form.values(names, *(given[fields[name]] for name in names))
+        actor = caller(service, given[token], profile)
+        return start(panel, actor, values, given[judgments], given[serve_when_done])
+
+    def on_cancel(tok: str, profile: gr.OAuthProfile | None = None) -> str:
+        return cancel(panel, caller(service, tok, profile))
+
+    def on_retrain(tok: str, profile: gr.OAuthProfile | None = None) -> str:
+        return retrain_ranker(panel, caller(service, tok, profile))
+
+    def on_activate(tok: str, version: str | None, profile: gr.OAuthProfile | None = None):
+        return activate(panel, caller(service, tok, profile), version)
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    # A set of inputs: the event gets one dict by component, so the profile can follow as a named parameter.
+    start_button.click(on_start, {token, *fields.values(), judgments, serve_when_done}, status, **private)
+    cancel_button.click(on_cancel, token, status, **private)
+    ranker_button.click(on_retrain, token, status, **private)
+    timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot], **private)
+    timer.tick(on_tick_versions, None, [table, picked], **private)
+    refresh.click(on_refresh, None, [table, picked], **private)
+    # A switch re-encodes the catalog: one at a time, in its own queue, so searches are not held up.
+    activate_button.click(
+        on_activate, [token, picked], [activate_status, table], concurrency_id="switch", concurrency_limit=1, **private
     )
-    cancel_button.click(lambda: cancel(panel), None, status)
-    ranker_button.click(lambda: retrain_ranker(panel), None, status)
-    timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot])
-    timer.tick(on_tick_versions, None, [table, picked])
-    refresh.click(on_refresh, None, [table, picked])
-    activate_button.click(lambda v: activate(panel, v), picked, [activate_status, table])
     return {
         "panel": panel,
         "options": fields,

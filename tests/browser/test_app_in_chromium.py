@@ -20,6 +20,9 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 
 
+ADMIN_NAME, ADMIN_PASSWORD = "e2e-admin", "e2e-admin-password"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -43,6 +46,8 @@ def app_url(tmp_path_factory):
         "RECSYS_PORT": str(port),
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
+        "RECSYS_ADMIN_USER": ADMIN_NAME,  # the first admin, as a fresh Space would create it
+        "RECSYS_ADMIN_PASSWORD": ADMIN_PASSWORD,
     }
     log = open(data_dir / "app.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -107,6 +112,15 @@ def test_training_tab_runs_activates_and_rolls_back(app_url):
         page.locator("#train-epochs input").fill("2")
         page.locator("#train-batch input").fill("16")
         status = page.locator("#train-status")
+        page.locator("#train-start").click()  # as a guest: refused, nothing starts
+        expect(status).to_contain_text("not allowed", timeout=30_000)
+        page.locator("#account-name").get_by_role("textbox").fill(ADMIN_NAME)
+        page.locator("#account-password input[type=password]").fill("wrong password")
+        page.locator("#account-sign-in").click()
+        expect(page.locator("#account-status")).to_contain_text("wrong password", timeout=30_000)
+        page.locator("#account-password input[type=password]").fill(ADMIN_PASSWORD)
+        page.locator("#account-sign-in").click()
+        expect(page.locator("#account-status")).to_contain_text(f"Signed in as {ADMIN_NAME} (admin)", timeout=30_000)
         saved = []
         for _ in range(2):
             page.locator("#train-start").click()

@@ -10,6 +10,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
+from recsys.accounts.principal import SYSTEM
 from recsys.service.catalog import CatalogService
 from recsys.ui import catalog_tab, merchant_tab
 from tests.small_catalog import photo
@@ -39,6 +40,7 @@ def app(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("rendering") / "data"
     service = CatalogService(Settings.from_env({"data_dir": data_dir, "demo_limit": 0}, environ={}))
     item = service.add_item(
+        SYSTEM,
         {
             "title": TITLE,
             "description": DESCRIPTION,
@@ -48,11 +50,13 @@ def app(tmp_path_factory):
         },
         [photo((200, 20, 20))],
     )
+    service.identity.add_user(SYSTEM, "renderer", "merchant", "rendering-pass")
+    signed_in = service.identity.sign_in("renderer", "rendering-pass")  # the page acts as this merchant
     with gr.Blocks() as demo:
         with gr.Tab("Catalog"):
             catalog_tab.build(demo, service)
         with gr.Tab("Merchant"):
-            merchant_tab.build(demo, service)
+            merchant_tab.build(demo, service, gr.State(signed_in))
     port = free_port()
     demo.queue().launch(
         server_name="127.0.0.1",

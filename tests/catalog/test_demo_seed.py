@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from recsys.accounts.principal import SYSTEM
 from recsys.catalog import importer
 from recsys.catalog.demo import SEED_MARKER, read_seed_state
 from recsys.service import catalog as catalog_service
@@ -97,7 +98,7 @@ def test_a_finished_seed_is_not_run_again(settings, demo_dir):
     first = _seed(done)
     service = CatalogService(done)
     deleted = service.browse(merchant="demo").items[0]
-    service.delete_item(deleted.id, merchant="demo")
+    service.delete_item(SYSTEM, deleted.id)
     assert service.seed_demo() is None  # the merchant's deletion stands
     assert service.stats()["items"] == len(first[0]) - 1
     service.close()
@@ -107,7 +108,7 @@ def test_a_catalog_without_a_marker_is_left_alone(settings, demo_dir):
     """Items but no marker: the merchant's own catalog, or one seeded before markers existed."""
     own = _settings(settings, demo_dir, "own")
     service = CatalogService(own)
-    service.add_item({"title": "My own shirt"})
+    service.add_item(SYSTEM, {"title": "My own shirt"})
     assert service.seed_demo() is None and service.stats()["items"] == 1
     assert not (own.data_dir / SEED_MARKER).exists()
     service.close()
@@ -119,7 +120,9 @@ def test_demo_reviews_go_through_the_review_rules_and_to_demo_items_only(setting
     bad.write_text("\n".join(text[:1] + [r.replace(",1,1,0,", ",NaN,1,0,") for r in text[1:]]), encoding="utf-8")
     shop = _settings(settings, demo_dir, "shop").replace(demo_reviews_path=bad)
     service = CatalogService(shop)
-    mine = service.add_item({"title": "Women's red dress", "attributes": {"gender": "Women", "articleType": "Dresses"}})
+    mine = service.add_item(
+        SYSTEM, {"title": "Women's red dress", "attributes": {"gender": "Women", "articleType": "Dresses"}}
+    )
     (shop.data_dir / SEED_MARKER).write_text('{"state": "seeding"}', encoding="utf-8")  # a seed was cut off
     service.seed_demo()
     assert service.get_item(mine.id).reviews == []  # a merchant's own item gets no demo reviews

@@ -2,6 +2,7 @@
 
 import pytest
 
+from recsys.accounts.principal import SYSTEM
 from recsys.catalog.demo import DEMO_REVIEW_SOURCE, attach_demo_reviews
 from recsys.service.catalog import CatalogService
 
@@ -11,13 +12,13 @@ pytestmark = pytest.mark.slow
 def test_fashion_preset_imports_5000_items_idempotently(settings, real_data):
     service = CatalogService(settings)
     fashion = real_data / "fashion"
-    report = service.import_bundle(fashion / "styles.csv", fashion / "images.zip", preset="fashion", limit=5000)
+    report = service.import_bundle(SYSTEM, fashion / "styles.csv", fashion / "images.zip", preset="fashion", limit=5000)
     assert report.ok and report.total_rows == 5000
     assert report.added + len(report.rejected) == 5000 and report.added >= 4990
     assert all(e.reasons for e in report.rejected)  # every rejection says why (e.g. an empty title)
     stats = service.stats()
     assert stats["items"] == report.added and stats["images"] == report.added
-    again = service.import_bundle(fashion / "styles.csv", fashion / "images.zip", preset="fashion", limit=5000)
+    again = service.import_bundle(SYSTEM, fashion / "styles.csv", fashion / "images.zip", preset="fashion", limit=5000)
     assert again.added == 0 and again.unchanged == report.added
     item = service.browse(text="Navy Blue").items[0]
     assert " > " in item.category and item.attributes["baseColour"]

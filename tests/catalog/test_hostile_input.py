@@ -10,6 +10,7 @@ import math
 
 import pytest
 
+from recsys.accounts.principal import SYSTEM
 from recsys.catalog.validation import InvalidInput
 from recsys.ui import merchant_tab
 from tests.catalog.bad_inputs import write_csv
@@ -91,7 +92,7 @@ def _bulk(service, tmp_path, channel: str, field: str, value) -> tuple[list[str]
     else:
         path = tmp_path / "hostile.jsonl"
         path.write_text(json.dumps(row), encoding="utf-8")
-    report = service.import_bundle(path, None, mapping_overrides=overrides)
+    report = service.import_bundle(SYSTEM, path, None, mapping_overrides=overrides)
     assert report.ok and report.total_rows == 1, report.summary()
     if report.rejected:
         return [r for e in report.rejected for r in e.reasons], None
@@ -129,20 +130,22 @@ def submit(service, tmp_path, channel: str, field: str, value) -> tuple[list[str
         return _form(service, field, value)
     try:
         if channel == API:
-            return [], service.add_item({"title": "Plain shirt", field: value})
+            return [], service.add_item(SYSTEM, {"title": "Plain shirt", field: value})
         if channel == UPDATE:
-            base = service.add_item({"title": "Keep me", "price": 5})
+            base = service.add_item(SYSTEM, {"title": "Keep me", "price": 5})
             before = service.get_item(base.id)
             try:
-                return [], service.update_item(base.id, {field: value})
+                return [], service.update_item(SYSTEM, base.id, {field: value})
             finally:
                 after = service.get_item(base.id)
                 if after.updated_at == before.updated_at:
                     unchanged = (before.title, before.price, before.attributes)
                     assert (after.title, after.price, after.attributes) == unchanged
-        base = service.add_item({"title": "Reviewed shirt"})
+        base = service.add_item(SYSTEM, {"title": "Reviewed shirt"})
         review = value[0]
-        return [], service.add_review(base.id, review.get("rating"), review.get("title", ""), review.get("text", ""))
+        return [], service.add_review(
+            SYSTEM, base.id, review.get("rating"), review.get("title", ""), review.get("text", "")
+        )
     except InvalidInput as exc:
         return exc.problems, None
 

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from recsys.accounts.principal import SYSTEM
 from recsys.catalog import importer
 from tests.catalog.bad_inputs import jpeg, write_csv, write_zip
 
@@ -40,7 +41,7 @@ def test_one_poisoned_row_anywhere_costs_that_row_only(service, tmp_path, poison
     """The issue's case: a NaN rating at row 550 of 600 crashed the import after the first 500 rows."""
     rows = _rows(600)
     rows[at - 1][3] = poison
-    report = service.import_bundle(write_csv(tmp_path / "c.csv", HEADER, rows), None)
+    report = service.import_bundle(SYSTEM, write_csv(tmp_path / "c.csv", HEADER, rows), None)
     assert report.ok and report.total_rows == 600
     assert [(e.row, e.id) for e in report.rejected] == [(at, f"sku{at}")]
     assert report.added == 599 and service.stats()["items"] == 599
@@ -56,7 +57,7 @@ def test_a_bug_in_checking_one_row_rejects_that_row_and_imports_the_rest(service
         return real(raw, **kwargs)
 
     monkeypatch.setattr(importer, "validate_item", flaky)
-    report = service.import_bundle(write_csv(tmp_path / "c.csv", HEADER, _rows(5)), None)
+    report = service.import_bundle(SYSTEM, write_csv(tmp_path / "c.csv", HEADER, _rows(5)), None)
     assert report.added == 4 and [(e.row, e.id) for e in report.rejected] == [(3, "sku3")]
     assert "internal error ZeroDivisionError" in report.rejected[0].reasons[0]
 
@@ -67,7 +68,7 @@ def test_unterminated_quote_rejects_its_line_and_reads_the_rest(service, tmp_pat
     path.write_text(
         'id,title,price\nsku1,Shirt 1,10\nsku2,"Shirt 2,10\nsku3,Shirt 3,10\nsku4,Shirt 4,10\n', encoding="utf-8"
     )
-    report = service.import_bundle(path, None)
+    report = service.import_bundle(SYSTEM, path, None)
     assert report.total_rows == 4 and report.added == 3
     assert [e.row for e in report.rejected] == [2]
     assert "line 3" in report.rejected[0].reasons[0] and "never closed" in report.rejected[0].reasons[0]
@@ -80,7 +81,7 @@ def test_quote_closed_rows_later_is_caught_too(service, tmp_path):
     path.write_text(
         'id,title,price\nsku1,"Shirt 1,10\nsku2,Shirt 2,10\nsku3,"Shirt, 3",10\nsku4,Shirt 4,10\n', encoding="utf-8"
     )
-    report = service.import_bundle(path, None)
+    report = service.import_bundle(SYSTEM, path, None)
     assert report.total_rows == 4 and report.added == 3 and [e.row for e in report.rejected] == [1]
     assert {i.title for i in service.browse().items} == {"Shirt 2", "Shirt, 3", "Shirt 4"}
 
@@ -91,7 +92,7 @@ def test_quoted_line_breaks_in_a_description_are_kept(service, tmp_path):
         ["id", "title", "description"],
         [["a", "Shirt", "line one\nline two"], ["b", "Dress", "plain"]],
     )
-    report = service.import_bundle(path, None)
+    report = service.import_bundle(SYSTEM, path, None)
     assert report.added == 2 and not report.rejected
     assert {i.description for i in service.browse().items} == {"line one\nline two", "plain"}
 
@@ -100,7 +101,7 @@ def test_a_title_swallowing_a_line_is_refused_not_merged(service, tmp_path):
     """A runaway quote that happens to end with the right number of fields gives a title with a line break."""
     path = tmp_path / "c.csv"
     path.write_text('id,title,price\nsku1,"Shirt 1,10\nsku2,Shirt 2",10\nsku3,Shirt 3,10\n', encoding="utf-8")
-    report = service.import_bundle(path, None)
+    report = service.import_bundle(SYSTEM, path, None)
     assert report.added == 1 and "line break" in report.rejected[0].reasons[0]
     _accounted(report)
 
@@ -115,13 +116,13 @@ def test_a_title_swallowing_a_line_is_refused_not_merged(service, tmp_path):
 def test_catalog_path_that_is_no_file_is_refused(service, tmp_path, make, reason):
     path = tmp_path / "catalog.csv"
     make(path)
-    report = service.import_bundle(path, None)
+    report = service.import_bundle(SYSTEM, path, None)
     assert not report.ok and reason in report.refused and service.stats()["items"] == 0
 
 
 def test_images_zip_that_is_a_directory_is_refused(service, tmp_path):
     (tmp_path / "images.zip").mkdir()
-    report = service.import_bundle(write_csv(tmp_path / "c.csv", HEADER, _rows(2)), tmp_path / "images.zip")
+    report = service.import_bundle(SYSTEM, write_csv(tmp_path / "c.csv", HEADER, _rows(2)), tmp_path / "images.zip")
     assert "not a file" in report.refused and service.stats()["items"] == 0
 
 
@@ -137,7 +138,7 @@ def test_images_zip_that_is_a_directory_is_refused(service, tmp_path):
     ],
 )
 def test_bad_import_arguments_refuse_instead_of_raising(service, tmp_path, kwargs, reason):
-    report = service.import_bundle(write_csv(tmp_path / "c.csv", HEADER, _rows(2)), None, **kwargs)
+    report = service.import_bundle(SYSTEM, write_csv(tmp_path / "c.csv", HEADER, _rows(2)), None, **kwargs)
     assert reason in report.refused and service.stats()["items"] == 0
 
 
@@ -146,22 +147,22 @@ def test_reimporting_with_a_new_image_each_time_keeps_the_images_the_row_names(s
     for n in range(15):
         zip_path = write_zip(tmp_path / "i.zip", {f"p{n}.jpg": jpeg((n * 15, 0, 0))})
         path = write_csv(tmp_path / "c.csv", ["id", "title", "images"], [["sku1", "Shirt", f"p{n}.jpg"]])
-        report = service.import_bundle(path, zip_path)
+        report = service.import_bundle(SYSTEM, path, zip_path)
         assert not report.rejected and report.added + report.updated == 1
     assert service.stats()["images"] == 1
-    again = service.import_bundle(path, zip_path)
+    again = service.import_bundle(SYSTEM, path, zip_path)
     assert again.unchanged == 1
     no_images = write_csv(tmp_path / "d.csv", ["id", "title"], [["sku1", "Shirt"]])
-    assert service.import_bundle(no_images, None).unchanged == 1 and service.stats()["images"] == 1
+    assert service.import_bundle(SYSTEM, no_images, None).unchanged == 1 and service.stats()["images"] == 1
 
 
 def test_reimport_adds_only_new_reviews(service, tmp_path):
     first = [{"rating": 5, "text": "great"}]
     path = write_csv(tmp_path / "c.csv", HEADER, [["sku1", "Shirt", "10", json.dumps(first)]])
-    service.import_bundle(path, None)
-    assert service.import_bundle(path, None).unchanged == 1
+    service.import_bundle(SYSTEM, path, None)
+    assert service.import_bundle(SYSTEM, path, None).unchanged == 1
     path = write_csv(tmp_path / "c.csv", HEADER, [["sku1", "Shirt", "10", json.dumps(first + [{"rating": 2}])]])
-    assert service.import_bundle(path, None).updated == 1
+    assert service.import_bundle(SYSTEM, path, None).updated == 1
     assert service.stats()["reviews"] == 2
 
 
@@ -185,7 +186,7 @@ JSONL_CASES = {
 
 @pytest.mark.parametrize("line, reason", list(JSONL_CASES.values()), ids=list(JSONL_CASES))
 def test_jsonl_values_of_the_wrong_type_are_refused_not_coerced(service, tmp_path, line, reason):
-    report = service.import_bundle(_jsonl(tmp_path, ['{"id": "j1", "title": "fine"}', line]), None)
+    report = service.import_bundle(SYSTEM, _jsonl(tmp_path, ['{"id": "j1", "title": "fine"}', line]), None)
     assert report.total_rows == 2
     if reason is None:
         assert report.added == 2
@@ -196,6 +197,7 @@ def test_jsonl_values_of_the_wrong_type_are_refused_not_coerced(service, tmp_pat
 
 def test_jsonl_line_separator_inside_a_string_is_not_a_line_break(service, tmp_path):
     report = service.import_bundle(
+        SYSTEM,
         _jsonl(tmp_path, [json.dumps({"id": "j1", "title": "A", "description": "one\u2028two"}, ensure_ascii=False)]),
         None,
     )
@@ -213,19 +215,23 @@ def test_unreadable_zip_members_reject_their_rows_only(service, tmp_path):
     data[offset : offset + 8] = b"\xff" * 8
     zip_path.write_bytes(bytes(data))
     path = write_csv(tmp_path / "c.csv", ["id", "title", "images"], [["a", "A", "good.jpg"], ["b", "B", "bad.jpg"]])
-    report = service.import_bundle(path, zip_path)
+    report = service.import_bundle(SYSTEM, path, zip_path)
     assert report.added == 1 and [e.id for e in report.rejected] == ["b"]
     assert "image 'bad.jpg'" in report.rejected[0].reasons[0]
 
 
 @pytest.mark.parametrize("price, stored", [("12.50", 12.5), ("1,299.00", 1299.0), ("0", 0.0), (" 7 ", 7.0)])
 def test_prices_that_read_one_way_only_are_accepted(service, tmp_path, price, stored):
-    report = service.import_bundle(write_csv(tmp_path / "c.csv", ["id", "title", "price"], [["a", "A", price]]), None)
+    report = service.import_bundle(
+        SYSTEM, write_csv(tmp_path / "c.csv", ["id", "title", "price"], [["a", "A", price]]), None
+    )
     assert report.added == 1 and service.browse().items[0].price == stored
 
 
 @pytest.mark.parametrize("price", ["12,50", "1,250", "NaN", "inf", "1e3", "$5", "12.5.0", "1.999"])
 def test_prices_that_could_mean_two_things_or_nothing_are_refused(service, tmp_path, price):
     """'12,50' was stored as 1250.00 and 'NaN' accepted."""
-    report = service.import_bundle(write_csv(tmp_path / "c.csv", ["id", "title", "price"], [["a", "A", price]]), None)
+    report = service.import_bundle(
+        SYSTEM, write_csv(tmp_path / "c.csv", ["id", "title", "price"], [["a", "A", price]]), None
+    )
     assert report.added == 0 and "price" in report.rejected[0].reasons[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from recsys.accounts.principal import SYSTEM
 from recsys.catalog.validation import InvalidInput
 from recsys.service.errors import NotFound
 from tests.catalog.bad_inputs import jpeg, write_csv
@@ -25,7 +26,7 @@ from tests.catalog.bad_inputs import jpeg, write_csv
 )
 def test_add_item_refuses_bad_fields(service, fields, reason):
     with pytest.raises(InvalidInput) as caught:
-        service.add_item(fields)
+        service.add_item(SYSTEM, fields)
     assert any(reason in p for p in caught.value.problems), caught.value.problems
     assert service.stats()["items"] == 0
 
@@ -42,13 +43,13 @@ def test_add_item_refuses_bad_fields(service, fields, reason):
 )
 def test_add_item_refuses_images_that_are_not_a_list_of_files(service, images, reason):
     with pytest.raises(InvalidInput, match=reason):
-        service.add_item({"title": "Shirt"}, images)
+        service.add_item(SYSTEM, {"title": "Shirt"}, images)
     assert service.stats()["items"] == 0
 
 
 def test_an_image_path_that_is_a_directory_is_refused(service, tmp_path):
     with pytest.raises(InvalidInput, match="cannot be read"):
-        service.add_item({"title": "Shirt"}, [tmp_path])
+        service.add_item(SYSTEM, {"title": "Shirt"}, [tmp_path])
 
 
 @pytest.mark.parametrize(
@@ -61,9 +62,9 @@ def test_an_image_path_that_is_a_directory_is_refused(service, tmp_path):
     ],
 )
 def test_update_item_refuses_and_changes_nothing(service, change, reason):
-    item = service.add_item({"title": "Keep", "price": 5}, [jpeg()])
+    item = service.add_item(SYSTEM, {"title": "Keep", "price": 5}, [jpeg()])
     with pytest.raises(InvalidInput, match=reason):
-        service.update_item(item.id, change)
+        service.update_item(SYSTEM, item.id, change)
     after = service.get_item(item.id)
     assert (after.title, after.price, after.external_id, len(after.images)) == ("Keep", 5, item.external_id, 1)
 
@@ -78,40 +79,42 @@ def test_update_item_refuses_and_changes_nothing(service, change, reason):
     ],
 )
 def test_removing_images_the_item_does_not_have_is_refused(service, remove, reason):
-    item = service.add_item({"title": "Keep"}, [jpeg()])
+    item = service.add_item(SYSTEM, {"title": "Keep"}, [jpeg()])
     with pytest.raises(InvalidInput, match=reason):
-        service.update_item(item.id, {"title": "Changed"}, remove_image_ids=remove)
+        service.update_item(SYSTEM, item.id, {"title": "Changed"}, remove_image_ids=remove)
     assert service.get_item(item.id).title == "Keep" and len(service.get_item(item.id).images) == 1
 
 
 def test_adding_images_past_the_cap_is_refused_with_the_others_counted(service):
     service.settings = service.settings.replace(max_images_per_item=2)
-    item = service.add_item({"title": "Keep"}, [jpeg((1, 1, 1)), jpeg((2, 2, 2))])
+    item = service.add_item(SYSTEM, {"title": "Keep"}, [jpeg((1, 1, 1)), jpeg((2, 2, 2))])
     with pytest.raises(InvalidInput, match="3 images, over the limit of 2"):
-        service.update_item(item.id, {}, add_images=[jpeg((3, 3, 3))])
-    updated = service.update_item(item.id, {}, add_images=[jpeg((3, 3, 3))], remove_image_ids=[item.images[0].id])
+        service.update_item(SYSTEM, item.id, {}, add_images=[jpeg((3, 3, 3))])
+    updated = service.update_item(
+        SYSTEM, item.id, {}, add_images=[jpeg((3, 3, 3))], remove_image_ids=[item.images[0].id]
+    )
     assert len(updated.images) == 2
 
 
 @pytest.mark.parametrize("item_id", ["abc", None, True, 1.5, [1]])
 def test_item_ids_that_are_not_whole_numbers_are_not_found(service, item_id):
     with pytest.raises(NotFound):
-        service.add_review(item_id, 5)
+        service.add_review(SYSTEM, item_id, 5)
     with pytest.raises(NotFound):
-        service.update_item(item_id, {"title": "x"})
+        service.update_item(SYSTEM, item_id, {"title": "x"})
 
 
 def test_a_review_without_a_rating_is_refused(service):
-    item = service.add_item({"title": "Shirt"})
+    item = service.add_item(SYSTEM, {"title": "Shirt"})
     with pytest.raises(InvalidInput, match="rating is required"):
-        service.add_review(item.id, None, text="no stars")
+        service.add_review(SYSTEM, item.id, None, text="no stars")
     with pytest.raises(InvalidInput, match="review text must be text"):
-        service.add_review(item.id, 5, text=["a", "list"])
+        service.add_review(SYSTEM, item.id, 5, text=["a", "list"])
     assert service.stats()["reviews"] == 0
 
 
 def test_a_generated_id_steps_past_one_a_bulk_file_took(service, tmp_path):
     """A form item gets 'item-<n>'; a bulk row may already use that id for the same merchant."""
-    service.import_bundle(write_csv(tmp_path / "c.csv", ["id", "title"], [["item-2", "From the file"]]), None)
-    added = service.add_item({"title": "From the form"})
+    service.import_bundle(SYSTEM, write_csv(tmp_path / "c.csv", ["id", "title"], [["item-2", "From the file"]]), None)
+    added = service.add_item(SYSTEM, {"title": "From the form"})
     assert added.id == 2 and added.external_id == "item-2-2"

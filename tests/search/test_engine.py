@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from recsys.accounts.principal import SYSTEM
 from recsys.catalog.models import Interaction, QueryLog
 from recsys.search.filters import SearchFilters
 from recsys.search.types import SearchRequest
@@ -61,14 +62,14 @@ def test_image_query_finds_items_of_that_colour(service):
 
 def test_uploads_become_searchable_and_deletes_disappear(service):
     item = service.add_item(
-        {"title": "Purple silk scarf", "category": "Accessories > Scarves"}, [photo((120, 20, 140))]
+        SYSTEM, {"title": "Purple silk scarf", "category": "Accessories > Scarves"}, [photo((120, 20, 140))]
     )
     assert service.engine.wait_idle()
     assert (
         titles(service, service.search(SearchRequest(text="purple silk scarf", k=3, log=False)))[0]
         == "Purple silk scarf"
     )
-    service.delete_item(item.id)
+    service.delete_item(SYSTEM, item.id)
     assert service.engine.wait_idle()
     response = service.search(SearchRequest(text="purple silk scarf", k=40, log=False))
     assert item.id not in [h.item_id for h in response.hits]
@@ -86,9 +87,9 @@ def test_searches_never_fail_while_the_index_changes(service):
 
     thread = threading.Thread(target=searcher)
     thread.start()
-    added = [service.add_item({"title": f"Temporary hat {n}"}, [photo((n * 20, 0, 0))]).id for n in range(3)]
+    added = [service.add_item(SYSTEM, {"title": f"Temporary hat {n}"}, [photo((n * 20, 0, 0))]).id for n in range(3)]
     for item_id in added:
-        service.delete_item(item_id)
+        service.delete_item(SYSTEM, item_id)
     service.engine.wait_idle()
     stop.set()
     thread.join()
@@ -166,8 +167,8 @@ def test_a_burst_of_edits_costs_one_index_rebuild(service, monkeypatch):
     real_apply = engine._apply_change
     monkeypatch.setattr(engine, "_apply_change", lambda kind, ids: (calls.append((kind, ids)), real_apply(kind, ids)))
     engine.submit(release.wait)  # keep the worker busy while the edits arrive
-    added = [service.add_item({"title": f"Burst lamp {n}"}, [photo((0, n * 40, 200))]).id for n in range(3)]
-    service.delete_item(added[0])
+    added = [service.add_item(SYSTEM, {"title": f"Burst lamp {n}"}, [photo((0, n * 40, 200))]).id for n in range(3)]
+    service.delete_item(SYSTEM, added[0])
     release.set()
     assert engine.wait_idle()
     assert calls == [("upsert", sorted(added))]  # one application for four edits
@@ -177,5 +178,5 @@ def test_a_burst_of_edits_costs_one_index_rebuild(service, monkeypatch):
     hits = service.search(SearchRequest(text="burst lamp 2", k=3, log=False)).hits
     assert added[2] in [h.item_id for h in hits]
     for item_id in added[1:]:
-        service.delete_item(item_id)
+        service.delete_item(SYSTEM, item_id)
     assert engine.wait_idle()

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from recsys.accounts.principal import SYSTEM
 from recsys.search.types import SearchRequest
 from recsys.service import taillift
 from recsys.service.jobs import BackgroundJob
@@ -36,10 +37,19 @@ def test_an_item_added_during_a_ranker_retrain_is_searchable_before_the_retrain_
         raise RuntimeError("stopped by the test")
 
     monkeypatch.setattr(taillift, "train_catalog_ranker", slow_training)
-    job = service.retrain_ranker()
+    job = service.retrain_ranker(
+        SYSTEM,
+    )
     assert started.wait(10)
-    assert service.retrain_ranker() is job  # one retrain at a time: the running job is returned
-    added = service.add_item({"title": "Violet linen scarf", "category": "Apparel > Scarves"}, [photo((140, 40, 200))])
+    assert (
+        service.retrain_ranker(
+            SYSTEM,
+        )
+        is job
+    )  # one retrain at a time: the running job is returned
+    added = service.add_item(
+        SYSTEM, {"title": "Violet linen scarf", "category": "Apparel > Scarves"}, [photo((140, 40, 200))]
+    )
     assert service.engine.wait_idle(30)  # the index worker is free although the retrain is still running
     assert job.running
     hits = service.search(SearchRequest(text="violet linen scarf", k=3, log=False)).hits
@@ -64,7 +74,9 @@ def test_edits_during_a_model_switch_reach_the_served_index_and_the_new_one(serv
     switch = threading.Thread(target=engine.switch_encoder, args=(engine.encoder,))
     switch.start()
     assert built.wait(30)
-    added = service.add_item({"title": "Amber wool beanie", "category": "Apparel > Hats"}, [photo((200, 120, 0))])
+    added = service.add_item(
+        SYSTEM, {"title": "Amber wool beanie", "category": "Apparel > Hats"}, [photo((200, 120, 0))]
+    )
     assert engine.wait_idle(30)  # not held up by the switch
     assert added.id in engine.holder.get().table.ids  # searchable while the switch is still building
     release.set()

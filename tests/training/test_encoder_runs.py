@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from recsys import registry
+from recsys.accounts.principal import SYSTEM
 from recsys.encoders import create_encoder
 from recsys.search.types import SearchRequest
 from recsys.service.errors import NotFound
@@ -120,7 +121,7 @@ def test_named_version_loads_with_the_same_key_as_create_encoder(service):
 
 
 def test_searches_during_a_switch_never_fail(service):
-    service.switch_encoder(service.v1)
+    service.switch_encoder(SYSTEM, service.v1)
     old = service.search(SearchRequest(text="red shirt", log=False)).model_version
     errors: list[Exception] = []
     versions: list[str] = []
@@ -136,7 +137,7 @@ def test_searches_during_a_switch_never_fail(service):
     thread = threading.Thread(target=search_loop)
     thread.start()
     try:
-        service.switch_encoder(service.v2)
+        service.switch_encoder(SYSTEM, service.v2)
     finally:
         stop.set()
         thread.join()
@@ -147,11 +148,16 @@ def test_searches_during_a_switch_never_fail(service):
 
 
 def test_rollback_restores_identical_results(service):
-    service.switch_encoder(service.v1)
+    service.switch_encoder(SYSTEM, service.v1)
     before = _results(service)
-    service.switch_encoder(service.v2)
+    service.switch_encoder(SYSTEM, service.v2)
     assert _results(service) != before  # the other model ranks differently, or the test proves nothing
-    assert service.rollback() == service.v1  # default: the version before the serving one
+    assert (
+        service.rollback(
+            SYSTEM,
+        )
+        == service.v1
+    )  # default: the version before the serving one
     assert _results(service) == before
     assert registry.active_version(service.settings) == service.v1
 
@@ -165,17 +171,17 @@ def test_an_item_edited_while_another_version_serves_is_re_encoded_on_rollback(s
             ids, vectors = repo.load_embeddings(session, version, FUSED)
         return vectors[list(ids).index(item_id)] if item_id in ids else None
 
-    service.switch_encoder(service.v1)
+    service.switch_encoder(SYSTEM, service.v1)
     v1_key = service.engine.encoder.version  # vectors are stored under the encoder's key (version + fusion)
     item = service.browse().items[0]
     old_v1 = stored(v1_key, item.id)
     assert old_v1 is not None
-    service.switch_encoder(service.v2)
-    service.update_item(item.id, {"title": "Purple silk scarf", "category": "Apparel > Scarves"})
+    service.switch_encoder(SYSTEM, service.v2)
+    service.update_item(SYSTEM, item.id, {"title": "Purple silk scarf", "category": "Apparel > Scarves"})
     assert service.engine.wait_idle()
     assert stored(v1_key, item.id) is None  # stale: dropped when the content changed
     assert stored(service.engine.encoder.version, item.id) is not None
-    service.switch_encoder(service.v1)  # the rollback re-encodes it with v1
+    service.switch_encoder(SYSTEM, service.v1)  # the rollback re-encodes it with v1
     fresh = stored(v1_key, item.id)
     assert fresh is not None and not np.allclose(fresh, old_v1)
     hits = service.search(SearchRequest(text="purple silk scarf", k=3, log=False)).hits
@@ -184,9 +190,11 @@ def test_an_item_edited_while_another_version_serves_is_re_encoded_on_rollback(s
 
 def test_rollback_before_the_first_version_is_refused(service):
     first = [row["version"] for row in service.encoder_versions()][-1]
-    service.switch_encoder(first)
+    service.switch_encoder(SYSTEM, first)
     with pytest.raises(NotFound):
-        service.rollback()
+        service.rollback(
+            SYSTEM,
+        )
 
 
 def _parser():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from recsys.accounts.principal import SYSTEM
 from recsys.catalog.models import Interaction, Item
 from recsys.service.catalog import CatalogService
 from recsys.training.pair_sources import (
@@ -21,7 +22,7 @@ from tests.small_catalog import fill_small_catalog
 def catalog(settings):
     catalog = CatalogService(settings)
     fill_small_catalog(catalog)
-    catalog.add_item({"title": "Plain gift card", "category": "Gifts", "price": 5})  # no image
+    catalog.add_item(SYSTEM, {"title": "Plain gift card", "category": "Gifts", "price": 5})  # no image
     yield catalog
     catalog.close()
 

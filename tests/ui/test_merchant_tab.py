@@ -3,9 +3,12 @@
 import pandas as pd
 import pytest
 
+from recsys.accounts.principal import MERCHANT, SYSTEM, Principal
 from recsys.service.catalog import CatalogService
 from recsys.ui import catalog_tab, merchant_tab
 from tests.catalog.bad_inputs import jpeg, truncated_jpeg, write_csv, write_zip
+
+SHOP = Principal("shop", MERCHANT)
 
 
 @pytest.fixture
@@ -31,7 +34,7 @@ def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos
         columns=merchant_tab.REVIEW_COLUMNS,
     )
     message, item_id = merchant_tab.create_item(
-        service, "shop", "Navy casual shirt", "Soft cotton", 24.5, "Apparel > Shirts", "Acme", photos, reviews
+        service, SHOP, "Navy casual shirt", "Soft cotton", 24.5, "Apparel > Shirts", "Acme", photos, reviews
     )
     assert "Saved item" in message and item_id
     entries, ids, label, _ = catalog_tab.browse(service, 1, "", "", "")
@@ -39,14 +42,14 @@ def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos
     markdown, images = catalog_tab.detail(service, item_id)
     assert len(images) == 2 and "Great fit" in markdown and "Reviews (3)" in markdown
 
-    loaded = merchant_tab.load_for_edit(service, "shop", item_id)
+    loaded = merchant_tab.load_for_edit(service, SHOP, item_id)
     assert loaded[1] == "Navy casual shirt" and len(loaded[6]["choices"]) == 2
     first_image = loaded[6]["choices"][0][1]
     extra = tmp_path / "extra.png"
     extra.write_bytes(jpeg((0, 200, 0)))
     status = merchant_tab.save_edit(
         service,
-        "shop",
+        SHOP,
         item_id,
         "Navy oxford shirt",
         "Soft cotton",
@@ -58,10 +61,12 @@ def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos
     )
     assert "Updated" in status
     assert "Navy oxford shirt" in catalog_tab.detail(service, item_id)[0]
-    assert merchant_tab.my_items(service, "shop")[0][:2] == [item_id, "Navy oxford shirt"]
+    assert merchant_tab.my_items(service, SHOP)[0][:2] == [item_id, "Navy oxford shirt"]
 
-    assert "belongs to merchant" in merchant_tab.delete_item(service, "someone-else", item_id)
-    assert "Deleted" in merchant_tab.delete_item(service, "shop", item_id)
+    someone_else = Principal("someone-else", MERCHANT)
+    refused = merchant_tab.delete_item(service, someone_else, item_id)
+    assert "not yours" in refused and "shop" not in refused  # the refusal does not name the owner
+    assert "Deleted" in merchant_tab.delete_item(service, SHOP, item_id)
     assert catalog_tab.browse(service, 1, "", "", "")[1] == []
 
 
@@ -70,7 +75,7 @@ def test_bad_upload_shows_every_problem_and_saves_nothing(service, tmp_path):
     broken.write_bytes(truncated_jpeg())
     message, item_id = merchant_tab.create_item(
         service,
-        "shop",
+        SHOP,
         "<img src=x onerror=alert(1)>",
         "",
         "<img src=y>",
@@ -86,7 +91,7 @@ def test_bad_upload_shows_every_problem_and_saves_nothing(service, tmp_path):
 
 
 def test_titles_are_escaped_in_the_detail_view(service, photos):
-    item = service.add_item({"title": "Shirt & tie", "description": "5 < 6 > 4"}, photos[:1])
+    item = service.add_item(SYSTEM, {"title": "Shirt & tie", "description": "5 < 6 > 4"}, photos[:1])
     markdown, _ = catalog_tab.detail(service, item.id)
     assert "Shirt &amp; tie" in markdown and "5 &lt; 6 &gt; 4" in markdown
 
@@ -96,9 +101,9 @@ def test_bulk_upload_reports_rejected_rows(service, tmp_path):
         tmp_path / "c.csv", ["id", "title", "images"], [["a", "Red dress", "a.jpg"], ["b", "Blue dress", "missing.jpg"]]
     )
     zip_path = write_zip(tmp_path / "i.zip", {"a.jpg": jpeg()})
-    summary, rows = merchant_tab.bulk_import(service, str(csv_path), str(zip_path), "default", "", "shop")
+    summary, rows = merchant_tab.bulk_import(service, SHOP, str(csv_path), str(zip_path), "default", "")
     assert "1 added" in summary and rows == [[2, "b", "image 'missing.jpg': is not in the zip"]]
-    summary, rows = merchant_tab.bulk_import(service, None, None, "default", "", "shop")
+    summary, rows = merchant_tab.bulk_import(service, SHOP, None, None, "default", "")
     assert "Choose a catalog file" in summary
 
 

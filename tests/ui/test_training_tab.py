@@ -8,6 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from recsys import registry
+from recsys.accounts.principal import SYSTEM
 from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
@@ -70,7 +71,7 @@ def _finish(panel: tab.TrainingPanel, timeout: float = 300) -> None:
 
 
 def test_run_shows_loss_curve_and_before_after(service, panel):
-    assert "Started" in tab.start(panel, TINY)
+    assert "Started" in tab.start(panel, SYSTEM, TINY)
     _finish(panel)
     first = panel.run.version
     status, losses, _, _ = tab.poll(panel)
@@ -79,10 +80,10 @@ def test_run_shows_loss_curve_and_before_after(service, panel):
     assert panel.evaluated == [first]  # the parent had untrained heads: nothing to compare it with
 
     panel.scores[first] = 0.5
-    message, table = tab.activate(panel, first)
+    message, table = tab.activate(panel, SYSTEM, first)
     assert first in message and table.loc[table["version"] == first, "serving"].item() == "●"
 
-    assert "Started" in tab.start(panel, {**TINY, "tail_weight": 0.5, "log_q": True})
+    assert "Started" in tab.start(panel, SYSTEM, {**TINY, "tail_weight": 0.5, "log_q": True})
     _finish(panel)
     second = panel.run.version
     assert panel.run.parent == first and panel.evaluated[1:] == [second, first]
@@ -94,34 +95,34 @@ def test_run_shows_loss_curve_and_before_after(service, panel):
 
 
 def test_start_refuses_bad_options_and_a_second_run(service, panel):
-    assert "must be" in tab.start(panel, {**TINY, "epochs": 0.0})
+    assert "must be" in tab.start(panel, SYSTEM, {**TINY, "epochs": 0.0})
     assert panel.run is None
     panel.run = EncoderRun(service.store, EncoderRunOptions(), status="running")  # as if one were in progress
-    assert "already in progress" in tab.start(panel, TINY)
+    assert "already in progress" in tab.start(panel, SYSTEM, TINY)
 
 
 def test_cancel_stops_the_run_and_saves_nothing(service, panel):
     before = registry.list_versions(service.settings)
-    tab.start(panel, {**TINY, "epochs": 500})
-    assert "Cancelling" in tab.cancel(panel)
+    tab.start(panel, SYSTEM, {**TINY, "epochs": 500})
+    assert "Cancelling" in tab.cancel(panel, SYSTEM)
     _finish(panel)
     assert panel.run.status == "cancelled" and "cancelled" in tab.run_status(panel)
     assert registry.list_versions(service.settings) == before and panel.evaluated == []
-    assert tab.cancel(panel) == "No run in progress."
+    assert tab.cancel(panel, SYSTEM) == "No run in progress."
 
 
 def test_activate_rolls_back_and_reports_unknown_versions(service, panel):
     names = list(tab.versions(service)["version"])
     assert len(names) >= 2
-    message, table = tab.activate(panel, names[-1])  # the oldest
+    message, table = tab.activate(panel, SYSTEM, names[-1])  # the oldest
     assert "Now serving" in message and table.loc[table["version"] == names[-1], "active"].item() == "●"
-    assert "Cannot activate" in tab.activate(panel, "no-such-version")[0]
-    assert tab.activate(panel, None)[0] == "Pick a version."
+    assert "Cannot activate" in tab.activate(panel, SYSTEM, "no-such-version")[0]
+    assert tab.activate(panel, SYSTEM, None)[0] == "Pick a version."
 
 
 def test_retrain_ranker_serves_the_new_ranker(service, panel):
-    assert tab.retrain_ranker(panel).startswith("training")
-    assert tab.retrain_ranker(panel) == "The ranker is already training."
+    assert tab.retrain_ranker(panel, SYSTEM).startswith("training")
+    assert tab.retrain_ranker(panel, SYSTEM) == "The ranker is already training."
     assert service.ranker_job.wait(300) and service.ranker_job.status == "done"
     status = tab.ranker_status(panel)
     assert status.startswith("serving ") and service.engine.ranking.version != "fallback"
@@ -132,7 +133,7 @@ def test_tab_builds_inside_blocks(service, panel):
     import gradio as gr
 
     with gr.Blocks() as demo:
-        parts = tab.build(demo, service, panel)
+        parts = tab.build(demo, service, gr.State(""), panel)
     assert parts["panel"] is panel and len(parts["versions"].value["data"]) >= 2
 
 
@@ -144,7 +145,8 @@ def test_option_controls_come_from_the_run_options(service, panel):
     from recsys.options import specs
 
     with gr.Blocks() as demo:
-        parts = tab.build(demo, service, panel)
+        token = gr.State("")
+        parts = tab.build(demo, service, token, panel)
     controls = parts["options"]
     in_form = [s for s in specs(EncoderRunOptions) if s.option.group is not None]
     assert set(controls) == {s.name for s in in_form} and "seed" not in controls and "judgments_path" not in controls
@@ -159,17 +161,18 @@ def test_option_controls_come_from_the_run_options(service, panel):
     assert ids["epochs"] == "train-epochs" and ids["batch_size"] == "train-batch" and ids["tail_weight"] == "train-tail"
     assert parts["serve_when_done"].elem_id == "train-serve" and parts["start"].elem_id == "train-start"
     click = next(d for d in demo.config["dependencies"] if d["targets"][0][0] == parts["start"]._id)
-    assert click["inputs"] == [c._id for c in controls.values()] + [
+    assert set(click["inputs"]) == {c._id for c in controls.values()} | {  # a set: the event gets a dict
+        token._id,
         parts["judgments"]._id,
         parts["serve_when_done"]._id,
-    ]
+    }
 
 
 def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tmp_path):
-    assert "needs a judgments file" in tab.start(panel, {**TINY, "sources": ["judgments"]})
+    assert "needs a judgments file" in tab.start(panel, SYSTEM, {**TINY, "sources": ["judgments"]})
     bad = tmp_path / "bad.csv"
     bad.write_text("query,item\nred,1\n")
-    assert "lacks column" in tab.start(panel, {**TINY, "sources": ["judgments"]}, judgments_file=str(bad))
+    assert "lacks column" in tab.start(panel, SYSTEM, {**TINY, "sources": ["judgments"]}, judgments_file=str(bad))
     assert panel.run is None or panel.run.options.sources == ("catalog",)  # nothing started by the bad inputs
     with service.sessions() as session:
         from sqlalchemy import select
@@ -181,6 +184,7 @@ def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tm
     good.write_text("query,item_id,relevance\n" + "".join(f"item {n},{i},4\n" for n, i in enumerate(ids)))
     message = tab.start(
         panel,
+        SYSTEM,
         {**TINY, "sources": ["catalog", "judgments"], "hard_negatives": 1.0, "uniform_negatives": 4},
         judgments_file=str(good),
         serve_when_done=True,
@@ -199,6 +203,6 @@ def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tm
 
 def test_tower_unfreezing_is_refused_without_cuda(panel, monkeypatch):
     monkeypatch.setattr(panel.service, "tower_tuning_available", lambda: False)
-    message = tab.start(panel, {**TINY, "unfreeze_image_blocks": 2})
+    message = tab.start(panel, SYSTEM, {**TINY, "unfreeze_image_blocks": 2})
     assert "needs a CUDA GPU" in message
-    assert "for heads-only runs" in tab.start(panel, {**TINY, "unfreeze_text_layers": 1, "hard_negatives": 2})
+    assert "for heads-only runs" in tab.start(panel, SYSTEM, {**TINY, "unfreeze_text_layers": 1, "hard_negatives": 2})

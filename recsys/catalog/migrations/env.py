@@ -4,6 +4,7 @@ or on RECSYS_DATABASE_URL when called from the ``alembic`` command line."""
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import recsys.accounts.models  # noqa: F401  (the users table joins the same metadata, for --autogenerate)
 from recsys.catalog.models import Base
 
 config = context.config
