@@ -77,6 +77,8 @@ def test_help_lists_every_command_on_one_line_and_the_readme_table_matches():
         "train encoder",
         "models list",
         "models activate",
+        "users add",
+        "users list",
     ]
     text = parser.format_help()
     for name, help_text in listed:
@@ -339,3 +341,25 @@ def test_heartbeat_says_it_is_still_working():
     reporter.close("eval fashion: done")
     text = stream.getvalue()
     assert "eval fashion: still working" in text and text.splitlines()[-1] == "eval fashion: done"
+
+
+def test_users_add_reads_the_password_from_stdin_and_refuses_reserved_names(data_env):
+    def add(name: str, password: str, role: str = "merchant") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "recsys", "users", "add", name, "--role", role, "--password-stdin", "--json"],
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            env=data_env,
+            cwd=REPO_ROOT,
+            timeout=120,
+        )
+
+    done = add("alice", "alice-secret-1")
+    assert done.returncode == 0 and json.loads(done.stdout) == {"name": "alice", "role": "merchant"}
+    assert "alice-secret-1" not in done.stdout + done.stderr
+    assert add("demo", "long enough pass", "admin").returncode == 2  # the demo catalog's owner is reserved
+    assert add("bob", "short").returncode == 2
+    assert add("alice", "another-secret").returncode == 2  # exists already
+    listed = recsys("users", "list", "--json", env=data_env)
+    assert json.loads(listed.stdout) == [{"name": "alice", "role": "merchant"}]

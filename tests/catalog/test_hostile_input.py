@@ -108,7 +108,7 @@ def _form(service, field: str, value) -> tuple[list[str], object]:
         fields[field] = value
     message, item_id = merchant_tab.create_item(
         service,
-        "default",
+        SYSTEM,
         fields["title"],
         fields["description"],
         fields["price"],
