@@ -12,4 +12,6 @@ if __name__ == "__main__":
     settings = get_settings()
     if os.environ.get("SPACE_ID"):  # on HF Spaces the app must listen on all interfaces
         settings = settings.replace(host="0.0.0.0")
+        if os.environ.get("OAUTH_CLIENT_ID"):  # the Space has `hf_oauth: true`: offer "Sign in with Hugging Face"
+            settings = settings.replace(hf_oauth=True)
     launch(create_service(settings))
