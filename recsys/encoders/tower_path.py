@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -37,6 +37,23 @@ def default_config(settings: Settings, text_dim: int) -> TowerClipConfig:
         text_model=settings.text_model,
         image_dim=tower_feature_dim(settings.image_tower),
         text_dim=text_dim,
+    )
+
+
+def config_for_tower(
+    defaults: TowerClipConfig, tower: ImageTower, *, hidden: int, embed_dim: int, temperature: float
+) -> TowerClipConfig:
+    """A version's config: the tower fields from the tower that made the features (so the saved config rebuilds
+    it), the head shape and initial temperature from the training run."""
+    return replace(
+        defaults,
+        image_tower=tower.name,
+        image_size=tower.size[0],
+        flip=tower.flip,
+        image_dim=tower.dim,
+        hidden=hidden,
+        embed_dim=embed_dim,
+        init_temperature=temperature,
     )
 
 

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.openclip_path import slug
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
-from recsys.encoders.tower_path import MODEL_KIND, default_config
+from recsys.encoders.tower_path import MODEL_KIND, config_for_tower, default_config
 from recsys.progress import Progress
 from recsys.splits import is_holdout, split_keys
 from recsys.training.head_fit import (
@@ -197,16 +197,8 @@ def train_heads(
     text = text or TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
     defaults = default_config(settings, text.dim)
     tower = tower or ImageTower(defaults.image_tower, defaults.image_size, defaults.flip, device=device)
-    # The saved config must rebuild the tower that made the features, so take it from the tower itself.
-    model_config = replace(
-        defaults,
-        image_tower=tower.name,
-        image_size=tower.size[0],
-        flip=tower.flip,
-        image_dim=tower.dim,
-        hidden=config.hidden,
-        embed_dim=config.embed_dim,
-        init_temperature=config.temperature,
+    model_config = config_for_tower(
+        defaults, tower, hidden=config.hidden, embed_dim=config.embed_dim, temperature=config.temperature
     )
     features = compute_features(kept, settings, tower, text, progress)
 

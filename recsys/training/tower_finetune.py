@@ -37,7 +37,7 @@ from recsys.encoders.feature_cache import image_key, open_image, text_key
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import TowerClip
-from recsys.encoders.tower_path import MODEL_KIND, default_config, load_version_towers
+from recsys.encoders.tower_path import MODEL_KIND, config_for_tower, default_config, load_version_towers
 from recsys.progress import Progress
 from recsys.splits import is_holdout
 from recsys.training.heads import (
@@ -162,15 +162,8 @@ def train_towers(
             raise ValueError("the text encoder passed in is tuned: continue from its version with parent= instead")
         defaults = default_config(settings, shared.dim)
         frozen_tower = tower or ImageTower(defaults.image_tower, defaults.image_size, defaults.flip, device=device)
-        base_config = replace(
-            defaults,
-            image_tower=frozen_tower.name,
-            image_size=frozen_tower.size[0],
-            flip=frozen_tower.flip,
-            image_dim=frozen_tower.dim,
-            hidden=config.hidden,
-            embed_dim=config.embed_dim,
-            init_temperature=config.temperature,
+        base_config = config_for_tower(
+            defaults, frozen_tower, hidden=config.hidden, embed_dim=config.embed_dim, temperature=config.temperature
         )
         # Standardisation statistics from the frozen towers' features (the same disk cache head training fills).
         features = compute_features([kept[i] for i in train_rows], settings, frozen_tower, shared, progress)
