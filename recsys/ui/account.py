@@ -41,7 +41,7 @@ def sign_out(service: CatalogService, token: str | None) -> tuple[str, str]:
 
 def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
     """The sign-in row: Hugging Face's button on a Space with OAuth, else the local account form."""
-    with gr.Row(equal_height=True):
+    with gr.Row():
         status = gr.Markdown(status_line(service.identity.principal()), elem_id="account-status")
         if service.settings.hf_oauth:
             gr.LoginButton()  # events read the profile Gradio injects (merchant = the HF user name)
@@ -53,8 +53,8 @@ def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
             return
         name = gr.Textbox(label="User", scale=1, min_width=120, elem_id="account-name")
         password = gr.Textbox(label="Password", type="password", scale=1, min_width=120, elem_id="account-password")
-        login = gr.Button("Sign in", scale=0, elem_id="account-sign-in")
-        logout = gr.Button("Sign out", scale=0, elem_id="account-sign-out")
+        login = gr.Button("Sign in", scale=0, size="sm", min_width=90, elem_id="account-sign-in")
+        logout = gr.Button("Sign out", scale=0, size="sm", min_width=90, elem_id="account-sign-out")
 
     def on_sign_in(user: str, secret: str) -> tuple[str, str, str]:
         new_token, line = sign_in(service, user, secret)
