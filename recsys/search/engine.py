@@ -59,10 +59,11 @@ class SearchEngine:
     # --- building ----------------------------------------------------------------------------------
 
     def build(self, progress: Progress | None = None) -> ServingState:
-        """Encode items lacking vectors for this model version, then build (or load) the indexes and publish."""
-        state = self._build_state(self.encoder, progress)
-        self.holder.publish(state)
-        return state
+        """Encode items lacking vectors for this model version, then build (or load) the indexes and publish.
+
+        The same path as a switch: edits that arrive while the first index is built (a merchant saving during a
+        first start) are replayed onto it before it is published, not dropped."""
+        return self.switch_encoder(self.encoder, progress)
 
     def switch_encoder(self, encoder: MultimodalEncoder, progress: Progress | None = None) -> ServingState:
         """Build the whole state for ``encoder`` while the old one serves, then swap both in.

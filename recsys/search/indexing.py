@@ -89,7 +89,7 @@ def encode_and_store(
                 parts[route].append(routes[route])
         done_ids += present
         if progress:
-            progress(start + len(present), len(ids), f"encoded {len(done_ids)}/{len(ids)} items")
+            progress(start + len(present), len(ids), "encoding items")
     dims = encoder.dims
     vectors = {
         route: np.concatenate(parts[route]) if parts[route] else np.zeros((0, dims[route]), np.float32)

@@ -43,6 +43,7 @@ from recsys.service.limits import HourlyLimit
 from recsys.service.permissions import acting_merchant, require, require_owner
 
 log = logging.getLogger(__name__)
+SEEDING = "seeding the demo catalog"  # the start-up phase (service/startup.py)
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ class CatalogService:
             self.store.notify("upsert", changed)
         return report
 
-    def seed_demo(self) -> ImportReport | None:
+    def seed_demo(self, progress: Progress | None = None) -> ImportReport | None:
         """First start with an empty catalog: import the fashion demo set, when present, as the ``demo``
         merchant's items, and attach its reviews. None when there is nothing to seed.
 
@@ -288,6 +289,7 @@ class CatalogService:
             preset="fashion",
             merchant=DEMO_MERCHANT,
             limit=settings.demo_limit,
+            progress=None if progress is None else lambda done, total, _: progress(done, total, SEEDING),
         )
         log.info("demo import: %s", report.summary())
         if not report.ok:

@@ -24,6 +24,7 @@ from recsys.service.errors import NotFound
 from recsys.service.jobs import BackgroundJob
 from recsys.service.limits import HourlyLimit
 from recsys.service.permissions import require
+from recsys.service.startup import StartupStatus
 from recsys.training.catalog_ranker import train_catalog_ranker
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions, create_encoder_for, encoder_versions
 from recsys.training.first_start import load_encoder
@@ -38,14 +39,35 @@ class TailLiftService(CatalogService):
         self.ranker_job: BackgroundJob | None = None
         self._switching = threading.Lock()
         self.training_runs = HourlyLimit("training runs", self.settings.training_runs_per_hour)
+        self.startup = StartupStatus()
 
     # --- start-up ---------------------------------------------------------------------------------
 
-    def start(self, progress: Progress | None = None) -> None:
+    def start(self) -> None:
         """What the app does once at start-up: seed the demo catalog on first start, load the models (training
-        the heads first if needed), build the index, and queue ranker training when none is trained yet."""
-        self.seed_demo()
-        self.load_models(progress, train_missing_ranker=True)
+        the heads first if needed), build the index, and queue ranker training when none is trained yet.
+        ``startup`` says how far it got (the page shows it while this runs in ``start_in_background``)."""
+        try:
+            self.seed_demo(self.startup.progress)
+            self.load_models(self.startup.progress, train_missing_ranker=True)
+        except Exception as exc:
+            log.exception("start-up failed")
+            self.startup.finish(f"{type(exc).__name__}: {exc}")
+            raise
+        self.startup.finish()
+
+    def start_in_background(self) -> threading.Thread:
+        """``start`` on its own thread, so the page is up at once: browsing works meanwhile, search once the index
+        is built (``NotReady`` until then)."""
+        thread = threading.Thread(target=self._start_quietly, name="taillift-startup", daemon=True)
+        thread.start()
+        return thread
+
+    def _start_quietly(self) -> None:
+        try:
+            self.start()
+        except Exception:  # start() logged it and startup says so on the page; the catalog keeps being served
+            return
 
     def load_models(self, progress: Progress | None = None, train_missing_ranker: bool = False) -> None:
         """Load the encoder (training its heads first if needed) and build the index.
@@ -53,7 +75,9 @@ class TailLiftService(CatalogService):
         ``train_missing_ranker`` (the app sets it) starts catalog-ranker training in the background when no
         ranker exists yet; short-lived processes (CLI, benchmarks) leave it off.
         """
-        encoder = load_encoder(self.settings, self.store)
+        if progress is not None:
+            progress(0, 0, "loading the models")
+        encoder = load_encoder(self.settings, self.store, progress)
         self.engine = SearchEngine(self.store, encoder, self.settings)
         self.engine.build(progress)
         if (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import gradio as gr
 from PIL import Image
@@ -22,16 +23,30 @@ INTRO = (
 
 
 def create_service(settings: Settings) -> TailLiftService:
-    """Open the catalog, seed the demo on first start, load the models and build the index: once, at start-up."""
+    """Open the catalog and start it up in the background (seed the demo on a first start, load the models, build
+    the index): the page is served at once and says how far the start got."""
     service = TailLiftService(settings)
-    service.start()
+    service.start_in_background()
     return service
+
+
+def startup_banner(service: TailLiftService) -> tuple[Any, Any]:
+    """(banner update, timer update): the start-up line until the service is ready, then hidden and stopped."""
+    status = service.startup
+    if status.ready:
+        return gr.update(value="", visible=False), gr.Timer(active=False)
+    text = status.line() if status.error is None else f"Start-up failed: {status.error} · browsing still works"
+    return gr.update(value=text, visible=True), gr.Timer(active=True)
 
 
 def build_app(service: TailLiftService) -> gr.Blocks:
     with gr.Blocks(title="TailLift") as demo:
         gr.Markdown(INTRO)
         token = gr.State("")  # this browser tab's login token (server-side session state, never a cookie)
+        banner = gr.Markdown(service.startup.line(), visible=not service.startup.ready, elem_id="startup-banner")
+        ticker = gr.Timer(2.0, active=not service.startup.ready)
+        ticker.tick(lambda: startup_banner(service), None, [banner, ticker], api_visibility="private")
+        demo.load(lambda: startup_banner(service), None, [banner, ticker], api_visibility="private")
         account.build(demo, service, token)
         with gr.Tab("Search"):
             search_tab.build(demo, service)

@@ -95,8 +95,9 @@ def run_search(
                 clicked_item_ids=tuple((clicked or [])[-SESSION_CLICKS:]),
             )
         )
-    except NotReady as exc:
-        return [], [], f"Search is not ready yet: {esc(exc)}", *[gr.update() for _ in FACET_LABELS]
+    except NotReady:
+        line = f"Search is not ready yet. {esc(service.startup.line())}"
+        return [], [], line, *[gr.update() for _ in FACET_LABELS]
     entries, hits = _results(service, response, text or "")
     status = (
         f"{len(hits)} results from {response.candidates} candidates in {response.latency_ms:.0f} ms "

@@ -89,9 +89,17 @@ def test_type_query_see_results_open_one(app_url):
         page.goto(app_url)
         box = page.locator("#search-text textarea")
         box.fill("blue cotton dress")
-        box.press("Enter")
         results = page.locator("#results button.thumbnail-item, #results .thumbnail-item")
-        expect(results.first).to_be_visible(timeout=60_000)
+        # The page is up while the start-up runs in the background: search answers "not ready yet" until then.
+        deadline = time.time() + 180
+        while True:
+            box.press("Enter")
+            try:
+                expect(results.first).to_be_visible(timeout=5_000)
+                break
+            except AssertionError:
+                assert time.time() < deadline, "search never became ready"
+                expect(page.get_by_text("Search is not ready yet")).to_be_visible()
         assert results.count() >= 5
         results.first.click()
         expect(page.locator("#result-detail")).to_contain_text("Blue cotton dress", timeout=30_000)
