@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sqlalchemy import select
@@ -48,11 +49,13 @@ def list_users(session: Session) -> list[User]:
 def sign_in(session: Session, name: str, password: str) -> Principal | None:
     """The account's principal when the password matches; None otherwise (never says which part was wrong)."""
     user = find_user(session, (name or "").strip())
-    # An unknown name costs one hash too, so the answer's timing does not tell which names exist.
-    stored = user.password_hash if user is not None else _UNKNOWN_USER_HASH
-    if not verify_password(password or "", stored) or user is None:
+    # An unknown name (or one without a password) costs one hash too: the timing does not tell which names exist.
+    stored = user.password_hash if user is not None and user.password_hash else _unknown_user_hash()
+    if not verify_password(password or "", stored) or user is None or not user.password_hash:
         return None
     return Principal(user.name, user.role)
 
 
-_UNKNOWN_USER_HASH = hash_password("no account has this password")
+@functools.cache
+def _unknown_user_hash() -> str:
+    return hash_password("no account has this password")  # made on first use, not at import (CLI start time)

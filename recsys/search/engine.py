@@ -73,14 +73,19 @@ class SearchEngine:
         it is published. Searches pick the query encoder by the state they read (``encoder_for``), so the one
         ``holder.publish`` is the switch: no search mixes two models. One switch at a time (the service's).
         """
-        with self._changes_lock:
-            self._replay = []
+        # Begun on the worker, after the flushes already queued: an edit they apply before the build reads the
+        # catalog is in the build; every later one is in the replay.
+        self.call(self._begin_replay)
         try:
             state = self._build_state(encoder, progress)
             return self.call(self._publish_switch, encoder, state)
         finally:
             with self._changes_lock:
                 self._replay = None
+
+    def _begin_replay(self) -> None:
+        with self._changes_lock:
+            self._replay = []
 
     def _publish_switch(self, encoder: MultimodalEncoder, state: ServingState) -> ServingState:
         """On the worker: the edits made during the build, applied to the new state; then publish it."""

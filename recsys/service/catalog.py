@@ -175,6 +175,8 @@ class CatalogService:
                 raise NotFound(f"item {item_id} does not exist")
             if any(r.author == actor.name for r in item.reviews):
                 raise NotAllowed("not allowed: you have already reviewed this item")
+            if item.merchant.name == actor.name:
+                raise NotAllowed("not allowed: merchants cannot review their own items")
             self.reviews.spend(actor)
             item.reviews.append(Review(rating=review.rating, title=review.title, text=review.text, author=actor.name))
             session.flush()

@@ -1,6 +1,7 @@
 """Per-principal limits on expensive actions (bulk-import rows, training runs, reviews) over a sliding hour.
 
-Admins (and the system itself: start-up seeding, the CLI) are not limited."""
+Only the system itself (start-up seeding, the operator at the command line) is not limited: training runs are
+admins' actions, and they are limited too."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import time
 from collections import defaultdict, deque
 
-from recsys.accounts.principal import Principal
+from recsys.accounts.principal import SYSTEM, Principal
 from recsys.service.errors import NotAllowed
 
 HOUR_S = 3600.0
@@ -24,11 +25,13 @@ class HourlyLimit:
 
     def require_room(self, actor: Principal, units: int = 1) -> None:
         """Raise NotAllowed when ``units`` more would pass the limit."""
-        if self.per_hour <= 0 or actor.is_admin:
+        if self.per_hour <= 0 or actor == SYSTEM:
             return
-        key = str(actor.name)
         with self._lock:
-            used, oldest = self._used(key)
+            self._check(str(actor.name), units)
+
+    def _check(self, key: str, units: int) -> None:
+        used, oldest = self._used(key)
         if used + units > self.per_hour:
             wait = HOUR_S - (time.monotonic() - oldest) if oldest is not None else HOUR_S
             raise NotAllowed(
@@ -38,13 +41,17 @@ class HourlyLimit:
 
     def record(self, actor: Principal, units: int) -> None:
         """Count what was done (an import's rows are known only after it ran)."""
-        if self.per_hour > 0 and units > 0 and not actor.is_admin:
+        if self.per_hour > 0 and units > 0 and actor != SYSTEM:
             with self._lock:
                 self._spent[str(actor.name)].append((time.monotonic(), units))
 
     def spend(self, actor: Principal, units: int = 1) -> None:
-        self.require_room(actor, units)
-        self.record(actor, units)
+        """Check and count in one step (two concurrent calls cannot both pass the last unit)."""
+        if self.per_hour <= 0 or actor == SYSTEM:
+            return
+        with self._lock:
+            self._check(str(actor.name), units)
+            self._spent[str(actor.name)].append((time.monotonic(), units))
 
     def _used(self, key: str) -> tuple[int, float | None]:
         spent, now = self._spent[key], time.monotonic()

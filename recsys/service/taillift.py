@@ -6,9 +6,12 @@ until the index is built, search methods raise ``NotReady``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from recsys import registry
@@ -20,7 +23,7 @@ from recsys.progress import Progress
 from recsys.search.engine import SearchEngine
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.catalog import CatalogService
-from recsys.service.errors import NotFound
+from recsys.service.errors import NotAllowed, NotFound
 from recsys.service.jobs import BackgroundJob
 from recsys.service.limits import HourlyLimit
 from recsys.service.permissions import require
@@ -28,6 +31,7 @@ from recsys.service.startup import StartupStatus
 from recsys.training.catalog_ranker import train_catalog_ranker
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions, create_encoder_for, encoder_versions
 from recsys.training.first_start import load_encoder
+from recsys.training.pair_sources import read_judgments
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,8 @@ class TailLiftService(CatalogService):
         self.engine: SearchEngine | None = None
         self.ranker_job: BackgroundJob | None = None
         self._switching = threading.Lock()
+        self._jobs_lock = threading.Lock()
+        self.encoder_run: EncoderRun | None = None  # the one encoder run at a time
         self.training_runs = HourlyLimit("training runs", self.settings.training_runs_per_hour)
         self.startup = StartupStatus()
 
@@ -79,7 +85,8 @@ class TailLiftService(CatalogService):
             progress(0, 0, "loading the models")
         encoder = load_encoder(self.settings, self.store, progress)
         self.engine = SearchEngine(self.store, encoder, self.settings)
-        self.engine.build(progress)
+        with self._switching:  # an admin's switch cannot interleave with the first build
+            self.engine.build(progress)
         if (
             train_missing_ranker
             and self.settings.auto_train_ranker
@@ -99,10 +106,12 @@ class TailLiftService(CatalogService):
         ``options`` go to ``train_catalog_ranker`` (max_queries, seed, grid, ...).
         """
         require(actor, "retrain ranker")
-        if self.ranker_job is not None and self.ranker_job.running:
-            return self.ranker_job
-        self.training_runs.spend(actor)
         engine = self._engine()
+        with self._jobs_lock:  # check and start as one step: two clicks start one retrain
+            if self.ranker_job is not None and self.ranker_job.running:
+                return self.ranker_job
+            self.training_runs.spend(actor)
+            self.ranker_job = BackgroundJob("ranker-training")
 
         def work(job: BackgroundJob) -> str:
             job.message = "training on a snapshot of the index…"
@@ -111,8 +120,7 @@ class TailLiftService(CatalogService):
             log.info("catalog ranker %s trained (CV nDCG@10 %.3f); now serving it", path.name, result.best.mean)
             return f"serving {name} (CV nDCG@10 {result.best.mean:.3f}; saved {path.name})"
 
-        self.ranker_job = BackgroundJob("ranker-training").start(work)
-        return self.ranker_job
+        return self.ranker_job.start(work)
 
     # --- encoder versions: training runs, switch, rollback ------------------------------------------
 
@@ -128,14 +136,47 @@ class TailLiftService(CatalogService):
     def start_encoder_run(
         self, actor: Principal, options: EncoderRunOptions, on_done: Callable[[EncoderRun], None] | None = None
     ) -> EncoderRun:
-        """Start an ``EncoderRun`` in the background; its parent is the version serving now. The new version
-        is saved, not served: ``switch_encoder`` serves it."""
+        """Start an ``EncoderRun`` in the background, one at a time; its parent is the version serving now. The
+        new version is saved, not served: ``switch_encoder`` serves it."""
         require(actor, "train encoder")
         engine = self._engine()
-        self.training_runs.spend(actor)
-        return EncoderRun(
-            self.store, options, parent=self.serving_encoder_version(), text=engine.encoder.text, on_done=on_done
-        ).start()
+        with self._jobs_lock:
+            if self.encoder_run is not None and self.encoder_run.status in ("pending", "running"):
+                raise NotAllowed("not allowed: a training run is already in progress; cancel it or wait for it")
+            self.training_runs.spend(actor)
+            run = EncoderRun(
+                self.store, options, parent=self.serving_encoder_version(), text=engine.encoder.text, on_done=on_done
+            )
+            self.encoder_run = run.start()
+        return run
+
+    def cancel_encoder_run(self, actor: Principal) -> bool:
+        """Ask the run in progress to stop after its current epoch; False when none runs."""
+        require(actor, "train encoder")
+        run = self.encoder_run
+        if run is None or run.status != "running":
+            return False
+        run.cancel()
+        return True
+
+    def keep_judgments(self, actor: Principal, uploaded: Path) -> Path:
+        """Check an uploaded judgments CSV (query,item_id,relevance) and keep a copy under the data dir, where a
+        run's manifest can refer to it. Admins only: nothing is written for anyone else."""
+        require(actor, "train encoder")
+        settings = self.settings
+        size = uploaded.stat().st_size
+        if size > settings.max_catalog_bytes:  # refused before reading it into memory
+            raise ValueError(f"judgments file is {size:,} bytes; the limit is {settings.max_catalog_bytes:,}")
+        data = uploaded.read_bytes()
+        read_judgments(data, settings.max_catalog_bytes)  # raises with the reason
+        folder = settings.data_dir / "judgments"
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.csv"
+        if not kept.exists():
+            tmp = kept.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, kept)
+        return kept
 
     def switch_encoder(self, actor: Principal, version: str, progress: Progress | None = None) -> str:
         """Serve encoder ``version``: encode the items it lacks, build its index beside the live one, swap it in

@@ -50,7 +50,7 @@ def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
                 return status_line(caller(service, "", profile))
 
             demo.load(on_load, None, status, api_visibility="private")
-            return
+        # The local form also on a Space: the first admin (RECSYS_ADMIN_USER) signs in with it.
         name = gr.Textbox(label="User", scale=1, min_width=120, elem_id="account-name")
         password = gr.Textbox(label="Password", type="password", scale=1, min_width=120, elem_id="account-password")
         login = gr.Button("Sign in", scale=0, size="sm", min_width=90, elem_id="account-sign-in")

@@ -26,9 +26,11 @@ from PIL import Image
 from recsys.accounts.principal import Principal
 from recsys.catalog.validation import InvalidInput
 from recsys.catalog.views import ItemView
+from recsys.options import from_values
 from recsys.search.filters import SearchFilters
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.errors import NotAllowed, NotFound
+from recsys.service.permissions import require
 from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import EncoderRunOptions
 
@@ -39,8 +41,12 @@ CATALOG_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 def register(service: TailLiftService) -> None:
     """Add the endpoints to the open Blocks (``/search``, ``/add_item``, ...; the README lists them)."""
 
-    def who(token: str) -> Principal:
-        return service.identity.principal(token=token or None)
+    def who(token: str, action: str | None = None) -> Principal:
+        """The caller; with ``action``, refused at once (before any upload is decoded or written)."""
+        principal = service.identity.principal(token=token or None)
+        if action is not None:
+            _answer(lambda: require(principal, action))
+        return principal
 
     def login(name: str, password: str) -> dict:
         """Sign in with a local account: returns a token for the merchant and admin endpoints."""
@@ -87,8 +93,9 @@ def register(service: TailLiftService) -> None:
 
     def add_item(token: str, fields: dict, images: list[str] | None = None) -> dict:
         """A new item of the signed-in merchant (fields as in the bulk format: title, price, category, ...)."""
+        actor = who(token, "edit items")
         photos = [_decoded(i, service.settings.max_upload_bytes) for i in images or []]
-        return _item(_answer(lambda: service.add_item(who(token), fields, photos)))
+        return _item(_answer(lambda: service.add_item(actor, fields, photos)))
 
     def update_item(
         token: str,
@@ -97,8 +104,9 @@ def register(service: TailLiftService) -> None:
         add_images: list[str] | None = None,
         remove_image_ids: list[int] | None = None,
     ) -> dict:
+        actor = who(token, "edit items")
         photos = [_decoded(i, service.settings.max_upload_bytes) for i in add_images or []]
-        return _item(_answer(lambda: service.update_item(who(token), item_id, fields, photos, remove_image_ids or [])))
+        return _item(_answer(lambda: service.update_item(actor, item_id, fields, photos, remove_image_ids or [])))
 
     def delete_item(token: str, item_id: int) -> dict:
         _answer(lambda: service.delete_item(who(token), item_id))
@@ -116,7 +124,7 @@ def register(service: TailLiftService) -> None:
         mapping: str = "",
     ) -> dict:
         """Bulk import: ``catalog`` is the CSV/JSONL text, ``images_zip`` a base64 zip; returns the row report."""
-        actor = who(token)
+        actor = who(token, "import")
         settings = service.settings
         suffix = Path(filename or "").suffix.lower()
         if suffix not in CATALOG_SUFFIXES:
@@ -139,16 +147,20 @@ def register(service: TailLiftService) -> None:
 
     def start_training(token: str, options: dict | None = None) -> dict:
         """Start an encoder run (admin): ``options`` are EncoderRunOptions fields by name."""
-        values = options or {}
-        try:
-            run_options = EncoderRunOptions(**values)
+        actor = who(token, "train encoder")
+        try:  # the same coercion and checks as the Training tab's form; no judgments file through the API
+            run_options = from_values(EncoderRunOptions, {**(options or {}), "judgments_path": None})
         except (TypeError, ValueError) as exc:
             raise gr.Error(f"invalid options: {exc}") from None
-        run = _answer(lambda: service.start_encoder_run(who(token), run_options))
+        run = _answer(lambda: service.start_encoder_run(actor, run_options))
         return {"status": run.status, "parent": run.parent}
 
     def versions() -> list[dict]:
-        return service.encoder_versions()
+        """Encoder versions, newest first (their options without server paths)."""
+        return [
+            {**row, "options": {k: v for k, v in (row.get("options") or {}).items() if k != "judgments_path"}}
+            for row in service.encoder_versions()
+        ]
 
     def activate(token: str, version: str) -> dict:
         """Serve an encoder version (admin); an older one is a rollback. Returns when it serves."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import gradio as gr
@@ -40,7 +41,8 @@ def startup_banner(service: TailLiftService) -> tuple[Any, Any]:
 
 
 def build_app(service: TailLiftService) -> gr.Blocks:
-    with gr.Blocks(title="TailLift") as demo:
+    # Uploads are kept an hour, then swept: anonymous clients cannot fill the disk with files nobody imports.
+    with gr.Blocks(title="TailLift", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO)
         token = gr.State("")  # this browser tab's login token (server-side session state, never a cookie)
         banner = gr.Markdown(service.startup.line(), visible=not service.startup.ready, elem_id="startup-banner")
@@ -64,6 +66,10 @@ def build_app(service: TailLiftService) -> gr.Blocks:
 
 def launch(service: TailLiftService, **kwargs) -> None:
     settings = service.settings
+    if settings.hf_oauth and not (os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_SECRET")):
+        # Off a Space, Gradio mocks the Hugging Face sign-in (every visitor becomes the host's HF account) and signs
+        # its session cookies with a public key: anyone could claim any name, an admin's too.
+        raise SystemExit("RECSYS_HF_OAUTH needs a Hugging Face Space with hf_oauth: true; use local accounts here")
     # Pillow's own bomb guard for every image decoded in this process (shoppers' query photos included).
     Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
     # Searches, browsing and item views run side by side; heavy events name their own one-at-a-time queues.

@@ -167,6 +167,7 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
         detail_images = gr.Gallery(label="Images", columns=3, height=240, scale=1)
     clear.add([text, image])
     gr.Examples(
+        api_visibility="private",  # its example loader would otherwise be callable by clients
         label="Try",
         inputs=[text, image],
         examples=[

@@ -7,9 +7,7 @@ and the inputs, so the tab is tested without a browser.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
@@ -25,10 +23,8 @@ from recsys.accounts.principal import SYSTEM, Principal
 from recsys.evaluation import charts
 from recsys.options import from_values
 from recsys.service.errors import NotAllowed
-from recsys.service.permissions import allowed
 from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
-from recsys.training.pair_sources import read_judgments
 from recsys.ui import option_form
 from recsys.ui.account import caller
 from recsys.ui.render import esc
@@ -84,10 +80,12 @@ def start(
         try:
             values = dict(values)
             if "judgments" in (values.get("sources") or ()):
-                values["judgments_path"] = _keep_judgments(panel, judgments_file)
+                values["judgments_path"] = _keep_judgments(panel, actor, judgments_file)
             options = from_values(EncoderRunOptions, values)
             if options.tunes_towers and not panel.service.tower_tuning_available():
                 raise ValueError("unfreezing tower layers needs a CUDA GPU here (use the CLI to force it on a CPU)")
+        except NotAllowed as exc:
+            return esc(exc)
         except (TypeError, ValueError) as exc:
             return f"Invalid option: {exc}"
         try:
@@ -101,33 +99,18 @@ def start(
         return f"Started: {_short_options(asdict(options))}"
 
 
-def _keep_judgments(panel: TrainingPanel, uploaded: str | None) -> str:
-    """Check an uploaded judgments CSV and keep a copy under the data dir (the run and its manifest refer to it)."""
+def _keep_judgments(panel: TrainingPanel, actor: Principal, uploaded: str | None) -> str:
     if not uploaded:
         raise ValueError("the judgments source needs a judgments file (CSV: query,item_id,relevance)")
-    settings = panel.service.settings
-    size = Path(uploaded).stat().st_size
-    if size > settings.max_catalog_bytes:  # refused before reading it into memory
-        raise ValueError(f"judgments file is {size:,} bytes; the limit is {settings.max_catalog_bytes:,}")
-    data = Path(uploaded).read_bytes()
-    read_judgments(data, settings.max_catalog_bytes)  # raises with the reason
-    folder = settings.data_dir / "judgments"
-    folder.mkdir(parents=True, exist_ok=True)
-    kept = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.csv"
-    if not kept.exists():
-        tmp = kept.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, kept)
-    return str(kept)
+    return str(panel.service.keep_judgments(actor, Path(uploaded)))
 
 
 def cancel(panel: TrainingPanel, actor: Principal) -> str:
-    if not allowed(actor, "train encoder"):
-        return "Not allowed: only an admin can cancel a training run."
-    if panel.run is None or panel.run.status != "running":
-        return "No run in progress."
-    panel.run.cancel()
-    return "Cancelling after the current epoch…"
+    try:
+        cancelled = panel.service.cancel_encoder_run(actor)
+    except NotAllowed as exc:
+        return esc(exc)
+    return "Cancelling after the current epoch…" if cancelled else "No run in progress."
 
 
 def poll(panel: TrainingPanel) -> tuple[str, pd.DataFrame, str, Figure | None]:

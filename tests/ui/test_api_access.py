@@ -151,11 +151,6 @@ def test_client_refuses_every_private_ui_event(client):
                 client.predict(api_name="/" + dependency["api_name"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gr.Examples' load_example event is 'undocumented', i.e. callable by clients "
-    "(recsys/ui/search_tab.py: pass api_visibility='private' to gr.Examples)",
-)
 def test_only_the_named_endpoints_are_callable(client):
     named = {name.lstrip("/") for name in API}
     callable_ = {d.get("api_name") for d in client.config["dependencies"] if d.get("api_visibility") != "private"}
@@ -363,11 +358,6 @@ def test_hugging_face_users_are_merchants_or_listed_admins(tmp_path):
         service.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Identity.principal trusts any Hugging Face name: one spelled like a built-in owner (demo, default) "
-    "edits that owner's items (recsys/service/identity.py: refuse names in accounts.users.RESERVED)",
-)
 @pytest.mark.parametrize("owner", ["demo", "default"])
 def test_a_hugging_face_name_never_takes_a_built_in_owners_items(tmp_path, owner):
     service = CatalogService(Settings.from_env({"data_dir": tmp_path / "data", "demo_limit": 0}, environ={}))
