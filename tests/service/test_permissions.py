@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from recsys.accounts.principal import ADMIN, ANONYMOUS, MERCHANT, SHOPPER, SYSTEM, Principal
@@ -9,7 +11,9 @@ from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed
 from recsys.service.permissions import ACTIONS, allowed
 from recsys.service.taillift import TailLiftService
+from recsys.training import encoder_runs
 from recsys.training.encoder_runs import EncoderRunOptions
+from recsys.training.heads import TrainingCancelled
 from tests.catalog.bad_inputs import jpeg, write_csv
 from tests.small_catalog import small_search_service_at
 
@@ -143,3 +147,41 @@ def test_training_and_serving_are_for_admins_only(search_service: TailLiftServic
         with pytest.raises(NotAllowed, match="needs an admin account|sign in"):
             change()
     assert search_service.ranker_job is None and search_service.encoder_versions() == versions_before
+
+
+def test_merchants_cannot_review_their_own_items(service):
+    item = service.add_item(ALICE, {"title": "Alice's scarf"})
+    with pytest.raises(NotAllowed, match="own items"):
+        service.add_review(ALICE, item.id, 5, "", "best scarf ever")
+
+
+def test_guessing_passwords_is_limited_per_name_and_hf_names_cannot_take_local_or_reserved_ones(service):
+    identity = service.identity
+    identity.add_user(SYSTEM, "alice", "merchant", "alice-secret")
+    for _ in range(identity.failed_sign_ins.per_hour):
+        with pytest.raises(NotAllowed, match="wrong password"):
+            identity.sign_in("alice", "guess")
+    with pytest.raises(NotAllowed, match="failed sign-ins per hour"):
+        identity.sign_in("alice", "alice-secret")  # even the right password waits now
+    assert identity.principal(hf_user="alice") == ANONYMOUS  # not the local merchant's items
+    assert identity.principal(hf_user="Demo") == ANONYMOUS  # not the demo catalog's owner
+
+
+def test_one_encoder_run_at_a_time_and_cancel_is_for_admins(search_service: TailLiftService, monkeypatch):
+    def training_until_cancelled(catalog, options, *, should_stop, **kwargs):  # minutes of training, until cancel
+        deadline = time.monotonic() + 60
+        while not should_stop() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise TrainingCancelled("cancelled by the test")
+
+    monkeypatch.setattr(encoder_runs, "train_encoder", training_until_cancelled)
+    run = search_service.start_encoder_run(ROOT, EncoderRunOptions(epochs=1, batch_size=8))
+    try:
+        with pytest.raises(NotAllowed, match="already in progress"):
+            search_service.start_encoder_run(ROOT, EncoderRunOptions(epochs=1, batch_size=8))
+        with pytest.raises(NotAllowed):
+            search_service.cancel_encoder_run(ALICE)
+    finally:
+        search_service.cancel_encoder_run(ROOT)
+        assert run.wait(120)
+    assert run.status == "cancelled"
