@@ -79,8 +79,13 @@ class MultimodalEncoder:
         out: dict[str, np.ndarray] = {}
         joint_parts = []
         if text:
-            out[routes.TEXT_CLIP] = self.joint.encode_texts([text])
             out[routes.TEXT_BERT] = self.text.encode([text])
+            tower_clip = self._tower_clip()
+            if tower_clip is not None and tower_clip.text_encoder is self.text:
+                # The joint route's text tower is this same (untuned) MiniLM: one pass serves both routes.
+                out[routes.TEXT_CLIP] = self.joint.project(tower_clip.project_text_features, out[routes.TEXT_BERT])
+            else:
+                out[routes.TEXT_CLIP] = self.joint.encode_texts([text])
             joint_parts.append(out[routes.TEXT_CLIP])
         if image is not None:
             out[routes.IMAGE] = self.joint.encode_images([image])

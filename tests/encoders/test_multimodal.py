@@ -107,3 +107,13 @@ def test_bulk_features_give_the_same_vectors_and_fill_the_caches(encoder, tmp_pa
     second = encoder.encode_items(items, again)
     for route, rows in plain.items():
         np.testing.assert_allclose(second[route], rows, atol=2e-5, err_msg=route)
+
+
+def test_a_text_query_runs_minilm_once_and_gets_the_joint_vector_the_text_tower_gives(encoder, monkeypatch):
+    expected = encoder.joint.encode_texts(["navy linen shirt"])
+    calls = []
+    real_embed = encoder.text.embed
+    monkeypatch.setattr(encoder.text, "embed", lambda ids: (calls.append(len(ids)), real_embed(ids))[1])
+    routes = encoder.encode_query("navy linen shirt")
+    assert calls == [1]  # one MiniLM pass for the BERT route and the joint route's text tower
+    np.testing.assert_allclose(routes["text_clip"], expected, atol=1e-6)
