@@ -120,13 +120,12 @@ def get_item(session: Session, item_id: int) -> Item | None:
     )
 
 
-def get_items(session: Session, item_ids: Iterable[int]) -> dict[int, Item]:
+def get_items(session: Session, item_ids: Iterable[int], *, with_reviews: bool = True) -> dict[int, Item]:
     ids = list(item_ids)
     if not ids:
         return {}
-    rows = session.scalars(
-        select(Item).where(Item.id.in_(ids)).options(selectinload(Item.images), selectinload(Item.reviews))
-    )
+    loads = [selectinload(Item.images)] + ([selectinload(Item.reviews)] if with_reviews else [])
+    rows = session.scalars(select(Item).where(Item.id.in_(ids)).options(*loads))
     return {row.id: row for row in rows}
 
 

@@ -48,9 +48,11 @@ class CatalogStore:
             item = repo.get_item(session, item_id)
             return None if item is None else item_view(item, self.images)
 
-    def get_items(self, item_ids: Sequence[int]) -> dict[int, ItemView]:
+    def get_items(self, item_ids: Sequence[int], *, with_reviews: bool = True) -> dict[int, ItemView]:
+        """Views by id; ``with_reviews=False`` for lists (search results), which show no reviews."""
         with self.sessions() as session:
-            return {i: item_view(item, self.images) for i, item in repo.get_items(session, item_ids).items()}
+            found = repo.get_items(session, item_ids, with_reviews=with_reviews)
+            return {i: item_view(item, self.images, with_reviews=with_reviews) for i, item in found.items()}
 
     def close(self) -> None:
         self.db_engine.dispose()

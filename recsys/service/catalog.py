@@ -196,8 +196,8 @@ class CatalogService:
             raise NotFound(f"item {item_id} does not exist")
         return view
 
-    def get_items(self, item_ids: Sequence[int]) -> dict[int, ItemView]:
-        return self.store.get_items(item_ids)
+    def get_items(self, item_ids: Sequence[int], *, with_reviews: bool = True) -> dict[int, ItemView]:
+        return self.store.get_items(item_ids, with_reviews=with_reviews)
 
     def _owned_item(self, session: Session, item_id: Any, actor: Principal) -> Item:
         require(actor, "edit items")  # before the lookup: an anonymous caller learns nothing about ids

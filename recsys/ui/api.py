@@ -216,7 +216,7 @@ def _item(view: ItemView) -> dict[str, Any]:
 
 
 def _hits(service: TailLiftService, response: SearchResponse) -> dict[str, Any]:
-    views = service.get_items([h.item_id for h in response.hits])
+    views = service.get_items([h.item_id for h in response.hits], with_reviews=False)
     hits = []
     for hit in response.hits:
         view = views.get(hit.item_id)

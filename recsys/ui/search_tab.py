@@ -30,7 +30,7 @@ def _price(value: Any) -> float | None:
 
 def _results(service: TailLiftService, response: SearchResponse, query: str | None):
     """Gallery entries and per-hit state; ``query`` is None for lists that are not search results (no click log)."""
-    items = service.get_items([h.item_id for h in response.hits])
+    items = service.get_items([h.item_id for h in response.hits], with_reviews=False)
     entries, hits = [], []
     for hit in response.hits:
         item = items.get(hit.item_id)
