@@ -9,6 +9,7 @@ import csv
 from pathlib import Path
 
 from recsys.splits import is_holdout
+from tests.demo_catalog import REVIEWS_HEADER
 
 
 def _keys(prefix: str, n_train: int, n_held: int) -> tuple[list[str], list[str]]:
@@ -121,19 +122,6 @@ def write_reviews(root: Path, start: int = 100) -> Path:
     rows.append([train[0], 40, "", "", 3, 1, 0, "General", "Dresses", "Dresses"])  # empty review: dropped
     with open(folder / "womens_clothing_reviews.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "Clothing ID",
-                "Age",
-                "Title",
-                "Review Text",
-                "Rating",
-                "Recommended IND",
-                "Positive Feedback Count",
-                "Division Name",
-                "Department Name",
-                "Class Name",
-            ]
-        )
+        writer.writerow(REVIEWS_HEADER)
         writer.writerows(rows)
     return folder

@@ -18,6 +18,7 @@ from recsys.evaluation import fashion, fashion_data
 from recsys.evaluation.cli import add_eval_parser, run_eval
 from recsys.splits import is_holdout
 from recsys.training.heads import HeadTrainingConfig
+from tests.demo_catalog import STYLES_HEADER
 from tests.encoders.models import COLOURS, garment_image
 from tests.evaluation.fixtures import _ids
 
@@ -39,20 +40,7 @@ def write_fashion(root: Path, ids: list[int]) -> Path:
     types = np.random.default_rng(7).permutation(TYPES * (len(ids) // len(TYPES) + 1))[: len(ids)]
     with open(folder / "styles.csv", "w", newline="") as handle, zipfile.ZipFile(folder / "images.zip", "w") as zf:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "id",
-                "gender",
-                "masterCategory",
-                "subCategory",
-                "articleType",
-                "baseColour",
-                "season",
-                "year",
-                "usage",
-                "productDisplayName",
-            ]
-        )
+        writer.writerow(STYLES_HEADER)
         for n, (item_id, kind) in enumerate(zip(ids, types)):
             name, rgb = colours[n % len(colours)]
             writer.writerow(
