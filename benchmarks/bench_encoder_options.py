@@ -19,13 +19,10 @@ from dataclasses import asdict, replace
 
 from recsys.config import Settings
 from recsys.evaluation import fashion, fashion_data
-from recsys.training.encoder_runs import (
-    EncoderRunOptions,
-    inverse_frequency_weights,
-    type_log_q,
-)
+from recsys.training.encoder_runs import inverse_frequency_weights, type_log_q
 from recsys.training.heads import train_heads
 from recsys.training.pairs import TrainingPair
+from recsys.training.run_options import EncoderRunOptions
 
 CONFIGS = {
     "plain": EncoderRunOptions(),

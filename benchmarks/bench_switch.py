@@ -18,7 +18,8 @@ from recsys.accounts.principal import SYSTEM
 from recsys.config import Settings
 from recsys.search import engine as engine_module
 from recsys.service.taillift import TailLiftService
-from recsys.training.encoder_runs import EncoderRunOptions, train_encoder
+from recsys.training.encoder_runs import train_encoder
+from recsys.training.run_options import EncoderRunOptions
 
 
 def main() -> None:

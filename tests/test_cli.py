@@ -252,7 +252,7 @@ def encoder_parser() -> argparse.ArgumentParser:
 
 def test_train_encoder_flags_are_the_run_options_fields():
     from recsys.training.cli import run_options
-    from recsys.training.encoder_runs import EncoderRunOptions
+    from recsys.training.run_options import EncoderRunOptions
 
     parser = encoder_parser()
     dests = {a.dest for a in parser._actions} - {"help", "activate", "json", "output"}
@@ -293,7 +293,7 @@ def test_train_encoder_flags_are_the_run_options_fields():
 
 
 def test_a_field_added_to_the_run_options_appears_as_a_flag():
-    from recsys.training.encoder_runs import EncoderRunOptions
+    from recsys.training.run_options import EncoderRunOptions
 
     Extended = dataclasses.make_dataclass(
         "Extended",

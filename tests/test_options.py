@@ -124,8 +124,8 @@ def test_specs_resolve_types_and_refuse_unsupported_ones():
 
 
 def test_the_run_options_build_both_trainer_configs_from_their_fields():
-    from recsys.training.encoder_runs import EncoderRunOptions
     from recsys.training.head_fit import HeadTrainingConfig
+    from recsys.training.run_options import EncoderRunOptions
     from recsys.training.tower_trainer import TowerTrainingConfig
 
     run = EncoderRunOptions(epochs=3, lr=1e-3, patience=0, hard_negatives=2, uniform_weight=0.3, seed=5)

@@ -29,9 +29,10 @@ from recsys.service.limits import HourlyLimit
 from recsys.service.permissions import require
 from recsys.service.startup import StartupStatus
 from recsys.training.catalog_ranker import train_catalog_ranker
-from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions, create_encoder_for, encoder_versions
+from recsys.training.encoder_runs import EncoderRun, create_encoder_for, encoder_versions
 from recsys.training.first_start import load_encoder
 from recsys.training.pair_sources import read_judgments
+from recsys.training.run_options import EncoderRunOptions
 
 log = logging.getLogger(__name__)
 

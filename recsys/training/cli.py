@@ -48,7 +48,7 @@ def add_encoder_parser(kinds: argparse._SubParsersAction) -> None:
 def encoder_arguments(parser: argparse.ArgumentParser) -> None:
     """``train encoder``'s flags: one per ``EncoderRunOptions`` field, then the command's own."""
     from recsys import options
-    from recsys.training.encoder_runs import EncoderRunOptions
+    from recsys.training.run_options import EncoderRunOptions
 
     options.add_arguments(parser, EncoderRunOptions)
     parser.add_argument("--activate", action="store_true", help="make the new version ACTIVE")
@@ -182,7 +182,7 @@ def cmd_train_ranker(args: argparse.Namespace) -> int:
 def run_options(args: argparse.Namespace):
     """``EncoderRunOptions`` from ``train encoder`` arguments (ValueError with the reasons when invalid)."""
     from recsys import options
-    from recsys.training.encoder_runs import EncoderRunOptions
+    from recsys.training.run_options import EncoderRunOptions
 
     return options.from_arguments(EncoderRunOptions, args)
 

@@ -32,7 +32,7 @@ from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.errors import NotAllowed, NotFound
 from recsys.service.permissions import require
 from recsys.service.taillift import TailLiftService
-from recsys.training.encoder_runs import EncoderRunOptions
+from recsys.training.run_options import EncoderRunOptions
 
 T = TypeVar("T")
 CATALOG_SUFFIXES = (".csv", ".jsonl", ".ndjson")

@@ -24,7 +24,8 @@ from recsys.evaluation import charts
 from recsys.options import from_values
 from recsys.service.errors import NotAllowed
 from recsys.service.taillift import TailLiftService
-from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
+from recsys.training.encoder_runs import EncoderRun
+from recsys.training.run_options import EncoderRunOptions
 from recsys.ui import option_form
 from recsys.ui.account import caller
 from recsys.ui.render import esc

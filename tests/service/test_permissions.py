@@ -12,8 +12,8 @@ from recsys.service.errors import NotAllowed
 from recsys.service.permissions import ACTIONS, allowed
 from recsys.service.taillift import TailLiftService
 from recsys.training import encoder_runs
-from recsys.training.encoder_runs import EncoderRunOptions
 from recsys.training.heads import TrainingCancelled
+from recsys.training.run_options import EncoderRunOptions
 from tests.catalog.bad_inputs import jpeg, write_csv
 from tests.small_catalog import small_search_service_at
 

@@ -16,7 +16,6 @@ from recsys.service.errors import NotFound
 from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import (
     EncoderRun,
-    EncoderRunOptions,
     RunProgress,
     create_encoder_for,
     inverse_frequency_weights,
@@ -25,6 +24,7 @@ from recsys.training.encoder_runs import (
 )
 from recsys.training.heads import TrainingCancelled
 from recsys.training.losses import info_nce_with_negatives, symmetric_info_nce
+from recsys.training.run_options import EncoderRunOptions
 from tests.small_catalog import small_search_service_at
 
 TINY = EncoderRunOptions(epochs=2, batch_size=16, lr=5e-3, hidden=0, embed_dim=32)

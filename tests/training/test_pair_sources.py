@@ -92,7 +92,8 @@ def test_malformed_judgment_files_are_refused_with_a_reason(data, message):
 def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog, tmp_path, minilm):
     from recsys import registry
     from recsys.splits import is_holdout
-    from recsys.training.encoder_runs import EncoderRunOptions, train_encoder
+    from recsys.training.encoder_runs import train_encoder
+    from recsys.training.run_options import EncoderRunOptions
 
     ids = _ids(catalog)
     with catalog.sessions() as session, session.begin():
@@ -137,7 +138,8 @@ def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog,
 def test_a_run_that_unfreezes_tower_layers_goes_through_train_towers(catalog, minilm):
     from recsys import registry
     from recsys.encoders import create_encoder
-    from recsys.training.encoder_runs import EncoderRunOptions, RunProgress, train_encoder
+    from recsys.training.encoder_runs import RunProgress, train_encoder
+    from recsys.training.run_options import EncoderRunOptions
 
     with pytest.raises(ValueError, match="heads-only"):
         EncoderRunOptions(unfreeze_image_blocks=1, hard_negatives=1)

@@ -11,7 +11,8 @@ from recsys import registry
 from recsys.accounts.principal import SYSTEM
 from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
-from recsys.training.encoder_runs import EncoderRun, EncoderRunOptions
+from recsys.training.encoder_runs import EncoderRun
+from recsys.training.run_options import EncoderRunOptions
 from recsys.ui import training_tab as tab
 from tests.small_catalog import fill_small_catalog
 
