@@ -16,6 +16,7 @@ from recsys.encoders import (
     MultimodalEncoder,
     create_encoder,
 )
+from recsys.encoders.text import TextEncoder
 from tests.encoders.models import COLOURS, garment_image
 
 
@@ -112,8 +113,14 @@ def test_bulk_features_give_the_same_vectors_and_fill_the_caches(encoder, tmp_pa
 def test_a_text_query_runs_minilm_once_and_gets_the_joint_vector_the_text_tower_gives(encoder, monkeypatch):
     expected = encoder.joint.encode_texts(["navy linen shirt"])
     calls = []
-    real_embed = encoder.text.embed
-    monkeypatch.setattr(encoder.text, "embed", lambda ids: (calls.append(len(ids)), real_embed(ids))[1])
+    real_embed = TextEncoder.embed
+
+    def counted(self, ids):
+        calls.append(len(ids))
+        return real_embed(self, ids)
+
+    # On the class: patching the shared (session) MiniLM object would leave an instance attribute behind.
+    monkeypatch.setattr(TextEncoder, "embed", counted)
     routes = encoder.encode_query("navy linen shirt")
     assert calls == [1]  # one MiniLM pass for the BERT route and the joint route's text tower
     np.testing.assert_allclose(routes["text_clip"], expected, atol=1e-6)
