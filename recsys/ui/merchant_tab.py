@@ -199,7 +199,7 @@ def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
                 title = gr.Textbox(label="Title *", max_length=service.settings.max_title_chars)
                 description = gr.Textbox(label="Description", lines=4)
                 with gr.Row():
-                    price = gr.Number(label="Price", minimum=0)
+                    price = gr.Number(None, label="Price", minimum=0)  # empty stays empty: no price, not 0.00
                     category = gr.Textbox(label="Category", placeholder="Apparel > Topwear > Shirts")
                     brand = gr.Textbox(label="Brand")
             with gr.Column():

@@ -165,8 +165,8 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
             detail = gr.Markdown(elem_id="result-detail")
             similar_btn = gr.Button("More like this")
         detail_images = gr.Gallery(label="Images", columns=3, height=240, scale=1)
-    clear.add([text, image])
-    gr.Examples(
+    clear.add([text, image, *facets, min_price, max_price])  # Clear resets the filters too, not just the query
+    examples = gr.Examples(
         api_visibility="private",  # its example loader would otherwise be callable by clients
         label="Try",
         inputs=[text, image],
@@ -188,6 +188,7 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
     image.upload(search, inputs, outputs, api_visibility="private")
     for box in facets:
         box.input(search, inputs, outputs, api_visibility="private")
+    examples.load_input_event.then(search, inputs, outputs, api_visibility="private")  # a "Try" example searches
 
     def on_select(state: list[dict], sid: str, opened: list[int], evt: gr.SelectData):
         return open_result(service, state, evt.index, sid, opened)

@@ -108,6 +108,25 @@ def test_type_query_see_results_open_one(app_url):
         browser.close()
 
 
+def test_an_example_searches_and_clear_resets_the_filters(app_url):
+    """(Runs after the first test: the start-up is done by then.)"""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(app_url)
+        results = page.locator("#results button.thumbnail-item, #results .thumbnail-item")
+        page.get_by_text("women red dress").first.click()  # a "Try" example runs its search
+        expect(results.first).to_be_visible(timeout=60_000)
+        page.get_by_label("Women (", exact=False).first.check()
+        expect(page.locator("input[type=checkbox]:checked")).to_have_count(1, timeout=10_000)
+        page.get_by_role("button", name="Clear").click()
+        expect(page.locator("input[type=checkbox]:checked")).to_have_count(0, timeout=10_000)
+        expect(page.locator("#search-text textarea")).to_have_value("")
+        browser.close()
+
+
 def test_training_tab_runs_activates_and_rolls_back(app_url):
     """Two short runs from the Training tab, serve the second, then roll back to the first."""
     from playwright.sync_api import expect, sync_playwright
