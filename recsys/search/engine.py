@@ -54,6 +54,7 @@ class SearchEngine:
         # While a switch builds the next model's state, the edits applied to the served state are kept here
         # too, to be replayed onto the new state before it is published (None: no switch in progress).
         self._replay: list[tuple[str, list[int]]] | None = None
+        self._partial = False  # the served state is a first start's keyword-only or partly encoded one
         catalog.on_items_changed(self._queue_change)
 
     # --- building ----------------------------------------------------------------------------------
@@ -187,7 +188,8 @@ class SearchEngine:
         old = self.holder.get()
         if old is None:
             return
-        new = self._updated_state(old, self.encoder, kind, item_ids)
+        # The served state's own encoder: during a first start that is a partial state's, not yet self.encoder.
+        new = self._updated_state(old, self.encoder_for(old), kind, item_ids)
         self.holder.publish(new)
         log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(new.table))
 
@@ -283,6 +285,19 @@ class SearchEngine:
         """Serve the newest catalog ranker version (after training) without a restart; returns its name."""
         self.ranking = RankingStep(self.settings.models_dir)
         return self.ranking.version
+
+    def coverage(self) -> dict:
+        """What searches are served from now: items, how many have vectors, and whether the build is complete."""
+        state = self.holder.get()
+        if state is None:
+            return {"searchable": False}
+        return {
+            "searchable": True,
+            "items": len(state.table),
+            "items_with_vectors": len(state.vectors),
+            "model_version": state.model_version,
+            "complete": not self._partial,
+        }
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until queued background work (index updates, logs) is done; for tests and the CLI."""

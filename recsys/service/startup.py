@@ -27,6 +27,7 @@ class StartupStatus:
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
     phase_started: float = field(default_factory=time.monotonic)
+    history: list[tuple[str, float]] = field(default_factory=lambda: [("starting", 0.0)])  # (phase, s from start)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -38,11 +39,25 @@ class StartupStatus:
         with self._lock:
             if phase != self.phase:
                 self.phase, self.phase_started = phase, time.monotonic()
+                self.history.append((phase, round(self.phase_started - self.started, 1)))
             self.done, self.total = done, total
 
     def finish(self, error: str | None = None) -> None:
         self.progress(0, 0, "failed" if error else "ready")
         self.error = error
+
+    def as_dict(self) -> dict:
+        """For the ``/status`` endpoint and the first-start benchmark: where the start is and when each phase began."""
+        with self._lock:
+            return {
+                "phase": self.phase,
+                "done": self.done,
+                "total": self.total,
+                "ready": self.phase == "ready",
+                "error": self.error,
+                "seconds": round(time.monotonic() - self.started, 1),
+                "phases": [{"phase": p, "at_s": t} for p, t in self.history],
+            }
 
     def line(self) -> str:
         """One line for the banner, e.g. "Starting up (2 min so far): encoding items 1,200 of 4,999, about 3 min left

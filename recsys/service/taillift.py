@@ -76,6 +76,15 @@ class TailLiftService(CatalogService):
         except Exception:  # start() logged it and startup says so on the page; the catalog keeps being served
             return
 
+    def status(self) -> dict[str, Any]:
+        """Where the start-up is, what search is served from, and the ranker job: the ``/status`` endpoint."""
+        job = self.ranker_job
+        return {
+            "startup": self.startup.as_dict(),
+            "search": self.engine.coverage() if self.engine is not None else {"searchable": False},
+            "ranker": None if job is None else {"status": job.status, "message": job.message},
+        }
+
     def load_models(self, progress: Progress | None = None, train_missing_ranker: bool = False) -> None:
         """Load the encoder (training its heads first if needed) and build the index.
 

@@ -58,6 +58,10 @@ def register(service: TailLiftService) -> None:
         service.identity.sign_out(token)
         return {"signed_out": True}
 
+    def status() -> dict:
+        """Start-up phase (n of N, when each phase began), what search is served from, the ranker job."""
+        return service.status()
+
     def whoami(token: str = "") -> dict:
         principal = who(token)
         return {"name": principal.name, "role": principal.role}
@@ -171,7 +175,7 @@ def register(service: TailLiftService) -> None:
         job = _answer(lambda: service.retrain_ranker(who(token)))
         return {"status": job.status, "message": job.message}
 
-    endpoints: list[Callable[..., Any]] = [login, logout, whoami, search, similar, item, versions]
+    endpoints: list[Callable[..., Any]] = [status, login, logout, whoami, search, similar, item, versions]
     endpoints += [add_item, update_item, delete_item, add_review, start_training]
     for fn in endpoints:  # the serving queue's concurrency: each is fast (a training run starts a thread)
         gr.api(fn, api_name=fn.__name__)
