@@ -51,6 +51,9 @@ class Item(Base):
         # external_id makes bulk imports idempotent per merchant.
         UniqueConstraint("merchant_id", "external_id", name="uq_items_merchant_external"),
         Index("ix_items_category", "category"),
+        # An id is never handed out twice, even after the newest item is deleted (migration 0003); PostgreSQL's
+        # serial sequences already behave so.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
