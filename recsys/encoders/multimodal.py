@@ -94,6 +94,18 @@ class MultimodalEncoder:
         out[routes.FUSED] = fuse(mean_of_present(*joint_parts), bert, self.weights)
         return out
 
+    def part_vectors(self, query: dict[str, np.ndarray]) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(text part, photo part) of an ``encode_query`` output as fused vectors, each searched on its own.
+
+        A text + photo query's one fused vector is the photo diluted into the text (the photo weighs a quarter of
+        it with the default weights): recalling with each part alone lets the photo bring its own candidates."""
+        text = photo = None
+        if routes.TEXT_BERT in query:
+            text = fuse(query[routes.TEXT_CLIP], query[routes.TEXT_BERT], self.weights)
+        if routes.IMAGE in query:
+            photo = fuse(query[routes.IMAGE], np.zeros((1, self.text.dim), np.float32), self.weights)
+        return text, photo
+
     def _cached_routes(self, items: list[ItemContent], features: BulkFeatures) -> dict[str, np.ndarray]:
         tower_clip = self._tower_clip()
         out = {

@@ -326,6 +326,7 @@ class SearchEngine:
                 float(ranked.scores[pos]),
                 {name: float(values[pos]) for name, values in got.similarities.items()},
                 ranked.explanations[int(pos)],
+                ranked.matched[int(pos)],
             )
             for rank, pos in enumerate(ranked.order, start=1)
         ]
@@ -350,7 +351,7 @@ class SearchEngine:
         scores, ids = state.vectors.search(state.routes[FUSED][row : row + 1], k, allowed)
         keep = ids[0] >= 0
         hits = [
-            SearchHit(int(i), n, float(s), {"fused": float(s)}, "similar look and description")
+            SearchHit(int(i), n, float(s), {"fused": float(s)}, "similar look and description", "similar")
             for n, (i, s) in enumerate(zip(ids[0][keep], scores[0][keep]), start=1)
         ]
         return SearchResponse(

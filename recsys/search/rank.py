@@ -1,9 +1,13 @@
-"""Ranking step of search: candidate list -> features -> LightGBM (or the fallback) -> explanations."""
+"""Ranking step of search: candidate list -> features -> LightGBM (or the fallback) -> explanations.
+
+A query with a photo is ranked in parts (``query_parts``): the ranker scores the text part on text-only features,
+the photo part is the photo similarity, and the two standardised scores are summed with documented weights.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +16,10 @@ from recsys.ranking.explain import explain_sentence
 from recsys.ranking.fallback import fallback_scores
 from recsys.ranking.features import FEATURES, CandidateList, Priors, build_features
 from recsys.ranking.ranker import CATALOG, LambdaRanker, latest_version
+from recsys.search.query_parts import DEFAULT_PART_WEIGHTS, PartWeights, combine_parts
 
 log = logging.getLogger(__name__)
+FALLBACK_SENTENCE = "ordered by the untrained fallback (relevance signals, equal weights)"
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,8 @@ class Ranked:
     order: np.ndarray  # candidate positions, best first
     scores: np.ndarray  # score per candidate (same order as the candidate list)
     explanations: dict[int, str]  # candidate position -> sentence, for the returned top-k
-    features: np.ndarray
+    features: np.ndarray  # what the ranker read (for a query with a photo: the text part's features)
+    matched: list[str]  # per candidate: which query part it matched (query_parts.TEXT / PHOTO / BOTH / WEAK)
 
 
 class RankingStep:
@@ -31,9 +38,10 @@ class RankingStep:
     trained on another corpus (``bench_ranker.py --save`` on CrowdFlower) never serves the catalog.
     """
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, part_weights: PartWeights = DEFAULT_PART_WEIGHTS) -> None:
         self.ranker: LambdaRanker | None = None
         self.version = "fallback"
+        self.part_weights = part_weights
         path = latest_version(models_dir, CATALOG)
         if path is not None:
             try:
@@ -43,19 +51,34 @@ class RankingStep:
                 log.warning("ranker %s not used (%s); using the fallback order", path, exc)
 
     def rank(self, candidates: CandidateList, priors: Priors | None, k: int) -> Ranked:
-        X = build_features(candidates, priors)
-        if self.ranker is not None:
-            scores = self.ranker.predict(X)
+        photo = candidates.scores.cos_image_image  # present exactly when the query has a photo
+        if photo is None:
+            X = build_features(candidates, priors)
+            scores = self._text_scores(X)
             order = np.argsort(-scores, kind="stable")[:k]
-            explanation = self.ranker.explain(X[order])
-            sentences = {
-                int(pos): explain_sentence(explanation.contributions[row], X[pos], FEATURES.names)
-                for row, pos in enumerate(order)
-            }
+            return Ranked(order, scores, self._explain(X, order), X, combine_parts(scores, None).matched)
+        # The text part sees the features the ranker was trained on: everything but the photo's similarity.
+        text_only = replace(candidates, scores=replace(candidates.scores, cos_image_image=None))
+        X = build_features(text_only, priors)
+        text_scores = self._text_scores(X) if candidates.query else None
+        combined = combine_parts(text_scores, photo, self.part_weights)
+        order = np.argsort(-combined.scores, kind="stable")[:k]
+        photo_words = {int(pos): f"photo similarity {float(photo[pos]):.2f}" for pos in order}
+        if text_scores is None:
+            sentences = {pos: f"ordered by likeness to your photo ({words})" for pos, words in photo_words.items()}
         else:
-            scores = fallback_scores(X, FEATURES.names)
-            order = np.argsort(-scores, kind="stable")[:k]
-            sentences = {
-                int(pos): "ordered by the untrained fallback (relevance signals, equal weights)" for pos in order
-            }
-        return Ranked(order, scores, sentences, X)
+            text_words = self._explain(X, order)
+            sentences = {pos: f"{text_words[pos]}; {photo_words[pos]}" for pos in photo_words}
+        return Ranked(order, combined.scores, sentences, X, combined.matched)
+
+    def _text_scores(self, X: np.ndarray) -> np.ndarray:
+        return self.ranker.predict(X) if self.ranker is not None else fallback_scores(X, FEATURES.names)
+
+    def _explain(self, X: np.ndarray, order: np.ndarray) -> dict[int, str]:
+        if self.ranker is None:
+            return {int(pos): FALLBACK_SENTENCE for pos in order}
+        explanation = self.ranker.explain(X[order])
+        return {
+            int(pos): explain_sentence(explanation.contributions[row], X[pos], FEATURES.names)
+            for row, pos in enumerate(order)
+        }

@@ -13,6 +13,7 @@ from recsys.encoders import FUSED, MultimodalEncoder, route_similarities
 from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
 from recsys.search.filters import allowed_ids
+from recsys.search.query_parts import DEFAULT_PART_WEIGHTS
 from recsys.search.state import ServingState
 from recsys.search.types import SearchRequest
 
@@ -40,22 +41,44 @@ class Recalled:
 
 
 def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchRequest, recall_k: int) -> Recalled:
-    """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF) under the request's filters."""
+    """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF) under the request's filters.
+
+    A text + photo query recalls each part on its own (the text part: its fused vector and BM25; the photo part:
+    its fused vector) and merges the two by RRF weighted with the query part weights, so the photo brings its own
+    candidates instead of being diluted in one vector (``query_parts`` then ranks the parts)."""
     text = (request.text or "").strip()
     query = encoder.encode_query(text or None, request.image)
     allowed = allowed_ids(state.table, request.filters)
     if request.exclude_item_ids:
         base = state.table.ids if allowed is None else allowed
         allowed = np.setdiff1d(base, np.asarray(request.exclude_item_ids, np.int64))
-    scores, ids = state.vectors.search(query[FUSED], recall_k, allowed)
-    rankings = [(ids[0], scores[0])]
-    if text:
-        lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
-        rankings.append((lex_ids, lex_scores))
-    cand_ids = np.asarray(reciprocal_rank_fusion(rankings)[0][:recall_k], dtype=np.int64)
+    cand_ids = _candidate_ids(state, encoder, query, text, allowed, recall_k)
     rows = state.table.rows(cand_ids)
     sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
     return Recalled(cand_ids, rows, sims, candidate_list(state, text, rows, sims, request.clicked_item_ids))
+
+
+def _candidate_ids(
+    state: ServingState,
+    encoder: MultimodalEncoder,
+    query: dict[str, np.ndarray],
+    text: str,
+    allowed: np.ndarray | None,
+    recall_k: int,
+) -> np.ndarray:
+    text_part, photo_part = encoder.part_vectors(query)
+    both = text_part is not None and photo_part is not None
+    vectors = np.concatenate([text_part, photo_part]) if both else query[FUSED]  # one part: the query's own vector
+    scores, ids = state.vectors.search(vectors, recall_k, allowed)
+    text_rankings = [(ids[0], scores[0])]
+    if text:
+        lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
+        text_rankings.append((lex_ids, lex_scores))
+    fused = reciprocal_rank_fusion(text_rankings)
+    if both:
+        weights = (DEFAULT_PART_WEIGHTS.text, DEFAULT_PART_WEIGHTS.photo)
+        fused = reciprocal_rank_fusion([fused, (ids[1], scores[1])], weights=weights)
+    return np.asarray(fused[0][:recall_k], dtype=np.int64)
 
 
 def candidate_list(

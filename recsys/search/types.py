@@ -32,6 +32,8 @@ class SearchHit:
     score: float
     similarities: dict[str, float]
     explanation: str
+    # Which query part it matched: "text", "photo", "both" or "weak" (query_parts); "similar" for more like this.
+    matched: str = "text"
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,20 @@ def stars(rating: float) -> str:
     return "★" * full + "☆" * (5 - full)
 
 
+# What a search hit's ``matched`` field says, in the shopper's words (caption and detail).
+MATCHED_LABELS = {
+    "text": "text match",
+    "photo": "photo match",
+    "both": "text + photo match",
+    "weak": "weak match",
+    "similar": "similar item",
+}
+
+
+def matched_label(matched: str) -> str:
+    return MATCHED_LABELS.get(matched, matched)
+
+
 def gallery_caption(item: ItemView, extra: str = "") -> str:
     # Gradio shows captions as plain text, so no escaping is needed here.
     parts = [f"#{item.id} {item.title}"]

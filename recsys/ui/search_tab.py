@@ -16,7 +16,8 @@ from recsys.search.filters import SearchFilters
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.errors import NotFound
 from recsys.service.taillift import TailLiftService
-from recsys.ui.render import esc, gallery_caption, item_markdown
+from recsys.ui.placeholder import placeholder_image
+from recsys.ui.render import esc, gallery_caption, item_markdown, matched_label
 
 ASSETS = REPO_ROOT / "assets"  # example query images we drew ourselves (assets/make_query_images.py)
 SESSION_CLICKS = 20  # the shopper's latest opened results feed the ranker's session-similarity features
@@ -34,15 +35,18 @@ def _results(service: TailLiftService, response: SearchResponse, query: str | No
     entries, hits = [], []
     for hit in response.hits:
         item = items.get(hit.item_id)
-        if item is None or not item.images:
+        if item is None:  # deleted since the search read its snapshot
             continue
-        entries.append((str(item.images[0].path), gallery_caption(item, f"score {hit.score:.2f}")))
+        picture = str(item.images[0].path) if item.images else placeholder_image()
+        entries.append((picture, gallery_caption(item, matched_label(hit.matched))))
         hits.append(
             {
                 "item_id": hit.item_id,
                 "rank": hit.rank,
+                "score": hit.score,
                 "explanation": hit.explanation,
                 "similarities": hit.similarities,
+                "matched": hit.matched,
                 "query": query,
             }
         )
@@ -123,7 +127,8 @@ def open_result(
     if hit.get("query") is not None:
         service.log_event(session_id, hit["item_id"], "click", hit["query"], hit["rank"])
     sims = ", ".join(f"{esc(k)} {v:.2f}" for k, v in hit["similarities"].items())
-    extra = f"\n\n*{esc(hit['explanation'])}*\n\n<small>route similarities: {sims}</small>"
+    matched = f"**{matched_label(hit.get('matched', 'text')).capitalize()}** · score {hit.get('score', 0):.2f} · "
+    extra = f"\n\n{matched}*{esc(hit['explanation'])}*\n\n<small>route similarities: {sims}</small>"
     return item_markdown(item) + extra, [str(i.path) for i in item.images], item.id, clicked
 
 
