@@ -1,4 +1,4 @@
-"""Reading merchant bulk files safely: a catalog file (CSV or JSONL) and an images zip.
+"""Reading merchant bulk files safely: a catalog file (CSV, JSONL or Parquet) and an images zip.
 
 Nothing here writes anything. Whole-file problems (wrong encoding, missing columns, a hostile zip) raise
 ``ImportRefused``; per-row problems are returned so the importer can report them row by row.
@@ -17,6 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recsys.catalog.parquet_rows import ParquetUnreadable, read_parquet_records
+
+# A two-row example of the default columns, offered for download in the Merchant tab (ships with the package).
+TEMPLATE_CSV = Path(__file__).resolve().parent / "templates" / "catalog_template.csv"
+CSV_SUFFIXES = (".csv",)
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+CATALOG_SUFFIXES = CSV_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"}
 MAX_COMPRESSION_RATIO = 200  # a zip member inflating more than this is treated as a zip bomb
 
@@ -35,25 +43,37 @@ class RawRow:
 def read_catalog_rows(
     path: Path, *, required_columns: tuple[str, ...], join_overflow: bool = False, max_bytes: int = 200 * 1024 * 1024
 ) -> tuple[list[str], list[RawRow]]:
-    """Parse a CSV or JSONL catalog; return (columns, rows). Raises only ``ImportRefused``."""
+    """Parse a CSV, JSONL or Parquet catalog (by its suffix; anything else is read as CSV); return (columns, rows).
+    Raises only ``ImportRefused``."""
     path = Path(path)
     data = _read_regular_file(path, "catalog file", max_bytes)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        try:
+            columns, records = read_parquet_records(data, path.name, max_bytes)
+        except ParquetUnreadable as exc:
+            raise ImportRefused(str(exc)) from None
+        rows = [RawRow(number, values) for number, values in enumerate(records, start=1)]
+        return _with_required(path, columns, required_columns), rows
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused(
             f"{path.name} is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8 and retry"
         ) from None
-    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+    if path.suffix.lower() in JSONL_SUFFIXES:
         columns, rows = _read_jsonl(text)
     else:
         columns, rows = _read_csv(text, join_overflow)
+    return _with_required(path, columns, required_columns), rows
+
+
+def _with_required(path: Path, columns: list[str], required_columns: tuple[str, ...]) -> list[str]:
     missing = [c for c in required_columns if c not in columns]
     if missing:
         raise ImportRefused(
             f"{path.name} lacks required column(s) {', '.join(missing)}; found: {', '.join(columns) or 'none'}"
         )
-    return columns, rows
+    return columns
 
 
 def _read_regular_file(path: Path, what: str, max_bytes: int) -> bytes:
@@ -192,7 +212,9 @@ class ImageArchive:
 
     zf: zipfile.ZipFile
     members: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # by normalised path and by basename
-    ignored: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # entries that are not images
+    images: list[str] = field(default_factory=list)  # image entries, in zip order
+    referenced: set[str] = field(default_factory=set)  # image entries some row named
 
     @classmethod
     def open(cls, path: Path, *, max_zip_bytes: int, max_entries: int = 200_000) -> ImageArchive:
@@ -231,12 +253,14 @@ class ImageArchive:
                 archive.ignored.append(name)
                 continue
             archive.members[normalised] = info
+            archive.images.append(name)
             archive.members.setdefault(posixpath.basename(normalised), info)
         return archive
 
     def read(self, name: str, *, max_bytes: int) -> bytes:
         """The member's bytes; raises KeyError when absent and ValueError when over the caps."""
         info = self.members[posixpath.normpath(name.replace("\\", "/"))]
+        self.referenced.add(info.filename)
         if info.file_size > max_bytes:
             raise ValueError(f"{name} is {info.file_size / 2**20:.1f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
         if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > 1e6:
@@ -250,6 +274,10 @@ class ImageArchive:
         if len(data) > max_bytes:
             raise ValueError(f"{name} is over the {max_bytes / 2**20:.0f} MiB limit")
         return data
+
+    def unreferenced(self) -> list[str]:
+        """Image entries no row named (read so far), in zip order: the merchant should know they were skipped."""
+        return [name for name in self.images if name not in self.referenced]
 
     def close(self) -> None:
         self.zf.close()
