@@ -13,47 +13,36 @@ Segments: head vs tail article types, tail = the rarest types holding 20% of the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import scipy.linalg
 import torch
 
 from recsys import registry
 from recsys.config import Settings, get_settings
 from recsys.encoders.checkpoint import read_heads
 from recsys.encoders.feature_cache import FeatureCache, image_key, open_image, text_key
-from recsys.encoders.fusion import (
-    DEFAULT_WEIGHTS,
-    fuse,
-    mean_of_present,
-    normalize_rows,
-)
+from recsys.encoders.fusion import DEFAULT_WEIGHTS, fuse, mean_of_present
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.openclip_path import slug
 from recsys.encoders.text import TextEncoder, pick_device
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
-from recsys.encoders.tower_path import (
-    default_config,
-    load_version_towers,
-)
+from recsys.encoders.tower_path import default_config, load_version_towers
 from recsys.evaluation import fashion_data
 from recsys.evaluation.dataset import fingerprint
-from recsys.evaluation.metrics import mrr_at_k, ndcg_at_k, r_precision, recall_at_k
+from recsys.evaluation.fashion_scoring import fit_ridge, ranking_metrics, scoring_tasks
 from recsys.evaluation.results import method_result, new_report, stopwatch
-from recsys.splits import split_keys
+from recsys.progress import Progress
 from recsys.training.heads import HeadTrainingConfig, train_heads
 from recsys.training.pairs import TrainingPair
-from recsys.training.retrieval import paired_recall_mrr
 
 NAME = fashion_data.NAME
 DEFAULT_LIMIT = 2000  # evaluated items: ~2 minutes of scoring plus cached features on 2 CPU cores
 TAIL_FRACTION = 0.2
-RIDGE_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 10.0)  # x n: the diagonal of the standardised Gram matrix is ~n
-RIDGE_DEFAULT_ALPHA = 1.0  # used when too few fit items are left to choose on
-RIDGE_MIN_VAL = 50
+FEATURE_STEP = 64  # rows per tower call between two progress reports
+RIDGE_SKIPPED = "not fitted: ridge=False (it needs tower features of every fit item, minutes on a CPU)"
 
 
 @dataclass(frozen=True)
@@ -62,50 +51,6 @@ class Models:
     tower: ImageTower
     heads: ClipHeads | None  # None until trained
     version: str | None
-
-
-@dataclass(frozen=True)
-class RidgeMap:
-    """Standardised image features -> MiniLM text space, least squares with an L2 penalty."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    target_mean: np.ndarray
-    alpha: float
-
-    def predict(self, image_features: np.ndarray) -> np.ndarray:
-        z = (image_features - self.mean) / self.scale
-        return normalize_rows(z @ self.weights + self.target_mean)
-
-
-def _solve(gram: np.ndarray, cross: np.ndarray, penalty: float) -> np.ndarray:
-    eye = np.eye(len(gram))
-    return scipy.linalg.solve(gram + penalty * eye, cross, assume_a="pos").astype(np.float32)
-
-
-def fit_ridge(image: np.ndarray, text: np.ndarray, ids: Sequence[str]) -> RidgeMap:
-    """The penalty is chosen by paired MRR@10 on 10% of the fit items (hash of the id), then refitted on all."""
-    mean, std = image.mean(0), image.std(0)
-    scale = np.where(std > 1e-6, std, 1.0).astype(np.float32)
-    z = ((image - mean) / scale).astype(np.float32)
-    _, val_ids = split_keys(list(ids), 0.1, salt="taillift-fashion-ridge-validation")
-    val = np.isin(np.asarray(ids), val_ids)
-    alpha = RIDGE_DEFAULT_ALPHA
-    if val.sum() >= RIDGE_MIN_VAL and (~val).sum() > val.sum():
-        fit_z, fit_t = z[~val], text[~val]
-        gram, fit_mean = (fit_z.T @ fit_z).astype(np.float64), fit_t.mean(0)
-        cross = (fit_z.T @ (fit_t - fit_mean)).astype(np.float64)
-
-        def val_mrr(a: float) -> float:
-            pred = normalize_rows(z[val] @ _solve(gram, cross, a * len(fit_z)) + fit_mean)
-            return paired_recall_mrr(normalize_rows(text[val]), pred, k=10)[1]
-
-        alpha = max(RIDGE_ALPHAS, key=val_mrr)
-    target_mean = text.mean(0)
-    gram = (z.T @ z).astype(np.float64)
-    weights = _solve(gram, (z.T @ (text - target_mean)).astype(np.float64), alpha * len(z))
-    return RidgeMap(mean, scale, weights, target_mean, alpha)
 
 
 def _load_models(settings: Settings, model: str | None) -> Models:
@@ -119,22 +64,52 @@ def _load_models(settings: Settings, model: str | None) -> Models:
 
 
 class _Features:
-    """Frozen-tower features from the shared on-disk cache (the one train_heads fills), computed on a miss."""
+    """Frozen-tower features from the shared on-disk cache (the one train_heads fills), computed on a miss in
+    steps of ``FEATURE_STEP`` rows, each step reported as (done, missing rows, stage)."""
 
-    def __init__(self, settings: Settings, models: Models, images: dict[str, bytes]) -> None:
+    def __init__(
+        self, settings: Settings, models: Models, images: dict[str, bytes], progress: Progress | None = None
+    ) -> None:
         root = settings.data_dir / "features"
-        self.models, self.images = models, images
+        self.models, self.images, self.progress = models, images, progress
         self.image_cache = FeatureCache(root, models.tower.id)
         self.text_cache = FeatureCache(root, "text-" + slug(models.text.model_name))
 
-    def image(self, ids: Sequence[str]) -> np.ndarray:
+    def image(self, ids: Sequence[str], stage: str = "image features") -> np.ndarray:
         blobs = [self.images[i] for i in ids]
         compute = lambda idx: self.models.tower.features([open_image(blobs[n]) for n in idx])
-        return self.image_cache.get_or_compute([image_key(b) for b in blobs], compute, self.models.tower.dim)
+        keys = [image_key(b) for b in blobs]
+        return self._cached(self.image_cache, keys, compute, self.models.tower.dim, stage)
 
-    def text(self, texts: Sequence[str]) -> np.ndarray:
+    def text(self, texts: Sequence[str], stage: str = "text features") -> np.ndarray:
         compute = lambda idx: self.models.text.encode([texts[n] for n in idx])
-        return self.text_cache.get_or_compute([text_key(t) for t in texts], compute, self.models.text.dim)
+        keys = [text_key(t) for t in texts]
+        return self._cached(self.text_cache, keys, compute, self.models.text.dim, stage)
+
+    def _cached(
+        self,
+        cache: FeatureCache,
+        keys: list[str],
+        compute: Callable[[list[int]], np.ndarray],
+        dim: int,
+        stage: str,
+    ) -> np.ndarray:
+        missing = len({k for k in keys if k not in cache})
+        done = 0
+
+        def stepped(idx: list[int]) -> np.ndarray:
+            nonlocal done
+            parts = []
+            for start in range(0, len(idx), FEATURE_STEP):
+                parts.append(compute(idx[start : start + FEATURE_STEP]))
+                done += len(parts[-1])
+                if self.progress is not None:
+                    self.progress(done, missing, stage)
+            return np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
+
+        if self.progress is not None:
+            self.progress(0, missing, stage)
+        return cache.get_or_compute(keys, stepped, dim)
 
 
 def _project(heads: ClipHeads, image: np.ndarray | None = None, text: np.ndarray | None = None) -> np.ndarray:
@@ -144,38 +119,13 @@ def _project(heads: ClipHeads, image: np.ndarray | None = None, text: np.ndarray
         return heads.project_text(torch.from_numpy(text)).numpy()
 
 
-def rank(scores: np.ndarray, seed: int) -> np.ndarray:
-    """Corpus positions best first for each query row; ties go by a seeded shuffle, never by corpus order."""
-    tiebreak = np.random.default_rng(seed).random(scores.shape[1])
-    return np.stack([np.lexsort((tiebreak, -row)) for row in scores])
-
-
-def ranking_metrics(scores: np.ndarray, relevant: Sequence[set[int]], seed: int) -> dict[str, np.ndarray]:
-    """Per-query Recall@1/10/100, MRR@10, nDCG@10 and R-precision of the ``rank`` order."""
-    out: dict[str, list[float]] = {
-        "recall@1": [],
-        "recall@10": [],
-        "recall@100": [],
-        "mrr@10": [],
-        "ndcg@10": [],
-        "r_precision": [],
-    }
-    for order, rel in zip(rank(scores, seed), relevant):
-        ranked = order[: max(100, len(rel))].tolist()
-        for k in (1, 10, 100):
-            out[f"recall@{k}"].append(recall_at_k(ranked, rel, k))
-        out["mrr@10"].append(mrr_at_k(ranked, rel, 10))
-        out["ndcg@10"].append(ndcg_at_k(ranked, rel, 10))
-        out["r_precision"].append(r_precision(ranked, rel))
-    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
-
-
 def _fit_heads(
     split: fashion_data.FashionSplit,
     settings: Settings,
     models: Models,
     config: HeadTrainingConfig,
     evaluated: frozenset[str],
+    progress: Progress | None = None,
 ) -> tuple[ClipHeads, str]:
     """(heads, version) trained on the fit items with ``models``' towers."""
     pairs = [TrainingPair(r.id, fashion_data.pair_text(r), split.images[r.id]) for r in split.fit.itertuples()]
@@ -188,6 +138,7 @@ def _fit_heads(
         activate=False,
         text=models.text,
         tower=models.tower,
+        progress=progress,
     )
     folder = registry.version_dir(settings, version)
     return read_heads(folder, TowerClipConfig.from_dict(registry.read_config(folder)["model"])), version
@@ -202,15 +153,24 @@ def run(
     model: str | None = None,
     limit: int = DEFAULT_LIMIT,
     head_config: HeadTrainingConfig | None = None,
+    ridge: bool = True,
+    progress: Progress | None = None,
 ) -> dict:
     """``model`` evaluates an existing tower_clip version as is; otherwise heads are trained on the fit items
-    (``head_config``, seeded with ``seed``) into ``settings.models_dir`` without activating them."""
+    (``head_config``, seeded with ``seed``) into ``settings.models_dir`` without activating them.
+
+    ``ridge=False`` leaves out the ridge_map baseline: with ``model`` given nothing else needs the fit items'
+    tower features, so only the evaluated items are encoded (the quick before/after of the Training tab).
+    ``progress(done, total, stage)`` reports each phase (reading, loading, features, fitting, scoring)."""
     settings = settings or get_settings()
+    say = progress or (lambda done, total, stage: None)
     timings: dict = {}
     with stopwatch(timings, "load"):
+        say(0, 0, "reading the fashion data")
         data_path = fashion_data.suite_dir(data_dir)
         train_path = fashion_data.suite_dir(train_dir) if train_dir else None
-        split = fashion_data.load(data_path, train_path, limit)
+        split = fashion_data.load(data_path, train_path, limit, fit_images=ridge or model is None)
+        say(0, 0, f"loading {model or 'the towers'}")
         models = _load_models(settings, model)
     if split.fit.empty or split.evaluated.empty:
         raise ValueError(f"fashion: nothing to fit ({len(split.fit)}) or evaluate ({len(split.evaluated)})")
@@ -224,15 +184,22 @@ def run(
     evaluated = frozenset(ev["id"])
 
     with stopwatch(timings, "features"):
-        feats = _Features(settings, models, split.images)
-        fit_image = feats.image(list(fit["id"]))
-        fit_text = feats.text([fashion_data.pair_text(r) for r in fit.itertuples()])
+        feats = _Features(settings, models, split.images, progress)
         image = feats.image(list(ev["id"]))
-        titles = feats.text(list(ev["productDisplayName"]))
         untitled = [fashion_data.untitled_texts(r) for r in ev.itertuples()]
-        item_clip, item_bert = feats.text([u[0] for u in untitled]), feats.text([u[1] for u in untitled])
         types = sorted(set(ev["articleType"]))
-        type_text = feats.text(types)
+        texts = list(ev["productDisplayName"]) + [u[0] for u in untitled] + [u[1] for u in untitled] + types
+        encoded = feats.text(texts)  # one pass, so the progress counts every evaluated text once
+        n = len(ev)
+        titles, item_clip, item_bert, type_text = (
+            encoded[:n],
+            encoded[n : 2 * n],
+            encoded[2 * n : 3 * n],
+            encoded[3 * n :],
+        )
+        if ridge:
+            fit_image = feats.image(list(fit["id"]), "image features (fit items, ridge baseline)")
+            fit_text = feats.text([fashion_data.pair_text(r) for r in fit.itertuples()], "text features (fit items)")
 
     fit_seconds: dict = {}
     if models.heads is not None and models.version is not None:  # an existing version (``model``)
@@ -240,12 +207,16 @@ def run(
     else:
         config = replace(head_config or HeadTrainingConfig(), seed=seed)
         with stopwatch(fit_seconds, "fit"):
-            heads, version = _fit_heads(split, settings, models, config, evaluated)
+            heads, version = _fit_heads(split, settings, models, config, evaluated, progress)
     timings["fit_heads"] = fit_seconds.get("fit", 0.0)
     ridge_seconds: dict = {}
-    with stopwatch(ridge_seconds, "fit"):
-        ridge = fit_ridge(fit_image, fit_text, list(fit["id"]))
-    timings["fit_ridge"] = ridge_seconds["fit"]
+    ridge_map = None
+    if ridge:
+        say(0, 0, "fitting the ridge baseline")
+        with stopwatch(ridge_seconds, "fit"):
+            ridge_map = fit_ridge(fit_image, fit_text, list(fit["id"]))
+            del fit_image, fit_text  # the largest arrays of the run; only the map is needed from here on
+        timings["fit_ridge"] = ridge_seconds["fit"]
 
     manifest = registry.read_config(registry.version_dir(settings, version))
     report["model"] = {
@@ -258,8 +229,6 @@ def run(
     fit_types = frozenset(fit["articleType"])
     item_tail = np.array([fashion_data.is_tail(t, tail, fit_types) for t in ev["articleType"]])
     type_tail = np.array([fashion_data.is_tail(t, tail, fit_types) for t in types])
-    own = [{n} for n in range(len(ev))]
-    by_type = [set(np.flatnonzero(ev["articleType"].to_numpy() == t).tolist()) for t in types]
     report["dataset"] = {
         "fit_items": len(fit),
         "evaluated_items": len(ev),
@@ -279,84 +248,46 @@ def run(
             "as a miss for every method"
         ),
         "title->item corpus texts have the item's title removed (category path + attributes only), image kept",
-        (
-            f"ridge_map: penalty {ridge.alpha} x n chosen on 10% of the fit items; it maps frozen image features "
-            "to MiniLM vectors of the fit pair texts; queries are MiniLM vectors"
-        ),
     ]
+    if ridge_map is not None:
+        report["notes"].append(
+            f"ridge_map: penalty {ridge_map.alpha} x n chosen on 10% of the fit items; it maps frozen image "
+            "features to MiniLM vectors of the fit pair texts; queries are MiniLM vectors"
+        )
+    else:
+        report["missing_methods"].update(
+            {f"{task}/ridge_map": RIDGE_SKIPPED for task in ("title->image", "category->image")}
+        )
 
     with stopwatch(timings, "project"):
         joint_image = _project(heads, image=image)
         joint_title, joint_type = _project(heads, text=titles), _project(heads, text=type_text)
         joint_item = mean_of_present(joint_image, _project(heads, text=item_clip))
-        fused_item = fuse(joint_item, item_bert, DEFAULT_WEIGHTS)
-        fused_title = fuse(joint_title, titles, DEFAULT_WEIGHTS)
-        ridge_image = ridge.predict(image)
-    heads_fit = {"fit": timings["fit_heads"]} if model is None else {}
-    rng = np.random.default_rng(seed)
-    noise = lambda rows: lambda: rng.random((rows, len(ev)))  # draws happen in the fixed task order
-    # task -> (relevant per query, tail mask per query, method -> (scores, fit seconds, notes)); scores are lazy
-    # so that each method's "score" time includes its matrix product
-    tasks = {
-        "title->image": (
-            own,
-            item_tail,
-            {
-                "random": (noise(len(ev)), {}, "seeded uniform scores"),
-                "ridge_map": (
-                    lambda: titles @ ridge_image.T,
-                    ridge_seconds,
-                    "MiniLM(title) vs ridge-mapped image features",
-                ),
-                "taillift_joint": (
-                    lambda: joint_title @ joint_image.T,
-                    heads_fit,
-                    "joint space: text head vs image head",
-                ),
-            },
-        ),
-        "title->item": (
-            own,
-            item_tail,
-            {
-                "random": (noise(len(ev)), {}, "seeded uniform scores"),
-                "minilm_text": (
-                    lambda: titles @ item_bert.T,
-                    {},
-                    "MiniLM(title) vs MiniLM(category path + attributes)",
-                ),
-                "taillift_fused": (
-                    lambda: fused_title @ fused_item.T,
-                    heads_fit,
-                    "fused vectors: joint 0.6 (image + untitled clip text), MiniLM 0.4",
-                ),
-            },
-        ),
-        "category->image": (
-            by_type,
-            type_tail,
-            {
-                "random": (noise(len(types)), {}, "seeded uniform scores"),
-                "ridge_map": (
-                    lambda: type_text @ ridge_image.T,
-                    ridge_seconds,
-                    "MiniLM(type name) vs ridge-mapped image features",
-                ),
-                "taillift_joint": (
-                    lambda: joint_type @ joint_image.T,
-                    heads_fit,
-                    "joint space: text head vs image head",
-                ),
-            },
-        ),
-    }
+        vectors = {
+            "titles": titles,
+            "item_bert": item_bert,
+            "type_text": type_text,
+            "joint_image": joint_image,
+            "joint_title": joint_title,
+            "joint_type": joint_type,
+            "fused_item": fuse(joint_item, item_bert, DEFAULT_WEIGHTS),
+            "fused_title": fuse(joint_title, titles, DEFAULT_WEIGHTS),
+        }
+    own = [{n} for n in range(len(ev))]
+    by_type = [set(np.flatnonzero(ev["articleType"].to_numpy() == t).tolist()) for t in types]
+    tasks = scoring_tasks(
+        vectors, ridge_map, image, own, by_type, item_tail, type_tail, seed, model is None, timings, ridge_seconds
+    )
+    scored = [(task, name) for task, (_, _, methods) in tasks.items() for name in methods]
     for task, (relevant, tail_mask, methods) in tasks.items():
         for name, (scores, fit_secs, notes) in methods.items():
+            say(len(report["methods"]), len(scored), "scoring")
             seconds = dict(fit_secs)
             with stopwatch(seconds, "score"):
                 per_query = ranking_metrics(scores(), relevant, seed)
             report["methods"][f"{task}/{name}"] = method_result(
                 per_query, segments={"head types": ~tail_mask, "tail types": tail_mask}, seconds=seconds, notes=notes
             )
+    say(len(scored), len(scored), "scoring")
     report["timings"] = timings
     return report

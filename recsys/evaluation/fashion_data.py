@@ -8,6 +8,7 @@ dir. Either way the evaluated set is capped by a deterministic hash sample, inde
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ class FashionSplit:
     fit: pd.DataFrame  # rows the heads / baselines are fitted on
     evaluated: pd.DataFrame  # rows queried and ranked (after the sample cap)
     pool: int  # evaluable items before the cap
-    images: dict[str, bytes]  # id -> JPEG bytes, for fit and evaluated rows
+    images: dict[str, bytes]  # id -> JPEG bytes: evaluated rows, and fit rows when loaded with fit_images
     text: str  # the split, in words, for the report
     dropped_overlap: int  # train-dir items dropped because the data dir has the same id
 
@@ -39,8 +40,8 @@ def suite_dir(directory: Path | str) -> Path:
     return resolve_suite_dir(directory, NAME, STYLES)
 
 
-def read(directory: Path) -> tuple[pd.DataFrame, dict[str, bytes]]:
-    """Rows with a title and an image, ids as strings, sorted by id; plus their image bytes."""
+def read_rows(directory: Path) -> pd.DataFrame:
+    """Rows with a title and an image in the zip, ids as strings, sorted by id (no image bytes read)."""
     frame = pd.read_csv(directory / STYLES, dtype=str, keep_default_na=False, on_bad_lines="skip")
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -53,9 +54,21 @@ def read(directory: Path) -> tuple[pd.DataFrame, dict[str, bytes]]:
     frame = frame.drop_duplicates("id")
     with zipfile.ZipFile(directory / IMAGES) as archive:
         names = set(archive.namelist())
-        frame = frame[[f"{i}.jpg" in names for i in frame["id"]]]
-        images = {i: archive.read(f"{i}.jpg") for i in frame["id"]}
-    return frame.sort_values("id", key=lambda s: s.map(_id_order)).reset_index(drop=True), images
+    frame = frame[[f"{i}.jpg" in names for i in frame["id"]]]
+    return frame.sort_values("id", key=lambda s: s.map(_id_order)).reset_index(drop=True)
+
+
+def read_images(directory: Path, ids: Iterable[str]) -> dict[str, bytes]:
+    """JPEG bytes of ``ids`` only: the full set's 40k photos are ~100 MB that a few hundred sampled items do
+    not need."""
+    with zipfile.ZipFile(directory / IMAGES) as archive:
+        return {i: archive.read(f"{i}.jpg") for i in ids}
+
+
+def read(directory: Path) -> tuple[pd.DataFrame, dict[str, bytes]]:
+    """``read_rows`` plus the image bytes of every row."""
+    frame = read_rows(directory)
+    return frame, read_images(directory, frame["id"])
 
 
 def _id_order(key: str) -> tuple[int, int | str]:
@@ -70,28 +83,35 @@ def sample(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     return frame.loc[scores.sort_values(kind="stable").index[:limit]].sort_index()
 
 
-def load(data_path: Path, train_path: Path | None, limit: int) -> FashionSplit:
-    data, images = read(data_path)
+def load(data_path: Path, train_path: Path | None, limit: int, fit_images: bool = True) -> FashionSplit:
+    """The split; image bytes of the evaluated rows, and of the fit rows when ``fit_images`` (training heads or
+    fitting the ridge baseline needs them; evaluating a saved version alone does not)."""
+    data = read_rows(data_path)
     if train_path is None:
         held = data["id"].map(is_holdout)
         evaluated = sample(data[held], limit)
+        fit = data[~held]
+        images = read_images(data_path, list(evaluated["id"]) + (list(fit["id"]) if fit_images else []))
         text = (
-            f"no train dir: fit on the {int((~held).sum())} items of the data dir that are not held out, "
+            f"no train dir: fit on the {len(fit)} items of the data dir that are not held out, "
             f"evaluate held-out items (recsys.splits.is_holdout of the id); evaluated corpus = "
             f"{len(evaluated)} of {int(held.sum())} held-out items (hash sample, salt {SAMPLE_SALT!r})"
         )
-        return FashionSplit(data[~held], evaluated, int(held.sum()), images, text, 0)
-    train, train_images = read(train_path)
+        return FashionSplit(fit, evaluated, int(held.sum()), images, text, 0)
+    train = read_rows(train_path)
     overlap = train["id"].isin(set(data["id"]))
     # train_heads drops held-out ids whatever it is told, so the baselines drop them too: one fit set for all
     fit = train[~overlap & ~train["id"].map(is_holdout)]
     evaluated = sample(data, limit)
+    images = read_images(data_path, evaluated["id"])
+    if fit_images:
+        images |= read_images(train_path, fit["id"])
     text = (
         f"fit on the train dir: {len(fit)} items ({int(overlap.sum())} with an id of the data dir dropped, "
         f"{int((~overlap).sum()) - len(fit)} held-out ids dropped as train_heads always does); evaluate the "
         f"data dir: {len(evaluated)} of {len(data)} items (hash sample, salt {SAMPLE_SALT!r})"
     )
-    return FashionSplit(fit, evaluated, len(data), {**train_images, **images}, text, int(overlap.sum()))
+    return FashionSplit(fit, evaluated, len(data), images, text, int(overlap.sum()))
 
 
 def tail_types(fit_types: pd.Series, fraction: float = 0.2) -> frozenset[str]:

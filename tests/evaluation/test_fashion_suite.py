@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from recsys import registry
-from recsys.evaluation import fashion, fashion_data
+from recsys.evaluation import fashion, fashion_data, fashion_scoring
 from recsys.evaluation.cli import add_eval_parser, run_eval
 from recsys.splits import is_holdout
 from recsys.training.heads import HeadTrainingConfig
@@ -124,8 +124,8 @@ def test_evaluated_ids_are_never_fitted(tmp_path, settings, monkeypatch):
         seen["fitted"] = {p.external_id for p in pairs if not is_holdout(p.external_id) and not exclude(p.external_id)}
         return real_train(pairs, settings, exclude=exclude, **kwargs)
 
-    def spy_load(*args):
-        split = real_load(*args)
+    def spy_load(*args, **kwargs):
+        split = real_load(*args, **kwargs)
         seen.setdefault("evaluated", []).append(set(split.evaluated["id"]))
         seen.setdefault("ridge", []).append(set(split.fit["id"]))
         return split
@@ -157,19 +157,19 @@ def test_cli_runs_fashion_and_writes_json(tmp_path, settings, capsys):
 def test_ranking_metrics_perfect_and_reversed_scores():
     relevant = [{0}, {1, 2}]
     perfect = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0]])
-    best = fashion.ranking_metrics(perfect, relevant, seed=0)
+    best = fashion_scoring.ranking_metrics(perfect, relevant, seed=0)
     assert all(np.all(values == 1.0) for name, values in best.items() if name != "recall@1")
     assert best["recall@1"].tolist() == [1.0, 0.5]
-    worst = fashion.ranking_metrics(-perfect, relevant, seed=0)
+    worst = fashion_scoring.ranking_metrics(-perfect, relevant, seed=0)
     assert worst["mrr@10"].tolist() == [0.25, 1 / 3] and worst["r_precision"].tolist() == [0.0, 0.0]
 
 
 def test_ties_are_broken_by_the_seed_not_by_corpus_order():
     flat = np.zeros((2, 50))
-    orders = [fashion.rank(flat, seed) for seed in range(3)]
+    orders = [fashion_scoring.rank(flat, seed) for seed in range(3)]
     assert all(np.array_equal(o[0], o[1]) for o in orders)  # one shuffle per run, shared by queries
     assert not np.array_equal(orders[0][0], np.arange(50)) and not np.array_equal(orders[0][0], orders[1][0])
-    assert np.array_equal(fashion.rank(flat, 0), orders[0])
+    assert np.array_equal(fashion_scoring.rank(flat, 0), orders[0])
 
 
 def test_tail_types_take_the_rarest_fifth_of_fit_items():

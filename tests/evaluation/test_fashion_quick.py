@@ -1,0 +1,88 @@
+"""The quick fashion evaluation of saved versions (no ridge baseline: only the evaluated items are read and
+encoded), its progress, and the before/after comparison that the Training tab runs and stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from recsys.config import Settings
+from recsys.evaluation import encoder_comparison, fashion, fashion_data
+from recsys.evaluation import report as reports
+from recsys.splits import is_holdout
+from tests.evaluation.test_fashion_suite import TINY, _catalog, _numbers
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory):
+    """(settings, data dir, child, parent): two versions trained on the fit items with different seeds."""
+    root = tmp_path_factory.mktemp("fashion-quick")
+    settings = Settings.from_env({"data_dir": root / "state", "demo_limit": 0}, environ={})
+    data = _catalog(root / "data")
+    parent = fashion.run(data, None, settings, 0, head_config=TINY)["model"]["version"]
+    child = fashion.run(data, None, settings, 1, head_config=TINY)["model"]["version"]
+    return settings, data, child, parent
+
+
+def test_quick_run_reads_only_the_evaluated_images_and_keeps_the_taillift_numbers(versions, monkeypatch):
+    settings, data, child, _ = versions
+    full = fashion.run(data, settings=settings, model=child)
+    evaluated = {r for r in fashion_data.read_rows(fashion_data.suite_dir(data))["id"] if is_holdout(r)}
+    read: list[str] = []
+    real_read = fashion_data.read_images
+    monkeypatch.setattr(fashion_data, "read_images", lambda d, ids: real_read(d, read.extend(ids) or list(ids)))
+    seen: list[tuple[int, int, str]] = []
+    quick = fashion.run(data, settings=settings, model=child, ridge=False, progress=lambda *a: seen.append(a))
+
+    assert set(read) == evaluated and len(read) == quick["dataset"]["evaluated_items"] == 10
+    assert set(quick["missing_methods"]) == {"title->image/ridge_map", "category->image/ridge_map"}
+    assert _numbers(quick) == {k: v for k, v in _numbers(full).items() if not k.endswith("ridge_map")}
+    stages = [stage for _, _, stage in seen]
+    assert stages[0] == "reading the fashion data" and "image features" in stages and "text features" in stages
+    assert seen[-1] == (7, 7, "scoring")  # 9 methods less the two ridge maps
+    scoring = [done for done, total, stage in seen if stage == "scoring"]
+    assert scoring == sorted(scoring) and scoring[0] == 0
+
+
+def test_feature_progress_counts_each_missing_row(versions, tmp_path):
+    settings, data, child, _ = versions
+    cold = Settings.from_env({"data_dir": tmp_path / "cold", "demo_limit": 0}, environ={})
+    cold.models_dir.parent.mkdir(parents=True, exist_ok=True)
+    (cold.models_dir).symlink_to(settings.models_dir)  # the versions, without their cached features
+    seen: list[tuple[int, int, str]] = []
+    fashion.run(data, settings=cold, model=child, ridge=False, progress=lambda *a: seen.append(a))
+    image = [(done, total) for done, total, stage in seen if stage == "image features"]
+    assert image[0] == (0, 10) and image[-1] == (10, 10)
+    text = [(done, total) for done, total, stage in seen if stage == "text features"]
+    assert text[0][0] == 0 and text[-1][0] == text[-1][1] > 10  # titles, untitled texts and type names
+
+
+def test_compare_versions_stores_both_reports_with_the_headline(versions):
+    settings, data, child, parent = versions
+    stages: list[str] = []
+    result = encoder_comparison.compare_versions(
+        data, settings, child, parent, encoder_comparison.QUICK, lambda d, t, stage: stages.append(stage)
+    )
+    assert any(s.startswith(f"after ({child}), version 1 of 2: ") for s in stages)
+    assert stages[-1] == f"before ({parent}), version 2 of 2: scoring"
+    newest, second = reports.list_reports(settings)[:2]
+    assert (newest, second) == (result.stored["after"], result.stored["before"])
+    after, before = reports.read(settings, newest), reports.read(settings, second)
+    assert after["model_version"] == child and before["model_version"] == parent
+    assert after["comparison"]["role"] == "after" and after["comparison"]["before_report"] == second
+    headline = after["comparison"]["headline"]
+    assert headline["after"] == after["methods"]["title->image/taillift_joint"]["metrics"]["recall@10"]
+    assert headline["before"] == before["methods"]["title->image/taillift_joint"]["metrics"]["recall@10"]
+    assert headline["verdict"] == encoder_comparison.verdict(headline["after"], headline["before"]) == result.verdict
+
+
+def test_compare_without_a_parent_stores_the_child_alone(versions):
+    settings, data, child, _ = versions
+    result = encoder_comparison.compare_versions(data, settings, child, None)
+    assert set(result.stored) == {"after"} and result.verdict is None and result.before is None
+
+
+def test_verdict_at_the_shown_precision():
+    assert encoder_comparison.verdict(0.3334, 0.3331) == "equal"
+    assert encoder_comparison.verdict(0.340, 0.333) == "better"
+    assert encoder_comparison.verdict(0.259, 0.679) == "worse"
+    assert encoder_comparison.verdict(None, 0.5) is None and encoder_comparison.verdict(0.5, None) is None
