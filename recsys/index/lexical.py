@@ -24,6 +24,7 @@ import numpy as np
 from recsys.index.arrays import PAD_ID, as_ids, top_k
 from recsys.index.store import load_directory, save_directory
 from recsys.index.tokenize import Tokenizer, stemmer_available
+from recsys.index.vocabulary import WORD, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class BM25Index:
         self._built: tuple[bm25s.BM25 | None, np.ndarray] = (None, np.empty(0, dtype=np.int64))
         self._dirty = False
         self._lock = threading.Lock()
+        self._vocabulary: tuple[object, Vocabulary] | None = None  # (the _built it was made from, vocabulary)
 
     # --- edits ---------------------------------------------------------------------------------------
     def build(self, ids: np.ndarray | Sequence[int], texts: Sequence[str]) -> None:
@@ -101,6 +103,26 @@ class BM25Index:
             return np.zeros(ids.size, dtype=np.float32), ids
         return np.asarray(retriever.get_scores(tokens), dtype=np.float32), ids
 
+    def unknown_words(self, query: str) -> list[str]:
+        """The query's words (lowercase, stopwords left out) that no indexed text contains, even once stemmed.
+
+        A dictionary lookup per word: cheap enough to run on every query before deciding to correct it."""
+        self.refresh()
+        retriever = self._built[0]
+        known = retriever.vocab_dict if retriever is not None else {}
+        return [w for w in WORD.findall(query.lower()) if (stems := self.tokenizer(w)) and stems[0] not in known]
+
+    def vocabulary(self) -> Vocabulary:
+        """The indexed texts' own words with their frequencies (typo correction), built at first use per build."""
+        self.refresh()
+        built, cached = self._built, self._vocabulary
+        if cached is not None and cached[0] is built:
+            return cached[1]
+        with self._lock:
+            vocabulary = Vocabulary(self._docs[i] for i in built[1].tolist())
+        self._vocabulary = (built, vocabulary)
+        return vocabulary
+
     def search(self, query: str, k: int, allowed_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` items containing a query term: ``(scores float32 [k], ids int64 [k])``.
 
@@ -134,6 +156,7 @@ class BM25Index:
             other._built = self._built
             other._dirty = self._dirty
             other._lock = threading.Lock()
+            other._vocabulary = self._vocabulary  # stays valid while both share _built
         return other
 
     # --- persistence ---------------------------------------------------------------------------------
@@ -181,6 +204,7 @@ class BM25Index:
         index = cls(stemmer=manifest["stemmer"], **manifest["params"])
         index._docs = {int(i): t for i, t in zip(ids.tolist(), texts)}
         index._built = (retriever, ids.astype(np.int64, copy=False))
+        index._vocabulary = None
         return index
 
 

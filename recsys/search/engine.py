@@ -28,7 +28,7 @@ from recsys.search.rank import RankingStep
 from recsys.search.recall import SearchSnapshot, recall
 from recsys.search.state import ServingState, StateHolder, serving_state
 from recsys.search.table import ItemTable, load_item_table
-from recsys.search.types import NotReady, SearchHit, SearchRequest, SearchResponse
+from recsys.search.types import NotReady, QueryReading, SearchHit, SearchRequest, SearchResponse
 
 log = logging.getLogger(__name__)
 BULK_CACHE_MIN_ITEMS = 200  # from this many items to encode, read tower outputs from the feature caches
@@ -314,10 +314,11 @@ class SearchEngine:
         text = (request.text or "").strip()
         ranking = self.ranking  # read once: reload_ranker may swap it meanwhile
         got = recall(state, self.encoder_for(state), request, self.settings.recall_k)
+        # How the text was read (trimmed, corrected, understood) and what a price bound hides: said even with no hits.
+        reading = QueryReading(got.query if got.query.original else None, got.understood, got.price_unknown)
         if not len(got.item_ids):
-            return SearchResponse(
-                [], Facets({}), 0, state.model_version, ranking.version, (time.perf_counter() - started) * 1000
-            )
+            latency = (time.perf_counter() - started) * 1000
+            return SearchResponse([], Facets({}), 0, state.model_version, ranking.version, latency, reading)
         ranked = ranking.rank(got.candidates, state.priors, request.k)
         hits = [
             SearchHit(
@@ -332,7 +333,13 @@ class SearchEngine:
         ]
         latency = (time.perf_counter() - started) * 1000
         response = SearchResponse(
-            hits, facet_counts(state.table, got.rows), len(got.item_ids), state.model_version, ranking.version, latency
+            hits,
+            facet_counts(state.table, got.rows),
+            len(got.item_ids),
+            state.model_version,
+            ranking.version,
+            latency,
+            reading,
         )
         if request.log:
             self.submit(self._log_search, request, text, hits, latency)

@@ -14,8 +14,9 @@ have adds nothing, so a text-only query keeps the ranker's order and a photo-onl
 Because both parts are on the same scale, a result must do well on both to lead: a backpack photo with "women"
 puts women's backpacks first, then backpacks and women's items.
 
-A part *matched* a result when the result scores above the candidates' mean on it (z > 0): the result says
-``text``, ``photo`` or ``both`` (``weak`` when it is below the mean on every part the query has).
+A part *matched* a result when the result scores at least halfway from the worst to the best candidate on it
+(robust where z is not: with "cotton shirt", the six shirts against 24 other cotton items): the result says
+``text``, ``photo`` or ``both`` (``weak`` when it is in the lower half on every part the query has).
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ class PartWeights:
 
 
 DEFAULT_PART_WEIGHTS = PartWeights()
+
+
+def upper_half(scores: np.ndarray) -> np.ndarray:
+    """True where a score is at least halfway from the list's lowest to its highest (all True without spread)."""
+    scores = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=-np.inf)
+    finite = scores[np.isfinite(scores)]
+    if not len(finite):
+        return np.zeros(len(scores), dtype=bool)
+    return scores >= (finite.min() + finite.max()) / 2
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:
@@ -67,6 +77,7 @@ def combine_parts(
         return Combined(z_photo, [PHOTO] * len(z_photo))
     z_text = standardise(text_scores)
     matched = [
-        BOTH if t and p else TEXT if t else PHOTO if p else WEAK for t, p in zip(z_text > 0, z_photo > 0, strict=True)
+        BOTH if t and p else TEXT if t else PHOTO if p else WEAK
+        for t, p in zip(upper_half(text_scores), upper_half(photo_scores), strict=True)
     ]
     return Combined(weights.text * z_text + weights.photo * z_photo, matched)

@@ -5,17 +5,19 @@ Search and ranker training both go through ``recall``, so a trained model is fed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from recsys.encoders import FUSED, MultimodalEncoder, route_similarities
 from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
-from recsys.search.filters import allowed_ids
+from recsys.search import query_text
+from recsys.search.filters import SearchFilters, allowed_ids
 from recsys.search.query_parts import DEFAULT_PART_WEIGHTS
+from recsys.search.query_text import QueryText
 from recsys.search.state import ServingState
-from recsys.search.types import SearchRequest
+from recsys.search.types import PriceUnknown, SearchRequest
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class Recalled:
     rows: np.ndarray  # their rows in state.table
     similarities: dict[str, np.ndarray]  # route similarity name -> [n]
     candidates: CandidateList
+    query: QueryText = QueryText("", "", "")  # the text as typed and as searched (trimmed, typos corrected)
+    understood: bool = True  # False: a text that no item contains and none is close to (query_text.understood)
+    price_unknown: PriceUnknown | None = None  # set when a price bound is on
 
 
 def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchRequest, recall_k: int) -> Recalled:
@@ -45,17 +50,33 @@ def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchReque
 
     A text + photo query recalls each part on its own (the text part: its fused vector and BM25; the photo part:
     its fused vector) and merges the two by RRF weighted with the query part weights, so the photo brings its own
-    candidates instead of being diluted in one vector (``query_parts`` then ranks the parts)."""
-    text = (request.text or "").strip()
+    candidates instead of being diluted in one vector (``query_parts`` then ranks the parts). The text searched is
+    ``query_text.prepare``'s: trimmed when too long, typos corrected."""
+    prepared = query_text.prepare(request.text, state.lexical, request.correct_typos)
+    text = prepared.searched
     query = encoder.encode_query(text or None, request.image)
-    allowed = allowed_ids(state.table, request.filters)
-    if request.exclude_item_ids:
-        base = state.table.ids if allowed is None else allowed
-        allowed = np.setdiff1d(base, np.asarray(request.exclude_item_ids, np.int64))
+    allowed = _allowed(state, request, request.filters)
     cand_ids = _candidate_ids(state, encoder, query, text, allowed, recall_k)
     rows = state.table.rows(cand_ids)
     sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
-    return Recalled(cand_ids, rows, sims, candidate_list(state, text, rows, sims, request.clicked_item_ids))
+    candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids)
+    understood = not text or query_text.understood(candidates.scores.bm25_title, sims.get("text_bert"))
+    price_unknown = None
+    if request.filters.min_price is not None or request.filters.max_price is not None:
+        # The same query without the price bounds (its vectors reused): how many of those candidates are unpriced.
+        unbounded = replace(request.filters, min_price=None, max_price=None)
+        wider = _candidate_ids(state, encoder, query, text, _allowed(state, request, unbounded), recall_k)
+        unpriced = int(np.isnan(state.table.price[state.table.rows(wider)]).sum())
+        price_unknown = PriceUnknown(unpriced, len(wider))
+    return Recalled(cand_ids, rows, sims, candidates, prepared, understood, price_unknown)
+
+
+def _allowed(state: ServingState, request: SearchRequest, filters: SearchFilters) -> np.ndarray | None:
+    allowed = allowed_ids(state.table, filters)
+    if request.exclude_item_ids:
+        base = state.table.ids if allowed is None else allowed
+        allowed = np.setdiff1d(base, np.asarray(request.exclude_item_ids, np.int64))
+    return allowed
 
 
 def _candidate_ids(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from recsys.search.filters import Facets, SearchFilters
+from recsys.search.query_text import QueryText
 
 
 class NotReady(RuntimeError):
@@ -23,6 +24,7 @@ class SearchRequest:
     clicked_item_ids: tuple[int, ...] = ()
     exclude_item_ids: tuple[int, ...] = ()
     log: bool = True
+    correct_typos: bool = True  # False: search the words exactly as typed
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,43 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class PriceUnknown:
+    """Under a price filter: how many of the candidates the other filters allow have no price (and are hidden)."""
+
+    unpriced: int
+    candidates: int
+
+
+@dataclass(frozen=True)
+class QueryReading:
+    """How a search read its query, said to the shopper with the results (and when there are none)."""
+
+    query: QueryText | None = None  # the text as typed and as searched (trimmed, typos corrected); None: no text
+    understood: bool = True  # False: no item contains the text's words and none is close in meaning
+    price_unknown: PriceUnknown | None = None  # under a price bound: the unpriced candidates it hides
+
+    def notices(self) -> list[str]:
+        """Plain sentences (no markup), most important last."""
+        lines = []
+        if self.query is not None and self.query.trimmed:
+            lines.append(
+                f"Your query was {len(self.query.original):,} characters long: only its first "
+                f"{len(self.query.typed)} were searched."
+            )
+        if self.query is not None and self.query.corrected:
+            lines.append(f"Showing results for “{self.query.searched}” (you typed “{self.query.typed}”).")
+        if not self.understood:
+            lines.append("No item contains these words and none is close in meaning: try other words or a photo.")
+        unknown = self.price_unknown
+        if unknown is not None and unknown.unpriced:
+            lines.append(
+                f"{unknown.unpriced} of {unknown.candidates} candidates have no price and are hidden by the price "
+                "filter."
+            )
+        return lines
+
+
+@dataclass(frozen=True)
 class SearchResponse:
     hits: list[SearchHit]
     facets: Facets
@@ -44,3 +83,4 @@ class SearchResponse:
     model_version: str
     ranker_version: str
     latency_ms: float
+    reading: QueryReading = field(default_factory=QueryReading)

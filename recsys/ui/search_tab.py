@@ -107,6 +107,8 @@ def run_search(
         f"{len(hits)} results from {response.candidates} candidates in {response.latency_ms:.0f} ms "
         f"· encoder `{response.model_version}` · ranker `{response.ranker_version}`"
     )
+    notices = [f"**{esc(line)}**" for line in response.reading.notices()]
+    status = "  \n".join([*notices, status])  # Markdown line breaks: one notice per line, above the counts
     return entries, hits, status, *_facet_updates(response, selected)
 
 
