@@ -5,7 +5,7 @@ import pytest
 
 from recsys.accounts.principal import MERCHANT, SYSTEM, Principal
 from recsys.service.catalog import CatalogService
-from recsys.ui import catalog_tab, merchant_tab
+from recsys.ui import catalog_tab, merchant_bulk, merchant_edit, merchant_tab
 from tests.catalog.bad_inputs import jpeg, truncated_jpeg, write_csv, write_zip
 
 SHOP = Principal("shop", MERCHANT)
@@ -42,12 +42,12 @@ def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos
     markdown, images = catalog_tab.detail(service, item_id)
     assert len(images) == 2 and "Great fit" in markdown and "Reviews (3)" in markdown
 
-    loaded = merchant_tab.load_for_edit(service, SHOP, item_id)
-    assert loaded[1] == "Navy casual shirt" and len(loaded[6]["choices"]) == 2
-    first_image = loaded[6]["choices"][0][1]
+    loaded = merchant_edit.load_for_edit(service, SHOP, item_id)
+    assert loaded.title == "Navy casual shirt" and len(loaded.image_choices) == 2
+    first_image = loaded.image_choices[0][1]
     extra = tmp_path / "extra.png"
     extra.write_bytes(jpeg((0, 200, 0)))
-    status = merchant_tab.save_edit(
+    saved = merchant_edit.save_edit(
         service,
         SHOP,
         item_id,
@@ -59,14 +59,14 @@ def test_upload_two_images_three_reviews_then_browse_edit_delete(service, photos
         [str(extra)],
         [first_image],
     )
-    assert "Updated" in status
+    assert "Updated" in saved.message and len(saved.thumbnails) == 2 and first_image not in dict(saved.image_choices)
     assert "Navy oxford shirt" in catalog_tab.detail(service, item_id)[0]
-    assert merchant_tab.my_items(service, SHOP)[0][:2] == [item_id, "Navy oxford shirt"]
+    assert merchant_edit.my_items(service, SHOP).choices == [(f"#{item_id} Navy oxford shirt", item_id)]
 
     someone_else = Principal("someone-else", MERCHANT)
-    refused = merchant_tab.delete_item(service, someone_else, item_id)
+    refused = merchant_edit.delete_item(service, someone_else, item_id)
     assert "not yours" in refused and "shop" not in refused  # the refusal does not name the owner
-    assert "Deleted" in merchant_tab.delete_item(service, SHOP, item_id)
+    assert "Deleted" in merchant_edit.delete_item(service, SHOP, item_id)
     assert catalog_tab.browse(service, 1, "", "", "")[1] == []
 
 
@@ -101,9 +101,9 @@ def test_bulk_upload_reports_rejected_rows(service, tmp_path):
         tmp_path / "c.csv", ["id", "title", "images"], [["a", "Red dress", "a.jpg"], ["b", "Blue dress", "missing.jpg"]]
     )
     zip_path = write_zip(tmp_path / "i.zip", {"a.jpg": jpeg()})
-    summary, rows = merchant_tab.bulk_import(service, SHOP, str(csv_path), str(zip_path), "default", "")
+    summary, rows = merchant_bulk.bulk_import(service, SHOP, [str(csv_path), str(zip_path)], "default", "")
     assert "1 added" in summary and rows == [[2, "b", "image 'missing.jpg': is not in the zip"]]
-    summary, rows = merchant_tab.bulk_import(service, SHOP, None, None, "default", "")
+    summary, rows = merchant_bulk.bulk_import(service, SHOP, None, "default", "")
     assert "Choose a catalog file" in summary
 
 

@@ -42,7 +42,8 @@ def _rebuild_items_sqlite(*, autoincrement: bool) -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return  # PostgreSQL (and other servers): sequences already never reuse an id
-    raw = bind.connection.dbapi_connection  # the sqlite3 connection: transactions and pragmas as SQLite sees them
+    # The sqlite3 connection itself: its transactions and pragmas as SQLite sees them.
+    raw: Any = bind.connection.dbapi_connection
     if _has_autoincrement(raw) == autoincrement:
         return
     raw.commit()  # PRAGMA foreign_keys is a no-op inside a transaction
