@@ -61,7 +61,7 @@ class EditForm:
     item_id: int | None = None
     title: str = ""
     description: str = ""
-    price: float | None = None
+    price: str = ""  # as the price box shows it: "39.90", or empty for no price
     category: str = ""
     brand: str = ""
     image_choices: tuple[tuple[str, int], ...] = ()  # "Remove images" boxes: (label, image id)
@@ -105,12 +105,16 @@ def load_for_edit(service: CatalogService, actor: Principal, item_id: Any, note:
         item.id,
         item.title,
         item.description,
-        item.price,
+        price_text(item.price),
         item.category,
         item.brand,
         tuple((label, img.id) for label, img in zip(labels, item.images)),
         tuple((str(img.path), label) for label, img in zip(labels, item.images)),
     )
+
+
+def price_text(price: float | None) -> str:
+    return "" if price is None else f"{price:.2f}"
 
 
 def pick_from_gallery(item_ids: list[int] | None, index: Any) -> int | None:
@@ -213,7 +217,7 @@ def build(service: CatalogService, caller: Any, token: gr.State) -> MyItemsTab:
     e_title = gr.Textbox(label="Title")
     e_description = gr.Textbox(label="Description", lines=3)
     with gr.Row():
-        e_price = gr.Number(None, label="Price", minimum=0)  # empty: no price
+        e_price = gr.Textbox(label="Price", placeholder="empty: no price")  # text: gr.Number would send 0
         e_category = gr.Textbox(label="Category")
         e_brand = gr.Textbox(label="Brand")
     with gr.Row():

@@ -58,8 +58,8 @@ def create_item(
 
 
 def _form_is_empty(title: Any, description: Any, price: Any, category: Any, brand: Any, images: Any, reviews: Any):
-    no_text = all(not (text or "").strip() for text in (title, description, category, brand))
-    return no_text and price is None and not images and not reviews_from_table(reviews)
+    no_text = all(not str(text or "").strip() for text in (title, description, category, brand, price))
+    return no_text and not images and not reviews_from_table(reviews)
 
 
 def save_new_item(
@@ -80,7 +80,7 @@ def save_new_item(
     message, item_id = create_item(service, actor, title, description, price, category, brand, images, reviews)
     if item_id is None:
         return (message, None, *[gr.skip()] * 7)
-    return (message, item_id, "", "", None, "", "", None, BLANK_REVIEWS)
+    return (message, item_id, "", "", "", "", "", None, BLANK_REVIEWS)
 
 
 def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
@@ -96,7 +96,8 @@ def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
                 title = gr.Textbox(label="Title *", max_length=service.settings.max_title_chars)
                 description = gr.Textbox(label="Description", lines=4)
                 with gr.Row():
-                    price = gr.Number(None, label="Price", minimum=0)  # empty stays empty: no price, not 0.00
+                    # Text, not gr.Number: an untouched gr.Number sends 0, so an empty price would be stored as 0.00.
+                    price = gr.Textbox(label="Price", placeholder="empty: no price")
                     category = gr.Textbox(label="Category", placeholder="Apparel > Topwear > Shirts")
                     brand = gr.Textbox(label="Brand")
             with gr.Column():

@@ -39,13 +39,13 @@ def click_save(service, actor, form: dict) -> str:
 
 
 def new_form(**fields) -> dict:
-    form = {"title": "", "description": "", "price": None, "category": "", "brand": "", "images": None}
+    form = {"title": "", "description": "", "price": "", "category": "", "brand": "", "images": None}
     form["reviews"] = BLANK_REVIEWS
     return {**form, **fields}
 
 
 def test_a_double_save_adds_one_item_and_clears_the_form(service):
-    form = new_form(title="Linen shirt", price=30, category="Apparel > Shirts")
+    form = new_form(title="Linen shirt", price="30", category="Apparel > Shirts")
     first = click_save(service, SHOP, form)
     second = click_save(service, SHOP, form)
     assert "Saved item" in first and "Nothing to save" in second
@@ -54,9 +54,9 @@ def test_a_double_save_adds_one_item_and_clears_the_form(service):
 
 
 def test_a_refused_save_keeps_what_was_typed(service):
-    form = new_form(title="<b>bold</b>", price=12.5)
+    form = new_form(title="<b>bold</b>", price="12.50")
     assert "Nothing was saved" in click_save(service, SHOP, form)
-    assert form["title"] == "<b>bold</b>" and form["price"] == 12.5 and service.stats()["items"] == 0
+    assert form["title"] == "<b>bold</b>" and form["price"] == "12.50" and service.stats()["items"] == 0
 
 
 def test_an_item_without_images_is_listed_with_the_placeholder_and_no_price(service, tmp_path):
@@ -64,7 +64,7 @@ def test_an_item_without_images_is_listed_with_the_placeholder_and_no_price(serv
     photo.write_bytes(jpeg())
     bare = click_save(service, SHOP, new_form(title="Bare tote"))
     assert "Saved item" in bare
-    click_save(service, SHOP, new_form(title="Pictured tote", price=9.99, images=[str(photo)]))
+    click_save(service, SHOP, new_form(title="Pictured tote", price="9.99", images=[str(photo)]))
     click_save(service, OTHER, new_form(title="Someone else's tote"))
     listing = merchant_edit.my_items(service, SHOP)
     assert [caption for _, caption in listing.entries] == [f"#{listing.item_ids[0]} Pictured tote · 9.99 USD"] + [
@@ -76,9 +76,12 @@ def test_an_item_without_images_is_listed_with_the_placeholder_and_no_price(serv
     bare_item = service.get_item(listing.item_ids[1])
     assert bare_item.price is None  # an empty price is no price, not 0.00
     loaded = merchant_edit.load_for_edit(service, SHOP, bare_item.id)
-    assert loaded.price is None and loaded.thumbnails == ()
-    saved = merchant_edit.save_edit(service, SHOP, bare_item.id, "Bare tote", "now described", None, "", "", None, [])
-    assert saved.price is None and service.get_item(bare_item.id).price is None
+    assert loaded.price == "" and loaded.thumbnails == ()
+    saved = merchant_edit.save_edit(service, SHOP, bare_item.id, "Bare tote", "now described", "", "", "", None, [])
+    assert saved.price == "" and service.get_item(bare_item.id).price is None
+    assert merchant_edit.load_for_edit(service, SHOP, listing.item_ids[0]).price == "9.99"
+    free = merchant_edit.save_edit(service, SHOP, bare_item.id, "Bare tote", "", "0", "", "", None, [])
+    assert free.price == "0.00" and service.get_item(bare_item.id).price == 0.0  # zero is a price, empty is none
     everyone = merchant_edit.my_items(service, BOSS)
     assert len(everyone.item_ids) == 3 and ("(other-shop)" in everyone.choices[0][0])
 
