@@ -6,15 +6,16 @@ import gradio as gr
 
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotFound
-from recsys.ui.render import gallery_caption, item_markdown
+from recsys.ui.placeholder import placeholder_image
+from recsys.ui.render import caption_style, gallery_caption, item_markdown
 
 
 def browse(service: CatalogService, page: float, text: str, category: str, merchant: str):
     """Return (gallery entries, item ids on the page, page label, page number)."""
     result = service.browse(page=int(page or 1), text=text or "", category=category or "", merchant=merchant or "")
-    entries = [(str(i.images[0].path) if i.images else None, gallery_caption(i)) for i in result.items]
-    entries = [(path, caption) for path, caption in entries if path] or []
-    ids = [i.id for i in result.items if i.images]
+    # An item without images is shown with the placeholder: a merchant's new item must not vanish from the page.
+    entries = [(str(i.images[0].path) if i.images else placeholder_image(), gallery_caption(i)) for i in result.items]
+    ids = [i.id for i in result.items]
     label = f"{result.total} items · page {result.page} of {result.pages}"
     return entries, ids, label, result.page
 
@@ -31,6 +32,7 @@ def detail(service: CatalogService, item_id: int | None):
 
 
 def build(demo: gr.Blocks, service: CatalogService) -> None:
+    gr.HTML(caption_style())
     with gr.Row():
         text = gr.Textbox(label="Title contains", scale=3)
         category = gr.Dropdown(
@@ -49,7 +51,15 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
     label = gr.Markdown()
     ids = gr.State([])
     with gr.Row():
-        gallery = gr.Gallery(label="Items", columns=6, height=520, allow_preview=False, scale=3)
+        gallery = gr.Gallery(
+            label="Items",
+            columns=6,
+            height=520,
+            allow_preview=False,
+            scale=3,
+            elem_id="catalog-items",
+            elem_classes=["result-gallery"],
+        )
         with gr.Column(scale=2):
             info = gr.Markdown("Select an item.")
             images = gr.Gallery(label="Images", columns=3, height=220)

@@ -32,6 +32,15 @@ def stars(rating: float) -> str:
     return "★" * full + "☆" * (5 - full)
 
 
+# Gallery captions are one cut line by default ("#3359 Lee Wome..."): wrapped here, so title and price show in full.
+# A <style> element applies page-wide; each tab with such a gallery injects it (``caption_style``).
+CAPTION_CSS = ".result-gallery .caption-label { white-space: normal; max-width: 100%; }"
+
+
+def caption_style() -> str:
+    return f"<style>{CAPTION_CSS}</style>"
+
+
 # What a search hit's ``matched`` field says, in the shopper's words (caption and detail).
 MATCHED_LABELS = {
     "text": "text match",

@@ -17,11 +17,13 @@ from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.errors import NotFound
 from recsys.service.taillift import TailLiftService
 from recsys.ui.placeholder import placeholder_image
-from recsys.ui.render import esc, gallery_caption, item_markdown, matched_label
+from recsys.ui.render import caption_style, esc, gallery_caption, item_markdown, matched_label
+from recsys.ui.search_facets import FACET_CSS, FACET_LABELS, facet_counts_state, facet_updates, toggle
 
 ASSETS = REPO_ROOT / "assets"  # example query images we drew ourselves (assets/make_query_images.py)
 SESSION_CLICKS = 20  # the shopper's latest opened results feed the ranker's session-similarity features
-FACET_LABELS = {"category": "Article type", "gender": "Gender", "colour": "Colour"}
+# Outputs of a search after the gallery, hits and status: facet counts, unfold flags, checkboxes, "More" buttons.
+FACET_OUTPUTS = 2 + 2 * len(FACET_LABELS)
 
 
 def _price(value: Any) -> float | None:
@@ -53,17 +55,6 @@ def _results(service: TailLiftService, response: SearchResponse, query: str | No
     return entries, hits
 
 
-def _facet_updates(response: SearchResponse, selected: dict[str, list[str]]):
-    updates = []
-    for name in FACET_LABELS:
-        counts = dict(response.facets.counts.get(name, []))
-        for value in selected.get(name) or []:
-            counts.setdefault(value, 0)  # keep a ticked value visible even when no candidate has it
-        choices = [(f"{value} ({count})", value) for value, count in counts.items()]
-        updates.append(gr.update(choices=choices, value=[v for v in selected.get(name) or [] if v in counts]))
-    return updates
-
-
 def run_search(
     service: TailLiftService,
     text: str,
@@ -77,10 +68,11 @@ def run_search(
     clicked: list[int] | None = None,
     k: int = 24,
 ):
-    """Return (gallery entries, hits state, status markdown, *facet checkbox updates)."""
+    """Return (gallery entries, hits state, status markdown, facet counts, unfold flags, *facet checkbox updates,
+    *"More" button updates)."""
     selected = {"category": categories or [], "gender": genders or [], "colour": colours or []}
     if not (text or "").strip() and image is None:
-        return [], [], "Type a query, drop in a photo, or both.", *[gr.update() for _ in FACET_LABELS]
+        return [], [], "Type a query, drop in a photo, or both.", *[gr.update() for _ in range(FACET_OUTPUTS)]
     filters = SearchFilters(
         category=tuple(selected["category"]),
         gender=tuple(selected["gender"]),
@@ -101,7 +93,7 @@ def run_search(
         )
     except NotReady:
         line = f"Search is not ready yet. {esc(service.startup.line())}"
-        return [], [], line, *[gr.update() for _ in FACET_LABELS]
+        return [], [], line, *[gr.update() for _ in range(FACET_OUTPUTS)]
     entries, hits = _results(service, response, text or "")
     status = (
         f"{len(hits)} results from {response.candidates} candidates in {response.latency_ms:.0f} ms "
@@ -109,7 +101,9 @@ def run_search(
     )
     notices = [f"**{esc(line)}**" for line in response.reading.notices()]
     status = "  \n".join([*notices, status])  # Markdown line breaks: one notice per line, above the counts
-    return entries, hits, status, *_facet_updates(response, selected)
+    counts = facet_counts_state(response.facets)
+    boxes, buttons = facet_updates(counts, selected)
+    return entries, hits, status, counts, {}, *boxes, *buttons
 
 
 def open_result(
@@ -145,11 +139,19 @@ def more_like_this(service: TailLiftService, item_id: int | None):
     return entries, hits, f"{len(hits)} items like #{int(item_id)}"
 
 
+# The detail renders below the results, out of sight in a laptop window: bring it into view once it is filled.
+SCROLL_TO_DETAIL = "() => document.getElementById('result-detail')?.scrollIntoView({block: 'start'})"
+SCROLL_TO_RESULTS = "() => document.getElementById('results')?.scrollIntoView({block: 'start'})"
+
+
 def build(demo: gr.Blocks, service: TailLiftService) -> None:
     session_id = gr.State("")
     clicked = gr.State([])
     hits = gr.State([])
     current = gr.State(None)
+    facet_counts = gr.State({})  # the last search's facet counts, all values (the boxes show the top ones)
+    unfolded = gr.State({})  # facet name -> True while its "More" is open
+    gr.HTML(f"{caption_style()}<style>{FACET_CSS}</style>")
     demo.load(lambda: uuid.uuid4().hex, None, session_id, api_visibility="private")
     with gr.Row():
         with gr.Column(scale=3):
@@ -157,16 +159,35 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
             with gr.Row():
                 go = gr.Button("Search", variant="primary", elem_id="search-button")
                 clear = gr.ClearButton(value="Clear")
-        image = gr.Image(label="…or search by photo", type="pil", height=160, scale=1, sources=["upload", "clipboard"])
+        image = gr.Image(
+            label="…or search by photo",
+            type="pil",
+            height=160,
+            scale=1,
+            sources=["upload", "clipboard"],
+            elem_id="search-photo",
+        )
     with gr.Row():
         with gr.Column(scale=1, min_width=220):
-            facets = [gr.CheckboxGroup(label=label, choices=[]) for label in FACET_LABELS.values()]
+            facets, more = [], []
+            for name, label in FACET_LABELS.items():
+                facets.append(
+                    gr.CheckboxGroup(label=label, choices=[], elem_id=f"facet-{name}", elem_classes=["search-facet"])
+                )
+                more.append(gr.Button("More", size="sm", visible=False, elem_id=f"facet-{name}-more"))
             with gr.Row():
                 min_price = gr.Number(label="Min price (0 = any)", minimum=0)
                 max_price = gr.Number(label="Max price (0 = any)", minimum=0)
         with gr.Column(scale=4):
-            status = gr.Markdown()
-            gallery = gr.Gallery(label="Results", columns=6, height=540, allow_preview=False, elem_id="results")
+            status = gr.Markdown(elem_id="search-status")
+            gallery = gr.Gallery(
+                label="Results",
+                columns=6,
+                height=540,
+                allow_preview=False,
+                elem_id="results",
+                elem_classes=["result-gallery"],
+            )
     with gr.Row():
         with gr.Column(scale=2):
             detail = gr.Markdown(elem_id="result-detail")
@@ -188,7 +209,7 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
     )
 
     inputs = [text, image, *facets, min_price, max_price, session_id, clicked]
-    outputs = [gallery, hits, status, *facets]
+    outputs = [gallery, hits, status, facet_counts, unfolded, *facets, *more]
     search = lambda *a: run_search(service, *a)
     go.click(search, inputs, outputs, api_visibility="private")
     text.submit(search, inputs, outputs, api_visibility="private")
@@ -196,13 +217,20 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
     for box in facets:
         box.input(search, inputs, outputs, api_visibility="private")
     examples.load_input_event.then(search, inputs, outputs, api_visibility="private")  # a "Try" example searches
+    for name, box, button in zip(FACET_LABELS, facets, more):
+        button.click(
+            lambda counts, picked, flags, name=name: toggle(name, counts, picked, flags),
+            [facet_counts, box, unfolded],
+            [box, button, unfolded],
+            api_visibility="private",
+        )
 
     def on_select(state: list[dict], sid: str, opened: list[int], evt: gr.SelectData):
         return open_result(service, state, evt.index, sid, opened)
 
     gallery.select(
         on_select, [hits, session_id, clicked], [detail, detail_images, current, clicked], api_visibility="private"
-    )
+    ).then(None, js=SCROLL_TO_DETAIL)
     similar_btn.click(
         lambda item_id: more_like_this(service, item_id), current, [gallery, hits, status], api_visibility="private"
-    )
+    ).then(None, js=SCROLL_TO_RESULTS)

@@ -11,17 +11,20 @@ from tests.small_catalog import COLOURS, photo
 
 
 def test_text_search_fills_gallery_status_and_facets(small_search_service):
-    entries, hits, status, categories, genders, colours = search_tab.run_search(
+    entries, hits, status, counts, unfolded, categories, genders, colours, *more = search_tab.run_search(
         small_search_service, "red cotton shirt", None, [], [], [], None, None, "ui-1"
     )
-    assert entries and entries[0][1].split(" · ")[0].endswith("Red cotton shirt")
+    assert entries and entries[0][1].split(" · ")[:2] == [f"#{hits[0]['item_id']} Red cotton shirt", "15.00 USD"]
+    assert entries[0][1].endswith("text match")  # which part of the query it matched
     assert len(hits) == len(entries) and "results from" in status and "ranker" in status
+    assert dict(counts["category"])["Shirts"] == 6 and unfolded == {}
+    assert [button["visible"] for button in more] == [False, False, False]  # 5 kinds, 2 genders, 6 colours: no "More"
     assert ("Shirts (6)", "Shirts") in categories["choices"]
     assert any(value == "Men" for _, value in genders["choices"])
 
 
 def test_facet_selection_filters_and_stays_ticked(small_search_service):
-    entries, hits, _, categories, _, _ = search_tab.run_search(
+    entries, hits, _, _, _, categories, *_ = search_tab.run_search(
         small_search_service, "cotton", None, ["Watches"], [], [], 0, 0, "ui-2"
     )
     assert len(hits) == 6 and all("watch" in caption for _, caption in entries)
