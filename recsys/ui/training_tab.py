@@ -1,5 +1,6 @@
 """Training tab: retrain the encoder (long-tail options) in the background, watch its loss, compare it with its
-parent on the fashion suite, switch or roll back the served version, and retrain the catalog ranker.
+parent on the fashion suite (``training_comparison``), switch or roll back the served version, and retrain the
+catalog ranker.
 
 State lives in one ``TrainingPanel`` per app (one run at a time); every event is a plain function of the panel
 and the inputs, so the tab is tested without a browser.
@@ -7,9 +8,6 @@ and the inputs, so the tab is tested without a browser.
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,48 +17,22 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from recsys import registry
-from recsys.accounts.principal import SYSTEM, Principal
-from recsys.evaluation import charts
+from recsys.accounts.principal import Principal
+from recsys.evaluation import encoder_comparison as ec
 from recsys.options import from_values
 from recsys.service.errors import NotAllowed
 from recsys.service.taillift import TailLiftService
-from recsys.training.encoder_runs import EncoderRun
 from recsys.training.run_options import EncoderRunOptions
 from recsys.ui import option_form
+from recsys.ui import training_comparison as tc
 from recsys.ui.account import caller
 from recsys.ui.render import esc
+from recsys.ui.training_charts import before_after_figure, loss_figure
+from recsys.ui.training_panel import TrainingPanel
 
-log = logging.getLogger(__name__)
-EVAL_LIMIT = 1000  # evaluated fashion items per report: about a minute each on 2 CPU cores
-COMPARED = ("title->image/taillift_joint", "title->item/taillift_fused", "category->image/taillift_joint")
-SEGMENTS = ("overall", "head types", "tail types")
 VERSION_COLUMNS = ["serving", "active", "version", "created", "parent", "recall@10", "options"]
-Evaluate = Callable[[str], dict]  # encoder version -> fashion-suite report
 # Element ids of option controls that differ from "train-<field-name>" (the browser test and benchmark use them).
 ELEM_IDS = {"batch_size": "train-batch", "tail_weight": "train-tail"}
-
-
-class TrainingPanel:
-    def __init__(
-        self, service: TailLiftService, evaluate: Evaluate | None = None, ranker_options: dict[str, Any] | None = None
-    ) -> None:
-        self.service = service
-        self.evaluate = evaluate if evaluate is not None else default_evaluator(service)
-        self.ranker_options = ranker_options or {}
-        self.run: EncoderRun | None = None
-        self.reports: dict[str, dict] = {}  # "before (<version>)"/"after (<version>)" -> fashion report
-        self.comparison_status = ""
-        self.serve_status = ""  # "serve when done": re-encoding / now serving / failed
-        self.versions_state: tuple = (None, "")  # what the versions table last showed (refreshed on change)
-        self._lock = threading.Lock()  # one start at a time, even with two browser tabs
-
-
-def default_evaluator(service: TailLiftService) -> Evaluate | None:
-    """The fashion suite on the demo data (None when it is absent: no before/after then)."""
-    if not service.can_evaluate_encoders():
-        return None
-    # The before/after evaluation follows a run that an admin started (the service checked that start).
-    return lambda version: service.evaluate_encoder(SYSTEM, version, limit=EVAL_LIMIT)
 
 
 # --- events ------------------------------------------------------------------------------------------------
@@ -72,10 +44,12 @@ def start(
     values: dict[str, Any],
     judgments_file: str | None = None,
     serve_when_done: bool = False,
+    full_evaluation: bool = False,
 ) -> str:
     """Start a run with ``values`` (``EncoderRunOptions`` fields by name, as the form's controls give them; missing
-    ones keep their defaults). ``judgments_file`` is the uploaded CSV the judgments source trains on."""
-    with panel._lock:
+    ones keep their defaults). ``judgments_file`` is the uploaded CSV the judgments source trains on;
+    ``full_evaluation`` runs the full fashion suite for the before/after instead of the quick sample."""
+    with panel.lock:
         if panel.run is not None and panel.run.status == "running":
             return "A run is already in progress: cancel it or wait for it."
         try:
@@ -91,11 +65,12 @@ def start(
             return f"Invalid option: {exc}"
         try:
             run = panel.service.start_encoder_run(
-                actor, options, on_done=lambda run: _finished(panel, actor, run, serve_when_done)
+                actor, options, on_done=lambda run: tc.finished(panel, actor, run, serve_when_done)
             )
         except NotAllowed as exc:
             return esc(exc)
-        panel.reports, panel.comparison_status, panel.serve_status = {}, "", ""
+        panel.comparison, panel.comparison_status, panel.serve_status = None, "", ""
+        panel.evaluation_size = ec.FULL if full_evaluation else ec.QUICK
         panel.run = run
         return f"Started: {_short_options(asdict(options))}"
 
@@ -114,14 +89,19 @@ def cancel(panel: TrainingPanel, actor: Principal) -> str:
     return "Cancelling after the current epoch…" if cancelled else "No run in progress."
 
 
-def poll(panel: TrainingPanel) -> tuple[str, pd.DataFrame, str, Figure | None]:
-    """(run status, loss per epoch, before/after text, before/after figure): what the timer refreshes."""
+def poll(panel: TrainingPanel) -> tuple[str, Figure, str, Figure | None]:
+    """(run status, loss figure, before/after text, before/after figure): what the timer shows."""
+    comparison = panel.comparison
     return (
         run_status(panel),
-        loss_frame(panel),
-        comparison_text(panel),
-        before_after_figure(panel.reports) if panel.reports else None,
+        loss_figure(losses(panel)),
+        tc.comparison_text(panel),
+        before_after_figure(comparison) if comparison is not None else None,
     )
+
+
+def losses(panel: TrainingPanel) -> tuple[float, ...]:
+    return panel.run.progress.losses if panel.run is not None else ()
 
 
 def run_status(panel: TrainingPanel) -> str:
@@ -140,8 +120,7 @@ def run_status(panel: TrainingPanel) -> str:
             line += f" · ETA {p.eta_s:.0f} s"
         lines.append(line)
         if run.version:
-            serve_hint = "" if panel.serve_status else "; activate it below to serve it"
-            lines.append(f"Saved **{run.version}** (parent {run.parent or 'untrained heads'}){serve_hint}.")
+            lines.append(tc.saved_line(panel, run))
             lines.append(_validation_line(panel.service.settings, run.version))
         if run.error:
             lines.append(run.error)
@@ -161,11 +140,6 @@ def _validation_line(settings, version: str) -> str:
     if metrics.get("best_epoch"):
         line += f"; best epoch {metrics['best_epoch']}" + (" (stopped early)" if metrics.get("stopped_early") else "")
     return line
-
-
-def loss_frame(panel: TrainingPanel) -> pd.DataFrame:
-    losses = panel.run.progress.losses if panel.run is not None else ()
-    return pd.DataFrame({"epoch": list(range(1, len(losses) + 1)), "loss": list(losses)})
 
 
 def versions(service: TailLiftService) -> pd.DataFrame:
@@ -219,76 +193,6 @@ def ranker_status(panel: TrainingPanel) -> str:
     }[job.status]
 
 
-# --- before / after -----------------------------------------------------------------------------------------
-
-
-def _finished(panel: TrainingPanel, actor: Principal, run: EncoderRun, serve: bool) -> None:
-    """On the run's thread: before/after numbers first (they do not need the new index), then, if asked,
-    serve the new version (re-encode the catalog, rebuild the index, swap atomically)."""
-    _compare(panel, run)
-    if serve and run.status == "done" and run.version:
-        panel.serve_status = f"re-encoding the catalog for {run.version}…"
-        try:
-            panel.service.switch_encoder(actor, run.version)
-            panel.serve_status = f"now serving {run.version}"
-        except Exception as exc:  # the version is saved; the previous one keeps serving
-            log.exception("serving %s failed", run.version)
-            panel.serve_status = f"serving {run.version} failed: {type(exc).__name__}: {exc}"
-
-
-def _compare(panel: TrainingPanel, run: EncoderRun) -> None:
-    """After a finished run: the fashion suite for parent and child (runs on the training thread)."""
-    if run.status != "done" or run.version is None:
-        return
-    if panel.evaluate is None:
-        panel.comparison_status = "No fashion demo data: no before/after evaluation."
-        return
-    targets = [("after", run.version)] + ([("before", run.parent)] if run.parent else [])
-    for label, version in targets:
-        panel.comparison_status = f"Evaluating {version} on the fashion suite…"
-        try:
-            panel.reports[f"{label} ({version})"] = panel.evaluate(version)
-        except Exception as exc:  # the run itself succeeded; say why there is no comparison
-            log.exception("fashion evaluation of %s failed", version)
-            panel.comparison_status = f"Evaluation of {version} failed: {type(exc).__name__}: {exc}"
-            return
-    panel.comparison_status = "" if run.parent else "The parent had untrained heads: only the new version is shown."
-
-
-def comparison_text(panel: TrainingPanel, metric: str = "recall@10") -> str:
-    lines = [panel.comparison_status] if panel.comparison_status else []
-    if panel.reports:
-        lines.append("| method | model | " + " | ".join(SEGMENTS) + " |")
-        lines.append("|---|---|" + "---|" * len(SEGMENTS))
-        for method in COMPARED:
-            for label, report in sorted(panel.reports.items(), reverse=True):  # "before" rows first
-                values = segment_values(report, method, metric)
-                lines.append(
-                    f"| {method} | {label} | " + " | ".join("–" if v is None else f"{v:.3f}" for v in values) + " |"
-                )
-    return "\n".join(lines)
-
-
-def segment_values(report: dict, method: str, metric: str) -> list[float | None]:
-    result = report.get("methods", {}).get(method, {})
-    segments = result.get("segments", {})
-    return [result.get("metrics", {}).get(metric)] + [
-        segments.get(s, {}).get("metrics", {}).get(metric) for s in SEGMENTS[1:]
-    ]
-
-
-def before_after_figure(reports: dict[str, dict], metric: str = "recall@10") -> Figure:
-    """Overall/head/tail bars per (method, model), drawn by the Evaluation tab's head/tail chart."""
-    methods = {}
-    for method in COMPARED:
-        for label, report in sorted(reports.items(), reverse=True):
-            values = segment_values(report, method, metric)
-            methods[f"{method.split('/')[0]} {label.split(' ')[0]}"] = {
-                "segments": {s: {"metrics": {metric: v}} for s, v in zip(SEGMENTS, values)}
-            }
-    return charts.head_tail_figure({"suite": "fashion, before vs after", "methods": methods}, metric)
-
-
 def _short_options(options: dict | None) -> str:
     """The options that differ from the defaults (what a reader needs to tell two versions apart)."""
     if not options:
@@ -306,6 +210,35 @@ def _short_options(options: dict | None) -> str:
         != (list(defaults[k]) if isinstance(defaults[k], tuple) else defaults[k])
     ]
     return ", ".join(shown)
+
+
+# --- what the timer refreshes, per browser tab ----------------------------------------------------------------
+
+Shown = tuple  # (loss key, comparison key, versions key): what this browser tab last drew
+
+
+def tick(panel: TrainingPanel, shown: Shown | None) -> tuple[str, Any, str, Any, Any, Any, Shown]:
+    """(status, loss, before/after text, before/after figure, versions table, version choices, shown): figures and
+    the table are redrawn only when what they show changed since this browser tab last drew them."""
+    run = panel.run
+    keys = (
+        (id(run), len(losses(panel))),
+        id(panel.comparison),
+        (run.version if run else None, panel.serve_status, registry.active_version(panel.service.settings)),
+    )
+    old = shown or (None, None, None)
+    loss = loss_figure(losses(panel)) if keys[0] != old[0] else gr.update()
+    figure: Any = gr.update()
+    if keys[1] != old[1]:
+        figure = before_after_figure(panel.comparison) if panel.comparison is not None else None
+    table, choices = version_updates(panel.service) if keys[2] != old[2] else (gr.update(), gr.update())
+    return run_status(panel), loss, tc.comparison_text(panel), figure, table, choices, keys
+
+
+def version_updates(service: TailLiftService) -> tuple[pd.DataFrame, Any]:
+    """(versions table, dropdown choices): what a page load, Refresh or a change shows."""
+    frame = versions(service)
+    return frame, gr.update(choices=list(frame["version"]))
 
 
 # --- layout -------------------------------------------------------------------------------------------------
@@ -349,44 +282,41 @@ def build(
     with gr.Row():
         serve_when_done = gr.Checkbox(
             False,
-            label="Serve the new version when it finishes (re-encode, rebuild the index, switch atomically)",
+            label="Serve the new version when it finishes, unless it is worse than its parent (re-encode, rebuild "
+            "the index, switch atomically)",
             elem_id="train-serve",
         )
+        full_evaluation = gr.Checkbox(
+            False,
+            label=f"Full fashion suite for the before/after: {ec.FULL.about}. Unticked: {ec.QUICK.about}",
+            elem_id="train-full-eval",
+        )
+    with gr.Row():
         start_button = gr.Button("Start training", variant="primary", elem_id="train-start")
         cancel_button = gr.Button("Cancel")
         ranker_button = gr.Button("Retrain ranker")
     status = gr.Markdown(run_status(panel), elem_id="train-status")
-    loss = gr.LinePlot(loss_frame(panel), x="epoch", y="loss", title="Training loss per epoch", elem_id="train-loss")
-    gr.Markdown("### Before / after (fashion suite, held-out items)")
+    loss = gr.Plot(loss_figure(losses(panel)), label="Training loss per epoch", elem_id="train-loss")
+    gr.Markdown("### Before / after (fashion suite, held-out items)\n\n" + tc.HEADLINE_NOTE)
     comparison = gr.Markdown(elem_id="train-comparison")
     comparison_plot = gr.Plot(label="Overall / head / tail")
     gr.Markdown("### Versions")
-    table = gr.Dataframe(versions(service), interactive=False, elem_id="train-versions")
+    frame = versions(service)
+    table = gr.Dataframe(frame, interactive=False, elem_id="train-versions")
     with gr.Row():
-        picked = gr.Dropdown(list(versions(service)["version"]), label="Version", scale=4, elem_id="train-version")
+        picked = gr.Dropdown(list(frame["version"]), label="Version", scale=4, elem_id="train-version")
         refresh = gr.Button("Refresh", scale=1, elem_id="train-refresh")
         activate_button = gr.Button("Activate (switch / rollback)", scale=1, elem_id="train-activate")
     activate_status = gr.Markdown(elem_id="train-activate-status")
+    shown = gr.State(None)  # per browser tab: what its figures and table last showed
     timer = gr.Timer(2.0)
-
-    def on_refresh():
-        frame = versions(service)
-        return frame, gr.update(choices=list(frame["version"]))
-
-    def on_tick_versions():
-        """Refresh the versions table when a run saved or a switch served a version (not on every tick)."""
-        state = (panel.run.version if panel.run else None, panel.serve_status)
-        if state == panel.versions_state:
-            return gr.update(), gr.update()
-        panel.versions_state = state
-        return on_refresh()
 
     names = list(fields)  # the option controls' values arrive first, by position, then the two that are no options
 
     def on_start(given: dict, profile: gr.OAuthProfile | None = None) -> str:
         values = option_form.values(names, *(given[fields[name]] for name in names))
         actor = caller(service, given[token], profile)
-        return start(panel, actor, values, given[judgments], given[serve_when_done])
+        return start(panel, actor, values, given[judgments], given[serve_when_done], given[full_evaluation])
 
     def on_cancel(tok: str, profile: gr.OAuthProfile | None = None) -> str:
         return cancel(panel, caller(service, tok, profile))
@@ -399,12 +329,15 @@ def build(
 
     private: dict[str, Any] = {"api_visibility": "private"}
     # A set of inputs: the event gets one dict by component, so the profile can follow as a named parameter.
-    start_button.click(on_start, {token, *fields.values(), judgments, serve_when_done}, status, **private)
+    inputs = {token, *fields.values(), judgments, serve_when_done, full_evaluation}
+    start_button.click(on_start, inputs, status, **private)
     cancel_button.click(on_cancel, token, status, **private)
     ranker_button.click(on_retrain, token, status, **private)
-    timer.tick(lambda: poll(panel), None, [status, loss, comparison, comparison_plot], **private)
-    timer.tick(on_tick_versions, None, [table, picked], **private)
-    refresh.click(on_refresh, None, [table, picked], **private)
+    ticked = [status, loss, comparison, comparison_plot, table, picked, shown]
+    timer.tick(lambda seen: tick(panel, seen), shown, ticked, **private)
+    # A newly opened browser tab draws everything now, not what the page held when the app was built.
+    demo.load(lambda: tick(panel, None), None, ticked, **private)
+    refresh.click(lambda: version_updates(service), None, [table, picked], **private)
     # A switch re-encodes the catalog: one at a time, in its own queue, so searches are not held up.
     activate_button.click(
         on_activate, [token, picked], [activate_status, table], concurrency_id="switch", concurrency_limit=1, **private
@@ -414,11 +347,13 @@ def build(
         "options": fields,
         "judgments": judgments,
         "serve_when_done": serve_when_done,
+        "full_evaluation": full_evaluation,
         "start": start_button,
         "status": status,
         "loss": loss,
         "comparison": comparison,
         "versions": table,
         "version": picked,
+        "shown": shown,
         "timer": timer,
     }

@@ -1,0 +1,42 @@
+"""The Training tab's state: one ``TrainingPanel`` per app (one run at a time, whichever browser tab started it)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from recsys.evaluation import encoder_comparison as ec
+from recsys.evaluation.encoder_comparison import Comparison, EvaluationSize
+from recsys.progress import Progress
+from recsys.service.taillift import TailLiftService
+from recsys.training.encoder_runs import EncoderRun
+
+# (child, parent or None, size, progress) -> the comparison, both reports stored
+Evaluate = Callable[[str, str | None, EvaluationSize, Progress], Comparison]
+
+
+class TrainingPanel:
+    def __init__(
+        self, service: TailLiftService, evaluate: Evaluate | None = None, ranker_options: dict[str, Any] | None = None
+    ) -> None:
+        self.service = service
+        self.evaluate = evaluate if evaluate is not None else default_evaluator(service)
+        self.ranker_options = ranker_options or {}
+        self.run: EncoderRun | None = None
+        self.evaluation_size: EvaluationSize = ec.QUICK  # the last start's choice
+        self.comparison: Comparison | None = None  # the last run's before/after, once evaluated
+        self.comparison_status = ""  # progress while evaluating, then how long it took or why it failed
+        self.serve_status = ""  # "serve when done": re-encoding / now serving / not served / failed
+        self.lock = threading.Lock()  # one start at a time, even with two browser tabs
+
+
+def default_evaluator(service: TailLiftService) -> Evaluate | None:
+    """The fashion suite on the demo data (None when it is absent: no before/after then)."""
+    if not service.can_evaluate_encoders():
+        return None
+    settings = service.settings
+    # The before/after follows a run that an admin started (the service checked that start).
+    return lambda child, parent, size, progress: ec.compare_versions(
+        settings.demo_dir, settings, child, parent, size, progress
+    )
