@@ -47,6 +47,9 @@ class Settings:
     # --- index / search ----------------------------------------------------------------------
     index_factory: str = "Flat"  # FAISS factory string; "HNSW32" or "IVF1024,Flat" for big catalogs
     recall_k: int = 200
+    # A first start serves search while it builds: by keywords while the heads train, then from the items encoded
+    # so far, republished every this many items (0: nothing until the whole build is done).
+    progressive_publish_items: int = 1000
     # Train the catalog ranker in the background on first start when none exists (weak labels or clicks).
     auto_train_ranker: bool = True
     auto_train_min_items: int = 500

@@ -24,6 +24,7 @@ from recsys.progress import Progress
 from recsys.ranking.features import Priors
 from recsys.search.filters import Facets, facet_counts
 from recsys.search.indexing import encode_and_store, load_route_matrix, missing_item_ids
+from recsys.search.partial import keyword_state, partial_state
 from recsys.search.rank import RankingStep
 from recsys.search.recall import SearchSnapshot, recall
 from recsys.search.state import ServingState, StateHolder, serving_state
@@ -59,14 +60,18 @@ class SearchEngine:
 
     # --- building ----------------------------------------------------------------------------------
 
-    def build(self, progress: Progress | None = None) -> ServingState:
+    def build(self, progress: Progress | None = None, progressive: bool = False) -> ServingState:
         """Encode items lacking vectors for this model version, then build (or load) the indexes and publish.
 
         The same path as a switch: edits that arrive while the first index is built (a merchant saving during a
-        first start) are replayed onto it before it is published, not dropped."""
-        return self.switch_encoder(self.encoder, progress)
+        first start) are replayed onto it before it is published, not dropped. ``progressive`` (the app's first
+        start): while nothing complete is served, publish the items encoded so far every
+        ``progressive_publish_items``."""
+        return self.switch_encoder(self.encoder, progress, progressive)
 
-    def switch_encoder(self, encoder: MultimodalEncoder, progress: Progress | None = None) -> ServingState:
+    def switch_encoder(
+        self, encoder: MultimodalEncoder, progress: Progress | None = None, progressive: bool = False
+    ) -> ServingState:
         """Build the whole state for ``encoder`` while the old one serves, then swap both in.
 
         The build (minutes: encoding the catalog) runs on the caller's thread, so live edits keep reaching the
@@ -78,7 +83,7 @@ class SearchEngine:
         # catalog is in the build; every later one is in the replay.
         self.call(self._begin_replay)
         try:
-            state = self._build_state(encoder, progress)
+            state = self._build_state(encoder, progress, progressive)
             return self.call(self._publish_switch, encoder, state)
         finally:
             with self._changes_lock:
@@ -94,11 +99,9 @@ class SearchEngine:
             replay, self._replay = self._replay or [], None
         for kind, item_ids in _coalesce(replay):
             state = self._updated_state(state, encoder, kind, item_ids)
-        # Before publishing, so the new state's encoder is findable; one assignment of a new dict, newest last,
-        # keeping the one now served (the newest of the older ones).
-        older = [v for v in self._encoders if v != encoder.version][-(KEPT_ENCODERS - 1) :]
-        self._encoders = {**{v: self._encoders[v] for v in older}, encoder.version: encoder}
+        self._remember(encoder)
         self.holder.publish(state)
+        self._partial = False
         self.encoder = encoder  # live updates (on this same worker) encode with it from now on
         log.info("now serving model %s (%d items; %d edits replayed)", encoder.version, len(state.table), len(replay))
         return state
@@ -114,7 +117,22 @@ class SearchEngine:
         """The encoder that made ``state``'s vectors (queries must be encoded by the same model)."""
         return self._encoders.get(state.model_version, self.encoder)
 
-    def _build_state(self, encoder: MultimodalEncoder, progress: Progress | None) -> ServingState:
+    def publish_keywords(self) -> None:
+        """First start, before the heads are trained: serve keyword search over the whole catalog meanwhile.
+
+        Only when nothing is served yet; the build that follows replaces it (``coverage`` says which is served)."""
+        if self.holder.get() is not None:
+            return
+        with self.catalog.sessions() as session:
+            table = load_item_table(session)
+        encoder = self.encoder
+        state = keyword_state(
+            encoder.version, table, self._lexical_index(table), encoder.dims, self.settings.index_factory
+        )
+        self.call(self._publish_partial, encoder, state)
+        log.info("serving keyword search over %d items while the models are trained", len(table))
+
+    def _build_state(self, encoder: MultimodalEncoder, progress: Progress | None, progressive: bool) -> ServingState:
         version = encoder.version
         missing = missing_item_ids(self.catalog, version)
         if missing:
@@ -126,14 +144,18 @@ class SearchEngine:
                 if len(missing) >= BULK_CACHE_MIN_ITEMS
                 else None
             )
-            encode_and_store(
-                self.catalog,
-                encoder,
-                missing,
-                batch_size=self.settings.encode_batch_size,
-                progress=progress,
-                features=features,
-            )
+            step = self._publish_every(len(missing)) if progressive else len(missing)
+            for start in range(0, len(missing), step):
+                encode_and_store(
+                    self.catalog,
+                    encoder,
+                    missing[start : start + step],
+                    batch_size=self.settings.encode_batch_size,
+                    progress=None if progress is None else _offset(progress, start, len(missing)),
+                    features=features,
+                )
+                if start + step < len(missing):
+                    self._publish_encoded_so_far(encoder)
         with self.catalog.sessions() as session:
             table = load_item_table(session)
         dims = encoder.dims
@@ -141,6 +163,39 @@ class SearchEngine:
         return serving_state(
             version, self._vector_index(version, table, routes[FUSED]), self._lexical_index(table), table, routes
         )
+
+    def _publish_every(self, missing: int) -> int:
+        """Items encoded between partial publishes: only while nothing better is served (a first start); a
+        switch keeps serving the complete old state until the new one is whole."""
+        every = self.settings.progressive_publish_items
+        first_build = self.holder.get() is None or self._partial
+        return every if every > 0 and first_build else missing
+
+    def _publish_encoded_so_far(self, encoder: MultimodalEncoder) -> None:
+        with self.catalog.sessions() as session:
+            table = load_item_table(session)
+        dims = encoder.dims
+        routes = {r: load_route_matrix(self.catalog, encoder.version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
+        state = partial_state(encoder.version, table, self._lexical_index(table), routes, self.settings.index_factory)
+        self.call(self._publish_partial, encoder, state)
+        log.info("serving %d of %d items by vector while the rest are encoded", len(state.vectors), len(table))
+
+    def _publish_partial(self, encoder: MultimodalEncoder, state: ServingState) -> None:
+        """On the worker: a still-building state, with the edits made so far in this build applied; they stay in
+        the replay, so the complete state gets them too."""
+        with self._changes_lock:
+            replay = list(self._replay or [])
+        for kind, item_ids in _coalesce(replay):
+            state = self._updated_state(state, encoder, kind, item_ids)
+        self._remember(encoder)
+        self.holder.publish(state)
+        self._partial = True
+
+    def _remember(self, encoder: MultimodalEncoder) -> None:
+        """Keep ``encoder`` findable by version before a state of it is published; one assignment of a new dict,
+        newest last, keeping the one now served (the newest of the older ones)."""
+        older = [v for v in self._encoders if v != encoder.version][-(KEPT_ENCODERS - 1) :]
+        self._encoders = {**{v: self._encoders[v] for v in older}, encoder.version: encoder}
 
     def _vector_index(self, version: str, table: ItemTable, fused: np.ndarray) -> VectorIndex:
         directory = self.settings.index_dir / "vectors"
@@ -410,6 +465,11 @@ class SearchEngine:
                     }
                 ],
             )
+
+
+def _offset(progress: Progress, start: int, total: int) -> Progress:
+    """A chunk's progress as progress over the whole build."""
+    return lambda done, _, stage: progress(start + done, total, stage)
 
 
 def _coalesce(changes: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:

@@ -6,14 +6,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+KEYWORDS = "search works by keywords; photo and meaning search start once the models are trained"
 PHASES = {  # what a shopper can already do while the phase runs
     "starting": "the catalog opens in a moment",
     "seeding the demo catalog": "browsing shows the items imported so far",
-    "loading the models": "browsing works; search starts when the index is built",
-    "image features": "browsing works; search starts when the index is built",
-    "text features": "browsing works; search starts when the index is built",
-    "training heads": "browsing works; search starts when the index is built",
-    "encoding items": "browsing works; search starts when the index is built",
+    "loading the models": "browsing works; search starts in a moment",
+    "image features": KEYWORDS,
+    "text features": KEYWORDS,
+    "training heads": KEYWORDS,
+    "encoding items": "search works: the items encoded so far by meaning and photo, the rest by keywords",
     "ready": "everything works",
     "failed": "browsing works; search is unavailable (see the log)",
 }

@@ -17,6 +17,7 @@ from typing import Any
 from recsys import registry
 from recsys.accounts.principal import SYSTEM, Principal
 from recsys.config import Settings
+from recsys.encoders import MultimodalEncoder
 from recsys.encoders.text import pick_device
 from recsys.evaluation import fashion
 from recsys.progress import Progress
@@ -56,7 +57,7 @@ class TailLiftService(CatalogService):
         ``startup`` says how far it got (the page shows it while this runs in ``start_in_background``)."""
         try:
             self.seed_demo(self.startup.progress)
-            self.load_models(self.startup.progress, train_missing_ranker=True)
+            self.load_models(self.startup.progress, train_missing_ranker=True, progressive=True)
         except Exception as exc:
             log.exception("start-up failed")
             self.startup.finish(f"{type(exc).__name__}: {exc}")
@@ -85,18 +86,30 @@ class TailLiftService(CatalogService):
             "ranker": None if job is None else {"status": job.status, "message": job.message},
         }
 
-    def load_models(self, progress: Progress | None = None, train_missing_ranker: bool = False) -> None:
+    def load_models(
+        self, progress: Progress | None = None, train_missing_ranker: bool = False, progressive: bool = False
+    ) -> None:
         """Load the encoder (training its heads first if needed) and build the index.
 
         ``train_missing_ranker`` (the app sets it) starts catalog-ranker training in the background when no
-        ranker exists yet; short-lived processes (CLI, benchmarks) leave it off.
+        ranker exists yet; short-lived processes (CLI, benchmarks) leave it off. ``progressive`` (the app's start):
+        search is served while the models train (by keywords) and while items are encoded (those done so far).
         """
         if progress is not None:
             progress(0, 0, "loading the models")
-        encoder = load_encoder(self.settings, self.store, progress)
-        self.engine = SearchEngine(self.store, encoder, self.settings)
+
+        serving: SearchEngine | None = None  # the keyword-serving engine, when one was started
+
+        def serve_keywords(untrained: MultimodalEncoder) -> None:
+            nonlocal serving
+            serving = self.engine = SearchEngine(self.store, untrained, self.settings)
+            with self._switching:
+                serving.publish_keywords()
+
+        encoder = load_encoder(self.settings, self.store, progress, serve_keywords if progressive else None)
+        engine = self.engine = serving or SearchEngine(self.store, encoder, self.settings)
         with self._switching:  # an admin's switch cannot interleave with the first build
-            self.engine.build(progress)
+            engine.switch_encoder(encoder, progress, progressive)
         if (
             train_missing_ranker
             and self.settings.auto_train_ranker

@@ -8,6 +8,7 @@ items (``recsys.splits.is_holdout``) are never trained on, so evaluation stays h
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
@@ -20,7 +21,16 @@ log = logging.getLogger(__name__)
 MIN_TRAINING_PAIRS = 200  # fewer pairs cannot align the towers; keep the untrained heads and say so
 
 
-def load_encoder(settings: Settings, catalog: CatalogStore, progress: Progress | None = None) -> MultimodalEncoder:
+def load_encoder(
+    settings: Settings,
+    catalog: CatalogStore,
+    progress: Progress | None = None,
+    before_training: Callable[[MultimodalEncoder], None] | None = None,
+) -> MultimodalEncoder:
+    """The encoder to serve: the active version, or heads trained now on the catalog's pairs.
+
+    ``before_training`` gets the untrained encoder right before the (minutes of) training: the app serves keyword
+    search with it meanwhile."""
     encoder = create_encoder(settings)
     if encoder.trained:
         return encoder
@@ -32,6 +42,8 @@ def load_encoder(settings: Settings, catalog: CatalogStore, progress: Progress |
             MIN_TRAINING_PAIRS,
         )
         return encoder
+    if before_training is not None:
+        before_training(encoder)
     log.info("training projection heads on %d catalog pairs (held-out items excluded)", len(pairs))
     version = train_heads(pairs, settings, progress=progress, text=encoder.text)
     log.info("trained and activated encoder heads %s", version)

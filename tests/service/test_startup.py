@@ -18,7 +18,7 @@ def test_the_status_line_says_the_phase_n_of_n_and_what_works():
     status = StartupStatus()
     status.progress(1000, 4000, "encoding items")
     line = status.line()
-    assert "encoding items 1,000 of 4,000" in line and "left" in line and "browsing works" in line
+    assert "encoding items 1,000 of 4,000" in line and "left" in line and "the rest by keywords" in line
     status.finish()
     assert status.ready
 
@@ -29,10 +29,10 @@ def test_a_background_start_serves_browsing_at_once_and_search_when_the_index_is
     release = threading.Event()
     real_load = TailLiftService.load_models
 
-    def held_load(self, progress=None, train_missing_ranker=False):  # the minutes a first start takes
+    def held_load(self, progress=None, train_missing_ranker=False, progressive=False):  # a first start's minutes
         progress(5, 30, "encoding items")
         assert release.wait(60)
-        real_load(self, progress, train_missing_ranker)
+        real_load(self, progress, train_missing_ranker, progressive)
 
     monkeypatch.setattr(TailLiftService, "load_models", held_load)
     started = service.start_in_background()

@@ -27,6 +27,7 @@ from recsys.ui import merchant_tab
 from recsys.ui.account import caller
 
 API = {
+    "/status",
     "/login",
     "/logout",
     "/whoami",

@@ -1,0 +1,37 @@
+"""Serving states for a first start that is still building: search works before every item has vectors.
+
+While the projection heads train, a keyword state serves BM25 over the whole catalog (no vectors yet); while items
+are encoded, a partial state serves the items encoded so far by every route and the rest by keywords. Both are
+ordinary ``ServingState`` objects, so searches, filters, facets and live edits treat them like a full one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recsys.encoders import FUSED, ITEM_ROUTES
+from recsys.index.lexical import BM25Index
+from recsys.index.vector import VectorIndex
+from recsys.search.state import ServingState, serving_state
+from recsys.search.table import ItemTable
+
+
+def keyword_state(
+    version: str, table: ItemTable, lexical: BM25Index, dims: dict[str, int], factory: str
+) -> ServingState:
+    """Every item by keywords; no item vectors (the vector route finds nothing, route scores are zero)."""
+    routes = {route: np.zeros((len(table), dims[route]), np.float32) for route in ITEM_ROUTES}
+    return serving_state(version, VectorIndex(dims[FUSED], factory), lexical, table, routes)
+
+
+def partial_state(
+    version: str, table: ItemTable, lexical: BM25Index, routes: dict[str, np.ndarray], factory: str
+) -> ServingState:
+    """Every item by keywords, and the items whose vectors are stored (non-zero rows of ``routes``) by vector too.
+
+    The vector index holds only encoded items: a zero vector would tie at similarity 0 with every query."""
+    encoded = np.flatnonzero(np.any(routes[FUSED] != 0, axis=1))
+    vectors = VectorIndex(routes[FUSED].shape[1], factory)
+    if encoded.size:
+        vectors.build(table.ids[encoded], routes[FUSED][encoded])
+    return serving_state(version, vectors, lexical, table, routes)
