@@ -18,7 +18,6 @@ from recsys.catalog import repository as repo
 from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
 from recsys.encoders import FUSED, ITEM_ROUTES, MultimodalEncoder
-from recsys.index.lexical import BM25Index
 from recsys.index.vector import VectorIndex
 from recsys.progress import Progress
 from recsys.ranking.features import Priors
@@ -30,6 +29,7 @@ from recsys.search.recall import SearchSnapshot, recall
 from recsys.search.state import ServingState, StateHolder, serving_state
 from recsys.search.table import ItemTable, load_item_table
 from recsys.search.types import NotReady, QueryReading, SearchHit, SearchRequest, SearchResponse
+from recsys.search.updates import coalesce, lexical_index, updated_state
 
 log = logging.getLogger(__name__)
 BULK_CACHE_MIN_ITEMS = 200  # from this many items to encode, read tower outputs from the feature caches
@@ -97,8 +97,8 @@ class SearchEngine:
         """On the worker: the edits made during the build, applied to the new state; then publish it."""
         with self._changes_lock:
             replay, self._replay = self._replay or [], None
-        for kind, item_ids in _coalesce(replay):
-            state = self._updated_state(state, encoder, kind, item_ids)
+        for kind, item_ids in coalesce(replay):
+            state = updated_state(self.catalog, self.settings, state, encoder, kind, item_ids)
         self._remember(encoder)
         self.holder.publish(state)
         self._partial = False
@@ -126,9 +126,7 @@ class SearchEngine:
         with self.catalog.sessions() as session:
             table = load_item_table(session)
         encoder = self.encoder
-        state = keyword_state(
-            encoder.version, table, self._lexical_index(table), encoder.dims, self.settings.index_factory
-        )
+        state = keyword_state(encoder.version, table, lexical_index(table), encoder.dims, self.settings.index_factory)
         self.call(self._publish_partial, encoder, state)
         log.info("serving keyword search over %d items while the models are trained", len(table))
 
@@ -161,7 +159,7 @@ class SearchEngine:
         dims = encoder.dims
         routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
         return serving_state(
-            version, self._vector_index(version, table, routes[FUSED]), self._lexical_index(table), table, routes
+            version, self._vector_index(version, table, routes[FUSED]), lexical_index(table), table, routes
         )
 
     def _publish_every(self, missing: int) -> int:
@@ -176,7 +174,7 @@ class SearchEngine:
             table = load_item_table(session)
         dims = encoder.dims
         routes = {r: load_route_matrix(self.catalog, encoder.version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
-        state = partial_state(encoder.version, table, self._lexical_index(table), routes, self.settings.index_factory)
+        state = partial_state(encoder.version, table, lexical_index(table), routes, self.settings.index_factory)
         self.call(self._publish_partial, encoder, state)
         log.info("serving %d of %d items by vector while the rest are encoded", len(state.vectors), len(table))
 
@@ -185,8 +183,8 @@ class SearchEngine:
         the replay, so the complete state gets them too."""
         with self._changes_lock:
             replay = list(self._replay or [])
-        for kind, item_ids in _coalesce(replay):
-            state = self._updated_state(state, encoder, kind, item_ids)
+        for kind, item_ids in coalesce(replay):
+            state = updated_state(self.catalog, self.settings, state, encoder, kind, item_ids)
         self._remember(encoder)
         self.holder.publish(state)
         self._partial = True
@@ -209,12 +207,6 @@ class SearchEngine:
         index.save(directory, {**expect, "dim": fused.shape[1]})
         return index
 
-    @staticmethod
-    def _lexical_index(table: ItemTable) -> BM25Index:
-        lexical = BM25Index()
-        lexical.build(table.ids, table.lexical_texts())
-        return lexical
-
     # --- live updates --------------------------------------------------------------------------
 
     def _queue_change(self, kind: str, item_ids: Sequence[int]) -> None:
@@ -236,7 +228,7 @@ class SearchEngine:
             self._flush_queued = False
             if self._replay is not None:
                 self._replay.extend(changes)
-        for kind, item_ids in _coalesce(changes):
+        for kind, item_ids in coalesce(changes):
             self._apply_change(kind, item_ids)
 
     def _apply_change(self, kind: str, item_ids: list[int]) -> None:
@@ -244,41 +236,9 @@ class SearchEngine:
         if old is None:
             return
         # The served state's own encoder: during a first start that is a partial state's, not yet self.encoder.
-        new = self._updated_state(old, self.encoder_for(old), kind, item_ids)
+        new = updated_state(self.catalog, self.settings, old, self.encoder_for(old), kind, item_ids)
         self.holder.publish(new)
         log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(new.table))
-
-    def _updated_state(
-        self, old: ServingState, encoder: MultimodalEncoder, kind: str, item_ids: list[int]
-    ) -> ServingState:
-        """``old`` with the items re-encoded (upsert) or dropped (delete), against a fresh table read."""
-        fresh_ids = np.zeros(0, np.int64)
-        fresh: dict[str, np.ndarray] = {}
-        if kind == "upsert":
-            fresh_ids, fresh = encode_and_store(
-                self.catalog, encoder, item_ids, batch_size=self.settings.encode_batch_size, content_changed=True
-            )
-        with self.catalog.sessions() as session:
-            table = load_item_table(session)
-        # An item may have been deleted between its encoding and this table read: drop it here.
-        present = np.isin(fresh_ids, table.ids)
-        fresh_ids = fresh_ids[present]
-        fresh = {route: vectors[present] for route, vectors in fresh.items()}
-        routes = {}
-        for route, matrix in old.routes.items():
-            new = np.zeros((len(table), matrix.shape[1]), np.float32)
-            keep = np.isin(old.table.ids, table.ids)
-            new[table.rows(old.table.ids[keep])] = matrix[keep]
-            if len(fresh_ids):
-                new[table.rows(fresh_ids)] = fresh[route]
-            routes[route] = new
-        vectors = old.vectors.copy()
-        gone = np.setdiff1d(vectors.ids(), table.ids)
-        if len(gone):
-            vectors.remove(gone)
-        if len(fresh_ids):
-            vectors.add(fresh_ids, fresh[FUSED])
-        return serving_state(old.model_version, vectors, self._lexical_index(table), table, routes)
 
     def submit(self, job: Callable, *args) -> None:
         """Run ``job(*args)`` on the background worker, after the work already queued."""
@@ -470,16 +430,6 @@ class SearchEngine:
 def _offset(progress: Progress, start: int, total: int) -> Progress:
     """A chunk's progress as progress over the whole build."""
     return lambda done, _, stage: progress(start + done, total, stage)
-
-
-def _coalesce(changes: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
-    """A burst of edits as one application: the upserted ids (ids deleted since are skipped by the encoder and
-    dropped by the table read), or, when nothing was upserted, the deleted ones."""
-    upserted = sorted({i for kind, ids in changes if kind == "upsert" for i in ids})
-    if upserted:
-        return [("upsert", upserted)]
-    deleted = sorted({i for _, ids in changes for i in ids})
-    return [("delete", deleted)] if deleted else []
 
 
 def _clean_log_text(text: str | None, limit: int) -> str:

@@ -64,8 +64,8 @@ def test_edits_during_a_model_switch_reach_the_served_index_and_the_new_one(serv
     built, release = threading.Event(), threading.Event()
     real_build = engine._build_state
 
-    def slow_build(encoder, progress):  # the new model's state is built, then held back: minutes in real life
-        state = real_build(encoder, progress)
+    def slow_build(encoder, progress, progressive):  # the new state is built, then held back: minutes in real life
+        state = real_build(encoder, progress, progressive)
         built.set()
         assert release.wait(60)
         return state
