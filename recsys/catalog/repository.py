@@ -233,6 +233,12 @@ def log_query(session: Session, **fields: Any) -> None:
 # --- embeddings -----------------------------------------------------------------------------------
 
 
+def existing_item_ids(session: Session, item_ids: Sequence[int]) -> list[int]:
+    """Those of ``item_ids`` that are still in the catalog."""
+    wanted = list(map(int, item_ids))
+    return list(session.scalars(select(Item.id).where(Item.id.in_(wanted)))) if wanted else []
+
+
 def save_embeddings(
     session: Session, model_version: str, route: str, item_ids: Sequence[int], vectors: np.ndarray
 ) -> None:

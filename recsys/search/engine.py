@@ -100,6 +100,7 @@ class SearchEngine:
         for kind, item_ids in coalesce(replay):
             state = updated_state(self.catalog, self.settings, state, encoder, kind, item_ids)
         self._remember(encoder)
+        state.lexical.vocabulary()  # built here, on the worker, so no search pays for it (typo correction)
         self.holder.publish(state)
         self._partial = False
         self.encoder = encoder  # live updates (on this same worker) encode with it from now on
@@ -237,6 +238,7 @@ class SearchEngine:
             return
         # The served state's own encoder: during a first start that is a partial state's, not yet self.encoder.
         new = updated_state(self.catalog, self.settings, old, self.encoder_for(old), kind, item_ids)
+        new.lexical.vocabulary()
         self.holder.publish(new)
         log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(new.table))
 

@@ -82,6 +82,11 @@ def encode_and_store(
             continue
         routes = encoder.encode_items(contents, features)
         with catalog.sessions.begin() as session:
+            # An item deleted while it was encoded: its vectors would break the foreign key, so they are dropped.
+            alive = np.isin(present, repo.existing_item_ids(session, present))
+            if not alive.all():
+                present = [i for i, keep in zip(present, alive) if keep]
+                routes = {route: vectors[alive] for route, vectors in routes.items()}
             if content_changed:
                 repo.drop_other_versions(session, encoder.version, present)
             for route in ITEM_ROUTES:

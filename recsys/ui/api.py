@@ -235,10 +235,14 @@ def _hits(service: TailLiftService, response: SearchResponse) -> dict[str, Any]:
                 "price": view.price,
                 "score": hit.score,
                 "explanation": hit.explanation,
+                "matched": hit.matched,  # text, photo, both, weak; similar for /similar
             }
         )
+    query = response.reading.query
     return {
         "hits": hits,
+        "notices": response.reading.notices(),  # e.g. "Showing results for ... (you typed ...)"
+        "searched_text": query.searched if query is not None else "",
         "candidates": response.candidates,
         "latency_ms": response.latency_ms,
         "model_version": response.model_version,
