@@ -1,6 +1,8 @@
-"""Evaluation tab: stored reports as a table and charts, and a before/after comparison of two reports.
+"""Evaluation tab: what the app's runs measured (training before/after, ranker cross-validation, encoder
+validation), every stored report as a table and charts, and a before/after comparison of two reports.
 
-Reports are produced by ``recsys eval`` (long runs stay out of the web process); this tab only reads them.
+The app writes the training comparisons (Training tab) and the rankers' CV; ``recsys eval`` adds reports of the
+other suites (long runs stay out of the web process). This tab only reads them, anew each time it is opened.
 Each event is a plain function of (settings, inputs) so it can be tested without a browser.
 """
 
@@ -9,17 +11,101 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
+from gradio.context import Context
 from matplotlib.figure import Figure
 
 from recsys.config import Settings
-from recsys.evaluation import charts
+from recsys.evaluation import charts, run_history
+from recsys.evaluation import encoder_comparison as ec
 from recsys.evaluation import report as reports
 
-EMPTY = "No stored reports yet: run `python -m recsys eval SUITE --data DIR` to create one."
+EMPTY = "No stored report picked."
+NOTHING_YET = (
+    "**Nothing measured yet.** After a run on the **Training** tab, its before/after appears here: the new version "
+    f"and its parent on the fashion suite's held-out items ({ec.HEADLINE}), both reports stored. The catalog "
+    "ranker's cross-validation appears once the ranker is trained: in the background at the first start, or with "
+    "**Retrain ranker** on the Training tab."
+)
+CLI_NOTE = (
+    "Other suites (crowdflower, instacart, reviews, the full fashion suite) run from the command line and land in "
+    "the same list: `python -m recsys eval SUITE --data DIR`."
+)
 
 
 def refresh_choices(settings: Settings) -> list[str]:
     return reports.list_reports(settings)
+
+
+def runs_summary(settings: Settings) -> str:
+    """Markdown: the training comparisons, ranker CV results and encoder validations the app has stored."""
+    comparisons = run_history.training_comparisons(settings)
+    rankers = run_history.ranker_results(settings)
+    encoders = [row for row in run_history.encoder_validations(settings) if row["recall@10"] is not None]
+    if not (comparisons or rankers or encoders):
+        return NOTHING_YET
+    out: list[str] = []
+    if comparisons:
+        out += [
+            f"**Training before/after** (fashion suite, held-out items; headline {ec.HEADLINE})",
+            "",
+            "| when (UTC) | new version | parent | evaluation | after | before | verdict |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in comparisons:
+            h = c["headline"]
+            out.append(
+                f"| {_when(c['created'])} | {c['child']} | {c['parent'] or 'untrained heads'} | {c['size']} | "
+                f"{_num(h.get('after'))} | {_num(h.get('before'))} | {_verdict(h.get('verdict'))} |"
+            )
+        out.append("")
+    else:
+        out += ["**Training before/after:** none yet (a run on the Training tab stores one).", ""]
+    if rankers:
+        out += [
+            "**Ranker cross-validation** (grouped by query; the chosen configuration of the grid)",
+            "",
+            "| ranker version | purpose | CV | configs | trained on |",
+            "|---|---|---|---|---|",
+        ]
+        for r in rankers:
+            cv = f"{r['metric']} {_num(r['mean'])} ± {_num(r['std'])} over {r['folds']} folds" if r["mean"] else "–"
+            out.append(f"| {r['version']} | {r['purpose']} | {cv} | {r['configs']} | {_training(r['training'])} |")
+        out.append("")
+    else:
+        out += ["**Ranker cross-validation:** none yet (the ranker trains in the background at first start).", ""]
+    if encoders:
+        out += [
+            "**Encoder versions** (recall@10 text→image on validation pairs, measured when each was trained)",
+            "",
+            "| version | created | parent | recall@10 | on |",
+            "|---|---|---|---|---|",
+        ]
+        for e in encoders:
+            on = f"{e['pairs']} {e['metrics_on']} pairs" if e["pairs"] else ""
+            out.append(f"| {e['version']} | {e['created']} | {e['parent'] or ''} | {_num(e['recall@10'])} | {on} |")
+    return "\n".join(out).rstrip()
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _verdict(verdict: str | None) -> str:
+    return {"worse": "⚠️ worse", "better": "better", "equal": "equal"}.get(verdict or "", "no parent to compare")
+
+
+def _when(stamp: str) -> str:
+    """``20250102T030405123456Z`` -> ``2025-01-02 03:04``."""
+    if len(stamp) < 13:
+        return stamp
+    return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}"
+
+
+def _training(training: dict) -> str:
+    parts = [str(training.get("labels", ""))]
+    if training.get("queries"):
+        parts.append(f"{training['queries']} queries")
+    return ", ".join(p for p in parts if p)
 
 
 def show_report(settings: Settings, name: str | None) -> tuple[str, Figure | None, Figure | None, list[str]]:
@@ -47,49 +133,107 @@ def compare(settings: Settings, before: str | None, after: str | None, metric: s
     return charts.comparison_notes(a, b), charts.compare_figure(a, b, metric, labels)
 
 
-def build_evaluation_tab(settings: Settings) -> dict[str, Any]:
-    """Add the tab's components to the open Blocks/Tab context; returns them by name (for tests/wiring)."""
+def default_pair(settings: Settings, names: list[str]) -> tuple[str | None, str | None]:
+    """(before, after) shown first: the latest training comparison, else the two newest reports."""
+    for c in run_history.training_comparisons(settings):
+        if c["before_report"] in names:
+            return c["before_report"], c["after_report"]
+    return (names[1] if len(names) > 1 else names[0] if names else None), (names[0] if names else None)
+
+
+def current(settings: Settings) -> dict[str, Any]:
+    """Everything the tab shows, read now (names, the report shown first, its table and charts, the before/after
+    pair, its metric and comparison)."""
     names = refresh_choices(settings)
     first = names[0] if names else None
     text, fig_segments, fig_coverage, metrics = show_report(settings, first)
-    gr.Markdown("Stored evaluation reports. Numbers are means over held-out queries/users (± standard error).")
+    before, after = default_pair(settings, names)
+    if before is not None:  # the before/after's metrics are those of its reports, not of the report shown above
+        metrics = reports.metric_names(reports.read(settings, before))
+    metric = ec.HEADLINE_METRIC if ec.HEADLINE_METRIC in metrics else (metrics[0] if metrics else None)
+    notes, comparison = compare(settings, before, after, metric) if before and after else ("", None)
+    return {
+        "summary": runs_summary(settings),
+        "names": names,
+        "report": first,
+        "table": text,
+        "head_tail": fig_segments,
+        "coverage": fig_coverage,
+        "before": before,
+        "after": after,
+        "metrics": metrics,
+        "metric": metric,
+        "notes": notes,
+        "comparison": comparison,
+    }
+
+
+def view(settings: Settings) -> tuple[Any, ...]:
+    """What a page load and Refresh put on the page, in ``build``'s output order: summary, report, table,
+    head/tail, coverage, before, after, metric, notes, comparison."""
+    now = current(settings)
+    names = now["names"]
+    return (
+        now["summary"],
+        gr.update(choices=names, value=now["report"]),
+        now["table"],
+        now["head_tail"],
+        now["coverage"],
+        gr.update(choices=names, value=now["before"]),
+        gr.update(choices=names, value=now["after"]),
+        gr.update(choices=now["metrics"], value=now["metric"]),
+        now["notes"],
+        now["comparison"],
+    )
+
+
+def _enclosing_tab() -> gr.Tab | None:
+    block = Context.block
+    return block if isinstance(block, gr.Tab) else None
+
+
+def build_evaluation_tab(settings: Settings, tab: gr.Tab | None = None) -> dict[str, Any]:
+    """Add the tab's components to the open Blocks/Tab context; returns them by name (for tests/wiring). Opening
+    ``tab`` (default: the Tab being built) reads the reports anew, so runs that ended after the page was loaded
+    show up too."""
+    tab = tab if tab is not None else _enclosing_tab()
+    now = current(settings)  # the values at build time; a page load reads them anew
+    names = now["names"]
+    gr.Markdown("### What this app has measured")
+    summary = gr.Markdown(now["summary"], elem_id="eval-runs")
+    gr.Markdown(CLI_NOTE, elem_id="eval-cli-note")
+    gr.Markdown("### Stored reports\nNumbers are means over held-out queries/users (± standard error).")
     with gr.Row():
-        picked = gr.Dropdown(names, value=first, label="Report", scale=4)
-        refresh = gr.Button("Refresh list", scale=1)
-    table = gr.Code(text, label="Table", language=None, interactive=False)
+        picked = gr.Dropdown(names, value=now["report"], label="Report", scale=4, elem_id="eval-report")
+        refresh = gr.Button("Refresh", scale=1, elem_id="eval-refresh")
+    table = gr.Code(now["table"], label="Table", language=None, interactive=False, elem_id="eval-table")
     with gr.Row():
-        head_tail = gr.Plot(fig_segments, label="By segment (head vs tail)")
-        coverage = gr.Plot(fig_coverage, label="Coverage and Gini")
+        head_tail = gr.Plot(now["head_tail"], label="By segment (head vs tail)")
+        coverage = gr.Plot(now["coverage"], label="Coverage and Gini")
     gr.Markdown("### Before / after")
     with gr.Row():
-        before = gr.Dropdown(names, value=names[1] if len(names) > 1 else first, label="Before")
-        after = gr.Dropdown(names, value=first, label="After")
-        metric = gr.Dropdown(metrics, value=metrics[0] if metrics else None, label="Metric")
-    notes = gr.Markdown()
-    comparison = gr.Plot(label="Comparison")
+        before = gr.Dropdown(names, value=now["before"], label="Before", elem_id="eval-before")
+        after = gr.Dropdown(names, value=now["after"], label="After", elem_id="eval-after")
+        metric = gr.Dropdown(now["metrics"], value=now["metric"], label="Metric", elem_id="eval-metric")
+    notes = gr.Markdown(now["notes"])
+    comparison = gr.Plot(now["comparison"], label="Comparison")
+    shown = [summary, picked, table, head_tail, coverage, before, after, metric, notes, comparison]
 
     def on_pick(name: str | None):
         text, fig_segments, fig_coverage, metrics = show_report(settings, name)
         return text, fig_segments, fig_coverage, gr.update(choices=metrics, value=metrics[0] if metrics else None)
 
-    def on_refresh():
-        choices = refresh_choices(settings)
-        return (
-            gr.update(choices=choices, value=choices[0] if choices else None),
-            gr.update(choices=choices),
-            gr.update(choices=choices),
-        )
-
-    picked.change(on_pick, picked, [table, head_tail, coverage, metric], api_visibility="private")
-    refresh.click(on_refresh, None, [picked, before, after], api_visibility="private")
+    private: dict[str, Any] = {"api_visibility": "private"}
+    picked.input(on_pick, picked, [table, head_tail, coverage, metric], **private)
+    refresh.click(lambda: view(settings), None, shown, **private)
+    if tab is not None:
+        tab.select(lambda: view(settings), None, shown, **private)
     for trigger in (before, after, metric):
-        trigger.change(
-            lambda b, a, m: compare(settings, b, a, m),
-            [before, after, metric],
-            [notes, comparison],
-            api_visibility="private",
+        trigger.input(
+            lambda b, a, m: compare(settings, b, a, m), [before, after, metric], [notes, comparison], **private
         )
     return {
+        "summary": summary,
         "report": picked,
         "table": table,
         "head_tail": head_tail,
