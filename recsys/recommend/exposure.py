@@ -1,0 +1,67 @@
+"""Exposure-aware re-ranking: one knob, the tail's share of the top-k, applied to any ranked list.
+
+``calibrated_rerank`` is a greedy floor on the tail's share: walking down the k positions, a tail item is placed
+whenever the list so far holds fewer than ``ceil(tail_share * positions)`` tail items (the best remaining tail
+candidate), otherwise the best remaining candidate of either kind. At 0 it returns the relevance order unchanged;
+raising it can only add tail items, so the tail share of a list never falls as the knob rises (a test checks it).
+``exposure_stats`` measures lists the way the trade-off benchmark reports them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def calibrated_rerank(ranked: Sequence[int], is_tail: np.ndarray, k: int, tail_share: float) -> list[int]:
+    """The first ``k`` of ``ranked`` (item indices, best first) re-ordered so at least ``tail_share`` of each prefix
+    is tail (while tail candidates last)."""
+    if not 0 <= tail_share <= 1:
+        raise ValueError(f"tail_share must be in [0, 1], got {tail_share}")
+    candidates = [int(i) for i in ranked]
+    if tail_share == 0:
+        return candidates[:k]
+    tail = [i for i in candidates if is_tail[i]]
+    out: list[int] = []
+    used: set[int] = set()
+    tail_next = 0  # position in ``tail`` of the best tail candidate not placed yet
+    overall_next = 0
+    tail_placed = 0
+    while len(out) < min(k, len(candidates)):
+        while tail_next < len(tail) and tail[tail_next] in used:
+            tail_next += 1
+        while overall_next < len(candidates) and candidates[overall_next] in used:
+            overall_next += 1
+        need_tail = tail_placed < math.ceil(tail_share * (len(out) + 1) - 1e-9)
+        if need_tail and tail_next < len(tail):
+            pick = tail[tail_next]
+        else:
+            pick = candidates[overall_next]
+        out.append(pick)
+        used.add(pick)
+        tail_placed += bool(is_tail[pick])
+    return out
+
+
+def gini(counts: np.ndarray) -> float:
+    """Gini coefficient of exposure counts over the whole catalog (0 = equal exposure, 1 = one item has it all)."""
+    values = np.sort(np.asarray(counts, dtype=np.float64))
+    if values.size == 0 or values.sum() == 0:
+        return 0.0
+    ranks = np.arange(1, values.size + 1)
+    return float((2 * ranks - values.size - 1) @ values / (values.size * values.sum()))
+
+
+def exposure_stats(lists: Sequence[Sequence[int]], is_tail: np.ndarray) -> dict[str, float]:
+    """Tail share of impressions, catalog coverage and exposure Gini of a set of recommendation lists."""
+    shown = np.zeros(is_tail.size, dtype=np.int64)
+    for items in lists:
+        np.add.at(shown, np.asarray(items, dtype=np.int64), 1)
+    total = int(shown.sum())
+    return {
+        "tail_share": float(shown[is_tail].sum() / total) if total else 0.0,
+        "coverage": float((shown > 0).mean()) if shown.size else 0.0,
+        "gini": gini(shown),
+    }
