@@ -23,8 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-EVENT_TYPES = ("impression", "click", "cart", "purchase")
-CHOICE_EVENTS = ("click", "cart", "purchase")  # the shopper chose the item (a positive for training)
+# "impression": shown in a list; "view": its item page opened; "click": a search result clicked; "cart": added to
+# the cart; "purchase": bought, with the basket's id in ``Interaction.order_id``.
+EVENT_TYPES = ("impression", "click", "cart", "purchase", "view")
+CHOICE_EVENTS = ("click", "cart", "purchase")  # the shopper chose the item from a result list (a ranker positive)
+INTEREST_EVENTS = ("view", "click", "cart", "purchase")  # the shopper showed interest (what recommenders learn from)
 
 
 def utcnow() -> datetime:
@@ -111,7 +114,12 @@ class Review(Base):
 
 class Interaction(Base):
     __tablename__ = "interactions"
-    __table_args__ = (Index("ix_interactions_item_event", "item_id", "event"),)
+    __table_args__ = (
+        Index("ix_interactions_item_event", "item_id", "event"),
+        # A shopper's history, newest first ("for you"), and the baskets by order id (idempotent re-import).
+        Index("ix_interactions_user_time", "user_id", "created_at"),
+        Index("ix_interactions_order", "order_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[str] = mapped_column(String(100), default="")
@@ -121,6 +129,8 @@ class Interaction(Base):
     query: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The basket a purchase belongs to (every item bought together shares it); None for other events.
+    order_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class QueryLog(Base):

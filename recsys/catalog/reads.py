@@ -5,9 +5,11 @@ Plain functions over a Session, returning plain rows: the parts above never writ
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, case, func, select
+from sqlalchemy import Row, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from recsys.catalog.models import CHOICE_EVENTS, Interaction, Item, ItemImage, Review
@@ -103,3 +105,58 @@ def event_totals(session: Session) -> dict[int, tuple[int, int]]:
 
 def items_with_images(session: Session) -> set[int]:
     return set(session.scalars(select(ItemImage.item_id).distinct()))
+
+
+# --- behaviour: what recommenders read ------------------------------------------------------------------
+
+
+class UserEvent(NamedTuple):
+    item_id: int
+    event: str
+    created_at: datetime
+    order_id: str | None
+
+
+def user_events(
+    session: Session, user_or_session_id: str, limit: int = 100, *, events: Iterable[str] | None = None
+) -> list[UserEvent]:
+    """The newest ``limit`` events of one shopper, newest first: those logged under the id as a user (a logged-in
+    account's history, imported orders) or as a browser session (an anonymous shopper); ``events`` keeps only
+    those types (e.g. ``INTEREST_EVENTS``)."""
+    if not user_or_session_id:
+        return []
+    query = select(Interaction.item_id, Interaction.event, Interaction.created_at, Interaction.order_id).where(
+        or_(Interaction.user_id == user_or_session_id, Interaction.session_id == user_or_session_id)
+    )
+    if events is not None:
+        query = query.where(Interaction.event.in_(list(events)))
+    rows = session.execute(query.order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(limit))
+    return [UserEvent(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def baskets(session: Session, since: datetime | None = None) -> dict[str, list[int]]:
+    """order id -> the item ids bought in it (in logged order, each once), for every purchase with an order id
+    logged at or after ``since``; orders in the order they were logged."""
+    query = select(Interaction.order_id, Interaction.item_id).where(
+        Interaction.event == "purchase", Interaction.order_id.is_not(None)
+    )
+    if since is not None:
+        query = query.where(Interaction.created_at >= since)
+    out: dict[str, list[int]] = {}
+    for order_id, item_id in session.execute(query.order_by(Interaction.id)):
+        items = out.setdefault(str(order_id), [])
+        if item_id not in items:
+            items.append(item_id)
+    return out
+
+
+def basket_owners(session: Session, since: datetime | None = None) -> dict[str, tuple[str, datetime]]:
+    """order id -> (the shopper who placed it: user id, else session id; when it was placed), for the same orders
+    as ``baskets``: what a per-user split (held-out users, next basket) needs beside the baskets."""
+    query = select(
+        Interaction.order_id, Interaction.user_id, Interaction.session_id, func.min(Interaction.created_at)
+    ).where(Interaction.event == "purchase", Interaction.order_id.is_not(None))
+    if since is not None:
+        query = query.where(Interaction.created_at >= since)
+    rows = session.execute(query.group_by(Interaction.order_id, Interaction.user_id, Interaction.session_id))
+    return {str(r[0]): (r[1] or r[2], r[3]) for r in rows}
