@@ -60,7 +60,8 @@ def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchReque
     rows = state.table.rows(cand_ids)
     sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
     candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids)
-    understood = not text or query_text.understood(candidates.scores.bm25_title, sims.get("text_bert"))
+    # No candidate left (the filters hid them all): nothing to judge the words by, and the filters are why.
+    understood = not text or not len(rows) or query_text.understood(candidates.scores.bm25_title, sims.get("text_bert"))
     price_unknown = None
     if request.filters.min_price is not None or request.filters.max_price is not None:
         # The same query without the price bounds (its vectors reused): how many of those candidates are unpriced.

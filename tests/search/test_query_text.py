@@ -87,6 +87,14 @@ def test_a_query_nothing_matches_gets_a_hint(small_search_service, text, underst
     assert any("none is close in meaning" in line for line in response.reading.notices()) is not understood
 
 
+def test_filters_that_leave_no_candidate_are_not_blamed_on_the_words(small_search_service):
+    # Every item costs more than 1: the filter, not the query, is why nothing is shown.
+    cheap = SearchRequest(text="red shirt", k=5, log=False, filters=SearchFilters(max_price=1))
+    response = small_search_service.search(cheap)
+    assert response.hits == [] and response.reading.understood
+    assert not any("none is close in meaning" in line for line in response.reading.notices())
+
+
 @pytest.fixture
 def unpriced_items(small_search_service):
     """Two items without a price (and without images), removed again after the test."""
