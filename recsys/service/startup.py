@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 
 KEYWORDS = "search works by keywords; photo and meaning search start once the models are trained"
+log = logging.getLogger(__name__)
 PHASES = {  # what a shopper can already do while the phase runs
     "starting": "the catalog opens in a moment",
     "seeding the demo catalog": "browsing shows the items imported so far",
@@ -30,6 +32,7 @@ class StartupStatus:
     phase_started: float = field(default_factory=time.monotonic)
     history: list[tuple[str, float]] = field(default_factory=lambda: [("starting", 0.0)])  # (phase, s from start)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _logged_tenth: int = field(default=-1, repr=False)
 
     @property
     def ready(self) -> bool:
@@ -41,6 +44,12 @@ class StartupStatus:
             if phase != self.phase:
                 self.phase, self.phase_started = phase, time.monotonic()
                 self.history.append((phase, round(self.phase_started - self.started, 1)))
+                self._logged_tenth = -1
+                log.info("start-up: %s", phase)
+            tenth = 10 * done // total if total else -1
+            if tenth > self._logged_tenth:  # the log says how far each long step is, a line per tenth
+                self._logged_tenth = tenth
+                log.info("start-up: %s %d of %d", phase, done, total)
             self.done, self.total = done, total
 
     def finish(self, error: str | None = None) -> None:

@@ -50,3 +50,15 @@ def test_a_background_start_serves_browsing_at_once_and_search_when_the_index_is
     finally:
         release.set()
         service.close()
+
+
+def test_each_long_step_logs_a_line_per_tenth(caplog):
+    status = StartupStatus()
+    with caplog.at_level("INFO", logger="recsys.service.startup"):
+        for done in range(0, 1001):
+            status.progress(done, 1000, "encoding items")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "start-up: encoding items"
+    assert [line for line in lines if " of 1000" in line] == [
+        f"start-up: encoding items {n} of 1000" for n in range(0, 1001, 100)
+    ]
