@@ -36,6 +36,11 @@ class Settings:
         default_factory=lambda: HOME.parent / "shared" / "data" / "reviews" / "womens_clothing_reviews.csv"
     )
     demo_limit: int = 5000  # items seeded from the demo catalog on first start
+    # Which demo seeds an empty catalog: "fashion" (photos, reviews of similar garments) or "instacart" (groceries
+    # without images, with real baskets as purchase events).
+    demo: str = "fashion"
+    instacart_dir: Path = field(default_factory=lambda: HOME.parent / "shared" / "data" / "instacart")
+    demo_orders: int = 3000  # instacart demo: orders seeded (whole users' histories, in user id order)
     # --- models ------------------------------------------------------------------------------
     text_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     clip_model: str = ""  # open_clip name, e.g. "ViT-B-32", or "hf-hub:Marqo/marqo-ecommerce-embeddings-B"
@@ -53,6 +58,10 @@ class Settings:
     # Train the catalog ranker in the background on first start when none exists (weak labels or clicks).
     auto_train_ranker: bool = True
     auto_train_min_items: int = 500
+    # --- recommendations -----------------------------------------------------------------------
+    refit_every_events: int = 50  # refit the recommenders in the background after this many new events (0: never)
+    tail_share: float = 0.3  # the least share of each recommendation list given to tail items (0: relevance order)
+    recommender_versions_kept: int = 5  # newest fitted versions kept on disk
     # --- limits on merchant input --------------------------------------------------------------
     max_upload_bytes: int = 20 * 1024 * 1024  # one image file
     max_zip_bytes: int = 1024 * 1024 * 1024  # a bulk images zip
@@ -63,6 +72,8 @@ class Settings:
     max_title_chars: int = 300
     max_description_chars: int = 10_000
     import_batch_size: int = 500
+    max_events_bytes: int = 200 * 1024 * 1024  # an events file (import-events)
+    events_batch_size: int = 5000  # events rows per transaction
     # --- app ---------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 7860

@@ -16,6 +16,7 @@ from typing import Any
 
 from recsys import registry
 from recsys.accounts.principal import SYSTEM, Principal
+from recsys.catalog import repository as repo
 from recsys.config import Settings
 from recsys.encoders import MultimodalEncoder
 from recsys.encoders.text import pick_device
@@ -28,6 +29,7 @@ from recsys.service.errors import NotAllowed, NotFound
 from recsys.service.jobs import BackgroundJob
 from recsys.service.limits import HourlyLimit
 from recsys.service.permissions import require
+from recsys.service.recommendations import Recommendations, Recommended
 from recsys.service.startup import StartupStatus
 from recsys.training.catalog_ranker import train_catalog_ranker
 from recsys.training.encoder_runs import EncoderRun, create_encoder_for, encoder_versions
@@ -48,6 +50,7 @@ class TailLiftService(CatalogService):
         self.encoder_run: EncoderRun | None = None  # the one encoder run at a time
         self.training_runs = HourlyLimit("training runs", self.settings.training_runs_per_hour)
         self.startup = StartupStatus()
+        self.recommendations = Recommendations(self.store, self.settings)
 
     # --- start-up ---------------------------------------------------------------------------------
 
@@ -57,6 +60,7 @@ class TailLiftService(CatalogService):
         ``startup`` says how far it got (the page shows it while this runs in ``start_in_background``)."""
         try:
             self.seed_demo(self.startup.progress)
+            self.recommendations.refit()  # its own thread: "For you" is ready long before the index
             self.load_models(self.startup.progress, train_missing_ranker=True, progressive=True)
         except Exception as exc:
             log.exception("start-up failed")
@@ -251,6 +255,49 @@ class TailLiftService(CatalogService):
         self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None
     ) -> None:
         self._engine().log_event(session_id, item_id, event, query, position)
+
+    # --- recommendations (``Recommendations``; never on the search path) -----------------------------------
+
+    RECORDED_EVENTS = ("view", "click", "cart", "purchase")
+
+    def record(self, actor: Principal, session_id: str, item_id: int, event: str, order_id: str | None = None) -> None:
+        """Log what a shopper did with an item (a purchase needs the order it belongs to); counts towards a refit."""
+        require(actor, "search")
+        if event not in self.RECORDED_EVENTS:
+            raise ValueError(f"event must be one of {', '.join(self.RECORDED_EVENTS)}, not {event!r}")
+        if event == "purchase" and not (order_id or "").strip():
+            raise ValueError("a purchase needs its order id")
+        if not (session_id or "").strip() and not actor.signed_in:
+            raise ValueError("an anonymous shopper needs a session id")
+        if int(item_id) not in self.get_items([int(item_id)], with_reviews=False):
+            raise NotFound(f"item {item_id} does not exist")
+        row = {
+            "user_id": (actor.name or "")[:100],
+            "session_id": (session_id or "").replace("\x00", "")[:100] or "anonymous",
+            "item_id": int(item_id),
+            "event": event,
+            "order_id": (order_id or "").strip()[:100] if event == "purchase" else None,
+        }
+        with self.sessions.begin() as session:
+            repo.log_events(session, [row])
+        self.recommendations.note_event()
+
+    def for_you(self, actor: Principal, session_id: str, k: int = 12) -> list[Recommended]:
+        """The shopper's own list: their account's history and this browser's session; a diverse start when new."""
+        return self.recommendations.for_you([actor.name or "", session_id or ""], k)
+
+    def item_lists(self, item_id: int, k: int = 8) -> dict[str, list[Recommended]]:
+        """{"similar": content neighbours, "bought_together": ..., "also_viewed": ...}, each with reasons."""
+        out = dict(self.recommendations.item_lists(int(item_id), k))
+        try:
+            similar = self.similar(int(item_id), k).hits
+            out["similar"] = [Recommended(h.item_id, f"looks alike: {h.explanation}") for h in similar]
+        except (NotReady, KeyError):  # before the index is built (or an item it does not hold yet)
+            out["similar"] = []
+        return out
+
+    def complete_basket(self, item_ids: list[int], k: int = 8) -> list[Recommended]:
+        return self.recommendations.complete_basket([int(i) for i in item_ids], k)
 
     def close(self) -> None:
         """Finish queued background work, stop the worker and release database connections."""

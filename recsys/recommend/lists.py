@@ -1,0 +1,118 @@
+"""The lists a shopper sees, each item with a one-line reason: for you, cold start, item neighbours, basket completion.
+
+Every list is the backend's ranking over a candidate pool ``POOL_FACTOR`` x k deep, re-ranked by
+``exposure.calibrated_rerank`` to the tail share the app is set to. Indices are the ``ServedModel``'s.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from recsys.recommend.exposure import calibrated_rerank
+from recsys.recommend.hypergraph import HypergraphRecommender
+from recsys.recommend.served import ServedModel
+from recsys.recommend.topn import preference_order, top_n
+
+POOL_FACTOR = 5
+REASON_ITEMS = 20  # a shopper's latest items considered when saying why an item is there
+
+
+@dataclass(frozen=True)
+class Pick:
+    index: int
+    reason: str
+
+
+def _quote(model: ServedModel, index: int) -> str:
+    return f"“{model.titles[index]}”"
+
+
+def _ranked(model: ServedModel, scores: np.ndarray, exclude: list[int], k: int) -> list[int]:
+    scores = np.array(scores, dtype=np.float64).ravel()
+    scores[exclude] = -np.inf
+    pool = min(model.n_items, POOL_FACTOR * k)
+    top, values = top_n(scores[None, :], pool, preference_order(model.popularity))
+    return [int(i) for i, v in zip(top[0], values[0]) if np.isfinite(v)]
+
+
+def _link(model: ServedModel, source: int, target: int, verb: str) -> str:
+    """Why ``target`` follows from ``source``: co-bought, co-viewed, then shared attributes."""
+    where = f" {verb}" if verb else ""
+    bought = int(model.co_bought[source, target])
+    if bought:
+        return f"bought together with {_quote(model, source)} in {bought} order{'s' * (bought > 1)}"
+    viewed = int(model.co_viewed[source, target])
+    if viewed:
+        return f"shoppers who viewed {_quote(model, source)} viewed this too ({viewed})"
+    shared = model.shared_attributes(source, target)
+    if shared:
+        return f"same {' · '.join(shared)} as {_quote(model, source)}{where}"
+    return f"close to {_quote(model, source)}{where} in what shoppers browse"
+
+
+def for_shopper(model: ServedModel, weights: dict[int, float], k: int, tail_share: float) -> list[Pick]:
+    """Personal list from the shopper's own weighted items (views, carts, purchases); their own items left out."""
+    own = list(weights)
+    row = sparse.csr_matrix((list(weights.values()), ([0] * len(own), own)), shape=(1, model.n_items))
+    ranked = _ranked(model, model.personal.score(row), own, k)
+    picks = calibrated_rerank(ranked, model.is_tail, k, tail_share)
+    latest = own[-REASON_ITEMS:]
+    closeness = model.personal.item_scores(np.array(latest))  # [latest, items]
+    out = []
+    for index in picks:
+        source = latest[int(np.argmax(closeness[:, index]))]
+        out.append(Pick(index, "for you: " + _link(model, source, index, "you looked at")))
+    return out
+
+
+def cold_start(model: ServedModel, k: int, tail_share: float, seed: str) -> list[Pick]:
+    """A first list for a shopper with no events: one item per type in turn, each type's best-liked item then items
+    nobody has seen much, rotated per shopper (``seed``) so the tail gets real exposure across new visitors."""
+    rng = np.random.default_rng(zlib.crc32(seed.encode()))
+    by_type: dict[str, list[int]] = {}
+    for index, attrs in enumerate(model.attributes):
+        by_type.setdefault(attrs.get("type", ""), []).append(index)
+    popularity, tail = model.popularity, model.is_tail
+    queues = []
+    for members in by_type.values():
+        best = max(members, key=lambda i: (popularity[i], -i))
+        rest = [i for i in members if i != best and tail[i]]
+        rng.shuffle(rest)
+        queues.append([best, *rest[:k]] if popularity[best] > 0 else rest[: k + 1])
+    rng.shuffle(queues)
+    ranked: list[int] = []
+    for depth in range(max((len(q) for q in queues), default=0)):
+        ranked += [q[depth] for q in queues if depth < len(q)]
+        if len(ranked) >= POOL_FACTOR * k:
+            break
+    picks = calibrated_rerank(ranked, tail, k, tail_share)
+    out = []
+    for index in picks:
+        kind = model.attributes[index].get("type", "the catalog")
+        why = "a favourite in" if not tail[index] and popularity[index] > 0 else "few shoppers have found this yet, in"
+        out.append(Pick(index, f"new here? {why} {kind}"))
+    return out
+
+
+def neighbours(model: ServedModel, index: int, k: int, kind: str, tail_share: float) -> list[Pick]:
+    """ "Often bought together" (``kind="bought"``) or "Shoppers also viewed" (``"viewed"``) for one item."""
+    backend: HypergraphRecommender = model.bought if kind == "bought" else model.viewed
+    ranked = _ranked(model, backend.item_scores(np.array([index])), [index], k)
+    return [Pick(i, _link(model, index, i, "")) for i in calibrated_rerank(ranked, model.is_tail, k, tail_share)]
+
+
+def basket_completion(model: ServedModel, basket: list[int], k: int, tail_share: float) -> list[Pick]:
+    """What goes with the cart: the basket hypergraph propagated from the cart's items."""
+    row = sparse.csr_matrix((np.ones(len(basket)), ([0] * len(basket), basket)), shape=(1, model.n_items))
+    propagated = model.bought.propagate(row)[0] / np.power(1.0 + model.popularity, model.bought.alpha)
+    ranked = _ranked(model, propagated, basket, k)
+    closeness = model.bought.item_scores(np.array(basket))
+    out = []
+    for index in calibrated_rerank(ranked, model.is_tail, k, tail_share):
+        source = basket[int(np.argmax(closeness[:, index]))]
+        out.append(Pick(index, "completes your basket: " + _link(model, source, index, "in your cart")))
+    return out

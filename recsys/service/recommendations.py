@@ -1,0 +1,190 @@
+"""The recommendation part of the service: fits the served recommenders over the catalog's events, keeps versions,
+refits in the background, and answers the shopper's lists.
+
+- A fit reads every item and interest event, fits ``served.fit_served`` and saves it as a version under
+  ``models/recommenders`` (parent = the version served before, data fingerprint, counts, seconds); the newest
+  ``recommender_versions_kept`` stay. A start loads the newest version when its fingerprint still matches the data.
+- ``note_event`` counts events; after ``refit_every_events`` a refit runs on its own thread, one at a time, and the
+  new model is served by one reference assignment: a request reads ``self._served`` once and uses that model
+  throughout, so it never mixes two versions. Search never waits on any of it.
+- Personal lists read the shopper's newest events from the database on each request, so they move with what the
+  shopper just did, before any refit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from recsys.catalog import event_reads, reads
+from recsys.catalog.models import INTEREST_EVENTS
+from recsys.catalog.store import CatalogStore
+from recsys.config import Settings
+from recsys.recommend import lists, served_store
+from recsys.recommend.served import EVENT_WEIGHTS, EventRow, ItemRow, ServedModel, fit_served
+from recsys.service.jobs import BackgroundJob
+
+log = logging.getLogger(__name__)
+SHOPPER_EVENTS = 50  # the newest events of a shopper a personal list is built from
+
+
+@dataclass(frozen=True)
+class Recommended:
+    item_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Served:
+    model: ServedModel
+    version: str
+
+
+class Recommendations:
+    def __init__(self, store: CatalogStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.root = settings.models_dir / "recommenders"
+        self._served: Served | None = None
+        self._lock = threading.Lock()
+        self._new_events = 0
+        self.job: BackgroundJob | None = None
+
+    # --- fitting and versions ---------------------------------------------------------------------
+
+    @property
+    def version(self) -> str | None:
+        served = self._served
+        return None if served is None else served.version
+
+    def versions(self) -> list[dict]:
+        serving = self.version
+        return [{**row, "serving": row["version"] == serving} for row in served_store.list_versions(self.root)]
+
+    def _data(self) -> tuple[list[ItemRow], list[EventRow]]:
+        with self.store.sessions() as session:
+            items = [
+                ItemRow(
+                    r.id, r.title, r.category or "", str((r.attributes or {}).get("brand") or ""), r.attributes or {}
+                )
+                for r in reads.item_rows(session)
+            ]
+            events = [
+                EventRow(e.user_id or e.session_id, e.session_id, e.item_id, e.event, e.order_id or "")
+                for e in event_reads.interest_events(session)
+            ]
+        return items, events
+
+    def fit_now(self) -> str:
+        """Fit on the data as it is now, save it as a new version and serve it; returns the version."""
+        start = time.perf_counter()
+        items, events = self._data()
+        fingerprint = served_store.fingerprint(items, events)
+        served = self._served
+        newest = served_store.list_versions(self.root)
+        if served is None and newest and newest[0]["fingerprint"] == fingerprint:
+            try:  # a restart over unchanged data serves what it saved
+                self._served = Served(served_store.load_served(self.root, newest[0]["version"]), newest[0]["version"])
+                return newest[0]["version"]
+            except (OSError, ValueError, KeyError, TypeError):
+                log.exception("recommender version %s does not load; refitting", newest[0]["version"])
+        model = fit_served(items, events)
+        created = datetime.now(UTC)
+        version = f"rec-{created:%Y%m%d-%H%M%S-%f}-{fingerprint[:8]}"
+        meta = {
+            "version": version,
+            "parent": served.version if served is not None else None,
+            "fingerprint": fingerprint,
+            "created_at": created.isoformat(),
+            "fit_seconds": round(time.perf_counter() - start, 3),
+            "shoppers": len(model.shoppers),
+            "tail_items": int(model.is_tail.sum()),
+        }
+        try:
+            served_store.save_served(self.root, model, meta)
+            served_store.prune(self.root, max(1, self.settings.recommender_versions_kept))
+        except OSError:  # a full disk must not stop serving the new fit
+            log.exception("recommender version %s was not saved", version)
+        self._served = Served(model, version)  # the swap: one reference assignment
+        log.info("recommenders %s serving (%d items, %d events)", version, model.n_items, model.events)
+        return version
+
+    def refit(self) -> BackgroundJob:
+        """Fit on a background thread; the running job when one is."""
+        with self._lock:
+            if self.job is not None and self.job.running:
+                return self.job
+            self._new_events = 0
+            self.job = BackgroundJob("recommender-refit")
+        return self.job.start(lambda job: f"serving {self.fit_now()}")
+
+    def note_event(self, count: int = 1) -> None:
+        """Count new interest events; enough of them since the last refit start one."""
+        every = self.settings.refit_every_events
+        with self._lock:
+            self._new_events += count
+            due = every > 0 and self._new_events >= every
+        if due:
+            self.refit()
+
+    # --- the lists -----------------------------------------------------------------------------------
+
+    def _model(self) -> ServedModel | None:
+        served = self._served
+        return None if served is None else served.model
+
+    def _named(self, model: ServedModel, picks: list[lists.Pick]) -> list[Recommended]:
+        return [Recommended(int(model.item_ids[p.index]), p.reason) for p in picks]
+
+    def shopper_weights(self, model: ServedModel, shopper_ids: list[str]) -> dict[int, float]:
+        """index -> weight of the items in the shoppers' newest events, oldest first (the newest last)."""
+        weights: dict[int, float] = {}
+        with self.store.sessions() as session:
+            rows = [
+                r
+                for sid in dict.fromkeys(shopper_ids)
+                if sid
+                for r in reads.user_events(session, sid, SHOPPER_EVENTS, events=INTEREST_EVENTS)
+            ]
+        rows.sort(key=lambda r: r.created_at)
+        for row in rows:
+            index = model.index_of([row.item_id])
+            if index:
+                weights[index[0]] = weights.pop(index[0], 0.0) + EVENT_WEIGHTS[row.event]
+        return weights
+
+    def for_you(self, shopper_ids: list[str], k: int) -> list[Recommended]:
+        """Personal when the shoppers have events, else the diverse cold-start list seeded by the first id."""
+        model = self._model()
+        if model is None or not model.n_items:
+            return []
+        k = max(1, min(k, model.n_items))
+        weights = self.shopper_weights(model, shopper_ids)
+        if not weights:
+            seed = next((s for s in shopper_ids if s), "anonymous")
+            return self._named(model, lists.cold_start(model, k, self.settings.tail_share, seed))
+        return self._named(model, lists.for_shopper(model, weights, k, self.settings.tail_share))
+
+    def item_lists(self, item_id: int, k: int) -> dict[str, list[Recommended]]:
+        """{"bought_together": ..., "also_viewed": ...} for one item ({} before the first fit or for a new item)."""
+        model = self._model()
+        index = model.index_of([item_id]) if model is not None else []
+        if model is None or not index:
+            return {}
+        k = max(1, min(k, model.n_items - 1))
+        share = self.settings.tail_share
+        return {
+            "bought_together": self._named(model, lists.neighbours(model, index[0], k, "bought", share)),
+            "also_viewed": self._named(model, lists.neighbours(model, index[0], k, "viewed", share)),
+        }
+
+    def complete_basket(self, item_ids: list[int], k: int) -> list[Recommended]:
+        model = self._model()
+        basket = model.index_of(dict.fromkeys(item_ids)) if model is not None else []
+        if model is None or not basket:
+            return []
+        k = max(1, min(k, model.n_items - len(basket)))
+        return self._named(model, lists.basket_completion(model, basket, k, self.settings.tail_share))
