@@ -5,8 +5,9 @@
 
 Without ``--child``/``--parent`` it first trains two small versions (heads on a hash sample of ``--fit-items``
 fashion fit items, 2 epochs), as a parent and its child; their feature caching is not timed. The comparison then
-runs as the tab runs it (``compare_versions``), cold for the evaluated items the first time (their tower
-features are not in the cache), and prints each phase as it starts, the total and the process's peak RSS.
+runs as the tab runs it (``compare_versions`` with the MiniLM already loaded, as the app's is), cold for the
+evaluated items the first time (their tower features are not in the cache), and prints each phase as it starts,
+the total, and the process's peak RSS before and after it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from recsys.config import Settings
+from recsys.encoders.text import TextEncoder, pick_device
 from recsys.evaluation import encoder_comparison, fashion_data
 from recsys.training.heads import HeadTrainingConfig, train_heads
 from recsys.training.pairs import TrainingPair
@@ -55,7 +57,8 @@ def main() -> None:
     size = encoder_comparison.FULL if args.full else encoder_comparison.QUICK
     if args.limit:
         size = replace(size, limit=args.limit)
-    print(f"before comparison: peak RSS {peak_rss_mb():.0f} MB")
+    text = TextEncoder(settings.text_model, str(pick_device(settings.device)), settings.encode_batch_size)
+    print(f"before comparison (MiniLM loaded, as in the app): peak RSS {peak_rss_mb():.0f} MB")
     started = time.perf_counter()
     last = [""]
 
@@ -64,7 +67,7 @@ def main() -> None:
             last[0] = stage
             print(f"{time.perf_counter() - started:7.1f} s  {stage}  ({done} of {total})", flush=True)
 
-    result = encoder_comparison.compare_versions(settings.demo_dir, settings, child, parent, size, progress)
+    result = encoder_comparison.compare_versions(settings.demo_dir, settings, child, parent, size, progress, text)
     seconds = time.perf_counter() - started
     print(
         f"{size.name} comparison of {child} vs {parent} on {size.limit} items: {seconds:.1f} s; "

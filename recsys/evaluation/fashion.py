@@ -53,13 +53,13 @@ class Models:
     version: str | None
 
 
-def _load_models(settings: Settings, model: str | None) -> Models:
+def _load_models(settings: Settings, model: str | None, shared: TextEncoder | None = None) -> Models:
     device = pick_device(settings.device)
     if model is None:
-        text = TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
+        text = shared or TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
         config = default_config(settings, text.dim)  # the tower train_heads would build
         return Models(text, ImageTower(config.image_tower, config.image_size, config.flip, device=device), None, None)
-    parts = load_version_towers(settings, model, device)  # tuned towers too, when the version has them
+    parts = load_version_towers(settings, model, device, shared)  # tuned towers too, when the version has them
     return Models(parts.text, parts.tower, parts.heads, model)
 
 
@@ -155,13 +155,15 @@ def run(
     head_config: HeadTrainingConfig | None = None,
     ridge: bool = True,
     progress: Progress | None = None,
+    text: TextEncoder | None = None,
 ) -> dict:
     """``model`` evaluates an existing tower_clip version as is; otherwise heads are trained on the fit items
     (``head_config``, seeded with ``seed``) into ``settings.models_dir`` without activating them.
 
     ``ridge=False`` leaves out the ridge_map baseline: with ``model`` given nothing else needs the fit items'
     tower features, so only the evaluated items are encoded (the quick before/after of the Training tab).
-    ``progress(done, total, stage)`` reports each phase (reading, loading, features, fitting, scoring)."""
+    ``progress(done, total, stage)`` reports each phase (reading, loading, features, fitting, scoring). ``text``:
+    a MiniLM already loaded (the app's), used instead of loading another copy (a tuned version copies it)."""
     settings = settings or get_settings()
     say = progress or (lambda done, total, stage: None)
     timings: dict = {}
@@ -171,7 +173,7 @@ def run(
         train_path = fashion_data.suite_dir(train_dir) if train_dir else None
         split = fashion_data.load(data_path, train_path, limit, fit_images=ridge or model is None)
         say(0, 0, f"loading {model or 'the towers'}")
-        models = _load_models(settings, model)
+        models = _load_models(settings, model, text)
     if split.fit.empty or split.evaluated.empty:
         raise ValueError(f"fashion: nothing to fit ({len(split.fit)}) or evaluate ({len(split.evaluated)})")
     train_info = (
@@ -200,6 +202,7 @@ def run(
         if ridge:
             fit_image = feats.image(list(fit["id"]), "image features (fit items, ridge baseline)")
             fit_text = feats.text([fashion_data.pair_text(r) for r in fit.itertuples()], "text features (fit items)")
+        del feats  # the caches hold every feature row of the tower (436 MB for the full fit set): free them here
 
     fit_seconds: dict = {}
     if models.heads is not None and models.version is not None:  # an existing version (``model``)

@@ -70,7 +70,7 @@ def compare(panel: TrainingPanel, run: EncoderRun) -> None:
 
     progress(0, 0, f"after ({run.version})")
     try:
-        panel.comparison = panel.evaluate(run.version, run.parent, size, progress)
+        panel.comparison = panel.evaluate(run, size, progress)
     except Exception as exc:  # the run itself succeeded; say why there is no comparison
         log.exception("fashion evaluation of %s failed", run.version)
         panel.comparison_status = f"Evaluation failed: {type(exc).__name__}: {exc}"

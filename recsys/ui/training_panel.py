@@ -12,8 +12,8 @@ from recsys.progress import Progress
 from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import EncoderRun
 
-# (child, parent or None, size, progress) -> the comparison, both reports stored
-Evaluate = Callable[[str, str | None, EvaluationSize, Progress], Comparison]
+# (finished run, size, progress) -> the comparison of its version with its parent, both reports stored
+Evaluate = Callable[[EncoderRun, EvaluationSize, Progress], Comparison]
 
 
 class TrainingPanel:
@@ -36,7 +36,10 @@ def default_evaluator(service: TailLiftService) -> Evaluate | None:
     if not service.can_evaluate_encoders():
         return None
     settings = service.settings
-    # The before/after follows a run that an admin started (the service checked that start).
-    return lambda child, parent, size, progress: ec.compare_versions(
-        settings.demo_dir, settings, child, parent, size, progress
-    )
+
+    def evaluate(run: EncoderRun, size: EvaluationSize, progress: Progress) -> Comparison:
+        # After a run that an admin started (the service checked that start); the run's MiniLM is the app's.
+        assert run.version is not None
+        return ec.compare_versions(settings.demo_dir, settings, run.version, run.parent, size, progress, run.text)
+
+    return evaluate

@@ -86,3 +86,51 @@ def test_verdict_at_the_shown_precision():
     assert encoder_comparison.verdict(0.340, 0.333) == "better"
     assert encoder_comparison.verdict(0.259, 0.679) == "worse"
     assert encoder_comparison.verdict(None, 0.5) is None and encoder_comparison.verdict(0.5, None) is None
+
+
+def test_ridge_fit_without_copies_matches_the_direct_solution():
+    """The memory-lean fit (in-place standardisation, fit Gram = all minus validation rows) gives the penalty and
+    weights of the textbook one: fit rows copied out, standardised, solved."""
+    import numpy as np
+    import scipy.linalg
+
+    from recsys.evaluation import fashion_scoring as scoring
+    from recsys.splits import split_keys
+
+    rng = np.random.default_rng(0)
+    ids = [str(i) for i in range(800)]
+    image = rng.standard_normal((800, 24)).astype(np.float32) * rng.uniform(0.5, 3, 24).astype(np.float32)
+    text = (image[:, :8] @ rng.standard_normal((8, 6)) + 0.5 * rng.standard_normal((800, 6))).astype(np.float32)
+    z = (image - image.mean(0)) / image.std(0)
+    val = np.isin(ids, split_keys(ids, 0.1, salt="taillift-fashion-ridge-validation")[1])
+
+    def solve(rows: np.ndarray, alpha: float) -> np.ndarray:
+        x, y = z[rows], text[rows] - text[rows].mean(0)
+        return scipy.linalg.solve(x.T @ x + alpha * len(x) * np.eye(24), x.T @ y, assume_a="pos")
+
+    def mrr(alpha: float) -> float:
+        pred = scoring.normalize_rows(z[val] @ solve(~val, alpha) + text[~val].mean(0))
+        return scoring.paired_recall_mrr(scoring.normalize_rows(text[val]), pred, k=10)[1]
+
+    best = max(scoring.RIDGE_ALPHAS, key=mrr)
+    scores = scoring.validation_mrr(z.astype(np.float32), text, val, (z.T @ z).astype(np.float64))
+    np.testing.assert_allclose([scores[a] for a in scoring.RIDGE_ALPHAS], [mrr(a) for a in scoring.RIDGE_ALPHAS])
+    fitted = scoring.fit_ridge(image.copy(), text, ids)
+    assert fitted.alpha == best and val.sum() >= scoring.RIDGE_MIN_VAL
+    np.testing.assert_allclose(fitted.weights, solve(np.ones(800, bool), best), rtol=1e-3, atol=1e-4)
+
+
+def test_a_shared_minilm_is_used_instead_of_loading_a_copy(versions, monkeypatch):
+    from recsys.encoders import tower_path
+    from recsys.encoders.text import TextEncoder
+
+    settings, data, child, _ = versions
+    shared = TextEncoder(settings.text_model, "cpu", settings.encode_batch_size)
+    reference = fashion.run(data, settings=settings, model=child, ridge=False)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a second MiniLM was loaded")
+
+    monkeypatch.setattr(tower_path, "TextEncoder", refuse)
+    quick = fashion.run(data, settings=settings, model=child, ridge=False, text=shared)
+    assert _numbers(quick) == _numbers(reference)

@@ -253,7 +253,7 @@ def test_serve_when_done_keeps_the_parent_when_the_child_is_worse(service, panel
     for after, before, served in ((0.2, 0.6, False), (0.6, 0.6, True)):
         panel.serve_status = ""
         found = {"after": headline_report(after), "before": headline_report(before)}
-        panel.evaluate = lambda child, parent, size, progress, found=found: ec.Comparison(child, parent, size, found)
+        panel.evaluate = lambda run, size, progress, found=found: ec.Comparison(run.version, run.parent, size, found)
         tc.finished(panel, SYSTEM, run, serve=True)
         assert panel.serve_status.startswith("now serving" if served else "not served: ")
     assert not tc.should_serve(
@@ -267,12 +267,12 @@ def test_evaluation_progress_is_shown_while_it_runs(service, panel):
     seen: list[str] = []
     real = panel.evaluate
 
-    def watched(child, parent, size, progress):
+    def watched(run, size, progress):
         def relay(done, total, stage):
             progress(done, total, stage)
             seen.append(panel.comparison_status)
 
-        return real(child, parent, size, relay)
+        return real(run, size, relay)
 
     panel.evaluate = watched
     version = service.serving_encoder_version()
