@@ -5,7 +5,6 @@ Impressions are logged by the engine; opening a result logs a click with its que
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import gradio as gr
@@ -16,6 +15,7 @@ from recsys.search.filters import SearchFilters
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.errors import NotFound
 from recsys.service.taillift import TailLiftService
+from recsys.ui import recommend_panel
 from recsys.ui.placeholder import placeholder_image
 from recsys.ui.render import caption_style, esc, gallery_caption, item_markdown, matched_label
 from recsys.ui.search_facets import FACET_CSS, FACET_LABELS, facet_counts_state, facet_updates, toggle
@@ -144,15 +144,16 @@ SCROLL_TO_DETAIL = "() => document.getElementById('result-detail')?.scrollIntoVi
 SCROLL_TO_RESULTS = "() => document.getElementById('results')?.scrollIntoView({block: 'start'})"
 
 
-def build(demo: gr.Blocks, service: TailLiftService) -> None:
-    session_id = gr.State("")
+def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = None) -> None:
+    """The tab; ``token`` (the app's login state) lets "For you" use a signed-in shopper's history too."""
+    token = token if token is not None else gr.State("")
+    session_id = recommend_panel.shopper_state(service.settings)  # this browser's shopper id, kept across reloads
     clicked = gr.State([])
     hits = gr.State([])
     current = gr.State(None)
     facet_counts = gr.State({})  # the last search's facet counts, all values (the boxes show the top ones)
     unfolded = gr.State({})  # facet name -> True while its "More" is open
     gr.HTML(f"{caption_style()}<style>{FACET_CSS}</style>")
-    demo.load(lambda: uuid.uuid4().hex, None, session_id, api_visibility="private")
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(label="Search", placeholder="navy blue casual shirt", elem_id="search-text")
@@ -188,11 +189,14 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
                 elem_id="results",
                 elem_classes=["result-gallery"],
             )
+        with gr.Column(scale=2, min_width=240):
+            for_you = recommend_panel.build_for_you()
     with gr.Row():
         with gr.Column(scale=2):
             detail = gr.Markdown(elem_id="result-detail")
             similar_btn = gr.Button("More like this")
         detail_images = gr.Gallery(label="Images", columns=3, height=240, scale=1)
+    panel = recommend_panel.build_item_panel()
     clear.add([text, image, *facets, min_price, max_price])  # Clear resets the filters too, not just the query
     examples = gr.Examples(
         api_visibility="private",  # its example loader would otherwise be callable by clients
@@ -228,9 +232,11 @@ def build(demo: gr.Blocks, service: TailLiftService) -> None:
     def on_select(state: list[dict], sid: str, opened: list[int], evt: gr.SelectData):
         return open_result(service, state, evt.index, sid, opened)
 
-    gallery.select(
+    opened = gallery.select(
         on_select, [hits, session_id, clicked], [detail, detail_images, current, clicked], api_visibility="private"
-    ).then(None, js=SCROLL_TO_DETAIL)
+    )
+    opened.then(None, js=SCROLL_TO_DETAIL)
+    recommend_panel.wire(service, demo, for_you, panel, opened, current, detail, detail_images, session_id, token)
     similar_btn.click(
         lambda item_id: more_like_this(service, item_id), current, [gallery, hits, status], api_visibility="private"
     ).then(None, js=SCROLL_TO_RESULTS)
