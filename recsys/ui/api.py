@@ -31,6 +31,7 @@ from recsys.search.filters import SearchFilters
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.errors import NotAllowed, NotFound
 from recsys.service.permissions import require
+from recsys.service.recommendations import Recommended
 from recsys.service.taillift import TailLiftService
 from recsys.training.run_options import EncoderRunOptions
 
@@ -175,7 +176,32 @@ def register(service: TailLiftService) -> None:
         job = _answer(lambda: service.retrain_ranker(who(token)))
         return {"status": job.status, "message": job.message}
 
+    def for_you(session_id: str = "", k: int = 12, token: str = "") -> dict:
+        """The shopper's "For you" list (their session's and, with a token, their account's events), with reasons."""
+        rows = service.for_you(who(token), session_id or "", max(1, min(int(k), 100)))
+        return {"items": _recommended(service, rows)}
+
+    def item_lists(item_id: int, k: int = 8) -> dict:
+        """An item's "similar", "bought_together" and "also_viewed" lists, each item with its reason."""
+        _answer(lambda: service.get_item(int(item_id)))  # an unknown item is refused, not answered with empty lists
+        lists = service.item_lists(int(item_id), max(1, min(int(k), 100)))
+        return {name: _recommended(service, rows) for name, rows in lists.items()}
+
+    def cart_complete(item_ids: list[int], k: int = 8) -> dict:
+        """The "Complete your basket" list for the cart's item ids."""
+        if not isinstance(item_ids, list) or not all(isinstance(i, int) for i in item_ids):
+            raise gr.Error("item_ids must be a list of item ids")
+        rows = service.complete_basket(item_ids[:100], max(1, min(int(k), 100)))
+        return {"items": _recommended(service, rows)}
+
+    def record_event(token: str, session_id: str, item_id: int, event: str, order_id: str = "") -> dict:
+        """Log view, click, cart or purchase (with its order id) for the shopper: the token's account, else
+        ``session_id`` (the anonymous browser id)."""
+        _answer(lambda: service.record(who(token), session_id or "", int(item_id), event, order_id or None))
+        return {"recorded": event, "item_id": int(item_id)}
+
     endpoints: list[Callable[..., Any]] = [status, login, logout, whoami, search, similar, item, versions]
+    endpoints += [for_you, item_lists, cart_complete, record_event]
     endpoints += [add_item, update_item, delete_item, add_review, start_training]
     for fn in endpoints:  # the serving queue's concurrency: each is fast (a training run starts a thread)
         gr.api(fn, api_name=fn.__name__)
@@ -217,6 +243,21 @@ def _item(view: ItemView) -> dict[str, Any]:
     out = view.to_dict()
     out["images"] = [{"id": i.id, "width": i.width, "height": i.height} for i in view.images]  # no server paths
     return out
+
+
+def _recommended(service: TailLiftService, rows: list[Recommended]) -> list[dict[str, Any]]:
+    views = service.get_items([r.item_id for r in rows], with_reviews=False)
+    return [
+        {
+            "item_id": r.item_id,
+            "external_id": views[r.item_id].external_id,
+            "title": views[r.item_id].title,
+            "price": views[r.item_id].price,
+            "reason": r.reason,
+        }
+        for r in rows
+        if r.item_id in views  # deleted since the fit
+    ]
 
 
 def _hits(service: TailLiftService, response: SearchResponse) -> dict[str, Any]:

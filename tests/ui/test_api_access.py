@@ -43,6 +43,10 @@ API = {
     "/import_bundle",
     "/activate",
     "/retrain_ranker",
+    "/for_you",
+    "/item_lists",
+    "/cart_complete",
+    "/record_event",
 }
 ALPHA, BRAVO, BOSS = "alpha-shop", "bravo-shop", "api-admin"
 PASSWORDS = {ALPHA: "alpha-password", BRAVO: "bravo-password", BOSS: "admin-password"}
