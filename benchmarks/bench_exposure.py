@@ -1,0 +1,77 @@
+"""Exposure trade-off on the instacart data: what the tail-share knob (``RECSYS_TAIL_SHARE``) costs in relevance.
+
+    python benchmarks/bench_exposure.py --data ../shared/data
+
+The instacart suite's users, histories and targets (each user's last order). The ranking is the suite's
+``taillift_hypergraph`` setting (decay 0.8, alpha 0, beta 0.03); each user's top ``POOL`` list is re-ranked by
+``exposure.calibrated_rerank`` at each tail share and cut to 20. Tail = outside the most bought 20% of the products
+that were bought (``tuning.head_mask``). Reported per setting: Recall@20, tail-item recall@20, the tail's share of
+all impressions, catalog coverage and exposure Gini of the lists, and per-shopper latency (one user's scoring +
+re-rank, the app's path) p50/p95 over ``--latency-users`` users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
+from recsys.evaluation import instacart_data
+from recsys.evaluation.dataset import resolve_suite_dir
+from recsys.recommend import HypergraphRecommender, baskets, tuning
+from recsys.recommend.exposure import calibrated_rerank, exposure_stats
+from recsys.recommend.nextbasket import target_matrix
+from recsys.recommend.repeat import repeat_matrix
+
+SETTINGS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7)
+POOL = 100
+K = 20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--latency-users", type=int, default=200)
+    args = parser.parse_args()
+    folder = resolve_suite_dir(args.data, "instacart", instacart_data.ORDER_FILE)
+    data = instacart_data.load(folder)
+    catalog = data.catalog
+    groups = {"basket": baskets.basket_incidence(data.fit, catalog)}
+    groups.update(baskets.category_incidence(folder / "products.csv", catalog))
+    interactions = baskets.user_item_counts(data.fit, np.unique(data.fit["user_id"]), catalog)
+    model = HypergraphRecommender(alpha=0.0, beta=0.03).fit(interactions, groups)
+    users = np.array(sorted(data.targets))
+    user_items = repeat_matrix(data.fit, users, catalog, 0.8)
+    pools, _ = model.recommend(np.arange(users.size), user_items, n=POOL)
+    truth = target_matrix(data.targets, users, catalog).toarray() > 0
+    tail = ~tuning.head_mask(model.popularity)
+    print(f"{users.size} users, {catalog.size} products, {int((~tail).sum())} head products; pool {POOL}, k {K}")
+    header = f"{'tail share':>10}{'recall@20':>11}{'±se':>7}{'tail recall':>13}{'tail impr.':>12}"
+    print(header + f"{'coverage':>10}{'gini':>8}")
+    for share in SETTINGS:
+        top = np.array([calibrated_rerank(row, tail, K, share) for row in pools])
+        recall, tail_recall = tuning.recall_parts(top, truth, tail)
+        stats = exposure_stats(top, tail)
+        valid = recall[~np.isnan(recall)]
+        se = valid.std(ddof=1) / np.sqrt(valid.size)
+        print(
+            f"{share:>10}{np.nanmean(recall):>11.4f}{se:>7.3f}{np.nanmean(tail_recall):>13.4f}"
+            f"{stats['tail_share']:>12.3f}{stats['coverage']:>10.4f}{stats['gini']:>8.4f}"
+        )
+    seconds = []
+    for row in range(min(args.latency_users, users.size)):
+        start = time.perf_counter()
+        ids, _ = model.recommend([row], user_items, n=POOL)
+        calibrated_rerank(ids[0], tail, K, 0.3)
+        seconds.append(time.perf_counter() - start)
+    p50, p95 = np.percentile(np.array(seconds) * 1000, [50, 95])
+    print(f"one shopper (score {catalog.size} products + re-rank): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
