@@ -66,6 +66,30 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_import_events(args: argparse.Namespace) -> int:
+    from recsys.accounts.principal import SYSTEM
+    from recsys.service.catalog import CatalogService
+
+    service = CatalogService(get_settings())
+    with ProgressReporter("import-events", unit="row") as reporter:
+        report = service.import_events(
+            SYSTEM,  # the operator at the command line: an admin, naming --catalog-merchant or not
+            Path(args.file),
+            merchant=args.catalog_merchant,
+            limit=args.limit,
+            progress=lambda done, total, _summary: reporter(done, total, "rows"),
+        )
+    lines = [f"  row {e.row} (item {e.id or '?'}): {'; '.join(e.reasons)}" for e in report.rejected[:50]]
+    if len(report.rejected) > 50:
+        lines.append(f"  ... {len(report.rejected) - 50} more rejected rows (use --json for all)")
+    if report.unknown_items:
+        more = report.unknown_item_count - len(report.unknown_items[:20])
+        named = ", ".join(report.unknown_items[:20]) + (f" and {more} more" if more > 0 else "")
+        lines.append(f"  unknown item ids: {named}")
+    emit(args, report.to_dict(), "\n".join([*lines, report.summary()]))
+    return 0 if report.ok else 1
+
+
 def _first_existing(folder: Path, names: list[str]) -> str | None:
     for name in names:
         if (folder / name).exists():
@@ -169,6 +193,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_output_arguments(p, "the import report")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "import-events",
+        help="import interaction history (user, item, event, time, order) from CSV, JSONL or Parquet",
+        description="Import events: columns user, item (the merchant's own item id), event (impression, view, "
+        "click, cart, purchase), time (ISO 8601 or epoch seconds) and optionally order (the basket id of a "
+        "purchase). Bad rows are reported and skipped; re-importing a file adds nothing.",
+    )
+    p.add_argument("file", help="events file (.csv, .jsonl or .parquet)")
+    p.add_argument(
+        "--catalog-merchant",
+        default=None,
+        metavar="NAME",
+        help="whose item ids the item column holds (default: any merchant's, when only one has the id)",
+    )
+    p.add_argument("--limit", type=int, help="import only the first N rows")
+    add_output_arguments(p, "the import report")
+    p.set_defaults(func=cmd_import_events)
 
     p = sub.add_parser("stats", help="catalog counts")
     add_output_arguments(p, "the counts")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from recsys.catalog.images import CheckedImage, ImageStore
@@ -287,3 +287,65 @@ def items_missing_embeddings(session: Session, model_version: str, route: str) -
         ItemEmbedding.model_version == model_version, ItemEmbedding.route == route
     )
     return list(session.scalars(select(Item.id).where(Item.id.not_in(have)).order_by(Item.id)))
+
+
+# --- imported events ------------------------------------------------------------------------------
+
+
+def item_ids_by_external_id(
+    session: Session, external_ids: Iterable[str], merchant_name: str | None = None
+) -> dict[str, list[int]]:
+    """external id -> ids of the items that have it: of one merchant (at most one each), or of every merchant
+    (several when merchants share an id)."""
+    wanted = sorted(set(external_ids))
+    found: dict[str, list[int]] = {}
+    for start in range(0, len(wanted), 500):  # stay under bound-parameter limits
+        query = select(Item.external_id, Item.id).where(Item.external_id.in_(wanted[start : start + 500]))
+        if merchant_name is not None:
+            query = query.join(Merchant).where(Merchant.name == merchant_name)
+        for external_id, item_id in session.execute(query.order_by(Item.id)):
+            found.setdefault(external_id, []).append(item_id)
+    return found
+
+
+def merchant_exists(session: Session, name: str) -> bool:
+    return session.scalar(select(Merchant.id).where(Merchant.name == name)) is not None
+
+
+def logged_order_ids(session: Session, order_ids: Iterable[str]) -> set[str]:
+    """Those of ``order_ids`` that some logged event already carries."""
+    wanted = sorted(set(order_ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            str(o) for o in session.scalars(select(Interaction.order_id).where(Interaction.order_id.in_(chunk)))
+        )
+    return found
+
+
+def orderless_events_of(session: Session, user_ids: Iterable[str]) -> list[tuple[str, int, str, Any]]:
+    """(user id, item id, event, time) of the logged events without an order of these users."""
+    wanted = sorted(set(user_ids))
+    rows: list[tuple[str, int, str, Any]] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows.extend(
+            (r[0], r[1], r[2], r[3])
+            for r in session.execute(
+                select(Interaction.user_id, Interaction.item_id, Interaction.event, Interaction.created_at).where(
+                    Interaction.user_id.in_(chunk), Interaction.order_id.is_(None)
+                )
+            )
+        )
+    return rows
+
+
+def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Bulk-insert checked event rows (one executemany, no ORM objects: imports run to 100,000s of rows)."""
+    for row in rows:
+        if row["event"] not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {row['event']!r}")
+    if rows:
+        session.execute(insert(Interaction), list(rows))
+    return len(rows)

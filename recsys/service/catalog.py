@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from recsys.accounts.principal import SYSTEM, Principal
 from recsys.catalog import repository as repo
 from recsys.catalog.demo import DEMO_MERCHANT, attach_demo_reviews, read_seed_state, write_seed_state
+from recsys.catalog.events_import import EventsReport, import_events
 from recsys.catalog.image_gc import ImageGcReport, collect_unreferenced_images
 from recsys.catalog.images import CheckedImage, ImageInput, check_uploads
 from recsys.catalog.importer import ImportReport, import_catalog
@@ -39,11 +40,13 @@ from recsys.config import Settings, get_settings
 from recsys.progress import Progress
 from recsys.service.errors import NotAllowed, NotFound
 from recsys.service.identity import Identity
+from recsys.service.instacart_seed import seed_instacart
 from recsys.service.limits import HourlyLimit
 from recsys.service.permissions import acting_merchant, require, require_owner
 
 log = logging.getLogger(__name__)
 SEEDING = "seeding the demo catalog"  # the start-up phase (service/startup.py)
+DEMOS = ("fashion", "instacart")  # RECSYS_DEMO
 
 
 @dataclass(frozen=True)
@@ -259,21 +262,57 @@ class CatalogService:
             self.store.notify("upsert", changed)
         return report
 
+    def import_events(
+        self,
+        actor: Principal,
+        path: Path,
+        *,
+        merchant: str | None = None,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> EventsReport:
+        """Import interaction history (user, item external id, event, time, order) for the acting merchant's items;
+        an admin may name any ``merchant`` or none (then an item id must be one merchant's only). Bad arguments
+        give a refused report; NotAllowed when the actor may not import or is over the hourly row limit."""
+        require(actor, "import events")
+        owner = None if actor.is_admin and not merchant else acting_merchant(actor, merchant, repo.DEFAULT_MERCHANT)
+        self.import_rows.require_room(actor)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            return EventsReport(refused=f"limit {shown(limit)} must be a whole number >= 0")
+        if not isinstance(path, (str, Path)) or not str(path).strip():
+            return EventsReport(refused="no events file was given")
+        settings, sessions = self.settings, self.sessions
+        report = import_events(
+            Path(path), sessions=sessions, settings=settings, merchant_name=owner, limit=limit, progress=progress
+        )
+        self.import_rows.record(actor, report.total_rows)
+        return report
+
     def seed_demo(self, progress: Progress | None = None) -> ImportReport | None:
-        """First start with an empty catalog: import the fashion demo set, when present, as the ``demo``
-        merchant's items, and attach its reviews. None when there is nothing to seed.
+        """First start with an empty catalog: seed the demo ``settings.demo`` names, when its files are present, as
+        the ``demo`` merchant's items: "fashion" (with reviews of similar garments) or "instacart" (groceries with
+        their real baskets, ``service/instacart_seed.py``). None when there is nothing to seed.
 
         A seed that was killed is finished by the next start (``catalog/demo.py`` says how it knows); a catalog
         that has items but no seed marker (the merchant's own, or seeded before markers existed) is left alone.
         """
         settings = self.settings
+        if settings.demo not in DEMOS:
+            log.warning("RECSYS_DEMO=%r is not one of %s: nothing seeded", settings.demo, DEMOS)
+            return None
         styles = settings.demo_dir / "styles.csv"
+        if settings.demo == "instacart":
+            styles = settings.instacart_dir / "order_products.csv"
         state = read_seed_state(settings.data_dir)
         if (state or {}).get("state") == "done" or settings.demo_limit <= 0 or not styles.is_file():
             return None
         if state is None and self.stats()["items"] > 0:
             return None
         resuming = state is not None
+        if settings.demo == "instacart":
+            return seed_instacart(
+                self, resuming, None if progress is None else lambda n, of, _: progress(n, of, SEEDING)
+            )
         write_seed_state(
             settings.data_dir, {"state": "seeding", "demo_dir": str(settings.demo_dir), "limit": settings.demo_limit}
         )

@@ -17,6 +17,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "review": (SIGNED_IN,),
     "edit items": (MERCHANT, ADMIN),  # and only one's own, unless admin (require_owner)
     "import": (MERCHANT, ADMIN),
+    "import events": (MERCHANT, ADMIN),  # of one's own items, unless admin
     "train encoder": (ADMIN,),
     "serve encoder": (ADMIN,),  # activate / roll back
     "retrain ranker": (ADMIN,),
