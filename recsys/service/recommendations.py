@@ -149,7 +149,8 @@ class Recommendations:
                 if sid
                 for r in reads.user_events(session, sid, SHOPPER_EVENTS, events=INTEREST_EVENTS)
             ]
-        rows.sort(key=lambda r: r.created_at)
+        # A signed-in shopper's events match both ids (account and browser): each counts once.
+        rows = sorted(set(rows), key=lambda r: r.created_at)
         for row in rows:
             index = model.index_of([row.item_id])
             if index:

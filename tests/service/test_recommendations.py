@@ -142,3 +142,17 @@ def test_record_refuses_bad_events_and_writes_nothing(service):
     service.record(Principal("alice"), "browser-x", item, "cart")
     service.recommendations.fit_now()
     assert list(service.recommendations._model().shoppers) == ["alice"]  # a signed-in shopper's events are theirs
+
+
+def test_a_signed_in_shoppers_events_count_once_across_account_and_browser(service):
+    titles = by_title(service)
+    service.recommendations.fit_now()
+    model = service.recommendations._model()
+    service.record(Principal("bob"), "bob-browser", titles["Red cotton shirt"], "cart")
+    service.record(ANONYMOUS, "bob-browser", titles["Blue cotton shirt"], "view")  # before signing in
+    weights = service.recommendations.shopper_weights(model, ["bob", "bob-browser"])
+    assert weights == {
+        model.index_of([titles["Red cotton shirt"]])[0]: 3.0,
+        model.index_of([titles["Blue cotton shirt"]])[0]: 1.0,
+    }
+    assert list(weights)[-1] == model.index_of([titles["Blue cotton shirt"]])[0]  # the newest last
