@@ -80,9 +80,10 @@ def cold_start(model: ServedModel, k: int, tail_share: float, seed: str) -> list
     queues = []
     for members in by_type.values():
         best = max(members, key=lambda i: (popularity[i], -i))
-        rest = [i for i in members if i != best and tail[i]]
+        liked = [best] if popularity[best] > 0 else []  # a type nobody has touched is all tail, best included
+        rest = [i for i in members if i not in liked and tail[i]]
         rng.shuffle(rest)
-        queues.append([best, *rest[:k]] if popularity[best] > 0 else rest[: k + 1])
+        queues.append([*liked, *rest[:k]])
     rng.shuffle(queues)
     ranked: list[int] = []
     for depth in range(max((len(q) for q in queues), default=0)):

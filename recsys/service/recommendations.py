@@ -4,9 +4,9 @@ refits in the background, and answers the shopper's lists.
 - A fit reads every item and interest event, fits ``served.fit_served`` and saves it as a version under
   ``models/recommenders`` (parent = the version served before, data fingerprint, counts, seconds); the newest
   ``recommender_versions_kept`` stay. A start loads the newest version when its fingerprint still matches the data.
-- ``note_event`` counts events; after ``refit_every_events`` a refit runs on its own thread, one at a time, and the
-  new model is served by one reference assignment: a request reads ``self._served`` once and uses that model
-  throughout, so it never mixes two versions. Search never waits on any of it.
+- ``note_event`` counts events (and each committed item change); after ``refit_every_events`` a refit runs on its
+  own thread, one at a time, and the new model is served by one reference assignment: a request reads
+  ``self._served`` once and uses that model throughout, so it never mixes two versions. Search never waits on it.
 - Personal lists read the shopper's newest events from the database on each request, so they move with what the
   shopper just did, before any refit.
 """
@@ -52,6 +52,8 @@ class Recommendations:
         self._lock = threading.Lock()
         self._new_events = 0
         self.job: BackgroundJob | None = None
+        # A new item must reach the lists (the cold start most of all) without waiting for shoppers' events.
+        store.on_items_changed(lambda kind, item_ids: self.note_event())
 
     # --- fitting and versions ---------------------------------------------------------------------
 
@@ -81,6 +83,8 @@ class Recommendations:
     def fit_now(self) -> str:
         """Fit on the data as it is now, save it as a new version and serve it; returns the version."""
         start = time.perf_counter()
+        with self._lock:  # what happens from here on counts toward the next refit
+            self._new_events = 0
         items, events = self._data()
         fingerprint = served_store.fingerprint(items, events)
         served = self._served

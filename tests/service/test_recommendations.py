@@ -156,3 +156,17 @@ def test_a_signed_in_shoppers_events_count_once_across_account_and_browser(servi
         model.index_of([titles["Blue cotton shirt"]])[0]: 1.0,
     }
     assert list(weights)[-1] == model.index_of([titles["Blue cotton shirt"]])[0]  # the newest last
+
+
+def test_a_new_item_reaches_the_lists_after_a_refit(service):
+    from recsys.accounts.principal import SYSTEM
+
+    service.recommendations.fit_now()
+    service.settings = service.recommendations.settings = service.settings.replace(refit_every_events=1)
+    added = service.add_item(SYSTEM, {"title": "Purple silk scarf", "category": "Accessories > Scarves"}, [])
+    assert service.recommendations.job.wait(60) and service.recommendations.job.status == "done"
+    model = service.recommendations._model()
+    assert model.n_items == 31 and model.index_of([added.id])
+    assert added.id in {
+        r.item_id for r in service.for_you(ANONYMOUS, "scarf-fan", k=12)
+    }  # the only scarf: its own type
