@@ -214,24 +214,31 @@ def _short_options(options: dict | None) -> str:
 
 # --- what the timer refreshes, per browser tab ----------------------------------------------------------------
 
-Shown = tuple  # (loss key, comparison key, versions key): what this browser tab last drew
+Shown = tuple  # (loss key, comparison key, versions key, choices key): what this browser tab last drew
 
 
 def tick(panel: TrainingPanel, shown: Shown | None) -> tuple[str, Any, str, Any, Any, Any, Shown]:
     """(status, loss, before/after text, before/after figure, versions table, version choices, shown): figures and
-    the table are redrawn only when what they show changed since this browser tab last drew them."""
+    the table are redrawn only when what they show changed since this browser tab last drew them; the dropdown's
+    choices only when a run saved a new version (so a switch does not reset a version being picked)."""
     run = panel.run
+    version = run.version if run else None
     keys = (
         (id(run), len(losses(panel))),
         id(panel.comparison),
-        (run.version if run else None, panel.serve_status, registry.active_version(panel.service.settings)),
+        (version, panel.serve_status, registry.active_version(panel.service.settings)),
+        version,
     )
-    old = shown or (None, None, None)
+    old = shown or (None, None, None, None)
     loss = loss_figure(losses(panel)) if keys[0] != old[0] else gr.update()
     figure: Any = gr.update()
     if keys[1] != old[1]:
         figure = before_after_figure(panel.comparison) if panel.comparison is not None else None
-    table, choices = version_updates(panel.service) if keys[2] != old[2] else (gr.update(), gr.update())
+    table: Any = gr.update()
+    choices: Any = gr.update()
+    if keys[2] != old[2] or keys[3] != old[3]:
+        frame, new_choices = version_updates(panel.service)
+        table, choices = frame, (new_choices if shown is None or keys[3] != old[3] else gr.update())
     return run_status(panel), loss, tc.comparison_text(panel), figure, table, choices, keys
 
 
