@@ -281,6 +281,10 @@ class CatalogService:
             return EventsReport(refused=f"limit {shown(limit)} must be a whole number >= 0")
         if not isinstance(path, (str, Path)) or not str(path).strip():
             return EventsReport(refused="no events file was given")
+        try:
+            owner = None if owner is None else _merchant_name(owner)
+        except InvalidInput as exc:
+            return EventsReport(refused="; ".join(exc.problems))
         settings, sessions = self.settings, self.sessions
         report = import_events(
             Path(path), sessions=sessions, settings=settings, merchant_name=owner, limit=limit, progress=progress

@@ -183,3 +183,12 @@ def test_who_may_import_events(service, tmp_path):
     with service.sessions() as session:
         (event,) = reads.user_events(session, "ann", limit=5)
     assert service.get_item(event.item_id).title == "Mine"
+
+
+def test_hostile_arguments_give_a_refused_report(shop, tmp_path):
+    path = _write(tmp_path / "e.csv", [["ann", "a1", "view", "2026-01-01", ""]])
+    assert shop.import_events(SYSTEM, 123).refused == "no events file was given"
+    assert "whole number" in shop.import_events(SYSTEM, path, limit=-1).refused
+    assert "markup" in shop.import_events(SYSTEM, path, merchant="<b>x</b>").refused
+    assert "cannot be read" in shop.import_events(SYSTEM, tmp_path / "absent.csv").refused
+    assert _count(shop) == 0
