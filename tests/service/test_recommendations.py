@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from recsys.accounts.principal import ANONYMOUS, Principal
+from recsys.accounts.principal import ANONYMOUS, SYSTEM, Principal
 from recsys.config import Settings
 from recsys.service.errors import NotFound
 from recsys.service.recommendations import Recommendations
@@ -159,8 +159,6 @@ def test_a_signed_in_shoppers_events_count_once_across_account_and_browser(servi
 
 
 def test_a_new_item_reaches_the_lists_after_a_refit(service):
-    from recsys.accounts.principal import SYSTEM
-
     service.recommendations.fit_now()
     service.settings = service.recommendations.settings = service.settings.replace(refit_every_events=1)
     added = service.add_item(SYSTEM, {"title": "Purple silk scarf", "category": "Accessories > Scarves"}, [])
