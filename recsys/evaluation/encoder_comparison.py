@@ -2,8 +2,8 @@
 held-out items, one headline number that says whether the new one is better, and both reports stored.
 
 The quick size is what the Training tab runs by default: a hash sample of held-out items and no ridge baseline,
-so only those items are encoded (the full suite also encodes every fit item for the ridge map: minutes to tens of
-minutes on a CPU the first time). Both sizes score the same TailLift methods on the same kind of split.
+so only those items are encoded (the full suite also encodes every fit item for the ridge map: ~20 minutes on
+a CPU the first time). Both sizes score the same TailLift methods on the same kind of split.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ FULL = EvaluationSize(
     fashion.DEFAULT_LIMIT,
     True,
     f"{fashion.DEFAULT_LIMIT:,} held-out items and the ridge baseline (tower features of every fit item: "
-    "~30 min on 2 CPU cores the first time, cached after)",
+    "~20 min on 2 CPU cores the first time, about a minute once they are cached)",
 )
 
 
