@@ -255,6 +255,8 @@ class TailLiftService(CatalogService):
         self, session_id: str, item_id: int, event: str, query: str = "", position: int | None = None
     ) -> None:
         self._engine().log_event(session_id, item_id, event, query, position)
+        if event == "click":  # a search click is a choice: it counts towards the recommenders' next refit
+            self.recommendations.note_event()
 
     # --- recommendations (``Recommendations``; never on the search path) -----------------------------------
 

@@ -51,7 +51,7 @@ def build_app(service: TailLiftService) -> gr.Blocks:
         demo.load(lambda: startup_banner(service), None, [banner, ticker], api_visibility="private")
         account.build(demo, service, token)
         with gr.Tab("Search"):
-            search_tab.build(demo, service)
+            search_tab.build(demo, service, token)
         with gr.Tab("Catalog"):
             catalog_tab.build(demo, service)
         with gr.Tab("Merchant"):

@@ -168,3 +168,18 @@ def test_a_new_item_reaches_the_lists_after_a_refit(service):
     assert added.id in {
         r.item_id for r in service.for_you(ANONYMOUS, "scarf-fan", k=12)
     }  # the only scarf: its own type
+
+
+def test_search_clicks_count_towards_a_refit_and_impressions_do_not(service):
+    service.load_models()
+    service.recommendations.fit_now()
+    first = service.recommendations.version
+    service.settings = service.recommendations.settings = service.settings.replace(refit_every_events=2)
+    red, blue = by_title(service)["Red cotton dress"], by_title(service)["Blue cotton dress"]
+    for item_id in (red, blue):
+        service.log_event("clicker", item_id, "impression", "dress", 1)
+    service.log_event("clicker", red, "click", "dress", 1)
+    assert service.recommendations.version == first and service.recommendations.job is None
+    service.log_event("clicker", blue, "click", "dress", 2)
+    assert service.recommendations.job.wait(60) and service.recommendations.job.status == "done"
+    assert service.recommendations.version != first
