@@ -20,7 +20,7 @@ from recsys.catalog import repository as repo
 from recsys.config import Settings
 from recsys.encoders import MultimodalEncoder
 from recsys.encoders.text import pick_device
-from recsys.evaluation import fashion
+from recsys.evaluation.encoder_comparison import Comparison, EvaluationSize, compare_versions
 from recsys.progress import Progress
 from recsys.search.engine import SearchEngine
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
@@ -236,12 +236,15 @@ class TailLiftService(CatalogService):
         """Whether the fashion suite's data (the demo catalog) is here for before/after comparisons."""
         return (self.settings.demo_dir / "styles.csv").exists()
 
-    def evaluate_encoder(self, actor: Principal, version: str, limit: int | None = None) -> dict:
-        """The fashion suite's report for encoder ``version`` on the demo data (held-out items)."""
+    def compare_encoder(
+        self, actor: Principal, run: EncoderRun, size: EvaluationSize, progress: Progress | None = None
+    ) -> Comparison:
+        """Before/after for a finished run: the fashion suite (held-out items) for its version and its parent."""
         require(actor, "evaluate")
-        if limit is None:
-            return fashion.run(self.settings.demo_dir, settings=self.settings, model=version)
-        return fashion.run(self.settings.demo_dir, settings=self.settings, model=version, limit=limit)
+        if run.version is None:
+            raise NotFound("the run saved no version to compare")
+        settings = self.settings
+        return compare_versions(settings.demo_dir, settings, run.version, run.parent, size, progress, run.text)
 
     # --- search and behaviour -----------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ HEADLINE_NOTE = (
 def finished(panel: TrainingPanel, actor: Principal, run: EncoderRun, serve: bool) -> None:
     """On the run's thread: before/after numbers first (they do not need the new index), then, if asked and the
     new version is not worse than its parent, serve it (re-encode the catalog, rebuild the index, swap)."""
-    compare(panel, run)
+    compare(panel, actor, run)
     if not (serve and run.status == "done" and run.version):
         return
     if not should_serve(panel.comparison):
@@ -52,7 +52,7 @@ def should_serve(comparison: Comparison | None) -> bool:
     return comparison is None or comparison.verdict != "worse"
 
 
-def compare(panel: TrainingPanel, run: EncoderRun) -> None:
+def compare(panel: TrainingPanel, actor: Principal, run: EncoderRun) -> None:
     """After a finished run: the fashion suite for child and parent, progress in ``panel.comparison_status``."""
     if run.status != "done" or run.version is None:
         return
@@ -70,7 +70,7 @@ def compare(panel: TrainingPanel, run: EncoderRun) -> None:
 
     progress(0, 0, f"after ({run.version})")
     try:
-        panel.comparison = panel.evaluate(run, size, progress)
+        panel.comparison = panel.evaluate(actor, run, size, progress)
     except Exception as exc:  # the run itself succeeded; say why there is no comparison
         log.exception("fashion evaluation of %s failed", run.version)
         panel.comparison_status = f"Evaluation failed: {type(exc).__name__}: {exc}"

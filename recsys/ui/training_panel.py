@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from recsys.accounts.principal import Principal
 from recsys.evaluation import encoder_comparison as ec
 from recsys.evaluation.encoder_comparison import Comparison, EvaluationSize
 from recsys.progress import Progress
@@ -13,7 +14,7 @@ from recsys.service.taillift import TailLiftService
 from recsys.training.encoder_runs import EncoderRun
 
 # (finished run, size, progress) -> the comparison of its version with its parent, both reports stored
-Evaluate = Callable[[EncoderRun, EvaluationSize, Progress], Comparison]
+Evaluate = Callable[[Principal, EncoderRun, EvaluationSize, Progress], Comparison]
 
 
 class TrainingPanel:
@@ -35,11 +36,9 @@ def default_evaluator(service: TailLiftService) -> Evaluate | None:
     """The fashion suite on the demo data (None when it is absent: no before/after then)."""
     if not service.can_evaluate_encoders():
         return None
-    settings = service.settings
 
-    def evaluate(run: EncoderRun, size: EvaluationSize, progress: Progress) -> Comparison:
-        # After a run that an admin started (the service checked that start); the run's MiniLM is the app's.
-        assert run.version is not None
-        return ec.compare_versions(settings.demo_dir, settings, run.version, run.parent, size, progress, run.text)
+    def evaluate(actor: Principal, run: EncoderRun, size: EvaluationSize, progress: Progress) -> Comparison:
+        # The admin who started the run; the service checks it may evaluate. The run's MiniLM is the app's.
+        return service.compare_encoder(actor, run, size, progress)
 
     return evaluate

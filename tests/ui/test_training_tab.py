@@ -253,7 +253,9 @@ def test_serve_when_done_keeps_the_parent_when_the_child_is_worse(service, panel
     for after, before, served in ((0.2, 0.6, False), (0.6, 0.6, True)):
         panel.serve_status = ""
         found = {"after": headline_report(after), "before": headline_report(before)}
-        panel.evaluate = lambda run, size, progress, found=found: ec.Comparison(run.version, run.parent, size, found)
+        panel.evaluate = lambda actor, run, size, progress, found=found: ec.Comparison(
+            run.version, run.parent, size, found
+        )
         tc.finished(panel, SYSTEM, run, serve=True)
         assert panel.serve_status.startswith("now serving" if served else "not served: ")
     assert not tc.should_serve(
@@ -267,17 +269,17 @@ def test_evaluation_progress_is_shown_while_it_runs(service, panel):
     seen: list[str] = []
     real = panel.evaluate
 
-    def watched(run, size, progress):
+    def watched(actor, run, size, progress):
         def relay(done, total, stage):
             progress(done, total, stage)
             seen.append(panel.comparison_status)
 
-        return real(run, size, relay)
+        return real(actor, run, size, relay)
 
     panel.evaluate = watched
     version = service.serving_encoder_version()
     run = EncoderRun(service.store, EncoderRunOptions(), parent=None, status="done", version=version)
-    tc.compare(panel, run)
+    tc.compare(panel, SYSTEM, run)
     assert any(f"after ({version}), version 1 of 1: image features" in line for line in seen)
     assert any("scoring 7 of 7" in line for line in seen) and all(line.startswith("Evaluating (quick") for line in seen)
     assert panel.comparison_status.startswith("Evaluated in")
