@@ -174,7 +174,8 @@ def _commit_batch(batch: list[EventDraft], sessions: sessionmaker[Session], run:
                 rows.append(
                     {
                         "user_id": draft.user,
-                        "session_id": draft.user,  # an imported shopper's history is one session
+                        # A basket is one shopping session; other imported events have only their shopper.
+                        "session_id": draft.order or draft.user,
                         "item_id": ids[0],
                         "event": draft.event,
                         "created_at": draft.time,

@@ -56,6 +56,9 @@ def test_good_rows_are_imported_and_read_back_as_baskets(shop, tmp_path):
         bob = reads.user_events(session, "bob", limit=10)
     assert [(e.item_id, e.event) for e in bob] == [(ids["a1"], "cart"), (ids["a3"], "view")]
     assert bob[0].created_at.hour == 12
+    with shop.sessions() as session:
+        sessions = sorted(session.execute(select(Interaction.user_id, Interaction.session_id)).all())
+    assert sessions == [("ann", "o1"), ("ann", "o1"), ("bob", "bob"), ("bob", "bob")]  # a basket is a session
 
 
 def test_bad_rows_are_refused_with_their_reasons_and_the_rest_imported(shop, tmp_path):
