@@ -49,6 +49,8 @@ class RunProgress:
     losses: tuple[float, ...] = ()  # mean loss of each finished epoch
     examples_per_s: float | None = None
     eta_s: float | None = None
+    step_losses: tuple[float, ...] = ()  # each batch's loss so far (projection-head runs), for the loss chart
+    steps_per_epoch: int = 0
 
 
 # --- long-tail options ------------------------------------------------------------------------------------
@@ -157,6 +159,8 @@ def train_encoder(
     groups = catalog_groups(catalog)
     group = lambda kept: [groups.get(p.external_id, "") for p in kept]
     losses: list[float] = []
+    step_losses: list[float] = []
+    steps = [0]  # batches per epoch, once the first is done
     training_started: list[float] = []  # when the first training step began (after feature caching)
     training_stages = ("training heads", "training towers")
 
@@ -167,7 +171,14 @@ def train_encoder(
         if stage in training_stages and training_started and fraction > 0:
             elapsed = time.perf_counter() - training_started[0]
             eta = elapsed * (1 - fraction) / fraction
-        on_progress(RunProgress(stage, fraction, tuple(losses), speed, eta))
+        on_progress(RunProgress(stage, fraction, tuple(losses), speed, eta, tuple(step_losses), steps[0]))
+
+    def on_step(step: int, per_epoch: int, loss: float) -> None:
+        step_losses.append(loss)
+        steps[0] = per_epoch
+        # a point per batch, reported about 100 times a run (each report copies the list)
+        if step % max(1, per_epoch * options.epochs // 100) == 0:
+            report("training heads", step / max(per_epoch * options.epochs, 1))
 
     def on_epoch(epoch: int, loss: float, speed: float) -> None:
         losses.append(loss)
@@ -217,6 +228,7 @@ def train_encoder(
             pair_weights=weights,
             pair_log_q=log_q,
             on_epoch=on_epoch,
+            on_step=on_step,
             should_stop=should_stop,
             manifest_extra={"run": run_info},
             negative_pool=catalog_items,

@@ -19,7 +19,7 @@ from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.progress import Progress
 from recsys.training.losses import info_nce_with_negatives, uniform_negative_loss
 from recsys.training.negatives import mine_hard_negatives
-from recsys.training.pairs import EpochEnd
+from recsys.training.pairs import EpochEnd, StepEnd
 from recsys.training.retrieval import paired_recall_mrr
 
 
@@ -129,13 +129,15 @@ def fit_heads(
     miner: ClipHeads | None = None,
     progress: Progress | None = None,
     on_epoch: EpochEnd | None = None,
+    on_step: StepEnd | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> FitResult:
     """AdamW with a one-cycle schedule; returns the heads of the last epoch, or of the best one when stopping early.
 
     Hard negatives are mined before each epoch with the heads being trained; before the first epoch with
     ``miner`` (the serving version's heads, i.e. the current index) when given, else from epoch 2 on.
-    ``should_stop`` is asked before each epoch and raises ``TrainingCancelled`` when true.
+    ``should_stop`` is asked before each epoch and raises ``TrainingCancelled`` when true; ``on_step`` gets each
+    batch's loss (a loss chart that reads from the first epoch).
     """
     torch.manual_seed(config.seed)
     heads = ClipHeads(model_config).train()
@@ -156,6 +158,7 @@ def fit_heads(
     validate = data.val_image is not None and len(data.val_image) > 0
     result = FitResult(heads, [])
     best_state, best_recall, waited = None, -1.0, 0
+    step = 0
     if progress is not None:
         progress(0, config.epochs, "training heads")  # the clock for the ETA starts here, after feature caching
     for epoch in range(config.epochs):
@@ -204,6 +207,9 @@ def fit_heads(
             optimizer.step()
             schedule.step()
             total += float(loss.detach()) * len(idx)
+            step += 1
+            if on_step is not None:
+                on_step(step, steps_per_epoch, float(loss.detach()))
         result.losses.append(total / n)
         if validate and data.val_image is not None and data.val_text is not None:
             recall, _ = validation_recall(heads.eval(), data.val_image, data.val_text)

@@ -41,7 +41,7 @@ from recsys.training.head_fit import (
     fit_heads,
     validation_recall,
 )
-from recsys.training.pairs import EpochEnd, PairValues, TrainingPair, pair_terms
+from recsys.training.pairs import EpochEnd, PairValues, StepEnd, TrainingPair, pair_terms
 
 log = logging.getLogger(__name__)
 __all__ = ["HeadTrainingConfig", "TrainingCancelled", "compute_features", "train_heads", "validation_split"]
@@ -174,6 +174,7 @@ def train_heads(
     pair_weights: PairValues | None = None,
     pair_log_q: PairValues | None = None,
     on_epoch: EpochEnd | None = None,
+    on_step: StepEnd | None = None,
     should_stop: Callable[[], bool] | None = None,
     manifest_extra: dict | None = None,
     negative_pool: Sequence[TrainingPair] = (),
@@ -184,7 +185,8 @@ def train_heads(
     ``exclude`` drops more items; held-out ones are dropped regardless. Pass loaded ``text``/``tower`` to reuse them.
     Options (all off by default): ``pair_weights(kept)`` gives per-pair loss weights (normalised here to mean 1
     over the training rows); ``pair_log_q(kept)`` replaces the per-item logQ when ``config.log_q`` is on;
-    ``on_epoch``/``should_stop`` report and cancel between epochs; ``manifest_extra`` is stored in config.json.
+    ``on_epoch``/``should_stop`` report and cancel between epochs, ``on_step`` reports each batch's loss;
+    ``manifest_extra`` is stored in config.json.
     Hard and uniform negatives come from the training rows' images plus ``negative_pool`` (e.g. every catalog
     item when the pairs are query-click pairs); ``miner_version``'s heads mine the first epoch's hard negatives.
     """
@@ -233,6 +235,7 @@ def train_heads(
         miner=_miner(settings, miner_version, model_config),
         progress=progress,
         on_epoch=on_epoch,
+        on_step=on_step,
         should_stop=should_stop,
     )
     heads = result.heads

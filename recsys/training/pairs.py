@@ -21,6 +21,7 @@ class TrainingPair:
 
 PairValues = Callable[[Sequence[TrainingPair]], np.ndarray]  # one value per (kept) pair, in order
 EpochEnd = Callable[[int, float, float], None]  # (epoch number from 1, mean loss, training pairs per second)
+StepEnd = Callable[[int, int, float], None]  # (step number from 1 over the run, steps per epoch, the batch's loss)
 
 
 def item_log_q(kept: Sequence[TrainingPair]) -> torch.Tensor:

@@ -94,7 +94,7 @@ def poll(panel: TrainingPanel) -> tuple[str, Figure, str, Figure | None]:
     comparison = panel.comparison
     return (
         run_status(panel),
-        loss_figure(losses(panel)),
+        loss_chart(panel),
         tc.comparison_text(panel),
         before_after_figure(comparison) if comparison is not None else None,
     )
@@ -102,6 +102,14 @@ def poll(panel: TrainingPanel) -> tuple[str, Figure, str, Figure | None]:
 
 def losses(panel: TrainingPanel) -> tuple[float, ...]:
     return panel.run.progress.losses if panel.run is not None else ()
+
+
+def loss_chart(panel: TrainingPanel) -> Figure:
+    """The run's loss: per batch from the first step, and per finished epoch."""
+    if panel.run is None:
+        return loss_figure(())
+    progress = panel.run.progress
+    return loss_figure(progress.losses, progress.step_losses, progress.steps_per_epoch)
 
 
 def run_status(panel: TrainingPanel) -> str:
@@ -224,13 +232,13 @@ def tick(panel: TrainingPanel, shown: Shown | None) -> tuple[str, Any, str, Any,
     run = panel.run
     version = run.version if run else None
     keys = (
-        (id(run), len(losses(panel))),
+        (id(run), len(losses(panel)), len(run.progress.step_losses) if run else 0),
         id(panel.comparison),
         (version, panel.serve_status, registry.active_version(panel.service.settings)),
         version,
     )
     old = shown or (None, None, None, None)
-    loss = loss_figure(losses(panel)) if keys[0] != old[0] else gr.update()
+    loss = loss_chart(panel) if keys[0] != old[0] else gr.update()
     figure: Any = gr.update()
     if keys[1] != old[1]:
         figure = before_after_figure(panel.comparison) if panel.comparison is not None else None
@@ -303,7 +311,7 @@ def build(
         cancel_button = gr.Button("Cancel")
         ranker_button = gr.Button("Retrain ranker")
     status = gr.Markdown(run_status(panel), elem_id="train-status")
-    loss = gr.Plot(loss_figure(losses(panel)), label="Training loss per epoch", elem_id="train-loss")
+    loss = gr.Plot(loss_chart(panel), label="Training loss (per batch and per epoch)", elem_id="train-loss")
     gr.Markdown("### Before / after (fashion suite, held-out items)\n\n" + tc.HEADLINE_NOTE)
     comparison = gr.Markdown(elem_id="train-comparison")
     comparison_plot = gr.Plot(label="Overall / head / tail")

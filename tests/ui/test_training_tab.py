@@ -68,6 +68,11 @@ def test_run_shows_loss_curve_and_before_after(service, panel):
     assert panel.run.status == "done" and first in status
     line = loss.axes[0].lines[0]
     assert list(line.get_xdata()) == [1, 2] and list(line.get_ydata()) == list(panel.run.progress.losses)
+    # every batch's loss too, from the first step: a one-epoch run still draws a curve
+    progress = panel.run.progress
+    assert progress.steps_per_epoch > 0 and len(progress.step_losses) == 2 * progress.steps_per_epoch
+    batches = loss.axes[0].lines[1]
+    assert list(batches.get_ydata()) == list(progress.step_losses) and batches.get_xdata()[-1] == 2.0
     # the parent had untrained heads: the new version alone, stored for the Evaluation tab
     assert panel.comparison.parent is None and set(panel.comparison.reports) == {"after"}
     assert "nothing to compare it with" in status and "untrained heads" in text
@@ -295,12 +300,12 @@ def test_full_evaluation_is_an_option_of_the_start(service, panel):
 def test_loss_figure_reads_from_one_epoch():
     one = tab.loss_figure([5.1234])
     ax = one.axes[0]
-    assert ax.get_xlabel() == "epoch" and ax.get_ylabel().startswith("mean loss")
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel().startswith("loss")
     assert [t.get_text() for t in ax.texts] == ["5.123"] and ax.get_xlim() == (0.5, 1.5)
     low, high = ax.get_ylim()
     assert low < 5.1234 < high  # a band around the lone point, not a flat zero-height axis
     assert [int(t) for t in ax.get_xticks() if 0.5 <= t <= 1.5] == [1]
-    assert tab.loss_figure([]).axes[0].texts[0].get_text() == "no finished epoch yet"
+    assert tab.loss_figure([]).axes[0].texts[0].get_text() == "no finished batch yet"
     assert len(tab.loss_figure([float(n) for n in range(20, 0, -1)]).axes[0].texts) == 2  # first and last
 
 
