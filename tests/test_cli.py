@@ -68,6 +68,7 @@ def test_help_lists_every_command_on_one_line_and_the_readme_table_matches():
     listed = cli_output.commands(parser)
     assert [name for name, _ in listed] == [
         "import",
+        "import-events",
         "stats",
         "gc-images",
         "serve",
