@@ -34,7 +34,13 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     from recsys.evaluation.suites import SUITES
 
     parser.add_argument("suite", choices=sorted(SUITES), help="which suite")
-    parser.add_argument("--data", required=True, type=Path, help="directory in the ../shared/data format")
+    parser.add_argument(
+        "--data",
+        "--data-dir",
+        required=True,
+        type=Path,
+        help="directory in the ../shared/data format (replay: an app data dir holding its catalog)",
+    )
     parser.add_argument(
         "--train", type=Path, default=None, help="fit on this directory instead of a held-out split of --data"
     )
@@ -53,6 +59,11 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="crowdflower: also run an outer N-fold cross-validation by query over all queries "
         "of --data (every method fitted on the other folds only), e.g. 5",
     )
+    parser.add_argument("--split-at", default=None, help="replay: fit before this ISO 8601 time (no zone = UTC)")
+    parser.add_argument(
+        "--test-fraction", type=float, default=0.2, help="replay: without --split-at, the newest share of the log"
+    )
+    parser.add_argument("--k", type=int, default=20, help="replay: list length scored")
     add_output_arguments(parser, "the report")
 
 
@@ -69,6 +80,8 @@ def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
                 options = {"model": args.model} | ({"limit": args.limit} if args.limit else {})
             elif args.suite == "crowdflower" and getattr(args, "folds", 0):
                 options = {"folds": args.folds}
+            elif args.suite == "replay":
+                options = {"split_at": args.split_at, "test_fraction": args.test_fraction, "k": args.k}
             if "progress" in inspect.signature(SUITES[args.suite]).parameters:
                 options["progress"] = progress
             result = run_suite(args.suite, args.data, args.train, settings, args.seed, **options)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Protocol
 
 from recsys.config import Settings
-from recsys.evaluation import crowdflower, fashion, instacart, reviews
+from recsys.evaluation import crowdflower, fashion, instacart, replay, reviews
 
 
 class Suite(Protocol):
@@ -19,6 +19,7 @@ SUITES: dict[str, Suite] = {
     "crowdflower": crowdflower.run,
     "fashion": fashion.run,
     "instacart": instacart.run,
+    "replay": replay.run,
     "reviews": reviews.run,
 }
 
