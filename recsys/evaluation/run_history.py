@@ -1,6 +1,7 @@
 """What the app's own runs measured, for the Evaluation tab: the Training tab's before/after comparisons (fashion
 reports stored under ``data_dir/reports`` by ``encoder_comparison``), the rankers' cross-validation (``cv_scores``
-in each ranker version's ``meta.json``) and each encoder version's validation recall (its ``config.json``).
+in each ranker version's ``meta.json``), each encoder version's validation recall (its ``config.json``) and the
+recommenders replayed on the app's own event log (``replay`` reports: after a refit, or ``recsys eval replay``).
 
 Only files are read (no model is loaded), so the tab can list them on every page load.
 """
@@ -84,3 +85,64 @@ def _read_json(path: Path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # a version being written or a damaged file: left out, not fatal to the tab
         return None
+
+
+REPLAY_SUITE = "replay"
+APP_REPLAY_LABEL = "app"  # ``report.store`` label of the replays the app runs after a refit
+REPLAY_GROWTH = 0.1  # the app replays again once its log has grown by a tenth since the last replay
+
+
+def replay_results(settings: Settings) -> list[dict]:
+    """Newest first: each stored replay's split, sizes and, per target and method, the headline numbers (recall,
+    nDCG, head and tail recall, coverage at the report's k)."""
+    found = []
+    for name in reports.list_reports(settings, suite=REPLAY_SUITE):
+        try:
+            report = reports.read(settings, name)
+        except (OSError, ValueError):  # a damaged file: left out, not fatal to the tab
+            continue
+        dataset = report.get("dataset", {})
+        k = dataset.get("k", 20)
+        rows = []
+        for method, result in report.get("methods", {}).items():
+            metrics, segments = result.get("metrics", {}), result.get("segments", {})
+            base, _, target = method.partition(" [")
+            rows.append(
+                {
+                    "target": target.rstrip("]"),
+                    "method": base,
+                    "n": result.get("n"),
+                    "recall": metrics.get(f"recall@{k}"),
+                    "ndcg": metrics.get(f"ndcg@{k}"),
+                    "head_recall": segments.get("head items", {}).get("metrics", {}).get(f"recall@{k}"),
+                    "tail_recall": segments.get("tail items", {}).get("metrics", {}).get(f"recall@{k}"),
+                    "coverage": metrics.get(f"coverage@{k}"),
+                }
+            )
+        found.append(
+            {
+                "report": name,
+                "created": name.split("-")[0],
+                "by_app": name.removesuffix(reports.SUFFIX).endswith(f"-{APP_REPLAY_LABEL}"),
+                "model_version": report.get("model_version"),
+                "events": report.get("data", {}).get("fingerprint", {}).get("events"),
+                "k": k,
+                "dataset": dataset,
+                "rows": rows,
+            }
+        )
+    return found
+
+
+def replay_due(settings: Settings, events: int) -> bool:
+    """Whether the app should replay its log of ``events`` interest events now: none replayed yet, or the log has
+    grown by ``REPLAY_GROWTH`` since the newest replay the app ran."""
+    for name in reports.list_reports(settings, suite=REPLAY_SUITE):
+        if not name.removesuffix(reports.SUFFIX).endswith(f"-{APP_REPLAY_LABEL}"):
+            continue
+        try:
+            last = reports.read(settings, name).get("data", {}).get("fingerprint", {}).get("events")
+        except (OSError, ValueError):
+            continue
+        return not isinstance(last, int) or events >= last * (1 + REPLAY_GROWTH)
+    return True

@@ -7,6 +7,9 @@ refits in the background, and answers the shopper's lists.
 - ``note_event`` counts events (and each committed item change); after ``refit_every_events`` a refit runs on its
   own thread, one at a time, and the new model is served by one reference assignment: a request reads
   ``self._served`` once and uses that model throughout, so it never mixes two versions. Search never waits on it.
+- After a background refit, the refit thread replays the served recommenders on the app's own log
+  (``evaluation.replay``: fit before a time split, predict what shoppers did after it) once the log has
+  ``replay.MIN_EVENTS`` events and has grown since the last replay; the report is stored for the Evaluation tab.
 - Personal lists read the shopper's newest events from the database on each request, so they move with what the
   shopper just did, before any refit.
 """
@@ -23,6 +26,8 @@ from recsys.catalog import event_reads, reads
 from recsys.catalog.models import INTEREST_EVENTS
 from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
+from recsys.evaluation import replay, run_history
+from recsys.evaluation import report as reports
 from recsys.recommend import lists, served_store
 from recsys.recommend.served import EVENT_WEIGHTS, EventRow, ItemRow, ServedModel, fit_served
 from recsys.service.jobs import BackgroundJob
@@ -123,7 +128,29 @@ class Recommendations:
                 return self.job
             self._new_events = 0
             self.job = BackgroundJob("recommender-refit")
-        return self.job.start(lambda job: f"serving {self.fit_now()}")
+        return self.job.start(lambda job: self._refit_and_replay())
+
+    def _refit_and_replay(self) -> str:
+        version = self.fit_now()
+        stored = self.replay_if_due(version)
+        return f"serving {version}" + (f"; replay stored: {stored}" if stored else "")
+
+    def replay_if_due(self, version: str) -> str | None:
+        """Replay the log (on the calling thread: the refit's, never a request's) when it has enough events and has
+        grown since the last replay; returns the stored report's name, None when not due or not measurable."""
+        served = self._served
+        events = served.model.events if served is not None else 0
+        if events < replay.MIN_EVENTS or not run_history.replay_due(self.settings, events):
+            return None
+        try:
+            report = replay.replay_store(self.store, self.settings.data_dir, tail_share=self.settings.tail_share)
+            report["model_version"] = version  # served when the log was replayed (the replay fits its own model)
+            return reports.store(report, self.settings, label=run_history.APP_REPLAY_LABEL).name
+        except ValueError as exc:  # e.g. every event at one time, or nobody came back after T: nothing to store
+            log.info("replay of the event log skipped: %s", exc)
+        except Exception:  # a failed measurement must not fail the refit that is already serving
+            log.exception("replay of the event log failed")
+        return None
 
     def note_event(self, count: int = 1) -> None:
         """Count new interest events; enough of them since the last refit start one."""

@@ -1,5 +1,6 @@
 """Evaluation tab: what the app's runs measured (training before/after, ranker cross-validation, encoder
-validation), every stored report as a table and charts, and a before/after comparison of two reports.
+validation, the recommenders replayed on the app's own log with head vs tail), every stored report as a table and
+charts, and a before/after comparison of two reports.
 
 The app writes the training comparisons (Training tab) and the rankers' CV; ``recsys eval`` adds reports of the
 other suites (long runs stay out of the web process). This tab only reads them, anew each time it is opened.
@@ -15,7 +16,7 @@ from gradio.context import Context
 from matplotlib.figure import Figure
 
 from recsys.config import Settings
-from recsys.evaluation import charts, run_history
+from recsys.evaluation import charts, replay, run_history
 from recsys.evaluation import encoder_comparison as ec
 from recsys.evaluation import report as reports
 
@@ -25,6 +26,10 @@ NOTHING_YET = (
     f"and its parent on the fashion suite's held-out items ({ec.HEADLINE}), both reports stored. The catalog "
     "ranker's cross-validation appears once the ranker is trained: in the background at the first start, or with "
     "**Retrain ranker** on the Training tab."
+)
+REPLAY_HOW = (
+    f"the app replays its log after a recommender refit once it holds {replay.MIN_EVENTS} events; or "
+    "`python -m recsys eval replay --data-dir DIR`"
 )
 CLI_NOTE = (
     "Other suites (crowdflower, instacart, reviews, the full fashion suite) run from the command line and land in "
@@ -37,11 +42,12 @@ def refresh_choices(settings: Settings) -> list[str]:
 
 
 def runs_summary(settings: Settings) -> str:
-    """Markdown: the training comparisons, ranker CV results and encoder validations the app has stored."""
+    """Markdown: the training comparisons, ranker CV results, replays and encoder validations the app has stored."""
     comparisons = run_history.training_comparisons(settings)
     rankers = run_history.ranker_results(settings)
     encoders = [row for row in run_history.encoder_validations(settings) if row["recall@10"] is not None]
-    if not (comparisons or rankers or encoders):
+    replays = run_history.replay_results(settings)
+    if not (comparisons or rankers or encoders or replays):
         return NOTHING_YET
     out: list[str] = []
     if comparisons:
@@ -73,6 +79,7 @@ def runs_summary(settings: Settings) -> str:
         out.append("")
     else:
         out += ["**Ranker cross-validation:** none yet (the ranker trains in the background at first start).", ""]
+    out += replay_summary(replays)
     if encoders:
         out += [
             "**Encoder versions** (recall@10 text→image on validation pairs, measured when each was trained)",
@@ -84,6 +91,31 @@ def runs_summary(settings: Settings) -> str:
             on = f"{e['pairs']} {e['metrics_on']} pairs" if e["pairs"] else ""
             out.append(f"| {e['version']} | {e['created']} | {e['parent'] or ''} | {_num(e['recall@10'])} | {on} |")
     return "\n".join(out).rstrip()
+
+
+def replay_summary(replays: list[dict]) -> list[str]:
+    """Markdown lines: the newest replay of the recommenders on the app's own log, head vs tail items."""
+    if not replays:
+        return [f"**Recommendations on this app's log:** none yet ({REPLAY_HOW}).", ""]
+    newest, d = replays[0], replays[0]["dataset"]
+    k = newest["k"]
+    by = f"after the refit serving {newest['model_version']}" if newest["by_app"] else "`recsys eval replay`"
+    out = [
+        f"**Recommendations on this app's log** (replay, {_when(newest['created'])} UTC, {by}): fitted on the "
+        f"{d.get('fit_events')} events before {d.get('split_at', '')[:16]}, scored on the "
+        f"{d.get('test_events')} after; {d.get('tail_rule', '')}",
+        "",
+        f"| target | method | shoppers | Recall@{k} | nDCG@{k} | head recall | tail recall | coverage |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in newest["rows"]:
+        out.append(
+            f"| {r['target']} | {r['method']} | {r['n']} | {_num(r['recall'])} | {_num(r['ndcg'])} | "
+            f"{_num(r['head_recall'])} | {_num(r['tail_recall'])} | {_num(r['coverage'])} |"
+        )
+    if len(replays) > 1:
+        out.append(f"\n{len(replays) - 1} earlier replay(s) in the stored reports below.")
+    return out + [""]
 
 
 def _num(value: float | None) -> str:
