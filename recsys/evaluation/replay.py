@@ -48,8 +48,8 @@ MIN_EVENTS = 100  # the app replays itself only past this many interest events (
 Lists = dict[str, list[int]]  # shopper -> item indices, best first
 
 
-def _history(fit: list[TimedEvent], model: ServedModel) -> dict[str, dict[int, float]]:
-    """shopper -> {index: weight} of their newest ``SHOPPER_EVENTS`` fit events, oldest first, as the app builds it
+def _history(fit: list[TimedEvent], model: ServedModel, newest: int | None) -> dict[str, dict[int, float]]:
+    """shopper -> {index: weight} of their ``newest`` fit events (None: all), oldest first, as the app builds it
     (``Recommendations.shopper_weights``): a repeated item moves to the newest place."""
     by_shopper: dict[str, list[TimedEvent]] = {}
     for e in fit:
@@ -57,7 +57,7 @@ def _history(fit: list[TimedEvent], model: ServedModel) -> dict[str, dict[int, f
     out: dict[str, dict[int, float]] = {}
     for shopper, rows in by_shopper.items():
         weights: dict[int, float] = {}
-        for e in rows[-SHOPPER_EVENTS:]:  # ``fit`` is oldest first
+        for e in rows if newest is None else rows[-newest:]:  # ``fit`` is oldest first
             index = model.index_of([e.row.item_id])
             if index:
                 weights[index[0]] = weights.pop(index[0], 0.0) + EVENT_WEIGHTS[e.row.event]
@@ -81,7 +81,12 @@ def _fill(ranked: list[int], backfill: list[int], k: int) -> list[int]:
 
 
 def _methods(
-    model: ServedModel, history: dict[str, dict[int, float]], counts: np.ndarray, k: int, tail_share: float
+    model: ServedModel,
+    history: dict[str, dict[int, float]],
+    everything: dict[str, dict[int, float]],
+    counts: np.ndarray,
+    k: int,
+    tail_share: float,
 ) -> dict[str, Callable[[str], list[int]]]:
     popular = [int(i) for i in np.lexsort((np.arange(counts.size), -counts))[: k * 2]]
 
@@ -98,7 +103,7 @@ def _methods(
         return recommend
 
     def own(shopper: str) -> list[int]:
-        weights = history.get(shopper, {})
+        weights = everything.get(shopper, {})
         recency = {index: place for place, index in enumerate(weights)}  # later = newer
         ranked = sorted(weights, key=lambda i: (-weights[i], -recency[i], i))
         return _fill(ranked, popular, k)
@@ -159,13 +164,13 @@ def replay(
     if not model.n_items:
         raise ValueError("the catalog has no items")
     k = min(k, model.n_items)
-    history = _history(split.fit, model)
+    history = _history(split.fit, model, SHOPPER_EVENTS)
     counts = np.zeros(model.n_items)
     for e in split.fit:
         for index in model.index_of([e.row.item_id]):
             counts[index] += 1
     is_tail = ~head_by_event_share(counts)
-    methods = _methods(model, history, counts, k, tail_share)
+    methods = _methods(model, history, _history(split.fit, model, None), counts, k, tail_share)
     out: dict = {"methods": {}, "timings": timings}
     shoppers_scored: dict[str, int] = {}
     for target, kinds in TARGETS.items():
@@ -178,9 +183,10 @@ def replay(
             with stopwatch(seconds, "score"):
                 recs = {s: recommend(s) for s in truths}
             per_query, extra, segment_values, back = _score(recs, truths, set(history), is_tail, model.n_items, k)
+            shopper_segments = {"returning shoppers": back, "new shoppers": ~back}
             result = method_result(
                 per_query,
-                segments={"returning shoppers": back, "new shoppers": ~back},
+                segments={name: mask for name, mask in shopper_segments.items() if mask.any()},
                 extra=extra,
                 seconds=seconds,
                 segment_values=segment_values,
@@ -205,6 +211,12 @@ def replay(
         "k": k,
         "tail_share": tail_share,
     }
+    out["notes"] = [
+        f"for_you is the app's list: built from the shopper's newest {SHOPPER_EVENTS} events before T with those "
+        "items left out (the app does not re-offer what the shopper just saw), so re-purchases of them score 0; "
+        "personal_history ranks the whole own history and may repeat it",
+        f"for_you re-ranks to tail share {tail_share}; for_you_relevance is the same ranking at 0",
+    ]
     return out
 
 
