@@ -92,11 +92,17 @@ APP_REPLAY_LABEL = "app"  # ``report.store`` label of the replays the app runs a
 REPLAY_GROWTH = 0.1  # the app replays again once its log has grown by a tenth since the last replay
 
 
+def replay_reports(settings: Settings) -> list[str]:
+    """Stored replay report names, newest first, with or without a label (``report.list_reports(suite=...)``
+    misses an unlabelled ``<stamp>-replay.json``: it compares ``replay.json``)."""
+    return [n for n in reports.list_reports(settings) if n.removesuffix(reports.SUFFIX).split("-")[1] == REPLAY_SUITE]
+
+
 def replay_results(settings: Settings) -> list[dict]:
     """Newest first: each stored replay's split, sizes and, per target and method, the headline numbers (recall,
     nDCG, head and tail recall, coverage at the report's k)."""
     found = []
-    for name in reports.list_reports(settings, suite=REPLAY_SUITE):
+    for name in replay_reports(settings):
         try:
             report = reports.read(settings, name)
         except (OSError, ValueError):  # a damaged file: left out, not fatal to the tab
@@ -137,7 +143,7 @@ def replay_results(settings: Settings) -> list[dict]:
 def replay_due(settings: Settings, events: int) -> bool:
     """Whether the app should replay its log of ``events`` interest events now: none replayed yet, or the log has
     grown by ``REPLAY_GROWTH`` since the newest replay the app ran."""
-    for name in reports.list_reports(settings, suite=REPLAY_SUITE):
+    for name in replay_reports(settings):
         if not name.removesuffix(reports.SUFFIX).endswith(f"-{APP_REPLAY_LABEL}"):
             continue
         try:

@@ -34,7 +34,7 @@ def test_a_refit_replays_the_log_once_and_the_tab_shows_head_and_tail(tmp_path):
         targets = {(r["target"], r["method"]) for r in found[0]["rows"]}
         assert ("purchases", "for_you") in targets and ("purchases", "popularity") in targets
         assert "replay stored:" not in _refit(recommendations)  # same log: not replayed again
-        assert len(reports.list_reports(settings, suite="replay")) == 1
+        assert len(run_history.replay_reports(settings)) == 1
     finally:
         store.close()
     summary = tab.runs_summary(settings)
@@ -60,8 +60,9 @@ def test_the_log_is_replayed_again_only_once_it_has_grown(tmp_path):
     assert not run_history.replay_due(settings, events)
     assert not run_history.replay_due(settings, int(events * (1 + run_history.REPLAY_GROWTH)) - 1)
     assert run_history.replay_due(settings, int(events * (1 + run_history.REPLAY_GROWTH)) + 1)
-    reports.store(stored, settings, label="by-hand")  # a CLI replay does not hold the app's own back
+    reports.store(stored, settings)  # a CLI replay (no label) does not hold the app's own back, but is listed
     assert run_history.replay_due(settings, int(events * 1.2))
+    assert [r["by_app"] for r in run_history.replay_results(settings)] == [False, True]
 
 
 def test_a_small_log_is_not_replayed(tmp_path):
