@@ -1,5 +1,6 @@
 """``recsys eval SUITE --data DIR [--train DIR] [--model VERSION] [--seed N] [--limit N] [--folds N] [--json]
-[-o FILE]``.
+[-o FILE]``; the replay suite reads an app data dir (``eval replay --data-dir DIR [--split-at ISO | --test-fraction F]
+[--k N]``).
 
 ``add_eval_parser`` registers the sub-command on the project CLI; ``run_eval`` runs the suite with progress on
 stderr, prints the table (or the report as JSON with ``--json``), stores the report in the reports dir and also
