@@ -14,11 +14,18 @@ from scipy import sparse
 
 from recsys.recommend.exposure import calibrated_rerank
 from recsys.recommend.hypergraph import HypergraphRecommender
-from recsys.recommend.served import ServedModel
+from recsys.recommend.served import EVENT_WEIGHTS, ServedModel
 from recsys.recommend.topn import preference_order, top_n
 
 POOL_FACTOR = 5
 REASON_ITEMS = 20  # a shopper's latest items considered when saying why an item is there
+# Recency: an item's weight is multiplied by RECENCY_DECAY for every RECENCY_ITEMS items the shopper touched after it
+# (about one grocery basket), the served form of the suite's per-order decay (chosen on validation, docs/recommend.md).
+RECENCY_DECAY = 0.8
+RECENCY_ITEMS = 10
+# Items with at least a purchase's weight may come back ("buy again": repeats are the strongest grocery signal);
+# items only viewed or clicked are left out of the shopper's own list.
+REPEAT_MIN_WEIGHT = EVENT_WEIGHTS["purchase"]
 
 
 @dataclass(frozen=True)
@@ -54,16 +61,28 @@ def _link(model: ServedModel, source: int, target: int, verb: str) -> str:
     return f"close to {_quote(model, source)}{where} in what shoppers browse"
 
 
+def recency_weights(weights: dict[int, float]) -> np.ndarray:
+    """``weights`` (oldest first, the newest last) decayed by how many items the shopper touched after each."""
+    newer = np.arange(len(weights))[::-1]
+    return np.array(list(weights.values()), dtype=np.float64) * RECENCY_DECAY ** (newer / RECENCY_ITEMS)
+
+
 def for_shopper(model: ServedModel, weights: dict[int, float], k: int, tail_share: float) -> list[Pick]:
-    """Personal list from the shopper's own weighted items (views, carts, purchases); their own items left out."""
+    """Personal list from the shopper's own weighted items (views, carts, purchases), oldest first: the hypergraph
+    blend of their recency-weighted repeats and the propagated, popularity-debiased neighbours. Items bought before
+    (at least a purchase's weight) may come back; items only browsed are left out."""
     own = list(weights)
-    row = sparse.csr_matrix((list(weights.values()), ([0] * len(own), own)), shape=(1, model.n_items))
-    ranked = _ranked(model, model.personal.score(row), own, k)
+    row = sparse.csr_matrix((recency_weights(weights), ([0] * len(own), own)), shape=(1, model.n_items))
+    browsed = [i for i in own if weights[i] < REPEAT_MIN_WEIGHT]
+    ranked = _ranked(model, model.personal.score(row), browsed, k)
     picks = calibrated_rerank(ranked, model.is_tail, k, tail_share)
     latest = own[-REASON_ITEMS:]
     closeness = model.personal.item_scores(np.array(latest))  # [latest, items]
     out = []
     for index in picks:
+        if index in weights:
+            out.append(Pick(index, "buy again: you have bought this before"))
+            continue
         source = latest[int(np.argmax(closeness[:, index]))]
         out.append(Pick(index, "for you: " + _link(model, source, index, "you looked at")))
     return out

@@ -25,6 +25,11 @@ from recsys.recommend.tuning import head_mask
 EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "cart": 3.0, "purchase": 5.0}  # impressions teach nothing here
 BROWSE_EVENTS = ("view", "click", "cart")
 ATTRIBUTE_WEIGHT = 0.2  # an attribute edge counts less than one shared basket or session
+# The personal backend's popularity debias and propagation weight, chosen on the instacart suite's validation split
+# (each user's second-to-last order), never on its evaluated orders: docs/recommend.md, "Choosing the served
+# configuration". The item-neighbour backends keep ``alpha`` (their lists have no repeats to protect).
+PERSONAL_ALPHA = 1.0
+PERSONAL_BETA = 0.2
 HEAD_FRACTION = 0.2  # the head: the most interacted 20% of the items that have interactions
 ATTRIBUTE_KEYS = {
     "type": ("articleType", "type", "product_type"),
@@ -115,7 +120,13 @@ class ServedModel:
         return [first[g] for g in ("type", "brand", "colour") if g in first and first[g] == second.get(g)]
 
 
-def fit_served(items: Sequence[ItemRow], events: Sequence[EventRow], alpha: float = 0.5) -> ServedModel:
+def fit_served(
+    items: Sequence[ItemRow],
+    events: Sequence[EventRow],
+    alpha: float = 0.5,
+    personal_alpha: float = PERSONAL_ALPHA,
+    personal_beta: float = PERSONAL_BETA,
+) -> ServedModel:
     """Fit every backend the app serves on the catalog ``items`` and their ``events`` (unknown items dropped)."""
     order = sorted(items, key=lambda r: r.item_id)
     item_ids = np.array([r.item_id for r in order], dtype=np.int64)
@@ -140,7 +151,9 @@ def fit_served(items: Sequence[ItemRow], events: Sequence[EventRow], alpha: floa
     sessions = _incidence(np.array([c for c, _ in viewed_events], dtype=np.int64), [s for _, s in viewed_events], n)
 
     low = dict.fromkeys(groups, ATTRIBUTE_WEIGHT)
-    personal = HypergraphRecommender(alpha=alpha, beta=1.0, edge_weights={**low, "basket": 1.0, "session": 1.0})
+    personal = HypergraphRecommender(
+        alpha=personal_alpha, beta=personal_beta, edge_weights={**low, "basket": 1.0, "session": 1.0}
+    )
     personal.fit(interactions, {**groups, "basket": baskets, "session": sessions})
     bought = HypergraphRecommender(alpha=alpha, edge_weights={**low, "basket": 1.0}, user_edges=False)
     bought.fit(interactions, {**groups, "basket": baskets})
