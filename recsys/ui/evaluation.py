@@ -32,8 +32,8 @@ REPLAY_HOW = (
     "`python -m recsys eval replay --data-dir DIR`"
 )
 CLI_NOTE = (
-    "Other suites (crowdflower, instacart, reviews, the full fashion suite) run from the command line and land in "
-    "the same list: `python -m recsys eval SUITE --data DIR`."
+    "Other suites (crowdflower, instacart, reviews, replay, the full fashion suite) run from the command line and land"
+    " in the same list: `python -m recsys eval SUITE --data DIR`."
 )
 
 
