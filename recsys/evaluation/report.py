@@ -55,7 +55,7 @@ def list_reports(settings: Settings, suite: str | None = None) -> list[str]:
     if not folder.is_dir():
         return []
     names = sorted((p.name for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")), reverse=True)
-    return [n for n in names if suite is None or n.split("-")[1] == _slug(suite)]
+    return [n for n in names if suite is None or n.removesuffix(SUFFIX).split("-")[1] == _slug(suite)]
 
 
 def read(settings: Settings, name: str) -> dict:

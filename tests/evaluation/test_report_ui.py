@@ -9,6 +9,7 @@ import gradio as gr
 import pytest
 from matplotlib.figure import Figure
 
+from recsys.config import Settings
 from recsys.evaluation import charts
 from recsys.evaluation import report as reports
 from recsys.evaluation.cli import add_eval_parser, run_eval
@@ -117,3 +118,11 @@ def test_cli_runs_suite_prints_table_and_writes_json(tmp_path, settings, capsys)
 def test_cli_bad_data_dir_returns_2(tmp_path, settings, capsys):
     assert run_eval(_parse(["eval", "reviews", "--data", str(tmp_path)]), settings) == 2
     assert "no womens_clothing_reviews.csv" in capsys.readouterr().err
+
+
+def test_listing_by_suite_finds_labelled_and_unlabelled_reports(tmp_path):
+    settings = Settings.from_env({"data_dir": tmp_path}, environ={})
+    plain = reports.store({"suite": "replay", "methods": {}}, settings)
+    labelled = reports.store({"suite": "replay", "methods": {}}, settings, label="app")
+    reports.store({"suite": "fashion", "methods": {}}, settings)
+    assert sorted(reports.list_reports(settings, "replay")) == sorted([plain.name, labelled.name])
