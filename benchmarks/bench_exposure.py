@@ -82,7 +82,7 @@ def main() -> None:
     for share in SETTINGS:
         top = np.array([calibrated_rerank(row, tail, K, share) for row in pools])
         recall, tail_recall = tuning.recall_parts(top, truth, tail)
-        stats = exposure_stats(top, tail)
+        stats = exposure_stats(top.tolist(), tail)
         valid = recall[~np.isnan(recall)]
         se = valid.std(ddof=1) / np.sqrt(valid.size)
         print(
