@@ -3,9 +3,10 @@
 ``recsys eval replay --data-dir DIR [--split-at ISO | --test-fraction 0.2] [--k 20]``. The log is split by time
 (``replay_log.split_log``): the served recommenders (``recommend.served.fit_served``, the code the app serves) are
 fitted on the events before T only, and each shopper's list is what the app would show at T: "For you" from their
-newest ``SHOPPER_EVENTS`` events before T (``lists.for_shopper``, own items left out, re-ranked to the app's tail
-share), the cold-start list for a shopper with no events before T. Two targets, scored apart: the items each
-shopper **purchased** at or after T, and the items they **viewed or clicked**.
+newest ``shopper_events`` events before T (``lists.for_shopper``: what they bought may come back, what they only
+viewed is left out; re-ranked to the app's tail share), the cold-start list for a shopper with no events before
+T. Two targets, scored apart: the items each shopper **purchased** at or after T, and the items they **viewed or
+clicked**.
 
 Beside it: ``for_you_relevance`` (the same ranking at tail share 0), ``popularity`` (items by fit-period events)
 and ``personal_history`` (the shopper's own fit-period items by event weight, ties to the most recent, popular
@@ -41,7 +42,7 @@ from recsys.recommend.served import EVENT_WEIGHTS, ItemRow, ServedModel, fit_ser
 
 NAME = "replay"
 K = 20
-SHOPPER_EVENTS = 50  # as the app: a personal list is built from the shopper's newest 50 events
+DEFAULTS = Settings()  # the app's own: tail share and how many of a shopper's newest events a list reads
 TARGETS = {"purchases": ("purchase",), "views/clicks": ("view", "click")}
 MIN_EVENTS = 100  # the app replays itself only past this many interest events (fewer say little)
 
@@ -152,7 +153,8 @@ def replay(
     split_at: datetime | None = None,
     test_fraction: float = 0.2,
     k: int = K,
-    tail_share: float = 0.3,
+    tail_share: float = DEFAULTS.tail_share,
+    shopper_events: int = DEFAULTS.shopper_events,
 ) -> dict:
     """The report body (methods, dataset) for one log; ``run`` adds where it came from."""
     if k <= 0:
@@ -164,7 +166,7 @@ def replay(
     if not model.n_items:
         raise ValueError("the catalog has no items")
     k = min(k, model.n_items)
-    history = _history(split.fit, model, SHOPPER_EVENTS)
+    history = _history(split.fit, model, shopper_events)
     counts = np.zeros(model.n_items)
     for e in split.fit:
         for index in model.index_of([e.row.item_id]):
@@ -212,9 +214,9 @@ def replay(
         "tail_share": tail_share,
     }
     out["notes"] = [
-        f"for_you is the app's list: built from the shopper's newest {SHOPPER_EVENTS} events before T with those "
-        "items left out (the app does not re-offer what the shopper just saw), so re-purchases of them score 0; "
-        "personal_history ranks the whole own history and may repeat it",
+        f"for_you is the app's list: built from the shopper's newest {shopper_events} events before T; items they "
+        "bought may come back (buy again), items they only viewed or clicked are left out; personal_history ranks "
+        "the whole own history",
         f"for_you re-ranks to tail share {tail_share}; for_you_relevance is the same ranking at 0",
     ]
     return out
@@ -227,13 +229,14 @@ def replay_store(
     split_at: datetime | None = None,
     test_fraction: float = 0.2,
     k: int = K,
-    tail_share: float = 0.3,
+    tail_share: float = DEFAULTS.tail_share,
+    shopper_events: int = DEFAULTS.shopper_events,
 ) -> dict:
     """A full report over the log in ``store`` (what the app runs after a refit)."""
     with store.sessions() as session:
         items = read_items(session)
         events = read_events(session)
-    body = replay(items, events, split_at, test_fraction, k, tail_share)
+    body = replay(items, events, split_at, test_fraction, k, tail_share, shopper_events)
     report = new_report(NAME, Path(data_dir), log_fingerprint(items, events), seed, body.pop("split"))
     report.update(body)
     report["missing_methods"] = {}
@@ -263,6 +266,6 @@ def run(
     when = parse_time(split_at) if split_at else None
     store = CatalogStore(target)
     try:
-        return replay_store(store, folder, seed, when, test_fraction, k, settings.tail_share)
+        return replay_store(store, folder, seed, when, test_fraction, k, settings.tail_share, settings.shopper_events)
     finally:
         store.close()

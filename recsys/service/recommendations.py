@@ -33,7 +33,6 @@ from recsys.recommend.served import EVENT_WEIGHTS, EventRow, ItemRow, ServedMode
 from recsys.service.jobs import BackgroundJob
 
 log = logging.getLogger(__name__)
-SHOPPER_EVENTS = 50  # the newest events of a shopper a personal list is built from
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,12 @@ class Recommendations:
         if events < replay.MIN_EVENTS or not run_history.replay_due(self.settings, events):
             return None
         try:
-            report = replay.replay_store(self.store, self.settings.data_dir, tail_share=self.settings.tail_share)
+            report = replay.replay_store(
+                self.store,
+                self.settings.data_dir,
+                tail_share=self.settings.tail_share,
+                shopper_events=self.settings.shopper_events,
+            )
             report["model_version"] = version  # served when the log was replayed (the replay fits its own model)
             return reports.store(report, self.settings, label=run_history.APP_REPLAY_LABEL).name
         except ValueError as exc:  # e.g. every event at one time, or nobody came back after T: nothing to store
@@ -178,7 +182,7 @@ class Recommendations:
                 r
                 for sid in dict.fromkeys(shopper_ids)
                 if sid
-                for r in reads.user_events(session, sid, SHOPPER_EVENTS, events=INTEREST_EVENTS)
+                for r in reads.user_events(session, sid, self.settings.shopper_events, events=INTEREST_EVENTS)
             ]
         # A signed-in shopper's events match both ids (account and browser): each counts once.
         rows = sorted(set(rows), key=lambda r: r.created_at)

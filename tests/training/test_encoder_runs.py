@@ -85,8 +85,11 @@ def test_run_records_parent_and_options_and_reports_each_epoch(service):
     config = registry.read_config(registry.version_dir(service.settings, version))
     assert config["run"]["parent"] == service.v2
     assert config["run"]["options"]["epochs"] == 2 and config["training"]["batch_size"] == 16
-    epochs = [p for p in seen if p.stage == "training heads"]
+    training = [p for p in seen if p.stage == "training heads"]
+    epochs = [p for p in training if p.examples_per_s is not None]  # epoch ends carry the speed, batches do not
     assert [len(p.losses) for p in epochs] == [1, 2]
+    batches = [len(p.step_losses) for p in training]
+    assert batches == sorted(batches) and batches[-1] == 2 * epochs[-1].steps_per_epoch  # every batch's loss kept
     assert all(np.isfinite(p.losses).all() and p.examples_per_s > 0 for p in epochs)
     assert epochs[0].eta_s > 0 and epochs[-1].eta_s == 0
     assert seen[-1].stage == "saved" and registry.active_version(service.settings) != version  # saved, not served
