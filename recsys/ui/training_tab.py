@@ -20,6 +20,7 @@ from recsys import registry
 from recsys.accounts.principal import Principal
 from recsys.evaluation import encoder_comparison as ec
 from recsys.options import from_values
+from recsys.search.types import NotReady
 from recsys.service.errors import NotAllowed
 from recsys.service.taillift import TailLiftService
 from recsys.training.run_options import EncoderRunOptions
@@ -30,6 +31,7 @@ from recsys.ui.render import esc
 from recsys.ui.training_charts import before_after_figure, loss_figure
 from recsys.ui.training_panel import TrainingPanel
 
+STILL_STARTING = "The app is still starting (the models are loading; see the banner at the top): try again in a moment."
 VERSION_COLUMNS = ["serving", "active", "version", "created", "parent", "recall@10", "options"]
 # Element ids of option controls that differ from "train-<field-name>" (the browser test and benchmark use them).
 ELEM_IDS = {"batch_size": "train-batch", "tail_weight": "train-tail"}
@@ -69,6 +71,8 @@ def start(
             )
         except NotAllowed as exc:
             return esc(exc)
+        except NotReady:
+            return STILL_STARTING
         panel.comparison, panel.comparison_status, panel.serve_status = None, "", ""
         panel.evaluation_size = ec.FULL if full_evaluation else ec.QUICK
         panel.run = run
@@ -172,6 +176,8 @@ def activate(panel: TrainingPanel, actor: Principal, version: str | None) -> tup
         panel.service.switch_encoder(actor, version)
     except NotAllowed as exc:
         return esc(exc), versions(panel.service)
+    except NotReady:
+        return STILL_STARTING, versions(panel.service)
     except (KeyError, ValueError) as exc:
         return f"Cannot activate {version}: {exc}", versions(panel.service)
     return f"Now serving **{version}**.", versions(panel.service)
@@ -186,6 +192,8 @@ def retrain_ranker(panel: TrainingPanel, actor: Principal) -> str:
         panel.service.retrain_ranker(actor, **panel.ranker_options)
     except NotAllowed as exc:
         return esc(exc)
+    except NotReady:
+        return STILL_STARTING
     return ranker_status(panel)
 
 

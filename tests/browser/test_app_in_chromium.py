@@ -3,71 +3,29 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.request import urlopen
 
 import pytest
 
-from recsys.config import REPO_ROOT, Settings
+from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
+from tests.browser.app_process import CHROMIUM, require_chromium, running_app
 from tests.small_catalog import fill_small_catalog
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 
 
 ADMIN_NAME, ADMIN_PASSWORD = "e2e-admin", "e2e-admin-password"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
+    require_chromium()
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     catalog = TailLiftService(Settings.from_env({"data_dir": data_dir}, environ={}))
     fill_small_catalog(catalog)
-    port = free_port()
-    env = {
-        **os.environ,
-        "RECSYS_DATA_DIR": str(data_dir),
-        "RECSYS_DEMO_LIMIT": "0",
-        "RECSYS_PORT": str(port),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "RECSYS_ADMIN_USER": ADMIN_NAME,  # the first admin, as a fresh Space would create it
-        "RECSYS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-    }
-    log = open(data_dir / "app.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited: {(data_dir / 'app.log').read_text()[-3000:]}")
-        try:
-            urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail("app did not start in 240 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with running_app(data_dir, {"RECSYS_ADMIN_USER": ADMIN_NAME, "RECSYS_ADMIN_PASSWORD": ADMIN_PASSWORD}) as url:
+        yield url
 
 
 def test_type_query_see_results_open_one(app_url):

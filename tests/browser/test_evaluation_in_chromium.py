@@ -8,18 +8,12 @@ the real quick comparison takes seconds.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.request import urlopen
-
 import pytest
 
-from recsys.config import REPO_ROOT, Settings
+from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
-from tests.browser.test_app_in_chromium import ADMIN_NAME, ADMIN_PASSWORD, CHROMIUM, free_port
+from tests.browser.app_process import CHROMIUM, require_chromium, running_app
+from tests.browser.test_app_in_chromium import ADMIN_NAME, ADMIN_PASSWORD
 from tests.evaluation.fixtures import _ids
 from tests.evaluation.test_fashion_suite import write_fashion
 from tests.small_catalog import fill_small_catalog
@@ -29,10 +23,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
+    require_chromium()
     root = tmp_path_factory.mktemp("browser-eval")
     data_dir = root / "data"
     train, held = _ids(30, 40)
@@ -40,37 +31,11 @@ def app_url(tmp_path_factory):
     catalog = TailLiftService(Settings.from_env({"data_dir": data_dir}, environ={}))
     fill_small_catalog(catalog)
     catalog.close()
-    port = free_port()
-    env = {
-        **os.environ,
-        "RECSYS_DATA_DIR": str(data_dir),
-        "RECSYS_DEMO_DIR": str(demo),
-        "RECSYS_DEMO_LIMIT": "0",
-        "RECSYS_PORT": str(port),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "RECSYS_ADMIN_USER": ADMIN_NAME,
-        "RECSYS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-    }
-    log = open(data_dir / "app.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited: {(data_dir / 'app.log').read_text()[-3000:]}")
-        try:
-            urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail("app did not start in 240 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with running_app(
+        data_dir,
+        {"RECSYS_DEMO_DIR": str(demo), "RECSYS_ADMIN_USER": ADMIN_NAME, "RECSYS_ADMIN_PASSWORD": ADMIN_PASSWORD},
+    ) as url:
+        yield url
 
 
 def test_a_run_is_compared_and_listed_on_the_evaluation_tab(app_url):
@@ -80,6 +45,8 @@ def test_a_run_is_compared_and_listed_on_the_evaluation_tab(app_url):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         page.goto(app_url)
+        # Training needs the models the start-up loads; the page is up (and says so) before that.
+        expect(page.locator("#startup-banner")).to_be_hidden(timeout=180_000)
         page.get_by_role("tab", name="Evaluation").click()
         expect(page.locator("#eval-runs")).to_contain_text("Nothing measured yet", timeout=30_000)
         expect(page.locator("#eval-cli-note")).to_contain_text("python -m recsys eval")

@@ -4,33 +4,20 @@ newest item is deleted the next one gets a new id. The catalog service runs with
 
 from __future__ import annotations
 
-import os
-import socket
-from pathlib import Path
-
 import gradio as gr
 import pytest
 
 from recsys.accounts.principal import SYSTEM
 from recsys.service.catalog import CatalogService
 from recsys.ui import merchant_tab
+from tests.browser.app_process import chromium_page, free_port, require_chromium
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
+    require_chromium()
     from recsys.config import Settings
 
     data_dir = tmp_path_factory.mktemp("merchant") / "data"
@@ -54,14 +41,8 @@ def app(tmp_path_factory):
 
 @pytest.fixture
 def page(app):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app[0])
+    with chromium_page(app[0], 1400, 1000) as page:
         yield page
-        browser.close()
 
 
 def add_item(page, title: str) -> None:

@@ -4,18 +4,13 @@ errors in the page."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.request import urlopen
 
 import pytest
 
-from recsys.config import REPO_ROOT, Settings
+from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
-from tests.browser.test_app_in_chromium import CHROMIUM, free_port
+from tests.browser.app_process import CHROMIUM, require_chromium, running_app
 from tests.small_catalog import fill_small_catalog
 
 pytestmark = pytest.mark.browser
@@ -25,42 +20,13 @@ RESULTS = "#results .thumbnail-item"
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
+    require_chromium()
     data_dir = tmp_path_factory.mktemp("recommend") / "data"
     catalog = TailLiftService(Settings.from_env({"data_dir": data_dir}, environ={}))
     fill_small_catalog(catalog)
     catalog.close()
-    port = free_port()
-    env = {
-        **os.environ,
-        "RECSYS_DATA_DIR": str(data_dir),
-        "RECSYS_DEMO_LIMIT": "0",
-        "RECSYS_PORT": str(port),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    log = open(data_dir / "app.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited: {(data_dir / 'app.log').read_text()[-3000:]}")
-        try:
-            urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail("app did not start in 240 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with running_app(data_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,38 +3,25 @@ catalog service (no models needed), served by Gradio and read back from Chromium
 
 from __future__ import annotations
 
-import os
-import socket
-from pathlib import Path
-
 import gradio as gr
 import pytest
 
 from recsys.accounts.principal import SYSTEM
 from recsys.service.catalog import CatalogService
 from recsys.ui import catalog_tab, merchant_tab
+from tests.browser.app_process import chromium_page, free_port, require_chromium
 from tests.small_catalog import photo
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 
 TITLE = "Men's tee <M> & co #1 *not bold* [link](http://x.example) $$x$$ O'Neill"
 DESCRIPTION = "- not a list\n    not code\n1. not numbered www.example.com a@b.example"
 REVIEW_TEXT = 'It\'s 5 < 6 & "great" <b>'
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing (apt-get install chromium)")
-        pytest.skip("Chromium not installed")
+    require_chromium()
     from recsys.config import Settings
 
     data_dir = tmp_path_factory.mktemp("rendering") / "data"
@@ -71,14 +58,8 @@ def app(tmp_path_factory):
 
 @pytest.fixture
 def page(app):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.goto(app[0])
+    with chromium_page(app[0], 1400, 1200) as page:
         yield page
-        browser.close()
 
 
 def test_item_detail_shows_merchant_text_exactly_once(page, app):

@@ -322,3 +322,14 @@ def test_tick_redraws_only_what_changed_for_that_browser_tab(service, panel):
     after_switch = tab.tick(panel, shown)
     assert not isinstance(after_switch[4], dict)  # a switch (from any browser tab) redraws the table…
     assert after_switch[5] == {"__type__": "update"}  # …but leaves the dropdown alone (a pick may be under way)
+
+
+def test_training_actions_during_start_up_say_so_and_start_nothing(tmp_path):
+    starting = TailLiftService(Settings.from_env({"data_dir": tmp_path / "data", "demo_limit": 0}, environ={}))
+    try:  # the page is up while the models load: no engine yet
+        early = tab.TrainingPanel(starting)
+        assert tab.start(early, SYSTEM, TINY) == tab.STILL_STARTING and early.run is None
+        assert tab.retrain_ranker(early, SYSTEM) == tab.STILL_STARTING and starting.ranker_job is None
+        assert tab.activate(early, SYSTEM, "any-version")[0] == tab.STILL_STARTING
+    finally:
+        starting.close()
