@@ -45,7 +45,9 @@ def facet_updates(counts: Counts, selected: dict[str, list[str]]) -> tuple[list[
     boxes, buttons = [], []
     for name in FACET_LABELS:
         picked = selected.get(name) or []
-        boxes.append(gr.update(choices=choices(counts.get(name, []), picked, False), value=picked))
+        # Choices only: the ticks are the shopper's, already on the page. Sending them back would tick a box again
+        # when this search answers after a Clear (a box ticked, then Clear at once).
+        boxes.append(gr.update(choices=choices(counts.get(name, []), picked, False)))
         buttons.append(more_button(counts.get(name, []), False))
     return boxes, buttons
 

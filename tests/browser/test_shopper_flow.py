@@ -141,6 +141,14 @@ def test_5_clear_resets_ticked_filters(page):
     page.get_by_role("button", name="Clear").click()
     expect(page.locator("input[type=checkbox]:checked")).to_have_count(0, timeout=10_000)
     expect(page.locator("#search-text textarea")).to_have_value("")
+    page.wait_for_timeout(3_000)  # the search the tick started answers meanwhile: it must not tick the box again
+    expect(page.locator("input[type=checkbox]:checked")).to_have_count(0)
+    # a tick that a search answers stays ticked
+    page.locator("#facet-gender label").first.locator("input").check()
+    page.wait_for_timeout(3_000)
+    expect(page.locator("#facet-gender input:checked")).to_have_count(1)
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator("input[type=checkbox]:checked")).to_have_count(0, timeout=10_000)
 
 
 def test_6_notices_for_typos_and_unpriced_items(page):
