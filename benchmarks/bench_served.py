@@ -16,33 +16,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from recsys.evaluation import instacart_data
 from recsys.evaluation.dataset import resolve_suite_dir
 from recsys.recommend import lists
-from recsys.recommend.served import EventRow, ItemRow, fit_served
+from recsys.recommend.served import EventRow, fit_served
+from recsys.recommend.served_nextbasket import catalog_items
 
 K = 12
-
-
-def items_of(folder: Path, ordered: set[int]) -> list[ItemRow]:
-    names = {}
-    for kind in ("aisles", "departments"):
-        frame = pd.read_csv(folder / f"{kind}.csv", header=None, names=["id", "name"], dtype=str)
-        names[kind] = dict(zip(frame["id"], frame["name"]))
-    products = pd.read_csv(
-        folder / "products.csv", header=None, names=["id", "title", "aisle", "dept"], dtype=str, keep_default_na=False
-    )
-    products = products[pd.to_numeric(products["id"], errors="coerce").isin(ordered)]
-    return [
-        ItemRow(
-            int(r.id), r.title, f"{names['departments'].get(r.dept, '')} > {names['aisles'].get(r.aisle, '')}", "", {}
-        )
-        for r in products.itertuples()
-    ]
 
 
 def percentiles(call, args) -> str:
@@ -64,7 +47,7 @@ def main() -> None:
     folder = resolve_suite_dir(args.data, "instacart", instacart_data.ORDER_FILE)
     data = instacart_data.load(folder)
     lines = data.fit
-    items = items_of(folder, set(lines["product_id"].astype(int)))
+    items = catalog_items(folder, np.unique(lines["product_id"].astype(int).to_numpy()))
     events = [
         EventRow(str(u), str(o), int(p), "purchase", str(o))
         for u, o, p in zip(lines["user_id"], lines["order_id"], lines["product_id"])
