@@ -188,14 +188,24 @@ def build_item_panel() -> dict[str, Any]:
     parts["message"] = gr.Markdown(elem_id="cart-message")
     with gr.Row():
         for name, label in LISTS:
-            parts[name] = gr.Gallery(
-                label=label, columns=4, height=260, allow_preview=False, elem_id=f"list-{name.replace('_', '-')}"
+            parts[name] = gr.Gallery(  # wrapped captions (result-gallery): each item's reason shows in full
+                label=label,
+                columns=2,
+                height=440,
+                allow_preview=False,
+                elem_id=f"list-{name.replace('_', '-')}",
+                elem_classes=["result-gallery"],
             )
             parts[name + "_rows"] = gr.State([])
     with gr.Row():
         parts["cart_md"] = gr.Markdown("Your cart is empty: open an item and add it.", elem_id="cart")
         parts["complete"] = gr.Gallery(
-            label="Complete your basket", columns=4, height=260, allow_preview=False, elem_id="complete-basket"
+            label="Complete your basket",
+            columns=4,
+            height=380,
+            allow_preview=False,
+            elem_id="complete-basket",
+            elem_classes=["result-gallery"],
         )
     parts["complete_rows"] = gr.State([])
     parts["cart"] = gr.State([])
