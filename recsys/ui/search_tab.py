@@ -215,16 +215,13 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
     inputs = [text, image, *facets, min_price, max_price, session_id, clicked]
     outputs = [gallery, hits, status, facet_counts, unfolded, *facets, *more]
     search = lambda *a: run_search(service, *a)
-    searches = [
-        go.click(search, inputs, outputs, api_visibility="private"),
-        text.submit(search, inputs, outputs, api_visibility="private"),
-        image.upload(search, inputs, outputs, api_visibility="private"),
-        *[box.input(search, inputs, outputs, api_visibility="private") for box in facets],
-        examples.load_input_event.then(search, inputs, outputs, api_visibility="private"),  # a "Try" example searches
-    ]
-    # A search still running when Clear is pressed (a box ticked just before) would tick the box again when it
-    # answers: Clear cancels it.
-    clear.click(None, None, None, cancels=searches, api_visibility="private")
+    # A search that answers after Clear cannot tick a box again: it sends the facets' choices, never their ticks.
+    go.click(search, inputs, outputs, api_visibility="private")
+    text.submit(search, inputs, outputs, api_visibility="private")
+    image.upload(search, inputs, outputs, api_visibility="private")
+    for box in facets:
+        box.input(search, inputs, outputs, api_visibility="private")
+    examples.load_input_event.then(search, inputs, outputs, api_visibility="private")  # a "Try" example searches
     for name, box, button in zip(FACET_LABELS, facets, more):
         button.click(
             lambda counts, picked, flags, name=name: toggle(name, counts, picked, flags),
