@@ -23,7 +23,7 @@ import numpy as np
 
 from recsys.index.arrays import PAD_ID, as_ids, top_k
 from recsys.index.store import load_directory, save_directory
-from recsys.index.tokenize import Tokenizer, stemmer_available
+from recsys.index.tokenize import Tokenizer, has_cjk, segmenter_available, stemmer_available
 from recsys.index.vocabulary import WORD, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,15 @@ KIND = "bm25"
 class BM25Index:
     """``build(ids, texts)``, ``search(query, k, allowed_ids)``, ``score(query, ids)``; lazily rebuilt on edits."""
 
-    def __init__(self, stemmer: str = "auto", k1: float = 1.5, b: float = 0.75, method: str = "lucene") -> None:
-        self.tokenizer = Tokenizer(stemmer)
+    def __init__(
+        self,
+        stemmer: str = "auto",
+        k1: float = 1.5,
+        b: float = 0.75,
+        method: str = "lucene",
+        segmenter: str = "auto",
+    ) -> None:
+        self.tokenizer = Tokenizer(stemmer, segmenter)
         self.params: dict[str, Any] = {"k1": k1, "b": b, "method": method}
         self._docs: dict[int, str] = {}
         # (bm25s retriever or None when empty, sorted int64 ids aligned with its documents); replaced as one
@@ -106,11 +113,16 @@ class BM25Index:
     def unknown_words(self, query: str) -> list[str]:
         """The query's words (lowercase, stopwords left out) that no indexed text contains, even once stemmed.
 
-        A dictionary lookup per word: cheap enough to run on every query before deciding to correct it."""
+        A dictionary lookup per word: cheap enough to run on every query before deciding to correct it. Words in
+        CJK script are never listed: edit distance means nothing for them (segmentation finds their parts)."""
         self.refresh()
         retriever = self._built[0]
         known = retriever.vocab_dict if retriever is not None else {}
-        return [w for w in WORD.findall(query.lower()) if (stems := self.tokenizer(w)) and stems[0] not in known]
+        return [
+            w
+            for w in WORD.findall(query.lower())
+            if not has_cjk(w) and (stems := self.tokenizer(w)) and stems[0] not in known
+        ]
 
     def vocabulary(self) -> Vocabulary:
         """The indexed texts' own words with their frequencies (typo correction), built at first use per build."""
@@ -150,7 +162,7 @@ class BM25Index:
         """An independent index sharing the built (read-only) retriever until either side is edited."""
         with self._lock:
             other = BM25Index.__new__(BM25Index)
-            other.tokenizer = Tokenizer(self.tokenizer.stemmer)
+            other.tokenizer = Tokenizer(self.tokenizer.stemmer, self.tokenizer.segmenter)
             other.params = dict(self.params)
             other._docs = dict(self._docs)
             other._built = self._built
@@ -173,7 +185,13 @@ class BM25Index:
                 retriever.save(folder / "bm25", show_progress=False)
 
         full = dict(manifest or {})
-        full.update(kind=KIND, count=len(ids), stemmer=self.tokenizer.stemmer, params=self.params)
+        full.update(
+            kind=KIND,
+            count=len(ids),
+            stemmer=self.tokenizer.stemmer,
+            segmenter=self.tokenizer.segmenter,
+            params=self.params,
+        )
         return save_directory(directory, write, full)
 
     @classmethod
@@ -189,6 +207,11 @@ class BM25Index:
         if manifest.get("stemmer") == "english" and not stemmer_available():
             log.warning("%s was built with PyStemmer, which is not installed: rebuild needed", directory)
             return None
+        # Indexes saved before Chinese segmentation kept CJK runs whole: rebuild them (a query would split them).
+        segmenter = manifest.get("segmenter")
+        if segmenter is None or (segmenter == "rjieba" and not segmenter_available()):
+            log.warning("%s was built with segmenter %r, not available here: rebuild needed", directory, segmenter)
+            return None
         try:
             ids = np.load(folder / "ids.npy", allow_pickle=False)
             texts = json.loads((folder / "texts.json").read_text(encoding="utf-8"))
@@ -201,7 +224,7 @@ class BM25Index:
         if len(texts) != ids.size or manifest.get("count") != ids.size:
             log.warning("BM25 index %s is inconsistent", directory)
             return None
-        index = cls(stemmer=manifest["stemmer"], **manifest["params"])
+        index = cls(stemmer=manifest["stemmer"], segmenter=segmenter, **manifest["params"])
         index._docs = {int(i): t for i, t in zip(ids.tolist(), texts)}
         index._built = (retriever, ids.astype(np.int64, copy=False))
         index._vocabulary = None

@@ -1,6 +1,7 @@
 """A corpus's own words, for correcting typos in queries: "jeens" -> "jeans", "tshrt" -> "tshirt".
 
-Words are the raw (lowercase, unstemmed) alphanumeric runs of the texts, counted by document frequency. A term is
+Words are the raw (lowercase, unstemmed) alphanumeric runs of the texts, counted by document frequency; runs in CJK
+script are left out (an edit of one Chinese character is another word, not a typo). A term is
 corrected to the vocabulary word at the smallest edit distance (optimal string alignment: insertions, deletions,
 substitutions, swaps of neighbours), ties broken by the more frequent word, then alphabetically. Allowed distance
 grows with the term (as Lucene's fuzziness "AUTO"): none below 3 characters, 1 up to 5, 2 from 6.
@@ -17,6 +18,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+
+from recsys.index.tokenize import has_cjk
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)  # the runs the lexical tokenizer splits text into
 
@@ -52,7 +55,7 @@ class Vocabulary:
     def __init__(self, texts: Iterable[str]) -> None:
         self.frequency: Counter[str] = Counter()
         for text in texts:
-            self.frequency.update(set(WORD.findall(text.lower())))
+            self.frequency.update({w for w in WORD.findall(text.lower()) if not has_cjk(w)})
         self._by_deletion: dict[str, list[str]] = {}
         for word in self.frequency:
             for key in _deletions(word) | {word}:
@@ -68,7 +71,7 @@ class Vocabulary:
         """The vocabulary word ``term`` most likely is a typo of, or None (known word, too short, nothing close)."""
         term = term.lower()
         limit = max_edits(term)
-        if not limit or term in self.frequency or term.isdigit():
+        if not limit or term in self.frequency or term.isdigit() or has_cjk(term):
             return None
         keys = {term} | _deletions(term)
         if limit >= 2:
