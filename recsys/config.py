@@ -52,6 +52,9 @@ class Settings:
     # --- index / search ----------------------------------------------------------------------
     index_factory: str = "Flat"  # FAISS factory string; "HNSW32" or "IVF1024,Flat" for big catalogs
     recall_k: int = 200
+    # Query understanding (colour, gender, type, price, en + zh) as a soft boost: weight of the match score added to
+    # the z-scored ranker score (0: understood but not used); chosen on the bilingual suite's validation queries.
+    understanding_boost: float = 1.0
     # A first start serves search while it builds: by keywords while the heads train, then from the items encoded
     # so far, republished every this many items (0: nothing until the whole build is done).
     progressive_publish_items: int = 1000

@@ -6,6 +6,9 @@
 * Typos: a word that no catalog text contains, even stemmed (one dictionary lookup per word, so correct queries
   pay nothing), is replaced by the closest catalog word (``recsys.index.vocabulary``: edit distance 1-2 by
   length, the more frequent word on a tie). The response keeps the original next to the corrected text.
+* Expansion: the English words of a Chinese query's understood phrases ("红色连衣裙" -> red, dresses;
+  ``query_understanding``) are added to the searched text, so BM25 and the text features match English titles too;
+  words the query already has (stemmed) are not added twice.
 * Not understood: a text query with no word in any item and no item close in meaning (best MiniLM cosine under
   ``UNDERSTOOD_SIMILARITY``; measured on the small test catalog: real queries 0.58-0.64, key mashes and
   off-catalog words 0.04-0.24) gets a hint instead of a list that looks like an answer.
@@ -14,12 +17,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from recsys.index.lexical import BM25Index
 from recsys.index.vocabulary import WORD
+from recsys.search.query_understanding import stems
 
 MAX_QUERY_CHARS = 256
 UNDERSTOOD_SIMILARITY = 0.3
@@ -30,8 +35,22 @@ _SPACE = re.compile(r"\s")
 class QueryText:
     original: str  # as typed (stripped)
     typed: str  # the part of it searched: all of it, or its first MAX_QUERY_CHARS when it was longer
-    searched: str  # ``typed`` with typos corrected: what recall ran
+    searched: str  # ``typed`` with typos corrected (and the expansion added): what recall ran
     corrections: tuple[tuple[str, str], ...] = ()  # (typed word, catalog word) in query order
+    expansion: tuple[str, ...] = ()  # English words added for understood Chinese phrases (the end of ``searched``)
+
+    @property
+    def corrected_text(self) -> str:
+        """``typed`` with its typos corrected, without the expansion: what the shopper is told was searched."""
+        return self.searched[: len(self.searched) - len(" ".join(self.expansion))].rstrip()
+
+    def expanded(self, terms: Sequence[str]) -> QueryText:
+        """This text with ``terms`` added at the end, leaving out words it already has (compared stemmed)."""
+        have = set(stems(self.searched))
+        new = [t for t in dict.fromkeys(terms) if t and not set(stems(t)) <= have]
+        if not new:
+            return self
+        return replace(self, searched=f"{self.searched} {' '.join(new)}".strip(), expansion=tuple(new))
 
     @property
     def trimmed(self) -> bool:

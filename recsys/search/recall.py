@@ -12,7 +12,7 @@ import numpy as np
 from recsys.encoders import FUSED, MultimodalEncoder, route_similarities
 from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
-from recsys.search import query_text
+from recsys.search import query_text, query_understanding
 from recsys.search.filters import SearchFilters, allowed_ids
 from recsys.search.query_parts import DEFAULT_PART_WEIGHTS
 from recsys.search.query_text import QueryText
@@ -43,6 +43,7 @@ class Recalled:
     query: QueryText = QueryText("", "", "")  # the text as typed and as searched (trimmed, typos corrected)
     understood: bool = True  # False: a text that no item contains and none is close to (query_text.understood)
     price_unknown: PriceUnknown | None = None  # set when a price bound is on
+    understanding: query_understanding.Understanding = query_understanding.Understanding()  # colour, type, ...
 
 
 def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchRequest, recall_k: int) -> Recalled:
@@ -53,6 +54,9 @@ def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchReque
     candidates instead of being diluted in one vector (``query_parts`` then ranks the parts). The text searched is
     ``query_text.prepare``'s: trimmed when too long, typos corrected."""
     prepared = query_text.prepare(request.text, state.lexical, request.correct_typos)
+    ignored = request.ignore_understood
+    understanding = query_understanding.read(prepared.searched, state.table, request.understand, ignored)
+    prepared = prepared.expanded(understanding.expansion)  # a Chinese query's English words, for BM25
     text = prepared.searched
     query = encoder.encode_query(text or None, request.image)
     allowed = _allowed(state, request, request.filters)
@@ -69,7 +73,7 @@ def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchReque
         wider = _candidate_ids(state, encoder, query, text, _allowed(state, request, unbounded), recall_k)
         unpriced = int(np.isnan(state.table.price[state.table.rows(wider)]).sum())
         price_unknown = PriceUnknown(unpriced, len(wider))
-    return Recalled(cand_ids, rows, sims, candidates, prepared, understood, price_unknown)
+    return Recalled(cand_ids, rows, sims, candidates, prepared, understood, price_unknown, understanding)
 
 
 def _allowed(state: ServingState, request: SearchRequest, filters: SearchFilters) -> np.ndarray | None:

@@ -8,6 +8,7 @@ from PIL import Image
 
 from recsys.search.filters import Facets, SearchFilters
 from recsys.search.query_text import QueryText
+from recsys.search.query_understanding import Understood
 
 
 class NotReady(RuntimeError):
@@ -25,6 +26,8 @@ class SearchRequest:
     exclude_item_ids: tuple[int, ...] = ()
     log: bool = True
     correct_typos: bool = True  # False: search the words exactly as typed
+    understand: bool = True  # read colour, gender, type and price from the text (soft boosts, chips)
+    ignore_understood: tuple[str, ...] = ()  # ``Understood.key``s the shopper removed (their chips)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class QueryReading:
                 f"{len(self.query.typed)} were searched."
             )
         if self.query is not None and self.query.corrected:
-            lines.append(f"Showing results for “{self.query.searched}” (you typed “{self.query.typed}”).")
+            lines.append(f"Showing results for “{self.query.corrected_text}” (you typed “{self.query.typed}”).")
         if not self.understood:
             lines.append("No item contains these words and none is close in meaning: try other words or a photo.")
         unknown = self.price_unknown
@@ -84,3 +87,4 @@ class SearchResponse:
     ranker_version: str
     latency_ms: float
     reading: QueryReading = field(default_factory=QueryReading)
+    understood: list[Understood] = field(default_factory=list)  # what the text was read as (the Search tab's chips)
