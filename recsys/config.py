@@ -95,6 +95,11 @@ class Settings:
     import_rows_per_hour: int = 50_000  # per account, bulk-import rows (0: unlimited)
     training_runs_per_hour: int = 6  # per account, encoder runs and ranker retrains (0: unlimited)
     reviews_per_hour: int = 30  # per account
+    # --- review opinions (recsys/opinions) ------------------------------------------------------
+    opinion_aspects_path: str = ""  # a merchant's aspect file (same shape as recsys/opinions/aspects.json); "": none
+    opinion_recent_days: int = 30  # the merchant view's "recently": complaints in this many days vs before
+    opinion_train_reviews: int = 8000  # reviews the opinion model is trained on (from demo_reviews_path if present)
+    opinion_labels_path: Path = HOME / "tests" / "opinions" / "data" / "aspect_sentences.jsonl"  # reviews suite
 
     @property
     def admin_names(self) -> frozenset[str]:

@@ -3,7 +3,9 @@
 Split grouped by Clothing ID: every review of an evaluated garment is unseen in fitting, so the text models
 cannot lean on memorised item identity. Segments: garments with 1-2 reviews in the data dir (the long tail)
 vs more. Methods: random, majority class, TF-IDF 1-2 grams + logistic regression, MiniLM embeddings +
-logistic regression, and the two feature sets concatenated.
+logistic regression, the two feature sets concatenated, and the two plus review features from sentence-level
+aspect opinions (``recsys/opinions``, cross-fitted: see ``reviews_opinions``). The report also holds aspect-detection
+precision / recall on the hand-labelled sentences (``settings.opinion_labels_path``) of held-out garments.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.preprocessing import StandardScaler
 
 from recsys.config import Settings, get_settings
+from recsys.evaluation import reviews_opinions
 from recsys.evaluation.dataset import fingerprint, resolve_suite_dir
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.evaluation.text_encoding import text_encoder
+from recsys.opinions.aspects import load_aspects
+from recsys.opinions.vectors import SentenceVectors
 from recsys.splits import split_keys
 
 NAME = "reviews"
@@ -143,5 +149,35 @@ def run(
     with stopwatch(secs, "score"):
         probs = concat_model.predict_proba(sparse.hstack([x_test_tfidf, sparse.csr_matrix(e_test)]).tocsr())[:, 1]
     methods["tfidf+minilm_lr"] = score_method(test, probs, segments, secs, "TF-IDF and MiniLM features side by side")
+
+    aspects = load_aspects(Path(settings.opinion_aspects_path) if settings.opinion_aspects_path else None)
+    vectors = SentenceVectors(settings.text_model, settings.data_dir / "cache", settings.device)
+    secs = {"encode": methods["minilm_lr"]["seconds"]["encode"]}
+    with stopwatch(secs, "fit"):
+        opinion_model = reviews_opinions.fit_model(fit, ITEM, LABEL, aspects, vectors, seed)
+        scaler = StandardScaler()
+        o_fit = scaler.fit_transform(
+            reviews_opinions.cross_fitted_features(fit, ITEM, LABEL, opinion_model, vectors, seed)
+        )
+        stacked_model = _logistic(seed).fit(
+            sparse.hstack([x_fit_tfidf, sparse.csr_matrix(e_fit), o_fit]).tocsr(), y_fit
+        )
+    with stopwatch(secs, "score"):
+        o_test = scaler.transform(reviews_opinions.held_out_features(test, opinion_model, vectors))
+        probs = stacked_model.predict_proba(sparse.hstack([x_test_tfidf, sparse.csr_matrix(e_test), o_test]).tocsr())[
+            :, 1
+        ]
+    methods["tfidf+minilm+opinions_lr"] = score_method(
+        test, probs, segments, secs, "plus per-review sentence-opinion features (polarity min/mean/max, per aspect)"
+    )
+    if settings.opinion_labels_path.is_file():
+        report["aspect_detection"] = reviews_opinions.aspect_detection(
+            settings.opinion_labels_path,
+            data_path / FILE,
+            opinion_model,
+            aspects,
+            vectors,
+            set(test[ITEM].astype(int)),
+        )
     report["timings"] = timings
     return report

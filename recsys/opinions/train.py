@@ -21,7 +21,9 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score
 from recsys.opinions.aspects import Aspect, aspects_fingerprint, seed_pattern
 from recsys.opinions.model import OpinionModel, VerdictHead
 
-MIN_POSITIVES = 5  # an aspect (or verdict) with fewer weak positives cannot be learned from these reviews
+MIN_POSITIVES = 5  # an aspect with fewer weak positives cannot be learned from these reviews
+MIN_GROUPS_TO_VALIDATE = 20  # items; fewer cannot spare a tenth for choosing thresholds
+MIN_VERDICT = 3  # a verdict with fewer single-verdict sentences is left out of its aspect's head
 
 
 def weak_aspect_labels(sentences: Sequence[str], aspects: tuple[Aspect, ...]) -> np.ndarray:
@@ -81,11 +83,18 @@ def train_opinion_model(
     if n != len(sentences) or n != len(ratings) or n != len(groups):
         raise ValueError("sentences, vectors, ratings and groups must align")
     unique = np.unique(np.asarray(groups))
-    held_groups = np.random.default_rng(seed).permutation(unique)[: max(1, len(unique) // 10)]
-    held = np.isin(np.asarray(groups), held_groups)
-    fit = ~held if (~held).any() else held
+    if len(unique) >= MIN_GROUPS_TO_VALIDATE:
+        held_groups = np.random.default_rng(seed).permutation(unique)[: len(unique) // 10]
+        held = np.isin(np.asarray(groups), held_groups)
+        fit = ~held
+    else:  # too few items to hold a tenth out: thresholds and notes come from the fit sentences themselves
+        held = fit = np.ones(n, dtype=bool)
     weak = weak_aspect_labels(sentences, aspects)
-    metrics: dict = {"sentences": int(n), "validation_sentences": int(held.sum()), "aspects": {}}
+    metrics: dict = {
+        "sentences": int(n),
+        "validation_sentences": int(held.sum() if not fit.all() else 0),
+        "aspects": {},
+    }
 
     coef = np.zeros((len(aspects), dim), np.float32)
     intercept = np.full(len(aspects), -30.0, np.float32)  # an aspect that cannot be learned never fires
@@ -118,17 +127,23 @@ def train_opinion_model(
         single = marks.sum(axis=1) == 1
         labels = marks.argmax(axis=1)
         counts = np.bincount(labels[single & fit], minlength=len(aspect.verdicts))
-        if (counts < MIN_POSITIVES).any():
-            metrics.setdefault("verdicts", {})[aspect.key] = {"trained": False, "counts": counts.tolist()}
+        learnable = [k for k, c in enumerate(counts) if c >= MIN_VERDICT]
+        metrics.setdefault("verdicts", {})[aspect.key] = {"counts": counts.tolist(), "trained": bool(learnable)}
+        if not learnable:
             continue
-        # "none of these" keeps a plain mention of the aspect from being forced into a verdict
+        # "none of these" keeps a plain mention of the aspect ("the fit is odd") from being forced into a verdict
+        usable = single & np.isin(labels, learnable)
         none = weak[:, aspects.index(aspect)] & ~marks.any(axis=1)
-        rows = (single | none) & fit
-        y = np.where(single, labels, len(aspect.verdicts))[rows]
+        rows = (usable | none) & fit
+        y = np.where(usable, labels, len(aspect.verdicts))[rows]
+        if len(np.unique(y)) < 2:
+            continue
         clf = _logistic(seed).fit(vectors[rows], y)
-        keys = (*[v.key for v in aspect.verdicts], "")
-        heads[aspect.key] = VerdictHead(keys, clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32))
-        metrics.setdefault("verdicts", {})[aspect.key] = {"trained": True, "counts": counts.tolist()}
+        keys = tuple(aspect.verdicts[k].key if k < len(aspect.verdicts) else "" for k in clf.classes_)
+        weights, bias = clf.coef_.astype(np.float32), clf.intercept_.astype(np.float32)
+        if len(keys) == 2:  # a binary regression: the same probabilities as softmax over rows [0, w]
+            weights, bias = np.vstack([np.zeros_like(weights), weights]), np.array([0.0, bias[0]], np.float32)
+        heads[aspect.key] = VerdictHead(keys, weights, bias)
 
     return OpinionModel(
         model_name=model_name,

@@ -1,0 +1,135 @@
+"""The reviews suite's opinion parts: review features from sentence opinions (cross-fitted), and aspect
+detection measured on the hand-labelled sentences (tests/opinions/data, see its README).
+
+Cross-fitting: the polarity regression learns from the fit reviews' own labels, so on those same reviews its
+outputs are better than they will be on unseen ones, and a model stacked on them would over-trust them. Each fold
+of fit items therefore gets its features from a polarity regression trained on the other folds; the held-out
+reviews get them from the regression trained on all fit reviews.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recsys.opinions.aspects import Aspect, seed_pattern
+from recsys.opinions.fitting import fit_from_reviews
+from recsys.opinions.labelled import read_labelled
+from recsys.opinions.mentions import ReviewText
+from recsys.opinions.model import OpinionModel
+from recsys.opinions.review_features import review_opinion_features
+from recsys.opinions.sentences import review_sentences
+from recsys.opinions.train import polarity_labels, train_polarity
+from recsys.opinions.vectors import SentenceVectors
+
+FOLDS = 5
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _str(value: object) -> str:
+    return "" if pd.isna(value) else str(value)  # type: ignore[call-overload]
+
+
+def review_texts(frame: pd.DataFrame, item: str) -> list[ReviewText]:
+    return [
+        ReviewText(i, int(r[item]), int(r["Rating"]), _str(r["Title"]), _str(r["Review Text"]), EPOCH)
+        for i, r in zip(range(len(frame)), frame.to_dict("records"))
+    ]
+
+
+def fit_model(
+    fit: pd.DataFrame, item: str, label: str, aspects: tuple[Aspect, ...], vectors: SentenceVectors, seed: int
+) -> OpinionModel:
+    return fit_from_reviews(
+        review_texts(fit, item), fit[label].astype(int).tolist(), aspects, vectors, vectors.model_name, seed
+    )
+
+
+def _features(frame: pd.DataFrame, model: OpinionModel, vectors: SentenceVectors) -> np.ndarray:
+    titles = [_str(t) for t in frame["Title"]]
+    texts = [_str(t) for t in frame["Review Text"]]
+    return review_opinion_features(titles, texts, model, vectors)
+
+
+def cross_fitted_features(
+    fit: pd.DataFrame, item: str, label: str, model: OpinionModel, vectors: SentenceVectors, seed: int
+) -> np.ndarray:
+    """Opinion features of the fit reviews, each fold's from a polarity regression that never saw it."""
+    rows, sentences, ratings, rec = [], [], [], []
+    for k, r in enumerate(fit.to_dict("records")):
+        for s in review_sentences(_str(r["Title"]), _str(r["Review Text"])):
+            rows.append(k)
+            sentences.append(s)
+            ratings.append(r["Rating"])
+            rec.append(r[label])
+    vecs = vectors.encode(sentences)
+    labels = polarity_labels(np.asarray(ratings), np.asarray(rec))
+    owner_item = fit[item].to_numpy()[np.asarray(rows)]
+    items = np.random.default_rng(seed).permutation(np.unique(fit[item].to_numpy()))
+    fold_of = {it: f % FOLDS for f, it in enumerate(items)}
+    sentence_fold = np.array([fold_of[i] for i in owner_item])
+    review_fold = np.array([fold_of[i] for i in fit[item].to_numpy()])
+    out = np.zeros((len(fit), 0), np.float32)
+    for f in range(FOLDS):
+        coef, intercept = train_polarity(vecs[sentence_fold != f], labels[sentence_fold != f], seed)
+        fold_model = dataclasses.replace(model, polarity_coef=coef, polarity_intercept=intercept)
+        feats = _features(fit[review_fold == f], fold_model, vectors)
+        if out.shape[1] == 0:
+            out = np.zeros((len(fit), feats.shape[1]), np.float32)
+        out[review_fold == f] = feats
+    return out
+
+
+def held_out_features(test: pd.DataFrame, model: OpinionModel, vectors: SentenceVectors) -> np.ndarray:
+    return _features(test, model, vectors)
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    p = tp / (tp + fp) if tp + fp else None
+    r = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * p * r / (p + r) if p and r else None
+    return {"precision": p, "recall": r, "f1": f1, "support": tp + fn}
+
+
+def aspect_detection(
+    labels_path: Path,
+    reviews_csv: Path,
+    model: OpinionModel,
+    aspects: Sequence[Aspect],
+    vectors: SentenceVectors,
+    held_items: set[int],
+) -> dict:
+    """Precision / recall per aspect of the classifier and of the seed phrases alone, on the labelled sentences
+    of items the model was not fitted on; polarity accuracy on the labelled positive / negative mentions."""
+    labelled = [s for s in read_labelled(labels_path, reviews_csv) if s.clothing_id in held_items]
+    if not labelled:
+        return {"note": "no labelled sentence belongs to a held-out item of this split"}
+    found = model.apply(vectors.encode([s.text for s in labelled]))
+    out: dict = {"sentences": len(labelled), "classifier": {}, "seeds": {}}
+    totals = {"classifier": [0, 0, 0], "seeds": [0, 0, 0]}
+    for aspect in aspects:
+        if aspect.key not in model.aspect_keys:
+            continue
+        col = model.aspect_keys.index(aspect.key)
+        truth = np.array([aspect.key in s.aspects for s in labelled])
+        pattern = seed_pattern(aspect.seeds)
+        for name, said in (
+            ("classifier", found.aspect_hits[:, col]),
+            ("seeds", np.array([pattern.search(s.text) is not None for s in labelled])),
+        ):
+            tp, fp, fn = int((said & truth).sum()), int((said & ~truth).sum()), int((~said & truth).sum())
+            out[name][aspect.key] = _prf(tp, fp, fn)
+            for k, v in enumerate((tp, fp, fn)):
+                totals[name][k] += v
+    for name, (tp, fp, fn) in totals.items():
+        out[name]["micro"] = _prf(tp, fp, fn)
+    polar = [(i, p) for i, s in enumerate(labelled) for p in s.aspects.values() if p != "neutral"]
+    if polar:
+        right = [(found.positive[i] >= 0.5) == (p == "positive") for i, p in polar]
+        out["polarity_accuracy"] = {"accuracy": float(np.mean(right)), "mentions": len(polar)}
+    return out

@@ -1,0 +1,40 @@
+"""A catalog with the fixture reviews, and an opinion model trained on them with the real MiniLM vectors."""
+
+from __future__ import annotations
+
+import pytest
+
+from recsys.accounts.principal import MERCHANT, SHOPPER, Principal
+from recsys.config import Settings
+from recsys.service.catalog import CatalogService
+from recsys.service.opinions import Opinions
+from tests.opinions.fixture_reviews import PILLING, PLAIN, REVIEWS, SWEATER, TIGHT
+
+ALICE, BOB = Principal("alice", MERCHANT), Principal("bob", MERCHANT)
+OWNER = {TIGHT: ALICE, SWEATER: ALICE, PILLING: BOB, PLAIN: BOB}
+
+
+@pytest.fixture(scope="module")
+def opinion_catalog(tmp_path_factory):
+    """(catalog service, opinions service, item id by fixture name); opinions built (trained on these reviews)."""
+    root = tmp_path_factory.mktemp("opinions")
+    settings = Settings.from_env(
+        {
+            "data_dir": root / "data",
+            "demo_dir": root / "no-demo",
+            "demo_limit": 0,
+            "demo_reviews_path": root / "no-reviews.csv",  # train on the catalog's own reviews
+        },
+        environ={},
+    )
+    catalog = CatalogService(settings)
+    ids = {
+        name: catalog.add_item(owner, {"title": name.title(), "category": "Apparel > Tops", "price": 20}, []).id
+        for name, owner in OWNER.items()
+    }
+    for k, (name, rating, title, text) in enumerate(REVIEWS):
+        catalog.add_review(Principal(f"shopper{k}", SHOPPER), ids[name], rating, title, text)
+    opinions = Opinions(catalog.store, settings)
+    opinions.build()
+    yield catalog, opinions, ids
+    catalog.close()
