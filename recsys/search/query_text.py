@@ -24,7 +24,7 @@ import numpy as np
 
 from recsys.index.lexical import BM25Index
 from recsys.index.vocabulary import WORD
-from recsys.search.query_understanding import stems
+from recsys.query.understanding import stems
 
 MAX_QUERY_CHARS = 256
 UNDERSTOOD_SIMILARITY = 0.3

@@ -16,8 +16,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from recsys.query.understanding import KINDS, PRICE, Understanding
 from recsys.search.query_parts import standardise
-from recsys.search.query_understanding import KINDS, PRICE, Understanding
 from recsys.search.rank import Ranked
 from recsys.search.table import ItemTable
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from recsys.query.understanding import Understood
 from recsys.search.filters import Facets, SearchFilters
 from recsys.search.query_text import QueryText
-from recsys.search.query_understanding import Understood
 
 
 class NotReady(RuntimeError):
