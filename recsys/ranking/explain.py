@@ -55,7 +55,7 @@ def reason_of(name: str) -> str | None:
         return "title"
     if name.startswith(("bm25_desc", "desc_cov", "desc_phrase", "desc_jaccard", "head_in_desc")):
         return "description"
-    if name.startswith(("attr_", "query_attr")):
+    if name.startswith(("attr_", "query_attr", "qm_")):  # qm_: query understanding (features/query_match.py)
         return "attributes"
     table = {
         "rating_bayes": "rating",

@@ -24,7 +24,7 @@ from recsys.ranking.features import Priors
 from recsys.search.filters import Facets, facet_counts
 from recsys.search.indexing import encode_and_store, load_route_matrix, missing_item_ids
 from recsys.search.partial import keyword_state, partial_state
-from recsys.search.query_understanding_boost import attribute_matches, boost
+from recsys.search.query_understanding_boost import rank_understood
 from recsys.search.rank import RankingStep
 from recsys.search.recall import SearchSnapshot, recall
 from recsys.search.state import ServingState, StateHolder, serving_state
@@ -338,12 +338,9 @@ class SearchEngine:
             latency = (time.perf_counter() - started) * 1000
             understood = list(got.understanding.items)
             return SearchResponse([], Facets({}), 0, state.model_version, ranking.version, latency, reading, understood)
-        # Understood colour/gender/type/price: a soft boost over every candidate (so all are scored and explained).
-        boosting = bool(got.understanding) and self.settings.understanding_boost > 0
-        ranked = ranking.rank(got.candidates, state.priors, len(got.item_ids) if boosting else request.k)
-        if boosting:
-            matches = attribute_matches(got.understanding, state.table, got.rows)
-            ranked = boost(ranked, matches, self.settings.understanding_boost, request.k)
+        # Understood colour/gender/type/price: a soft boost on the ranker's order (query_understanding_boost).
+        boost = self.settings.understanding_boost
+        ranked = rank_understood(ranking, got, state.table, state.priors, request.k, boost)
         hits = [
             SearchHit(
                 int(got.item_ids[pos]),

@@ -17,8 +17,10 @@ from dataclasses import replace
 import numpy as np
 
 from recsys.query.understanding import KINDS, PRICE, Understanding
+from recsys.ranking.features import Priors
 from recsys.search.query_parts import standardise
-from recsys.search.rank import Ranked
+from recsys.search.rank import Ranked, RankingStep
+from recsys.search.recall import Recalled
 from recsys.search.table import ItemTable
 
 MATCH_KINDS = (*KINDS, PRICE)
@@ -71,3 +73,14 @@ def boost(ranked: Ranked, matches: np.ndarray, weight: float, k: int) -> Ranked:
         words = f"; matches the query's {', '.join(named)}" if named else ""
         explanations[pos] = ranked.explanations.get(pos, "") + words
     return replace(ranked, order=order, scores=scores, explanations=explanations)
+
+
+def rank_understood(
+    ranking: RankingStep, got: Recalled, table: ItemTable, priors: Priors | None, k: int, weight: float
+) -> Ranked:
+    """The ranking step, then the understood parts' boost: what a search serves (all candidates are scored and
+    explained when there is something to boost, since any of them may move into the top ``k``)."""
+    if not got.understanding or weight <= 0:
+        return ranking.rank(got.candidates, priors, k)
+    ranked = ranking.rank(got.candidates, priors, len(got.item_ids))
+    return boost(ranked, attribute_matches(got.understanding, table, got.rows), weight, k)

@@ -6,6 +6,7 @@ import numpy as np
 from PIL import Image
 
 from recsys.search.filters import SearchFilters
+from recsys.search.query_understanding_boost import rank_understood
 from recsys.search.recall import recall
 from recsys.search.types import SearchRequest
 from tests.small_catalog import COLOURS, photo
@@ -23,7 +24,8 @@ def test_recall_then_ranking_reproduces_search(small_search_service):
     for request in requests:
         response = engine.search(request)
         got = recall(engine.holder.get(), engine.encoder, request, engine.settings.recall_k)
-        ranked = engine.ranking.rank(got.candidates, engine.priors, request.k)
+        boost = engine.settings.understanding_boost  # "blue cotton dress": colour and type understood, boosted
+        ranked = rank_understood(engine.ranking, got, engine.holder.get().table, engine.priors, request.k, boost)
         assert [h.item_id for h in response.hits] == got.item_ids[ranked.order].tolist()
         np.testing.assert_allclose([h.score for h in response.hits], ranked.scores[ranked.order], rtol=1e-6)
         assert response.candidates == len(got.item_ids)

@@ -10,6 +10,7 @@ from recsys.ranking.features.late_interaction import late_interaction_features
 from recsys.ranking.features.popularity import popularity_features
 from recsys.ranking.features.price import price_features
 from recsys.ranking.features.quality import quality_features
+from recsys.ranking.features.query_match import query_match_features
 from recsys.ranking.features.query_norm import query_norm_features
 from recsys.ranking.features.registry import FEATURES
 from recsys.ranking.features.result_set import first_stage_scores, result_set_features
@@ -35,4 +36,7 @@ def build_features(candidates: CandidateList, priors: Priors | None = None) -> n
     blocks["price"] = price_features(candidates.items, n)
     blocks["popularity"] = popularity_features(candidates.items, priors, n)
     blocks["session"] = session_features(candidates.item_vectors, candidates.clicked_vectors, n)
+    blocks["query_match"] = query_match_features(
+        candidates.query, candidates.titles, candidates.descriptions, candidates.items.price
+    )
     return np.concatenate([blocks[family] for family, _ in FEATURES.families], axis=1)

@@ -13,6 +13,7 @@ from recsys.ranking.features import (
     popularity,
     price,
     quality,
+    query_match,
     query_norm,
     result_set,
     scores,
@@ -62,5 +63,6 @@ FEATURES = FeatureSet(
         ("price", price.NAMES),
         ("popularity", popularity.NAMES),
         ("session", session.NAMES),
+        ("query_match", query_match.NAMES),
     )
 )
