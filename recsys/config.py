@@ -53,8 +53,9 @@ class Settings:
     index_factory: str = "Flat"  # FAISS factory string; "HNSW32" or "IVF1024,Flat" for big catalogs
     recall_k: int = 200
     # Query understanding (colour, gender, type, price, en + zh) as a soft boost: weight of the match score added to
-    # the z-scored ranker score (0: understood but not used); chosen on the bilingual suite's validation queries.
-    understanding_boost: float = 1.0
+    # the z-scored ranker score (0: understood but not used); 2 chosen of 0.5/1/2 on the bilingual suite's validation
+    # queries (benchmarks/bench_bilingual.py).
+    understanding_boost: float = 2.0
     # A first start serves search while it builds: by keywords while the heads train, then from the items encoded
     # so far, republished every this many items (0: nothing until the whole build is done).
     progressive_publish_items: int = 1000

@@ -41,8 +41,9 @@ class BM25Index:
         b: float = 0.75,
         method: str = "lucene",
         segmenter: str = "auto",
+        translate: bool = True,
     ) -> None:
-        self.tokenizer = Tokenizer(stemmer, segmenter)
+        self.tokenizer = Tokenizer(stemmer, segmenter, translate)
         self.params: dict[str, Any] = {"k1": k1, "b": b, "method": method}
         self._docs: dict[int, str] = {}
         # (bm25s retriever or None when empty, sorted int64 ids aligned with its documents); replaced as one
@@ -105,7 +106,7 @@ class BM25Index:
     def _all_scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         self.refresh()
         retriever, ids = self._built
-        tokens = self.tokenizer(query)
+        tokens = list(dict.fromkeys(self.tokenizer(query)))  # a word typed and translated counts once
         if retriever is None or not tokens:  # bm25s cannot score an empty token list
             return np.zeros(ids.size, dtype=np.float32), ids
         return np.asarray(retriever.get_scores(tokens), dtype=np.float32), ids
@@ -162,7 +163,7 @@ class BM25Index:
         """An independent index sharing the built (read-only) retriever until either side is edited."""
         with self._lock:
             other = BM25Index.__new__(BM25Index)
-            other.tokenizer = Tokenizer(self.tokenizer.stemmer, self.tokenizer.segmenter)
+            other.tokenizer = Tokenizer(self.tokenizer.stemmer, self.tokenizer.segmenter, self.tokenizer.translate)
             other.params = dict(self.params)
             other._docs = dict(self._docs)
             other._built = self._built
@@ -190,6 +191,7 @@ class BM25Index:
             count=len(ids),
             stemmer=self.tokenizer.stemmer,
             segmenter=self.tokenizer.segmenter,
+            translate=self.tokenizer.translate,
             params=self.params,
         )
         return save_directory(directory, write, full)
@@ -209,7 +211,7 @@ class BM25Index:
             return None
         # Indexes saved before Chinese segmentation kept CJK runs whole: rebuild them (a query would split them).
         segmenter = manifest.get("segmenter")
-        if segmenter is None or (segmenter == "rjieba" and not segmenter_available()):
+        if segmenter is None or "translate" not in manifest or (segmenter == "rjieba" and not segmenter_available()):
             log.warning("%s was built with segmenter %r, not available here: rebuild needed", directory, segmenter)
             return None
         try:
@@ -224,7 +226,9 @@ class BM25Index:
         if len(texts) != ids.size or manifest.get("count") != ids.size:
             log.warning("BM25 index %s is inconsistent", directory)
             return None
-        index = cls(stemmer=manifest["stemmer"], segmenter=segmenter, **manifest["params"])
+        index = cls(
+            stemmer=manifest["stemmer"], segmenter=segmenter, translate=manifest["translate"], **manifest["params"]
+        )
         index._docs = {int(i): t for i, t in zip(ids.tolist(), texts)}
         index._built = (retriever, ids.astype(np.int64, copy=False))
         index._vocabulary = None

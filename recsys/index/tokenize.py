@@ -6,6 +6,8 @@ title would otherwise be one token that no query matches.
 
 * Stemming uses PyStemmer (Snowball English) when it is installed; it is the stemmer bm25s recommends and needs no
   data download. Without it tokens are left unstemmed ("shoes" will not match "shoe").
+* Translation: the lexicon phrases of a CJK run (``recsys.query.understanding.english_words``: colours, genders,
+  article types) add their English words, so "purple dress" finds "紫色连衣裙" and "连衣裙" finds "Red Dress".
 * Segmentation uses rjieba (the Rust jieba-rs binding, ~1 µs per short title) in search mode: a word and its
   dictionary sub-words ("连衣裙" -> 连衣, 衣裙, 连衣裙), so "裙" style partial queries and whole words both match.
   Without rjieba, CJK runs fall back to overlapping character bigrams plus single characters (what Lucene's
@@ -23,26 +25,19 @@ from typing import Any
 
 from bm25s.tokenization import STOPWORDS_EN
 
+from recsys.query.script import CJK, has_cjk, stemmer_available
+from recsys.query.understanding import english_words
+
 log = logging.getLogger(__name__)
 
 # Single characters are kept on purpose: sizes ("s", "m", "l") and "t" of "t-shirt" are real product words.
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-# CJK unified ideographs (+ extension A, compatibility), kana and hangul: the scripts written without spaces.
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 # Function words and measure words that carry no product meaning (的 "of", 和 "and", 款 "style", 件 "piece").
 _STOPWORDS_ZH = frozenset("的 了 和 与 及 或 是 在 也 都 就 很 一 个 件 款 条 双 只 把 给 我 要 买 有 吗 呢".split())
 
 STEMMERS = ("english", "none")
 SEGMENTERS = ("rjieba", "bigram")
-
-
-def stemmer_available() -> bool:
-    try:
-        import Stemmer  # noqa: F401  (PyStemmer)
-    except ImportError:
-        return False
-    return True
 
 
 def segmenter_available() -> bool:
@@ -81,10 +76,6 @@ def resolve_segmenter(name: str) -> str:
     return name
 
 
-def has_cjk(text: str) -> bool:
-    return CJK.search(text) is not None
-
-
 def bigrams(run: str) -> list[str]:
     """Single characters and overlapping pairs of a CJK run."""
     return list(run) + [run[i : i + 2] for i in range(len(run) - 1)]
@@ -93,9 +84,10 @@ def bigrams(run: str) -> list[str]:
 class Tokenizer:
     """Callable ``text -> list[str]``; deterministic for a given stemmer and segmenter name."""
 
-    def __init__(self, stemmer: str = "auto", segmenter: str = "auto") -> None:
+    def __init__(self, stemmer: str = "auto", segmenter: str = "auto", translate: bool = True) -> None:
         self.stemmer = resolve_stemmer(stemmer)
         self.segmenter = resolve_segmenter(segmenter)
+        self.translate = translate
         self._local = threading.local()  # PyStemmer objects are not thread-safe: one per thread
 
     def __call__(self, text: str) -> list[str]:
@@ -111,6 +103,9 @@ class Tokenizer:
                 if match.start() > start:
                     words.append(run[start : match.start()])
                 words.extend(w for w in self._segment(match.group(0)) if w not in _STOPWORDS_ZH)
+                if self.translate:  # the run's lexicon phrases in English: an English query finds a Chinese title
+                    translated = (w for e in english_words(match.group(0)) for w in e.lower().split())
+                    words.extend(w for w in translated if w not in _STOPWORDS)
                 start = match.end()
             if start < len(run):
                 words.append(run[start:])

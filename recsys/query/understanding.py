@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from recsys.index.tokenize import CJK, stemmer_available
+from recsys.query.script import CJK, stemmer_available
 
 LEXICON_PATH = Path(__file__).with_name("lexicon") / "zh_en.json"
 KINDS = ("colour", "gender", "type")
@@ -180,6 +180,9 @@ class CatalogVocabulary:
         return ()
 
 
+_NO_VOCABULARY = CatalogVocabulary()
+
+
 def _amount(number: str, thousands: str | None) -> float:
     return float(number.replace(",", "")) * (1000 if thousands else 1)
 
@@ -221,6 +224,15 @@ def _chinese(text: str, lexicon: Lexicon, vocabulary: CatalogVocabulary) -> tupl
         else:
             i += 1
     return found, "".join(chars)
+
+
+def english_words(text: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The English words of the lexicon phrases in a (Chinese) text, in order: "红色连衣裙" -> red, dresses. The
+    lexical index adds them to the tokens of Chinese titles and queries, so either language matches the other."""
+    if not CJK.search(text):
+        return []
+    found, _ = _chinese(text, lexicon or default_lexicon(), _NO_VOCABULARY)
+    return [word for u in found for word in u.terms]
 
 
 def _english(text: str, lexicon: Lexicon, vocabulary: CatalogVocabulary) -> list[Understood]:

@@ -25,7 +25,20 @@ def test_search_mode_keeps_a_word_and_its_parts():
 
 
 def test_latin_words_are_stemmed_as_before():
-    assert Tokenizer("english", "rjieba")("Red Running Shoes 跑鞋") == ["red", "run", "shoe", "跑鞋"]
+    assert Tokenizer("english", "rjieba", translate=False)("Red Running Shoes 跑鞋") == ["red", "run", "shoe", "跑鞋"]
+
+
+def test_chinese_phrases_add_their_english_words():
+    assert Tokenizer("english", "rjieba")("跑鞋") == ["跑鞋", "sport", "shoe"]  # lexicon: 跑鞋 -> sports shoes
+
+
+def test_english_queries_find_chinese_titles_and_back():
+    index = BM25Index()
+    index.build(np.arange(len(TITLES)), TITLES)
+    _, ids = index.search("red dress", 5)
+    assert ids[0] == 0  # 红色真丝连衣裙
+    _, ids = index.search("男士跑鞋", 5)
+    assert set(ids[:2].tolist()) == {1, 3}  # the Chinese title and "Men Red Running Shoes"
 
 
 @pytest.mark.parametrize("segmenter", ["rjieba", "bigram"])
