@@ -70,9 +70,57 @@ def run_search(
 ):
     """Return (gallery entries, hits state, status markdown, facet counts, unfold flags, *facet checkbox updates,
     *"More" button updates)."""
+    return _search(service, text, image, categories, genders, colours, min_price, max_price, session_id, clicked, k)[0]
+
+
+def run_search_with_chips(service: TailLiftService, *args, chips: dict | None = None):
+    """``run_search``'s outputs, then the understood-chips update and the chips state. ``chips`` (the state:
+    ``{"labels": {key: label}, "ignored": [key]}``) says which understood parts the shopper removed; None: a new
+    query, nothing removed."""
+    chips = chips or {"labels": {}, "ignored": []}
+    outputs, response = _search(service, *args, ignored=tuple(chips["ignored"]))
+    if response is None:
+        return *outputs, gr.update(), chips
+    return *outputs, *understood_chips(response.understood, chips)
+
+
+def understood_chips(understood: list, chips: dict) -> tuple[Any, dict]:
+    """What the query was read as, one ticked chip each; removed ones stay, unticked, so they can come back."""
+    labels = {u.key: u.label for u in understood}
+    ignored = [key for key in chips["ignored"] if key in chips["labels"] and key not in labels]
+    labels |= {key: chips["labels"][key] for key in ignored}
+    update = gr.update(
+        choices=[(label, key) for key, label in labels.items()], value=[u.key for u in understood], visible=bool(labels)
+    )
+    return update, {"labels": labels, "ignored": ignored}
+
+
+def chips_changed(chips: dict | None, kept: list[str] | None) -> dict:
+    """The chips state after the shopper unticked (or ticked again) chips: every shown chip not ticked is ignored."""
+    chips = chips or {"labels": {}, "ignored": []}
+    ticked = set(kept or [])
+    return {"labels": chips["labels"], "ignored": [key for key in chips["labels"] if key not in ticked]}
+
+
+def _search(
+    service: TailLiftService,
+    text: str,
+    image: Image.Image | None,
+    categories: list[str] | None,
+    genders: list[str] | None,
+    colours: list[str] | None,
+    min_price: Any,
+    max_price: Any,
+    session_id: str,
+    clicked: list[int] | None = None,
+    k: int = 24,
+    *,
+    ignored: tuple[str, ...] = (),
+) -> tuple[tuple, SearchResponse | None]:
     selected = {"category": categories or [], "gender": genders or [], "colour": colours or []}
     if not (text or "").strip() and image is None:
-        return [], [], "Type a query, drop in a photo, or both.", *[gr.update() for _ in range(FACET_OUTPUTS)]
+        empty = ([], [], "Type a query, drop in a photo, or both.", *[gr.update() for _ in range(FACET_OUTPUTS)])
+        return empty, None
     filters = SearchFilters(
         category=tuple(selected["category"]),
         gender=tuple(selected["gender"]),
@@ -89,11 +137,12 @@ def run_search(
                 k=k,
                 session_id=session_id,
                 clicked_item_ids=tuple((clicked or [])[-SESSION_CLICKS:]),
+                ignore_understood=ignored,
             )
         )
     except NotReady:
         line = f"Search is not ready yet. {esc(service.startup.line())}"
-        return [], [], line, *[gr.update() for _ in range(FACET_OUTPUTS)]
+        return ([], [], line, *[gr.update() for _ in range(FACET_OUTPUTS)]), None
     entries, hits = _results(service, response, text or "")
     status = (
         f"{len(hits)} results from {response.candidates} candidates in {response.latency_ms:.0f} ms "
@@ -103,7 +152,7 @@ def run_search(
     status = "  \n".join([*notices, status])  # Markdown line breaks: one notice per line, above the counts
     counts = facet_counts_state(response.facets)
     boxes, buttons = facet_updates(counts, selected)
-    return entries, hits, status, counts, {}, *boxes, *buttons
+    return (entries, hits, status, counts, {}, *boxes, *buttons), response
 
 
 def open_result(
@@ -181,6 +230,10 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
                 max_price = gr.Number(label="Max price (0 = any)", minimum=0)
         with gr.Column(scale=4):
             status = gr.Markdown(elem_id="search-status")
+            # What the query was read as (colour, gender, type, price; en or zh): untick a chip to search without it.
+            chips = gr.CheckboxGroup(
+                label="Understood (untick to search without it)", choices=[], visible=False, elem_id="understood-chips"
+            )
             gallery = gr.Gallery(
                 label="Results",
                 columns=6,
@@ -212,15 +265,20 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
         ],
     )
 
+    chips_state = gr.State({"labels": {}, "ignored": []})
     inputs = [text, image, *facets, min_price, max_price, session_id, clicked]
-    outputs = [gallery, hits, status, facet_counts, unfolded, *facets, *more]
-    search = lambda *a: run_search(service, *a)
+    outputs = [gallery, hits, status, facet_counts, unfolded, *facets, *more, chips, chips_state]
+    search = lambda *a: run_search_with_chips(service, *a)  # a new query: no chip removed
+    same_query = lambda *a: run_search_with_chips(service, *a[:-1], chips=a[-1])  # keeps the removed chips
     # A search that answers after Clear cannot tick a box again: it sends the facets' choices, never their ticks.
     go.click(search, inputs, outputs, api_visibility="private")
     text.submit(search, inputs, outputs, api_visibility="private")
     image.upload(search, inputs, outputs, api_visibility="private")
     for box in facets:
-        box.input(search, inputs, outputs, api_visibility="private")
+        box.input(same_query, [*inputs, chips_state], outputs, api_visibility="private")
+    chips.input(chips_changed, [chips_state, chips], chips_state, api_visibility="private").then(
+        same_query, [*inputs, chips_state], outputs, api_visibility="private"
+    )
     examples.load_input_event.then(search, inputs, outputs, api_visibility="private")  # a "Try" example searches
     for name, box, button in zip(FACET_LABELS, facets, more):
         button.click(
