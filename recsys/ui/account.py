@@ -12,6 +12,7 @@ import gradio as gr
 from recsys.accounts.principal import Principal
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed
+from recsys.ui.i18n import t
 from recsys.ui.render import esc
 
 
@@ -21,7 +22,8 @@ def caller(service: CatalogService, token: str | None, profile: gr.OAuthProfile 
 
 def status_line(principal: Principal) -> str:
     if not principal.signed_in:
-        return "Browsing as a guest: sign in as a merchant to add items, or as an admin to train models."
+        # A marker string: the page shows it in the reader's language (recsys/ui/i18n.py).
+        return str(t("Browsing as a guest: sign in as a merchant to add items, or as an admin to train models."))
     return f"Signed in as **{esc(principal.name)}** ({principal.role})."
 
 
@@ -51,10 +53,10 @@ def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
 
             demo.load(on_load, None, status, api_visibility="private")
         # The local form also on a Space: the first admin (RECSYS_ADMIN_USER) signs in with it.
-        name = gr.Textbox(label="User", scale=1, min_width=120, elem_id="account-name")
-        password = gr.Textbox(label="Password", type="password", scale=1, min_width=120, elem_id="account-password")
-        login = gr.Button("Sign in", scale=0, size="sm", min_width=90, elem_id="account-sign-in")
-        logout = gr.Button("Sign out", scale=0, size="sm", min_width=90, elem_id="account-sign-out")
+        name = gr.Textbox(label=t("User"), scale=1, min_width=120, elem_id="account-name")
+        password = gr.Textbox(label=t("Password"), type="password", scale=1, min_width=120, elem_id="account-password")
+        login = gr.Button(t("Sign in"), scale=0, size="sm", min_width=90, elem_id="account-sign-in")
+        logout = gr.Button(t("Sign out"), scale=0, size="sm", min_width=90, elem_id="account-sign-out")
 
     def on_sign_in(user: str, secret: str) -> tuple[str, str, str]:
         new_token, line = sign_in(service, user, secret)

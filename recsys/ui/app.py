@@ -13,6 +13,7 @@ from recsys.config import Settings
 from recsys.service.taillift import TailLiftService
 from recsys.ui import account, api, catalog_tab, merchant_tab, search_tab, training_tab
 from recsys.ui.evaluation import build_evaluation_tab
+from recsys.ui.i18n import t, translations
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +44,22 @@ def startup_banner(service: TailLiftService) -> tuple[Any, Any]:
 def build_app(service: TailLiftService) -> gr.Blocks:
     # Uploads are kept an hour, then swept: anonymous clients cannot fill the disk with files nobody imports.
     with gr.Blocks(title="TailLift", delete_cache=(3600, 3600)) as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(t(INTRO))
         token = gr.State("")  # this browser tab's login token (server-side session state, never a cookie)
         banner = gr.Markdown(service.startup.line(), visible=not service.startup.ready, elem_id="startup-banner")
         ticker = gr.Timer(2.0, active=not service.startup.ready)
         ticker.tick(lambda: startup_banner(service), None, [banner, ticker], api_visibility="private")
         demo.load(lambda: startup_banner(service), None, [banner, ticker], api_visibility="private")
         account.build(demo, service, token)
-        with gr.Tab("Search"):
+        with gr.Tab(t("Search")):
             search_tab.build(demo, service, token)
-        with gr.Tab("Catalog"):
+        with gr.Tab(t("Catalog")):
             catalog_tab.build(demo, service)
-        with gr.Tab("Merchant"):
+        with gr.Tab(t("Merchant")):
             merchant_tab.build(demo, service, token)
-        with gr.Tab("Evaluation"):
+        with gr.Tab(t("Evaluation")):
             build_evaluation_tab(service.settings)
-        with gr.Tab("Training"):
+        with gr.Tab(t("Training")):
             training_tab.build(demo, service, token)
         api.register(service)  # the scripted API: named JSON endpoints (README: API)
     return demo
@@ -81,5 +82,6 @@ def launch(service: TailLiftService, **kwargs) -> None:
         server_name=kwargs.pop("server_name", settings.host),
         server_port=kwargs.pop("server_port", settings.port),
         allowed_paths=[str(settings.image_dir)],  # product photos live in the data dir
+        i18n=translations(),  # the page's words in English or Chinese (recsys/ui/i18n.py)
         **kwargs,
     )

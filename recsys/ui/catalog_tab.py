@@ -6,6 +6,7 @@ import gradio as gr
 
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotFound
+from recsys.ui.i18n import t
 from recsys.ui.placeholder import placeholder_image
 from recsys.ui.render import caption_style, gallery_caption, item_markdown
 
@@ -34,25 +35,25 @@ def detail(service: CatalogService, item_id: int | None):
 def build(demo: gr.Blocks, service: CatalogService) -> None:
     gr.HTML(caption_style())
     with gr.Row():
-        text = gr.Textbox(label="Title contains", scale=3)
+        text = gr.Textbox(label=t("Title contains"), scale=3)
         category = gr.Dropdown(
-            label="Category",
+            label=t("Category"),
             choices=[""] + [c for c, _ in service.categories()[:300]],
             value="",
             allow_custom_value=True,
             scale=2,
         )
-        merchant = gr.Textbox(label="Merchant", scale=1)
-        page = gr.Number(label="Page", value=1, precision=0, minimum=1, scale=1)
+        merchant = gr.Textbox(label=t("Merchant"), scale=1)
+        page = gr.Number(label=t("Page"), value=1, precision=0, minimum=1, scale=1)
     with gr.Row():
-        prev_btn = gr.Button("◀ Previous")
-        refresh = gr.Button("Show", variant="primary")
-        next_btn = gr.Button("Next ▶")
+        prev_btn = gr.Button(t("◀ Previous"))
+        refresh = gr.Button(t("Show"), variant="primary")
+        next_btn = gr.Button(t("Next ▶"))
     label = gr.Markdown()
     ids = gr.State([])
     with gr.Row():
         gallery = gr.Gallery(
-            label="Items",
+            label=t("Items"),
             columns=6,
             height=520,
             allow_preview=False,
@@ -61,8 +62,8 @@ def build(demo: gr.Blocks, service: CatalogService) -> None:
             elem_classes=["result-gallery"],
         )
         with gr.Column(scale=2):
-            info = gr.Markdown("Select an item.")
-            images = gr.Gallery(label="Images", columns=3, height=220)
+            info = gr.Markdown(t("Select an item."))
+            images = gr.Gallery(label=t("Images"), columns=3, height=220)
 
     inputs = [page, text, category, merchant]
     outputs = [gallery, ids, label, page]

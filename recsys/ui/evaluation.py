@@ -19,6 +19,7 @@ from recsys.config import Settings
 from recsys.evaluation import charts, replay, run_history
 from recsys.evaluation import encoder_comparison as ec
 from recsys.evaluation import report as reports
+from recsys.ui.i18n import t
 
 EMPTY = "No stored report picked."
 NOTHING_YET = (
@@ -231,24 +232,24 @@ def build_evaluation_tab(settings: Settings, tab: gr.Tab | None = None) -> dict[
     tab = tab if tab is not None else _enclosing_tab()
     now = current(settings)  # the values at build time; a page load reads them anew
     names = now["names"]
-    gr.Markdown("### What this app has measured")
+    gr.Markdown(t("### What this app has measured"))
     summary = gr.Markdown(now["summary"], elem_id="eval-runs")
-    gr.Markdown(CLI_NOTE, elem_id="eval-cli-note")
-    gr.Markdown("### Stored reports\nNumbers are means over held-out queries/users (± standard error).")
+    gr.Markdown(t(CLI_NOTE), elem_id="eval-cli-note")
+    gr.Markdown(t("### Stored reports\nNumbers are means over held-out queries/users (± standard error)."))
     with gr.Row():
-        picked = gr.Dropdown(names, value=now["report"], label="Report", scale=4, elem_id="eval-report")
-        refresh = gr.Button("Refresh", scale=1, elem_id="eval-refresh")
-    table = gr.Code(now["table"], label="Table", language=None, interactive=False, elem_id="eval-table")
+        picked = gr.Dropdown(names, value=now["report"], label=t("Report"), scale=4, elem_id="eval-report")
+        refresh = gr.Button(t("Refresh"), scale=1, elem_id="eval-refresh")
+    table = gr.Code(now["table"], label=t("Table"), language=None, interactive=False, elem_id="eval-table")
     with gr.Row():
-        head_tail = gr.Plot(now["head_tail"], label="By segment (head vs tail)")
-        coverage = gr.Plot(now["coverage"], label="Coverage and Gini")
-    gr.Markdown("### Before / after")
+        head_tail = gr.Plot(now["head_tail"], label=t("By segment (head vs tail)"))
+        coverage = gr.Plot(now["coverage"], label=t("Coverage and Gini"))
+    gr.Markdown(t("### Before / after"))
     with gr.Row():
-        before = gr.Dropdown(names, value=now["before"], label="Before", elem_id="eval-before")
-        after = gr.Dropdown(names, value=now["after"], label="After", elem_id="eval-after")
-        metric = gr.Dropdown(now["metrics"], value=now["metric"], label="Metric", elem_id="eval-metric")
+        before = gr.Dropdown(names, value=now["before"], label=t("Before"), elem_id="eval-before")
+        after = gr.Dropdown(names, value=now["after"], label=t("After"), elem_id="eval-after")
+        metric = gr.Dropdown(now["metrics"], value=now["metric"], label=t("Metric"), elem_id="eval-metric")
     notes = gr.Markdown(now["notes"])
-    comparison = gr.Plot(now["comparison"], label="Comparison")
+    comparison = gr.Plot(now["comparison"], label=t("Comparison"))
     shown = [summary, picked, table, head_tail, coverage, before, after, metric, notes, comparison]
 
     def on_pick(name: str | None):

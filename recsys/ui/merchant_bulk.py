@@ -15,6 +15,7 @@ from recsys.catalog.mapping import PRESETS
 from recsys.config import Settings
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed
+from recsys.ui.i18n import t
 from recsys.ui.merchant_forms import uploaded_paths
 from recsys.ui.render import esc
 
@@ -143,22 +144,22 @@ def bulk_import(
 
 def build(service: CatalogService, caller: Any, token: gr.State) -> None:
     """The "Bulk upload" components and events; ``caller(tok, profile)`` is the acting principal."""
-    with gr.Accordion("Bulk format: columns, example, template", open=True):
+    with gr.Accordion(t("Bulk format: columns, example, template"), open=True):
         gr.Markdown(format_help(service.settings), elem_id="bulk-format")
-        gr.DownloadButton("Download the template CSV", value=str(TEMPLATE_CSV), size="sm")
+        gr.DownloadButton(str(t("Download the template CSV")), value=str(TEMPLATE_CSV), size="sm")
     files = gr.File(
-        label="Catalog file and images zip",
+        label=t("Catalog file and images zip"),
         file_count="multiple",
         file_types=[*CATALOG_SUFFIXES, ZIP_SUFFIX],
     )
     with gr.Row():
-        preset = gr.Dropdown(label="Column preset", choices=list(PRESETS), value="default")
+        preset = gr.Dropdown(label=t("Column preset"), choices=list(PRESETS), value="default")
         mapping = gr.Textbox(
-            label="Column overrides (field=column, one per line)", lines=2, placeholder="title=productDisplayName"
+            label=t("Column overrides (field=column, one per line)"), lines=2, placeholder="title=productDisplayName"
         )
-    run = gr.Button("Import", variant="primary")
+    run = gr.Button(t("Import"), variant="primary")
     summary = gr.Markdown()
-    rejected = gr.Dataframe(headers=REJECT_COLUMNS, label="Rejected rows", interactive=False)
+    rejected = gr.Dataframe(headers=REJECT_COLUMNS, label=t("Rejected rows"), interactive=False)
 
     def on_import(tok, files_, preset_name, overrides, progress=gr.Progress(), profile: gr.OAuthProfile | None = None):
         return bulk_import(service, caller(tok, profile), files_, preset_name, overrides, progress)

@@ -17,6 +17,7 @@ from recsys.catalog.validation import InvalidInput, whole_number
 from recsys.catalog.views import ItemView
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed, NotFound
+from recsys.ui.i18n import t
 from recsys.ui.merchant_forms import problems_markdown, uploaded_paths
 from recsys.ui.placeholder import placeholder_image
 from recsys.ui.render import esc, gallery_caption
@@ -203,36 +204,36 @@ def _list_outputs(listing: MyItemsPage, editing: Any) -> tuple[Any, ...]:
 def build(service: CatalogService, caller: Any, token: gr.State) -> MyItemsTab:
     """The "My items" components and events; ``caller(tok, profile)`` is the acting principal."""
     with gr.Row():
-        page = gr.Number(label="Page", value=1, precision=0, minimum=1, scale=1)
-        list_btn = gr.Button("Refresh my items", scale=1)
+        page = gr.Number(label=t("Page"), value=1, precision=0, minimum=1, scale=1)
+        list_btn = gr.Button(t("Refresh my items"), scale=1)
     list_label = gr.Markdown()
     gallery = gr.Gallery(
-        label="My items: click one to edit it", columns=8, height=300, allow_preview=False, elem_id="my-items"
+        label=t("My items: click one to edit it"), columns=8, height=300, allow_preview=False, elem_id="my-items"
     )
     item_ids = gr.State([])
     editing = gr.State(None)  # the item the form below edits
     pending = gr.State(None)  # the item a confirmed delete removes
-    picker = gr.Dropdown(label="Item to edit", choices=[], value=None, elem_id="item-to-edit")
+    picker = gr.Dropdown(label=t("Item to edit"), choices=[], value=None, elem_id="item-to-edit")
     edit_status = gr.Markdown()
-    e_title = gr.Textbox(label="Title")
-    e_description = gr.Textbox(label="Description", lines=3)
+    e_title = gr.Textbox(label=t("Title"))
+    e_description = gr.Textbox(label=t("Description"), lines=3)
     with gr.Row():
-        e_price = gr.Textbox(label="Price", placeholder="empty: no price")  # text: gr.Number would send 0
-        e_category = gr.Textbox(label="Category")
-        e_brand = gr.Textbox(label="Brand")
+        e_price = gr.Textbox(label=t("Price"), placeholder=t("empty: no price"))  # text: gr.Number would send 0
+        e_category = gr.Textbox(label=t("Category"))
+        e_brand = gr.Textbox(label=t("Brand"))
     with gr.Row():
-        remove = gr.CheckboxGroup(label="Remove images (tick, then Save changes)", choices=[], scale=1)
+        remove = gr.CheckboxGroup(label=t("Remove images (tick, then Save changes)"), choices=[], scale=1)
         thumbnails = gr.Gallery(
-            label="The item's images", columns=5, height=170, allow_preview=False, scale=2, elem_id="edit-images"
+            label=t("The item's images"), columns=5, height=170, allow_preview=False, scale=2, elem_id="edit-images"
         )
-    add_images = gr.File(label="Add images", file_count="multiple", file_types=["image"])
+    add_images = gr.File(label=t("Add images"), file_count="multiple", file_types=["image"])
     with gr.Row():
-        save_btn = gr.Button("Save changes", variant="primary")
-        delete_btn = gr.Button("Delete item", variant="stop")
+        save_btn = gr.Button(t("Save changes"), variant="primary")
+        delete_btn = gr.Button(t("Delete item"), variant="stop")
     with gr.Row(visible=False) as confirm_row:
         question = gr.Markdown()
-        confirm_btn = gr.Button("Yes, delete it", variant="stop")
-        cancel_btn = gr.Button("Cancel")
+        confirm_btn = gr.Button(t("Yes, delete it"), variant="stop")
+        cancel_btn = gr.Button(t("Cancel"))
 
     form = [edit_status, editing, e_title, e_description, e_price, e_category, e_brand, remove, thumbnails]
     form += [add_images, confirm_row, pending]

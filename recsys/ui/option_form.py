@@ -16,14 +16,15 @@ from typing import Any
 import gradio as gr
 
 from recsys.options import Spec, specs
+from recsys.ui.i18n import t
 
 
 def component(spec: Spec, default: Any, *, elem_id: str | None = None, interactive: bool | None = None) -> Any:
     """The Gradio control of one field, showing ``default``."""
     meta = spec.option
-    common: dict[str, Any] = {"label": spec.label, "elem_id": elem_id, "interactive": interactive}
+    common: dict[str, Any] = {"label": t(spec.label), "elem_id": elem_id, "interactive": interactive}
     if meta.info:
-        common["info"] = meta.info
+        common["info"] = t(meta.info)
     if spec.kind is bool:
         return gr.Checkbox(bool(default), **common)
     if spec.kind is tuple:

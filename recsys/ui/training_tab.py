@@ -27,6 +27,7 @@ from recsys.training.run_options import EncoderRunOptions
 from recsys.ui import option_form
 from recsys.ui import training_comparison as tc
 from recsys.ui.account import caller
+from recsys.ui.i18n import t
 from recsys.ui.render import esc
 from recsys.ui.training_charts import before_after_figure, loss_figure
 from recsys.ui.training_panel import TrainingPanel
@@ -276,20 +277,24 @@ def build(
         EncoderRunOptions, group, elem_prefix="train", elem_ids=ELEM_IDS, **kw
     )
     gr.Markdown(
-        "Retrain the encoder's projection heads on this catalog (held-out items are never trained on). "
-        "A run saves a new version; **Activate** serves it without stopping search, and activating an "
-        "older version is the rollback."
+        t(
+            "Retrain the encoder's projection heads on this catalog (held-out items are never trained on). "
+            "A run saves a new version; **Activate** serves it without stopping search, and activating an "
+            "older version is the rollback."
+        )
     )
     with gr.Row():
         fields = form("main")
-    with gr.Accordion("Training data, negatives, temperature, early stopping", open=False):
+    with gr.Accordion(t("Training data, negatives, temperature, early stopping"), open=False):
         with gr.Row():
             fields |= form("data")
-            judgments = gr.File(label="Judgments CSV (query,item_id,relevance)", file_types=[".csv"], type="filepath")
+            judgments = gr.File(
+                label=t("Judgments CSV (query,item_id,relevance)"), file_types=[".csv"], type="filepath"
+            )
         with gr.Row():
             fields |= form("loss")
     cuda = service.tower_tuning_available()
-    with gr.Accordion("Unfreeze tower layers (CUDA)", open=False):
+    with gr.Accordion(t("Unfreeze tower layers (CUDA)"), open=False):
         gr.Markdown(
             "Fine-tune the last blocks of the image tower and the last layers of MiniLM together with the "
             "heads, end to end on the images. "
@@ -305,8 +310,10 @@ def build(
     with gr.Row():
         serve_when_done = gr.Checkbox(
             False,
-            label="Serve the new version when it finishes, unless it is worse than its parent (re-encode, rebuild "
-            "the index, switch atomically)",
+            label=t(
+                "Serve the new version when it finishes, unless it is worse than its parent (re-encode, rebuild "
+                "the index, switch atomically)"
+            ),
             elem_id="train-serve",
         )
         full_evaluation = gr.Checkbox(
@@ -315,21 +322,21 @@ def build(
             elem_id="train-full-eval",
         )
     with gr.Row():
-        start_button = gr.Button("Start training", variant="primary", elem_id="train-start")
-        cancel_button = gr.Button("Cancel")
-        ranker_button = gr.Button("Retrain ranker")
+        start_button = gr.Button(t("Start training"), variant="primary", elem_id="train-start")
+        cancel_button = gr.Button(t("Cancel"))
+        ranker_button = gr.Button(t("Retrain ranker"))
     status = gr.Markdown(run_status(panel), elem_id="train-status")
-    loss = gr.Plot(loss_chart(panel), label="Training loss (per batch and per epoch)", elem_id="train-loss")
+    loss = gr.Plot(loss_chart(panel), label=t("Training loss (per batch and per epoch)"), elem_id="train-loss")
     gr.Markdown("### Before / after (fashion suite, held-out items)\n\n" + tc.HEADLINE_NOTE)
     comparison = gr.Markdown(elem_id="train-comparison")
-    comparison_plot = gr.Plot(label="Overall / head / tail")
-    gr.Markdown("### Versions")
+    comparison_plot = gr.Plot(label=t("Overall / head / tail"))
+    gr.Markdown(t("### Versions"))
     frame = versions(service)
     table = gr.Dataframe(frame, interactive=False, elem_id="train-versions")
     with gr.Row():
-        picked = gr.Dropdown(list(frame["version"]), label="Version", scale=4, elem_id="train-version")
-        refresh = gr.Button("Refresh", scale=1, elem_id="train-refresh")
-        activate_button = gr.Button("Activate (switch / rollback)", scale=1, elem_id="train-activate")
+        picked = gr.Dropdown(list(frame["version"]), label=t("Version"), scale=4, elem_id="train-version")
+        refresh = gr.Button(t("Refresh"), scale=1, elem_id="train-refresh")
+        activate_button = gr.Button(t("Activate (switch / rollback)"), scale=1, elem_id="train-activate")
     activate_status = gr.Markdown(elem_id="train-activate-status")
     shown = gr.State(None)  # per browser tab: what its figures and table last showed
     timer = gr.Timer(2.0)

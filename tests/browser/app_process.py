@@ -77,14 +77,16 @@ def running_app(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterato
 
 
 @contextmanager
-def chromium_page(url: str, width: int = 1400, height: int = 1000, args: list[str] | None = None) -> Iterator:
-    """A Chromium page open on ``url``; closed after."""
+def chromium_page(
+    url: str, width: int = 1400, height: int = 1000, args: list[str] | None = None, locale: str | None = None
+) -> Iterator:
+    """A Chromium page open on ``url`` (``locale``: the browser language it reports, e.g. "zh-CN"); closed after."""
     from playwright.sync_api import sync_playwright  # only the browser tests need playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(args or []))
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
             page.goto(url)
             yield page
         finally:

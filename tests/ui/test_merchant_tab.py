@@ -111,5 +111,7 @@ def test_app_builds_with_all_tabs(small_search_service):
     from recsys.ui.app import build_app
 
     demo = build_app(small_search_service)
-    labels = {getattr(block, "label", None) for block in demo.blocks.values()}
+    from recsys.ui.i18n import english
+
+    labels = {english(getattr(block, "label", None)) for block in demo.blocks.values()}
     assert {"Search", "Catalog", "Merchant", "Evaluation"} <= labels

@@ -152,6 +152,7 @@ def test_option_controls_come_from_the_run_options(service, panel):
     import gradio as gr
 
     from recsys.options import specs
+    from recsys.ui.i18n import english
 
     with gr.Blocks() as demo:
         token = gr.State("")
@@ -160,7 +161,7 @@ def test_option_controls_come_from_the_run_options(service, panel):
     in_form = [s for s in specs(EncoderRunOptions) if s.option.group is not None]
     assert set(controls) == {s.name for s in in_form} and "seed" not in controls and "judgments_path" not in controls
     for spec in in_form:
-        assert controls[spec.name].label == spec.label
+        assert english(controls[spec.name].label) == spec.label
         assert controls[spec.name].value == (list(spec.default) if spec.kind is tuple else spec.default)
     assert isinstance(controls["sources"], gr.CheckboxGroup) and isinstance(controls["log_q_by"], gr.Radio)
     assert isinstance(controls["tail_weight"], gr.Slider) and isinstance(controls["log_q"], gr.Checkbox)
