@@ -39,10 +39,11 @@ def understand(query: str) -> Understanding:
     return read_query(query, lexicon_vocabulary())
 
 
-def _item_stems(title: str, description: str) -> set[str]:
+@lru_cache(maxsize=65536)  # the same catalog titles come back query after query
+def _item_stems(title: str, description: str) -> frozenset[str]:
     text = f"{title} {description}"
     # "T-Shirt" and "tshirt": both spellings' stems, so a joined value matches a hyphenated title.
-    return set(stems(text)) | set(stems(text.replace("-", "")))
+    return frozenset(stems(text)) | frozenset(stems(text.replace("-", "")))
 
 
 def query_match_features(
