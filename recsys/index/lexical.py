@@ -106,7 +106,8 @@ class BM25Index:
     def _all_scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         self.refresh()
         retriever, ids = self._built
-        tokens = list(dict.fromkeys(self.tokenizer(query)))  # a word typed and translated counts once
+        # Items' Chinese texts carry their English words; a query's own are added by the search path (query_text).
+        tokens = list(dict.fromkeys(self.tokenizer(query, translate=False)))  # a repeated word counts once
         if retriever is None or not tokens:  # bm25s cannot score an empty token list
             return np.zeros(ids.size, dtype=np.float32), ids
         return np.asarray(retriever.get_scores(tokens), dtype=np.float32), ids

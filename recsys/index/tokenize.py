@@ -7,7 +7,9 @@ title would otherwise be one token that no query matches.
 * Stemming uses PyStemmer (Snowball English) when it is installed; it is the stemmer bm25s recommends and needs no
   data download. Without it tokens are left unstemmed ("shoes" will not match "shoe").
 * Translation: the lexicon phrases of a CJK run (``recsys.query.understanding.english_words``: colours, genders,
-  article types) add their English words, so "purple dress" finds "紫色连衣裙" and "连衣裙" finds "Red Dress".
+  article types) add their English words, so "purple dress" finds "紫色连衣裙". The BM25 index translates item
+  texts only; a Chinese query reaches English titles through the search path's expansion
+  (``recsys.search.query_text``), which leaves out what the shopper removed (a chip).
 * Segmentation uses rjieba (the Rust jieba-rs binding, ~1 µs per short title) in search mode: a word and its
   dictionary sub-words ("连衣裙" -> 连衣, 衣裙, 连衣裙), so "裙" style partial queries and whole words both match.
   Without rjieba, CJK runs fall back to overlapping character bigrams plus single characters (what Lucene's
@@ -90,7 +92,10 @@ class Tokenizer:
         self.translate = translate
         self._local = threading.local()  # PyStemmer objects are not thread-safe: one per thread
 
-    def __call__(self, text: str) -> list[str]:
+    def __call__(self, text: str, translate: bool | None = None) -> list[str]:
+        """``translate`` None: as configured; False: leave the lexicon's English words out (BM25 queries: the
+        search path adds a query's translation itself, honouring what the shopper removed)."""
+        translate = self.translate if translate is None else translate
         words: list[str] = []
         for run in _TOKEN.findall(text.lower()):
             if not has_cjk(run):
@@ -103,7 +108,7 @@ class Tokenizer:
                 if match.start() > start:
                     words.append(run[start : match.start()])
                 words.extend(w for w in self._segment(match.group(0)) if w not in _STOPWORDS_ZH)
-                if self.translate:  # the run's lexicon phrases in English: an English query finds a Chinese title
+                if translate:  # the run's lexicon phrases in English: an English query finds a Chinese title
                     translated = (w for e in english_words(match.group(0)) for w in e.lower().split())
                     words.extend(w for w in translated if w not in _STOPWORDS)
                 start = match.end()
