@@ -21,6 +21,7 @@ from recsys.encoders import FUSED, ITEM_ROUTES, MultimodalEncoder
 from recsys.index.vector import VectorIndex
 from recsys.progress import Progress
 from recsys.ranking.features import Priors
+from recsys.search import exposure
 from recsys.search.filters import Facets, facet_counts
 from recsys.search.indexing import encode_and_store, load_route_matrix, missing_item_ids
 from recsys.search.partial import keyword_state, partial_state
@@ -340,7 +341,11 @@ class SearchEngine:
             return SearchResponse([], Facets({}), 0, state.model_version, ranking.version, latency, reading, understood)
         # Understood colour/gender/type/price: a soft boost on the ranker's order (query_understanding_boost).
         boost = self.settings.understanding_boost
-        ranked = rank_understood(ranking, got, state.table, state.priors, request.k, boost)
+        share = self.settings.tail_share  # the tail's share of the page, as for recommendations (search/exposure)
+        ranked = rank_understood(
+            ranking, got, state.table, state.priors, exposure.depth_for(request.k, share), boost
+        )
+        ranked = exposure.rerank_page(ranked, exposure.table_tail(state.table)[got.rows], request.k, share)
         hits = [
             SearchHit(
                 int(got.item_ids[pos]),
