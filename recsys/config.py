@@ -51,6 +51,12 @@ class Settings:
     encode_batch_size: int = 64
     # --- index / search ----------------------------------------------------------------------
     index_factory: str = "Flat"  # FAISS factory string; "HNSW32" or "IVF1024,Flat" for big catalogs
+    # Index engine behind recsys.index.backend: "faiss" (embedded FAISS + bm25s) or "qdrant" (qdrant-client); the
+    # Qdrant URL names a server/cluster (http://host:6333), or ":memory:"/a folder for its local mode.
+    index_backend: str = "faiss"
+    qdrant_url: str = ":memory:"
+    # Bulk encoding on Ray (recsys.encoders.ray_batch): "" in-process, "local" a local Ray, "ray://host:port" a cluster.
+    ray_address: str = ""
     recall_k: int = 200
     # Query understanding (colour, gender, type, price, en + zh) as a soft boost: weight of the match score added to
     # the z-scored ranker score (0: understood but not used); 2 chosen of 0.5/1/2 on the bilingual suite's validation
