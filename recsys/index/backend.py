@@ -1,6 +1,6 @@
 """One small interface over a search index: add, delete, dense / lexical / hybrid search under payload filters.
 
-Two implementations, chosen by ``Settings.index_backend`` (``RECSYS_INDEX_BACKEND``):
+Two implementations, chosen by ``Settings.index_backend`` (``RECSYS_INDEX_BACKEND``; ``engines.make_backend``):
 
 * ``faiss`` (default): the embedded FAISS vector index + bm25s lexical index of this package, fused by RRF
   (``faiss_backend.py``); everything in this process.
@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-
-from recsys.config import Settings
 
 Payload = Mapping[str, str | float | int]
 BACKENDS = ("faiss", "qdrant")
@@ -105,16 +103,3 @@ def check_batch(ids: np.ndarray, vectors: np.ndarray, texts: Sequence[str], payl
     if len(texts) != ids.size or len(payloads) != ids.size:
         raise ValueError(f"{ids.size} ids but {len(texts)} texts and {len(payloads)} payloads")
     return ids, x
-
-
-def make_backend(settings: Settings, dim: int, name: str = "items") -> IndexBackend:
-    """The engine ``settings.index_backend`` names, empty, for vectors of ``dim``."""
-    if settings.index_backend == "faiss":
-        from recsys.index.faiss_backend import FaissBackend
-
-        return FaissBackend(dim, settings.index_factory)
-    if settings.index_backend == "qdrant":
-        from recsys.index.qdrant_backend import QdrantBackend
-
-        return QdrantBackend(dim, settings.qdrant_url, collection=name)
-    raise ValueError(f"RECSYS_INDEX_BACKEND={settings.index_backend!r}: choose one of {', '.join(BACKENDS)}")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from recsys.config import Settings
-from recsys.index.backend import BACKENDS, IndexBackend, PayloadFilter, make_backend
+from recsys.index.backend import BACKENDS, IndexBackend, PayloadFilter
+from recsys.index.engines import make_backend
 
 DIM = 16
 TITLES = [
