@@ -15,9 +15,12 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def calibrated_rerank(ranked: Sequence[int], is_tail: np.ndarray, k: int, tail_share: float) -> list[int]:
+def calibrated_rerank(
+    ranked: Sequence[int], is_tail: np.ndarray, k: int, tail_share: float, round_up: bool = True
+) -> list[int]:
     """The first ``k`` of ``ranked`` (item indices, best first) re-ordered so at least ``tail_share`` of each prefix
-    is tail (while tail candidates last)."""
+    is tail (while tail candidates last). ``round_up`` False floors the prefix's quota instead of ceiling it: the
+    first tail slot is then position ``1 / tail_share``, never the top (search keeps its best match first)."""
     if not 0 <= tail_share <= 1:
         raise ValueError(f"tail_share must be in [0, 1], got {tail_share}")
     candidates = [int(i) for i in ranked]
@@ -34,7 +37,8 @@ def calibrated_rerank(ranked: Sequence[int], is_tail: np.ndarray, k: int, tail_s
             tail_next += 1
         while overall_next < len(candidates) and candidates[overall_next] in used:
             overall_next += 1
-        need_tail = tail_placed < math.ceil(tail_share * (len(out) + 1) - 1e-9)
+        quota = tail_share * (len(out) + 1)
+        need_tail = tail_placed < (math.ceil(quota - 1e-9) if round_up else math.floor(quota + 1e-9))
         if need_tail and tail_next < len(tail):
             pick = tail[tail_next]
         else:

@@ -8,8 +8,9 @@ tail. A catalog with no events yet has no head: everything is tail and the re-ra
 
 **Re-rank**: ``recommend.exposure.calibrated_rerank`` over the page's candidates: the relevance order's first
 ``depth`` candidates (``depth_for``: ``TAIL_DEPTH_PAGES`` pages of ``k``, so a lifted item still comes from near
-the page, never from the bottom of the recall list), and at least ``ceil(tail_share * positions)`` tail items in
-every prefix of the page while such candidates last. At 0 the page is the relevance order unchanged.
+the page, never from the bottom of the recall list), and at least ``floor(tail_share * positions)`` tail items in
+every prefix of the page while such candidates last: rounded down, unlike recommendations, so the best match stays
+first and a page of 10 at 0.1 gives the tail its 10th slot (at 0.3: slots 4, 7 and 10 at the latest). At 0 the page is the relevance order unchanged.
 The trade-off (nDCG@10 against tail share of impressions, coverage, Gini) is measured by
 ``benchmarks/bench_search_exposure.py`` (docs/search.md, "Exposure").
 """
@@ -72,7 +73,7 @@ def rerank_page(ranked: Ranked, tail: np.ndarray, k: int, tail_share: float) -> 
     if tail_share <= 0 or not len(ranked.order):
         return replace(ranked, order=ranked.order[:k])
     before = {int(pos): n for n, pos in enumerate(ranked.order)}
-    order = calibrated_rerank(ranked.order.tolist(), np.asarray(tail, dtype=bool), k, tail_share)
+    order = calibrated_rerank(ranked.order.tolist(), np.asarray(tail, dtype=bool), k, tail_share, round_up=False)
     explanations = dict(ranked.explanations)
     for n, pos in enumerate(order):
         if before[pos] > n and tail[pos]:  # moved up by the floor, not by relevance
