@@ -10,7 +10,8 @@ tail. A catalog with no events yet has no head: everything is tail and the re-ra
 ``depth`` candidates (``depth_for``: ``TAIL_DEPTH_PAGES`` pages of ``k``, so a lifted item still comes from near
 the page, never from the bottom of the recall list), and at least ``floor(tail_share * positions)`` tail items in
 every prefix of the page while such candidates last: rounded down, unlike recommendations, so the best match stays
-first and a page of 10 at 0.1 gives the tail its 10th slot (at 0.3: slots 4, 7 and 10 at the latest). At 0 the page is the relevance order unchanged.
+first and a page of 10 at 0.1 gives the tail its 10th slot (at 0.3: slots 4, 7 and 10 at the latest).
+At 0 the page is the relevance order unchanged.
 The trade-off (nDCG@10 against tail share of impressions, coverage, Gini) is measured by
 ``benchmarks/bench_search_exposure.py`` (docs/search.md, "Exposure").
 """
