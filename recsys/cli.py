@@ -119,6 +119,22 @@ def cmd_gc_images(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_opinions(args: argparse.Namespace) -> int:
+    from recsys.service.catalog import CatalogService
+    from recsys.service.opinions import Opinions
+
+    settings = get_settings()
+    opinions = Opinions(CatalogService(settings).store, settings)
+    note(opinions.build())
+    summary = opinions.item_summary(args.item_id)
+    lines = [f"item {summary.item_id}: {summary.reviews} reviews analysed"]
+    for aspect in summary.aspects:
+        lines.append(f"  {aspect.headline}")
+        lines += [f'      "{q.sentence}" ({q.polarity})' for q in aspect.quotes]
+    emit(args, summary.to_dict(), "\n".join(lines))
+    return 0
+
+
 def cmd_users_add(args: argparse.Namespace) -> int:
     from recsys.accounts.principal import SYSTEM
     from recsys.service.catalog import CatalogService
@@ -231,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("opinions", help="what an item's reviews praise and complain about, per aspect")
+    p.add_argument("item_id", type=int, metavar="ITEM_ID")
+    add_output_arguments(p, "the item's opinion summary")
+    p.set_defaults(func=cmd_opinions)
 
     add_search_parser(sub)
     add_eval_parser(sub)

@@ -75,6 +75,7 @@ class Opinions:
         self.job: BackgroundJob | None = None
         self._lock = threading.Lock()
         self._pending: set[int] = set()  # items changed while the index was being built
+        self._no_reviews = False  # built, and the catalog had no review to analyse
         store.on_items_changed(self._items_changed)
 
     # --- building ----------------------------------------------------------------------------------
@@ -115,13 +116,19 @@ class Opinions:
         return model
 
     def build(self) -> str:
-        """Load (or train) the model and classify every catalog review; synchronous (the CLI; the app's job)."""
-        index = OpinionIndex(self.model(), self.aspects, self.vectors)
+        """Load (or train) the model and classify every catalog review; synchronous (the CLI; the app's job).
+        A catalog without reviews trains nothing (an empty app starts without the cost); its first review
+        starts the build."""
         with self.store.sessions() as session:
             rows = review_reads.all_reviews(session)
+        if not rows:
+            with self._lock:
+                self._no_reviews = True
+            return "no reviews to analyse"
+        index = OpinionIndex(self.model(), self.aspects, self.vectors)
         index.add_reviews([_row_review(r) for r in rows])
         with self._lock:
-            self.index = index
+            self.index, self._no_reviews = index, False
             pending, self._pending = sorted(self._pending), set()
         if pending:
             self._items_changed("upsert", pending)
@@ -138,7 +145,11 @@ class Opinions:
             index = self.index
             if index is None:
                 self._pending.update(item_ids)
-                return
+                start = self._no_reviews and kind == "upsert"
+        if index is None:
+            if start:  # the first review of an empty catalog
+                self.start_in_background()
+            return
         if kind == "delete":
             index.drop_items(item_ids)
             return
@@ -148,6 +159,8 @@ class Opinions:
 
     def _ready(self) -> OpinionIndex:
         if self.index is None:
+            if self._no_reviews:
+                raise NotReady("no reviews to analyse yet")
             job = self.job
             if job is not None and job.status == "failed":
                 raise NotReady(f"review opinions are unavailable: {job.message}")
@@ -158,11 +171,12 @@ class Opinions:
 
     def item_summary(self, item_id: int) -> ItemOpinions:
         """Anyone may read an item's summary."""
-        index = self._ready()
         with self.store.sessions() as session:
             if not review_reads.merchant_items_of(session, [int(item_id)]):
                 raise NotFound(f"item {item_id} does not exist")
-        return index.summary(int(item_id))
+        if self.index is None and self._no_reviews:
+            return ItemOpinions(int(item_id), 0, [])
+        return self._ready().summary(int(item_id))
 
     def _scope(self, actor: Principal, merchant: str | None) -> tuple[str | None, dict[int, str]]:
         require(actor, "edit items")  # merchants and admins; a shopper has no merchant view

@@ -28,6 +28,7 @@ from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed, NotFound
 from recsys.service.jobs import BackgroundJob
 from recsys.service.limits import HourlyLimit
+from recsys.service.opinions import Opinions
 from recsys.service.permissions import require
 from recsys.service.recommendations import Recommendations, Recommended
 from recsys.service.startup import StartupStatus
@@ -51,6 +52,7 @@ class TailLiftService(CatalogService):
         self.training_runs = HourlyLimit("training runs", self.settings.training_runs_per_hour)
         self.startup = StartupStatus()
         self.recommendations = Recommendations(self.store, self.settings)
+        self.opinions = Opinions(self.store, self.settings)  # review opinions per aspect (recsys/opinions)
 
     # --- start-up ---------------------------------------------------------------------------------
 
@@ -61,6 +63,7 @@ class TailLiftService(CatalogService):
         try:
             self.seed_demo(self.startup.progress)
             self.recommendations.refit()  # its own thread: "For you" is ready long before the index
+            self.opinions.start_in_background()  # its own thread: item pages say "still being analysed" until then
             self.load_models(self.startup.progress, train_missing_ranker=True, progressive=True)
         except Exception as exc:
             log.exception("start-up failed")

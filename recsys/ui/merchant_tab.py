@@ -15,7 +15,8 @@ from recsys.accounts.principal import Principal
 from recsys.catalog.validation import InvalidInput
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed
-from recsys.ui import merchant_bulk, merchant_edit
+from recsys.service.taillift import TailLiftService
+from recsys.ui import merchant_bulk, merchant_edit, merchant_opinions
 from recsys.ui.account import caller
 from recsys.ui.merchant_forms import (
     BLANK_REVIEWS,
@@ -120,6 +121,10 @@ def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
 
     with gr.Tab("My items") as my_items_tab:
         my_items = merchant_edit.build(service, acting, token)
+
+    if isinstance(service, TailLiftService):  # opinions need the text model, which the catalog-only service lacks
+        with gr.Tab("Opinions"):
+            merchant_opinions.build(service.opinions, acting, token)
 
     def on_save(
         tok,

@@ -15,7 +15,7 @@ from recsys.search.filters import SearchFilters
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.errors import NotFound
 from recsys.service.taillift import TailLiftService
-from recsys.ui import recommend_panel
+from recsys.ui import opinions_panel, recommend_panel
 from recsys.ui.placeholder import placeholder_image
 from recsys.ui.render import caption_style, esc, gallery_caption, item_markdown, matched_label
 from recsys.ui.search_facets import FACET_CSS, FACET_LABELS, facet_counts_state, facet_updates, toggle
@@ -249,6 +249,7 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
             detail = gr.Markdown(elem_id="result-detail")
             similar_btn = gr.Button("More like this")
         detail_images = gr.Gallery(label="Images", columns=3, height=240, scale=1)
+    opinions = opinions_panel.build()  # what the opened item's reviews praise and complain about
     panel = recommend_panel.build_item_panel()
     clear.add([text, image, *facets, min_price, max_price])  # Clear resets the filters too, not just the query
     examples = gr.Examples(
@@ -296,6 +297,7 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
     )
     opened.then(None, js=SCROLL_TO_DETAIL)
     recommend_panel.wire(service, demo, for_you, panel, opened, current, detail, detail_images, session_id, token)
+    opinions_panel.wire(service.opinions, opened, current, opinions)
     similar_btn.click(
         lambda item_id: more_like_this(service, item_id), current, [gallery, hits, status], api_visibility="private"
     ).then(None, js=SCROLL_TO_RESULTS)
