@@ -7,7 +7,7 @@ only items without vectors for the active model version are encoded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +15,10 @@ from PIL import Image
 
 from recsys.catalog import repository as repo
 from recsys.catalog.store import CatalogStore
+from recsys.config import Settings
 from recsys.encoders import FUSED, ITEM_ROUTES, ItemContent, MultimodalEncoder
 from recsys.encoders.bulk_features import BulkFeatures
+from recsys.encoders.ray_batch import encode_on_ray
 from recsys.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -80,18 +82,11 @@ def encode_and_store(
         present, contents = item_contents(catalog, ids[start : start + batch_size])
         if not contents:
             continue
-        routes = encoder.encode_items(contents, features)
-        with catalog.sessions.begin() as session:
-            # An item deleted while it was encoded: its vectors would break the foreign key, so they are dropped.
-            alive = np.isin(present, repo.existing_item_ids(session, present))
-            if not alive.all():
-                present = [i for i, keep in zip(present, alive) if keep]
-                routes = {route: vectors[alive] for route, vectors in routes.items()}
-            if content_changed:
-                repo.drop_other_versions(session, encoder.version, present)
-            for route in ITEM_ROUTES:
-                repo.save_embeddings(session, encoder.version, route, present, routes[route])
-                parts[route].append(routes[route])
+        present, routes = store_routes(
+            catalog, encoder.version, present, encoder.encode_items(contents, features), content_changed
+        )
+        for route in ITEM_ROUTES:
+            parts[route].append(routes[route])
         done_ids += present
         if progress:
             progress(start + len(present), len(ids), "encoding items")
@@ -101,6 +96,80 @@ def encode_and_store(
         for route in ITEM_ROUTES
     }
     return np.asarray(done_ids, dtype=np.int64), vectors
+
+
+class CatalogReader:
+    """``item_contents`` for a Ray actor: pickled without a connection, it opens its own catalog where it runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._catalog: CatalogStore | None = None
+
+    def __call__(self, item_ids: list[int]) -> tuple[list[int], list[ItemContent]]:
+        if self._catalog is None:
+            self._catalog = CatalogStore(self.settings)
+        return item_contents(self._catalog, item_ids)
+
+
+def encode_and_store_ray(
+    catalog: CatalogStore,
+    encoder: MultimodalEncoder,
+    item_ids: Sequence[int],
+    *,
+    build: Callable[[], MultimodalEncoder] | None = None,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    content_changed: bool = False,
+    actors: int | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``encode_and_store`` as a Ray Data job at ``catalog.settings.ray_address``: the same rows, the same return.
+
+    ``build`` makes each actor's encoder (default: a copy of ``encoder``, pickled to the actor); on GPU nodes pass
+    one that loads the model there, e.g. ``functools.partial(create_encoder, settings)``. It must make vectors of
+    ``encoder.version``. Batches are stored by this process as they arrive, as the in-process path stores them."""
+    ids = [int(i) for i in item_ids]
+    done: list[int] = []
+    parts: dict[str, list[np.ndarray]] = {route: [] for route in ITEM_ROUTES}
+    jobs = encode_on_ray(
+        ids,
+        CatalogReader(catalog.settings),
+        build or (lambda: encoder),
+        catalog.settings.ray_address,
+        batch_size=batch_size,
+        actors=actors,
+    )
+    for present, routes in jobs:
+        present, routes = store_routes(catalog, encoder.version, present, routes, content_changed)
+        done += present
+        for route in ITEM_ROUTES:
+            parts[route].append(routes[route])
+        if progress:
+            progress(len(done), len(ids), "encoding items on Ray")
+    position = {item_id: n for n, item_id in enumerate(ids)}
+    order = np.argsort([position[i] for i in done], kind="stable") if done else np.zeros(0, np.int64)  # input order
+    dims = encoder.dims
+    vectors = {
+        route: np.concatenate(parts[route])[order] if parts[route] else np.zeros((0, dims[route]), np.float32)
+        for route in ITEM_ROUTES
+    }
+    return np.asarray(done, dtype=np.int64)[order], vectors
+
+
+def store_routes(
+    catalog: CatalogStore, version: str, present: list[int], routes: dict[str, np.ndarray], content_changed: bool
+) -> tuple[list[int], dict[str, np.ndarray]]:
+    """Save one encoded batch under ``version``; returns the ids and vectors kept (items still in the catalog)."""
+    with catalog.sessions.begin() as session:
+        # An item deleted while it was encoded: its vectors would break the foreign key, so they are dropped.
+        alive = np.isin(present, repo.existing_item_ids(session, present))
+        if not alive.all():
+            present = [i for i, keep in zip(present, alive) if keep]
+            routes = {route: vectors[alive] for route, vectors in routes.items()}
+        if content_changed:
+            repo.drop_other_versions(session, version, present)
+        for route in ITEM_ROUTES:
+            repo.save_embeddings(session, version, route, present, routes[route])
+    return present, routes
 
 
 def missing_item_ids(catalog: CatalogStore, version: str) -> list[int]:
