@@ -1,4 +1,5 @@
-"""The reviews suite's opinion parts: review features from sentence opinions (cross-fitted), and aspect
+"""The reviews suite's opinion parts: review features from sentence opinions (cross-fitted), out-of-fold logits of
+the text models for a stacked model over both, and aspect
 detection measured on the hand-labelled sentences (tests/opinions/data, see its README).
 
 Cross-fitting: the polarity regression learns from the fit reviews' own labels, so on those same reviews its
@@ -10,9 +11,10 @@ reviews get them from the regression trained on all fit reviews.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +58,23 @@ def _features(frame: pd.DataFrame, model: OpinionModel, vectors: SentenceVectors
     return review_opinion_features(titles, texts, model, vectors)
 
 
+def item_folds(items: np.ndarray, seed: int) -> dict:
+    """item -> fold (0..FOLDS-1): every review of an item falls in one fold."""
+    order = np.random.default_rng(seed).permutation(np.unique(items))
+    return {it: f % FOLDS for f, it in enumerate(order)}
+
+
+def out_of_fold_logits(make: Callable[[], Any], x: Any, y: np.ndarray, items: np.ndarray, seed: int) -> np.ndarray:
+    """Each fit review's logit from a copy of the model fitted on the other folds' items (stacking input)."""
+    fold_of = item_folds(items, seed)
+    fold = np.array([fold_of[i] for i in items])
+    out = np.zeros(len(y), dtype=np.float64)
+    for f in range(FOLDS):
+        model = make().fit(x[fold != f], y[fold != f])
+        out[fold == f] = model.decision_function(x[fold == f])
+    return out
+
+
 def cross_fitted_features(
     fit: pd.DataFrame, item: str, label: str, model: OpinionModel, vectors: SentenceVectors, seed: int
 ) -> np.ndarray:
@@ -70,8 +89,7 @@ def cross_fitted_features(
     vecs = vectors.encode(sentences)
     labels = polarity_labels(np.asarray(ratings), np.asarray(rec))
     owner_item = fit[item].to_numpy()[np.asarray(rows)]
-    items = np.random.default_rng(seed).permutation(np.unique(fit[item].to_numpy()))
-    fold_of = {it: f % FOLDS for f, it in enumerate(items)}
+    fold_of = item_folds(fit[item].to_numpy(), seed)
     sentence_fold = np.array([fold_of[i] for i in owner_item])
     review_fold = np.array([fold_of[i] for i in fit[item].to_numpy()])
     out = np.zeros((len(fit), 0), np.float32)
