@@ -57,6 +57,7 @@ class Settings:
     qdrant_url: str = ":memory:"
     # Bulk encoding on Ray (recsys.encoders.ray_batch): "" in-process, "local" a local Ray, "ray://host:port" a cluster.
     ray_address: str = ""
+    ray_min_items: int = 1000  # fewer items than this encode in-process even with an address (a job costs seconds)
     recall_k: int = 200
     # Query understanding (colour, gender, type, price, en + zh) as a soft boost: weight of the match score added to
     # the z-scored ranker score (0: understood but not used); 2 chosen of 0.5/1/2 on the bilingual suite's validation

@@ -74,7 +74,14 @@ def encode_and_store(
     ``content_changed`` (live edits): also drop the items' vectors of other versions, which are now stale.
     ``features`` (bulk work): tower outputs from the on-disk feature caches (``encoder.bulk_features``).
     Returns (ids encoded, route -> vectors) so the caller can update its in-memory state without re-reading.
+    With ``RECSYS_RAY_ADDRESS`` set, ``ray_min_items`` items or more run as a Ray job (``encode_and_store_ray``;
+    the actors compute tower outputs, so ``features`` is not used there).
     """
+    settings = catalog.settings
+    if settings.ray_address and len(item_ids) >= max(settings.ray_min_items, 1):
+        return encode_and_store_ray(
+            catalog, encoder, item_ids, batch_size=batch_size, progress=progress, content_changed=content_changed
+        )
     ids = [int(i) for i in item_ids]
     done_ids: list[int] = []
     parts: dict[str, list[np.ndarray]] = {route: [] for route in ITEM_ROUTES}

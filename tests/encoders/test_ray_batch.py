@@ -66,3 +66,18 @@ def test_an_address_that_is_neither_local_nor_ray_is_refused():
         connect("http://example:8265")
     with pytest.raises(ValueError, match="in-process"):
         connect("")
+
+
+def test_a_large_enough_batch_with_an_address_goes_to_ray_and_a_small_one_stays_in_process(tmp_path, local_ray):
+    service, item_ids = _catalog(tmp_path / "ray", "local")
+    service.store.settings = service.settings.replace(ray_min_items=len(item_ids))
+    encoder = create_encoder(service.settings)
+    seen: list[int] = []
+    real = encoder.encode_items
+    encoder.encode_items = lambda contents, features=None: seen.append(len(contents)) or real(contents, features)  # type: ignore[method-assign]
+    encode_and_store(service.store, encoder, item_ids[:-1], batch_size=4)  # below the threshold: this process
+    assert sum(seen) == len(item_ids) - 1
+    ids, _ = encode_and_store(service.store, encoder, item_ids, batch_size=4)  # at it: the actors' copies encode
+    assert ids.tolist() == item_ids and sum(seen) == len(item_ids) - 1
+    assert _rows(service, encoder.version)[ITEM_ROUTES[0]][0] == sorted(item_ids)
+    service.close()
