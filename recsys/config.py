@@ -55,6 +55,8 @@ class Settings:
     # Qdrant URL names a server/cluster (http://host:6333), or ":memory:"/a folder for its local mode.
     index_backend: str = "faiss"
     qdrant_url: str = ":memory:"
+    qdrant_shards: int = 1  # when the collection is created on a cluster: shards spread over the nodes, copies of each
+    qdrant_replicas: int = 1
     # Bulk encoding on Ray (recsys.encoders.ray_batch): "" in-process, "local" a local Ray, "ray://host:port" a cluster.
     ray_address: str = ""
     ray_min_items: int = 1000  # fewer items than this encode in-process even with an address (a job costs seconds)

@@ -13,5 +13,11 @@ def make_backend(settings: Settings, dim: int, name: str = "items") -> IndexBack
     if settings.index_backend == "faiss":
         return FaissBackend(dim, settings.index_factory)
     if settings.index_backend == "qdrant":
-        return QdrantBackend(dim, settings.qdrant_url, collection=name)
+        return QdrantBackend(
+            dim,
+            settings.qdrant_url,
+            collection=name,
+            shards=settings.qdrant_shards,
+            replicas=settings.qdrant_replicas,
+        )
     raise ValueError(f"RECSYS_INDEX_BACKEND={settings.index_backend!r}: choose one of {', '.join(BACKENDS)}")
