@@ -72,3 +72,8 @@ def activate(settings: Settings, version: str) -> None:
     with os.fdopen(fd, "w") as handle:
         handle.write(version + "\n")
     os.replace(tmp, settings.models_dir / ACTIVE_FILE)
+
+
+def remove_version(settings: Settings, version: str) -> None:
+    """Delete a version folder (a pruned recommender's record; encoder versions are kept for rollback)."""
+    shutil.rmtree(version_dir(settings, version), ignore_errors=True)

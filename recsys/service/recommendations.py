@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from recsys import registry
 from recsys.catalog import event_reads, reads
 from recsys.catalog.models import INTEREST_EVENTS
 from recsys.catalog.store import CatalogStore
@@ -33,6 +34,7 @@ from recsys.recommend.served import EVENT_WEIGHTS, EventRow, ItemRow, ServedMode
 from recsys.service.jobs import BackgroundJob
 
 log = logging.getLogger(__name__)
+REGISTRY_KIND = "recommender"  # recommender versions in the model registry, beside the encoders' versions
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,40 @@ class Recommendations:
         }
         try:
             served_store.save_served(self.root, model, meta)
+            self._register(meta, model)
             served_store.prune(self.root, max(1, self.settings.recommender_versions_kept))
+            self._prune_registry()
         except OSError:  # a full disk must not stop serving the new fit
             log.exception("recommender version %s was not saved", version)
         self._served = Served(model, version)  # the swap: one reference assignment
         log.info("recommenders %s serving (%d items, %d events)", version, model.n_items, model.events)
         return version
+
+    def _register(self, meta: dict, model: ServedModel) -> None:
+        """The version's registry record, like an encoder's: parent, data fingerprint, metrics; the arrays stay in
+        ``models/recommenders/<version>`` (``files``)."""
+        config = {
+            "kind": REGISTRY_KIND,
+            "created": meta["created_at"],
+            "parent": meta["parent"],
+            "data_fingerprint": meta["fingerprint"],
+            "files": f"recommenders/{meta['version']}",
+            "metrics": {
+                "items": model.n_items,
+                "events": model.events,
+                "shoppers": meta["shoppers"],
+                "tail_items": meta["tail_items"],
+                "fit_seconds": meta["fit_seconds"],
+            },
+        }
+        registry.save_version(self.settings, meta["version"], config, lambda folder: None)
+
+    def _prune_registry(self) -> None:
+        """Registry records of recommender versions no longer on disk go with them."""
+        kept = {row["version"] for row in served_store.list_versions(self.root)}
+        for version in registry.list_versions(self.settings, kind=REGISTRY_KIND):
+            if version not in kept:
+                registry.remove_version(self.settings, version)
 
     def refit(self) -> BackgroundJob:
         """Fit on a background thread; the running job when one is."""

@@ -183,3 +183,21 @@ def test_search_clicks_count_towards_a_refit_and_impressions_do_not(service):
     service.log_event("clicker", blue, "click", "dress", 2)
     assert service.recommendations.job.wait(60) and service.recommendations.job.status == "done"
     assert service.recommendations.version != first
+
+
+def test_recommender_versions_are_in_the_model_registry_with_parent_fingerprint_and_metrics(service):
+    from recsys import registry
+    from recsys.service.recommendations import REGISTRY_KIND
+
+    service.settings = service.recommendations.settings = service.settings.replace(recommender_versions_kept=2)
+    versions = []
+    for title in ("Red cotton dress", "Blue cotton dress", "Green cotton dress"):
+        service.record(ANONYMOUS, "registry", by_title(service)[title], "view")  # new data: a new fingerprint
+        versions.append(service.recommendations.fit_now())
+    listed = registry.list_versions(service.settings, kind=REGISTRY_KIND)
+    assert listed == versions[1:]  # pruned with the served versions, oldest first
+    config = registry.read_config(registry.version_dir(service.settings, versions[2]))
+    assert config["parent"] == versions[1]
+    assert config["data_fingerprint"] and versions[2].endswith(config["data_fingerprint"][:8])
+    assert config["metrics"]["events"] >= 3 and config["metrics"]["items"] > 0
+    assert (service.settings.models_dir / config["files"] / "version.json").is_file()
