@@ -63,8 +63,9 @@ class TailLiftService(CatalogService):
         try:
             self.seed_demo(self.startup.progress)
             self.recommendations.refit()  # its own thread: "For you" is ready long before the index
-            self.opinions.start_in_background()  # its own thread: item pages say "still being analysed" until then
             self.load_models(self.startup.progress, train_missing_ranker=True, progressive=True)
+            # after the index: the first build keeps the CPU; item pages say "still being analysed" meanwhile
+            self.opinions.start_in_background()
         except Exception as exc:
             log.exception("start-up failed")
             self.startup.finish(f"{type(exc).__name__}: {exc}")
