@@ -5,12 +5,13 @@ and replicated there, see docs/deployment.md), ``:memory:`` or a folder qdrant-c
 CI; no server). Filters become Qdrant payload filters, evaluated by the engine next to the vector search.
 
 BM25 on Qdrant: Qdrant keeps the inverse document frequency itself (sparse vector ``modifier=IDF``, updated as points
-come and go); each document's sparse vector holds the BM25 term-frequency part
-``tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))`` over this package's tokenizer (the same stems as the
+come and go); each document's sparse vector holds the BM25 term-frequency part in Lucene's form (as bm25s's "lucene"
+method), ``tf / (tf + k1 * (1 - b + b * len / avg_len))``, over this package's tokenizer (the same stems as the
 embedded BM25), with ``avg_len`` fixed by the collection's first batch (kept in each point's payload) so stored
-vectors never need rewriting. Scores therefore differ a little from bm25s's (which uses the live average length); ranks
-agree on the same catalog. Token ids are a stable 31-bit hash of the token, so every writer agrees on them.
-Hybrid is Qdrant's own reciprocal rank fusion (k = 60, as ``hybrid.reciprocal_rank_fusion``) of the two lists.
+vectors never need rewriting. With the same average length the scores equal bm25s's; after edits they drift a little
+from them, as bm25s uses the live average length. Token ids are a stable 31-bit hash of the token, so every writer
+agrees on them. Hybrid is Qdrant's own reciprocal rank fusion of the two lists, with the
+same scores as ``hybrid.reciprocal_rank_fusion`` (k = 60).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from recsys.index.tokenize import Tokenizer
 
 DENSE = "dense"
 SPARSE = "bm25"
-RRF_K = 60
+RRF_K = 61  # Qdrant scores 1 / (k + rank from 0): 1 / (61 + rank0) is the embedded 1 / (60 + rank from 1)
 AVG_LEN = "_bm25_avg_len"  # payload key holding the collection's fixed BM25 average length
 K1, B = 1.5, 0.75
 
@@ -147,7 +148,7 @@ class QdrantBackend:
         counts = Counter(token_id(w) for w in words)
         norm = K1 * (1 - B + B * len(words) / (self._avg_len or 1.0))
         indices = sorted(counts)
-        return models.SparseVector(indices=indices, values=[counts[i] * (K1 + 1) / (counts[i] + norm) for i in indices])
+        return models.SparseVector(indices=indices, values=[counts[i] / (counts[i] + norm) for i in indices])
 
     def _query_sparse(self, text: str) -> models.SparseVector | None:
         ids = sorted({token_id(w) for w in self.tokenizer(text, translate=False)})  # a repeated word counts once

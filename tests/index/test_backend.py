@@ -10,6 +10,8 @@ import pytest
 from recsys.config import Settings
 from recsys.index.backend import BACKENDS, IndexBackend, PayloadFilter
 from recsys.index.engines import make_backend
+from recsys.index.faiss_backend import FaissBackend
+from recsys.index.qdrant_backend import QdrantBackend
 
 DIM = 16
 TITLES = [
@@ -133,8 +135,6 @@ def test_an_unknown_backend_name_is_refused():
 
 
 def test_a_qdrant_folder_keeps_the_collection_across_clients(tmp_path):
-    from recsys.index.qdrant_backend import QdrantBackend
-
     first = QdrantBackend(DIM, str(tmp_path / "qdrant"))
     first.add(IDS, VECTORS, TITLES, PAYLOADS)
     first.close()
@@ -145,3 +145,24 @@ def test_a_qdrant_folder_keeps_the_collection_across_clients(tmp_path):
     again.close()
     with pytest.raises(ValueError, match="16-d"):
         QdrantBackend(8, str(tmp_path / "qdrant"))
+
+
+def test_both_engines_give_the_same_bm25_cosine_and_fused_scores_on_the_same_items():
+    embedded, qdrant = FaissBackend(DIM), QdrantBackend(DIM)
+    for engine in (embedded, qdrant):
+        engine.add(IDS, VECTORS, TITLES, PAYLOADS)
+    for text in ("red shirt", "blue cotton", "boots"):
+        (a_scores, a_ids), (b_scores, b_ids) = embedded.lexical(text, 8), qdrant.lexical(text, 8)
+        assert dict(zip(a_ids.tolist(), a_scores.round(4).tolist())) == dict(
+            zip(b_ids.tolist(), b_scores.round(4).tolist())
+        )
+    # A text without BM25 ties (engines may order equal scores differently, which shifts the fused scores).
+    text = "silk dress boots"
+    (a_ids, a_fused), (b_ids, b_fused) = embedded.hybrid(VECTORS[0], text, 8), qdrant.hybrid(VECTORS[0], text, 8)
+    assert a_ids.tolist() == b_ids.tolist()
+    np.testing.assert_allclose(a_fused, b_fused, rtol=1e-5)
+    a_scores, a_ids = embedded.search(VECTORS[3], 8)
+    b_scores, b_ids = qdrant.search(VECTORS[3], 8)
+    assert a_ids.tolist() == b_ids.tolist()
+    np.testing.assert_allclose(a_scores, b_scores, atol=1e-5)
+    qdrant.close()
