@@ -72,6 +72,7 @@ def test_help_lists_every_command_on_one_line_and_the_readme_table_matches():
         "stats",
         "gc-images",
         "serve",
+        "opinions",
         "search",
         "eval",
         "train ranker",
