@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 # k-means in FAISS warns below 39 training points per centroid; under that the clusters are noise.
 MIN_POINTS_PER_CENTROID = 39
 PQ_CENTROIDS = 256
+# A refine step (``...,RFlat`` / ``...,Refine(SQfp16)``) re-scores k * this many coarse hits with finer codes.
+REFINE_K_FACTOR = 4
 
 
 def make_index(dim: int, factory: str) -> faiss.Index:
@@ -70,6 +72,9 @@ def build_trained(dim: int, factory: str, vectors: np.ndarray, ef_construction: 
 def configure(index: faiss.Index, ef_construction: int) -> None:
     """Set build-time knobs on a fresh index (HNSW graph quality, IVF reconstructability)."""
     inner = faiss.downcast_index(index)
+    if isinstance(inner, faiss.IndexRefine):
+        inner.k_factor = max(float(inner.k_factor), REFINE_K_FACTOR)
+        inner = faiss.downcast_index(inner.base_index)
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efConstruction = ef_construction
     ivf = faiss.try_extract_index_ivf(index)
@@ -102,7 +107,13 @@ def search_params(
     """Per-call parameters; HNSW widens its beam by 1/selectivity so a filter still fills k results."""
     # The ignores below: faiss-cpu's .pyi lacks SearchParametersHNSW and the keyword constructor that faiss's
     # Python wrappers give every SearchParameters class (each keyword sets that attribute).
-    if isinstance(faiss.downcast_index(index), faiss.IndexHNSW):
+    outer = faiss.downcast_index(index)
+    if isinstance(outer, faiss.IndexRefine):  # the selector goes to the coarse index, which picks candidates
+        base = search_params(outer.base_index, k, sel, nprobe, ef_search, selectivity)
+        return faiss.IndexRefineSearchParameters(  # type: ignore[call-arg]
+            k_factor=outer.k_factor, base_index_params=base, sel=sel
+        )
+    if isinstance(outer, faiss.IndexHNSW):
         base = max(ef_search, k)
         ef = int(min(max(base, math.ceil(base / max(selectivity, 1e-6))), 16 * base, 4096))
         return faiss.SearchParametersHNSW(sel=sel, efSearch=max(ef, k))  # type: ignore[attr-defined]
