@@ -109,9 +109,9 @@ def search_params(
     # Python wrappers give every SearchParameters class (each keyword sets that attribute).
     outer = faiss.downcast_index(index)
     if isinstance(outer, faiss.IndexRefine):  # the selector goes to the coarse index, which picks candidates
-        base = search_params(outer.base_index, k, sel, nprobe, ef_search, selectivity)
+        coarse = search_params(outer.base_index, k, sel, nprobe, ef_search, selectivity)
         return faiss.IndexRefineSearchParameters(  # type: ignore[call-arg]
-            k_factor=outer.k_factor, base_index_params=base, sel=sel
+            k_factor=outer.k_factor, base_index_params=coarse, sel=sel
         )
     if isinstance(outer, faiss.IndexHNSW):
         base = max(ef_search, k)
