@@ -16,6 +16,7 @@ from recsys.accounts.principal import Principal
 from recsys.search.types import NotReady
 from recsys.service.errors import NotAllowed, NotFound
 from recsys.service.opinions import Opinions
+from recsys.ui.i18n import t
 from recsys.ui.render import esc
 
 COMPLAINT_COLUMNS = ["aspect", "complaints", "praise", "mentions", "items with complaints", "complaint share"]
@@ -78,17 +79,17 @@ def sentences_markdown(
 
 
 def build(opinions: Opinions, acting: Callable[..., Principal], token: gr.State) -> None:
-    refresh = gr.Button("Show opinions of my items")
+    refresh = gr.Button(t("Show opinions of my items"))
     status = gr.Markdown()
     with gr.Row():
-        table = gr.Dataframe(headers=COMPLAINT_COLUMNS, label="Aspects, most complaints first", interactive=False)
+        table = gr.Dataframe(headers=COMPLAINT_COLUMNS, label=t("Aspects, most complaints first"), interactive=False)
         chart = gr.BarPlot(x="aspect", y="complaints", title="Complaints per aspect", elem_id="opinion-chart")
-    rising = gr.Dataframe(headers=RISING_COLUMNS, label="Complaints that rose recently", interactive=False)
+    rising = gr.Dataframe(headers=RISING_COLUMNS, label=t("Complaints that rose recently"), interactive=False)
     with gr.Row():
-        aspect = gr.Dropdown([a.label for a in opinions.aspects], label="Aspect", value=opinions.aspects[0].label)
-        polarity = gr.Dropdown(POLARITIES, label="Polarity", value="negative")
-        item = gr.Number(label="Item id (0: all my items)", value=0, precision=0)
-        show = gr.Button("Show the sentences")
+        aspect = gr.Dropdown([a.label for a in opinions.aspects], label=t("Aspect"), value=opinions.aspects[0].label)
+        polarity = gr.Dropdown(POLARITIES, label=t("Polarity"), value="negative")
+        item = gr.Number(label=t("Item id (0: all my items)"), value=0, precision=0)
+        show = gr.Button(t("Show the sentences"))
     sentences = gr.Markdown(elem_id="opinion-sentences")
 
     def on_refresh(tok: str, profile: gr.OAuthProfile | None = None):

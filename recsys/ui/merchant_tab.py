@@ -18,6 +18,7 @@ from recsys.service.errors import NotAllowed
 from recsys.service.taillift import TailLiftService
 from recsys.ui import merchant_bulk, merchant_edit, merchant_opinions
 from recsys.ui.account import caller
+from recsys.ui.i18n import t
 from recsys.ui.merchant_forms import (
     BLANK_REVIEWS,
     REVIEW_COLUMNS,
@@ -88,42 +89,44 @@ def build(demo: gr.Blocks, service: CatalogService, token: gr.State) -> None:
     """The tab's components and events; every event acts as the tab's signed-in principal (``token``)."""
     acting = lambda tok, profile: caller(service, tok, profile)  # noqa: E731
     gr.Markdown(
-        "Items are filed under the merchant you are signed in as; you can edit and delete only your own "
-        "(admins: every merchant's)."
+        t(
+            "Items are filed under the merchant you are signed in as; you can edit and delete only your own "
+            "(admins: every merchant's)."
+        )
     )
-    with gr.Tab("Add an item"):
+    with gr.Tab(t("Add an item")):
         with gr.Row():
             with gr.Column():
-                title = gr.Textbox(label="Title *", max_length=service.settings.max_title_chars)
-                description = gr.Textbox(label="Description", lines=4)
+                title = gr.Textbox(label=t("Title *"), max_length=service.settings.max_title_chars)
+                description = gr.Textbox(label=t("Description"), lines=4)
                 with gr.Row():
                     # Text, not gr.Number: an untouched gr.Number sends 0, so an empty price would be stored as 0.00.
-                    price = gr.Textbox(label="Price", placeholder="empty: no price")
-                    category = gr.Textbox(label="Category", placeholder="Apparel > Topwear > Shirts")
-                    brand = gr.Textbox(label="Brand")
+                    price = gr.Textbox(label=t("Price"), placeholder=t("empty: no price"))
+                    category = gr.Textbox(label=t("Category"), placeholder=t("Apparel > Topwear > Shirts"))
+                    brand = gr.Textbox(label=t("Brand"))
             with gr.Column():
-                images = gr.File(label="Images (one or more)", file_count="multiple", file_types=["image"])
+                images = gr.File(label=t("Images (one or more)"), file_count="multiple", file_types=["image"])
                 reviews = gr.Dataframe(
                     headers=REVIEW_COLUMNS,
                     datatype=["number", "str", "str"],
                     value=BLANK_REVIEWS,
                     row_count=3,
                     column_count=3,
-                    label="Reviews (leave rows blank to skip)",
+                    label=t("Reviews (leave rows blank to skip)"),
                     interactive=True,
                 )
-        save = gr.Button("Save item", variant="primary")
+        save = gr.Button(t("Save item"), variant="primary")
         status = gr.Markdown()
         new_id = gr.Number(visible=False)
 
-    with gr.Tab("Bulk upload"):
+    with gr.Tab(t("Bulk upload")):
         merchant_bulk.build(service, acting, token)
 
-    with gr.Tab("My items") as my_items_tab:
+    with gr.Tab(t("My items")) as my_items_tab:
         my_items = merchant_edit.build(service, acting, token)
 
     if isinstance(service, TailLiftService):  # opinions need the text model, which the catalog-only service lacks
-        with gr.Tab("Opinions"):
+        with gr.Tab(t("Opinions")):
             merchant_opinions.build(service.opinions, acting, token)
 
     def on_save(

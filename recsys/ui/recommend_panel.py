@@ -20,6 +20,7 @@ from recsys.service.errors import NotFound
 from recsys.service.recommendations import Recommended
 from recsys.service.taillift import TailLiftService
 from recsys.ui.account import caller
+from recsys.ui.i18n import t
 from recsys.ui.placeholder import placeholder_image
 from recsys.ui.render import esc, gallery_caption, item_markdown
 
@@ -171,7 +172,7 @@ def buy(
 
 def build_for_you() -> tuple[gr.Markdown, gr.Gallery, gr.State]:
     """The "For you" column: shown before any query and beside the results."""
-    gr.Markdown("#### For you")
+    gr.Markdown(t("#### For you"))
     note = gr.Markdown(elem_id="for-you-note")
     gallery = gr.Gallery(
         columns=2, height=540, allow_preview=False, elem_id="for-you", elem_classes=["result-gallery"], show_label=False
@@ -183,8 +184,8 @@ def build_item_panel() -> dict[str, Any]:
     """Below the opened item: the cart buttons, its three lists, the cart and "Complete your basket"."""
     parts: dict[str, Any] = {}
     with gr.Row():
-        parts["add"] = gr.Button("Add to cart", elem_id="add-to-cart")
-        parts["buy"] = gr.Button("Buy", variant="primary", elem_id="buy")
+        parts["add"] = gr.Button(t("Add to cart"), elem_id="add-to-cart")
+        parts["buy"] = gr.Button(t("Buy"), variant="primary", elem_id="buy")
     parts["message"] = gr.Markdown(elem_id="cart-message")
     with gr.Row():
         for name, label in LISTS:
@@ -198,9 +199,9 @@ def build_item_panel() -> dict[str, Any]:
             )
             parts[name + "_rows"] = gr.State([])
     with gr.Row():
-        parts["cart_md"] = gr.Markdown("Your cart is empty: open an item and add it.", elem_id="cart")
+        parts["cart_md"] = gr.Markdown(t("Your cart is empty: open an item and add it."), elem_id="cart")
         parts["complete"] = gr.Gallery(
-            label="Complete your basket",
+            label=t("Complete your basket"),
             columns=4,
             height=380,
             allow_preview=False,

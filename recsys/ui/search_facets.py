@@ -12,8 +12,9 @@ from typing import Any
 import gradio as gr
 
 from recsys.search.filters import Facets
+from recsys.ui.i18n import t
 
-FACET_LABELS = {"category": "Article type", "gender": "Gender", "colour": "Colour"}
+FACET_LABELS = {"category": t("Article type"), "gender": t("Gender"), "colour": t("Colour")}
 FACET_SHOWN = 8
 
 # Injected by the Search tab (a <style> element applies page-wide): an unfolded facet scrolls inside its own box.

@@ -16,6 +16,7 @@ from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.errors import NotFound
 from recsys.service.taillift import TailLiftService
 from recsys.ui import opinions_panel, recommend_panel
+from recsys.ui.i18n import t
 from recsys.ui.placeholder import placeholder_image
 from recsys.ui.render import caption_style, esc, gallery_caption, item_markdown, matched_label
 from recsys.ui.search_facets import FACET_CSS, FACET_LABELS, facet_counts_state, facet_updates, toggle
@@ -205,12 +206,12 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
     gr.HTML(f"{caption_style()}<style>{FACET_CSS}</style>")
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(label="Search", placeholder="navy blue casual shirt", elem_id="search-text")
+            text = gr.Textbox(label=t("Search"), placeholder=t("navy blue casual shirt"), elem_id="search-text")
             with gr.Row():
-                go = gr.Button("Search", variant="primary", elem_id="search-button")
-                clear = gr.ClearButton(value="Clear")
+                go = gr.Button(t("Search"), variant="primary", elem_id="search-button")
+                clear = gr.ClearButton(value=str(t("Clear")))
         image = gr.Image(
-            label="…or search by photo",
+            label=t("…or search by photo"),
             type="pil",
             height=160,
             scale=1,
@@ -224,18 +225,21 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
                 facets.append(
                     gr.CheckboxGroup(label=label, choices=[], elem_id=f"facet-{name}", elem_classes=["search-facet"])
                 )
-                more.append(gr.Button("More", size="sm", visible=False, elem_id=f"facet-{name}-more"))
+                more.append(gr.Button(t("More"), size="sm", visible=False, elem_id=f"facet-{name}-more"))
             with gr.Row():
-                min_price = gr.Number(label="Min price (0 = any)", minimum=0)
-                max_price = gr.Number(label="Max price (0 = any)", minimum=0)
+                min_price = gr.Number(label=t("Min price (0 = any)"), minimum=0)
+                max_price = gr.Number(label=t("Max price (0 = any)"), minimum=0)
         with gr.Column(scale=4):
             status = gr.Markdown(elem_id="search-status")
             # What the query was read as (colour, gender, type, price; en or zh): untick a chip to search without it.
             chips = gr.CheckboxGroup(
-                label="Understood (untick to search without it)", choices=[], visible=False, elem_id="understood-chips"
+                label=t("Understood (untick to search without it)"),
+                choices=[],
+                visible=False,
+                elem_id="understood-chips",
             )
             gallery = gr.Gallery(
-                label="Results",
+                label=t("Results"),
                 columns=6,
                 height=540,
                 allow_preview=False,
@@ -247,14 +251,14 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
     with gr.Row():
         with gr.Column(scale=2):
             detail = gr.Markdown(elem_id="result-detail")
-            similar_btn = gr.Button("More like this")
-        detail_images = gr.Gallery(label="Images", columns=3, height=240, scale=1)
+            similar_btn = gr.Button(t("More like this"))
+        detail_images = gr.Gallery(label=t("Images"), columns=3, height=240, scale=1)
     opinions = opinions_panel.build()  # what the opened item's reviews praise and complain about
     panel = recommend_panel.build_item_panel()
     clear.add([text, image, *facets, min_price, max_price])  # Clear resets the filters too, not just the query
     examples = gr.Examples(
         api_visibility="private",  # its example loader would otherwise be callable by clients
-        label="Try",
+        label=t("Try"),
         inputs=[text, image],
         examples=[
             ["navy blue casual shirt", None],
