@@ -49,9 +49,11 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--limit",
+        "--corpus-size",
         type=int,
         default=None,
-        help="fashion: most evaluated items in the corpus (deterministic sample, default 2000)",
+        help="fashion: most evaluated items in the corpus (deterministic hash sample, e.g. 2000; "
+        "default 0 = the whole held-out corpus)",
     )
     parser.add_argument(
         "--folds",
@@ -78,7 +80,7 @@ def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
         try:
             options: dict = {}
             if args.suite == "fashion":  # the one suite that loads a model version and samples its corpus
-                options = {"model": args.model} | ({"limit": args.limit} if args.limit else {})
+                options = {"model": args.model} | ({"limit": args.limit} if args.limit is not None else {})
             elif args.suite == "crowdflower" and getattr(args, "folds", 0):
                 options = {"folds": args.folds}
             elif args.suite == "replay":
@@ -97,6 +99,10 @@ def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
         from recsys.evaluation.crowdflower import format_outer_cv
 
         text += "\n\n" + format_outer_cv(result)
+    if args.suite == "fashion" and result.get("headline"):
+        from recsys.evaluation.fashion import format_headline
+
+        text += "\n\n" + format_headline(result)
     emit(args, result, text)
     stored = reports.store(result, settings, label=args.model)
     say(

@@ -36,9 +36,9 @@ QUICK = EvaluationSize(
 )
 FULL = EvaluationSize(
     "full",
-    fashion.DEFAULT_LIMIT,
+    fashion.SAMPLE_LIMIT,
     True,
-    f"{fashion.DEFAULT_LIMIT:,} held-out items and the ridge baseline (tower features of every fit item: "
+    f"{fashion.SAMPLE_LIMIT:,} held-out items and the ridge baseline (tower features of every fit item: "
     "~20 min on 2 CPU cores the first time, about a minute once they are cached)",
 )
 

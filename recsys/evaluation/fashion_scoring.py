@@ -11,6 +11,8 @@ import scipy.linalg
 
 from recsys.encoders.fusion import normalize_rows
 from recsys.evaluation.metrics import mrr_at_k, ndcg_at_k, r_precision, recall_at_k
+from recsys.index.hubness import DEFAULT_K as CSLS_K
+from recsys.index.hubness import csls_scores
 from recsys.splits import split_keys
 from recsys.training.retrieval import paired_recall_mrr
 
@@ -153,6 +155,11 @@ def scoring_tasks(
                     heads_fit,
                     "joint space: text head vs image head",
                 ),
+                "taillift_joint_csls": (
+                    lambda: csls_scores(v["joint_title"], v["joint_image"], v["joint_title"]),
+                    heads_fit,
+                    f"joint space, CSLS hubness reduction (k={CSLS_K}, reference = the corpus's titles)",
+                ),
             },
         ),
         "title->item": (
@@ -182,6 +189,21 @@ def scoring_tasks(
                     lambda: v["joint_type"] @ v["joint_image"].T,
                     heads_fit,
                     "joint space: text head vs image head",
+                ),
+                "taillift_joint_prompts": (
+                    lambda: v["joint_type_prompts"] @ v["joint_image"].T,
+                    heads_fit,
+                    "joint space, type query = mean of the prompt-ensemble vectors (category_prompts.TEMPLATES)",
+                ),
+                "taillift_joint_csls": (
+                    lambda: csls_scores(v["joint_type"], v["joint_image"], v["joint_title"]),
+                    heads_fit,
+                    f"joint space, CSLS hubness reduction (k={CSLS_K}, reference = the corpus's titles)",
+                ),
+                "taillift_joint_prompts_csls": (
+                    lambda: csls_scores(v["joint_type_prompts"], v["joint_image"], v["joint_title"]),
+                    heads_fit,
+                    "joint space, prompt ensemble + CSLS",
                 ),
             },
         ),

@@ -26,9 +26,16 @@ TINY = HeadTrainingConfig(epochs=3, batch_size=16, hidden=0, embed_dim=16)
 # skewed on purpose, so both head and tail article types exist
 TYPES = ["Tshirts"] * 16 + ["Shirts"] * 10 + ["Jeans"] * 6 + ["Watches"] * 4 + ["Socks"] * 2 + ["Belts"] * 2
 TASK_METHODS = {
-    "title->image": {"random", "ridge_map", "taillift_joint"},
+    "title->image": {"random", "ridge_map", "taillift_joint", "taillift_joint_csls"},
     "title->item": {"random", "minilm_text", "taillift_fused"},
-    "category->image": {"random", "ridge_map", "taillift_joint"},
+    "category->image": {
+        "random",
+        "ridge_map",
+        "taillift_joint",
+        "taillift_joint_prompts",
+        "taillift_joint_csls",
+        "taillift_joint_prompts_csls",
+    },
 }
 
 
@@ -99,6 +106,11 @@ def test_report_structure(first_run):
     version = report["model"]["version"]
     assert report["model"]["trained_here"] and version in registry.list_versions(settings)
     assert registry.active_version(settings) is None  # evaluation never activates what it trains
+    # the whole held-out corpus by default; the headline ratio of every method is tail over head of its metric
+    assert report["dataset"]["limit"] == 0
+    joint = report["methods"]["category->image/taillift_joint"]["segments"]
+    expected = joint["tail types"]["metrics"]["ndcg@10"] / joint["head types"]["metrics"]["ndcg@10"]
+    assert report["headline"]["category->image/taillift_joint tail/head ndcg@10"] == pytest.approx(expected)
     json.dumps(report, allow_nan=False)
 
 
@@ -150,8 +162,27 @@ def test_cli_runs_fashion_and_writes_json(tmp_path, settings, capsys):
         run_eval(parser.parse_args(["eval", "fashion", "--data", str(tmp_path / "data"), "-o", str(out)]), settings)
         == 0
     )
-    assert "title->item/taillift_fused" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "title->item/taillift_fused" in printed and "headline: tail types / head types" in printed
     assert json.loads(out.read_text())["suite"] == "fashion"
+    # --corpus-size samples the held-out corpus
+    args = ["eval", "fashion", "--data", str(tmp_path / "data"), "--corpus-size", "4", "-o", str(out)]
+    assert run_eval(parser.parse_args(args), settings) == 0
+    sampled = json.loads(out.read_text())["dataset"]
+    assert sampled["limit"] == 4 and sampled["evaluated_items"] == 4
+
+
+def test_tail_head_ratio_uses_each_tasks_metric():
+    segment = lambda head, tail: {"head types": {"metrics": head}, "tail types": {"metrics": tail}}
+    methods = {
+        "category->image/a": {"segments": segment({"ndcg@10": 0.8, "recall@10": 0.1}, {"ndcg@10": 0.4})},
+        "title->image/b": {"segments": segment({"recall@10": 0.5}, {"recall@10": 0.5})},
+        "title->image/c": {"segments": segment({"recall@10": 0.0}, {"recall@10": 0.2})},  # no head: no ratio
+    }
+    assert fashion.tail_head_ratios(methods) == {
+        "category->image/a tail/head ndcg@10": pytest.approx(0.5),
+        "title->image/b tail/head recall@10": pytest.approx(1.0),
+    }
 
 
 def test_ranking_metrics_perfect_and_reversed_scores():
