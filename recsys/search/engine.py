@@ -23,6 +23,7 @@ from recsys.progress import Progress
 from recsys.ranking.features import Priors
 from recsys.search import exposure
 from recsys.search.filters import Facets, facet_counts
+from recsys.search.index_mirror import with_backend
 from recsys.search.indexing import encode_and_store, load_route_matrix, missing_item_ids
 from recsys.search.partial import keyword_state, partial_state
 from recsys.search.query_understanding_boost import rank_understood
@@ -161,9 +162,10 @@ class SearchEngine:
             table = load_item_table(session)
         dims = encoder.dims
         routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
-        return serving_state(
+        state = serving_state(
             version, self._vector_index(version, table, routes[FUSED]), lexical_index(table), table, routes
         )
+        return with_backend(state, self.settings)  # RECSYS_INDEX_BACKEND=qdrant: its items mirrored there too
 
     def _publish_every(self, missing: int) -> int:
         """Items encoded between partial publishes: only while nothing better is served (a first start); a

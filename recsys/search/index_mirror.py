@@ -7,10 +7,15 @@ the listed categories/genders/colours, price bounds inclusive, an unknown price 
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import numpy as np
 
+from recsys.config import Settings
 from recsys.encoders import FUSED
 from recsys.index.backend import IndexBackend, PayloadFilter
+from recsys.index.engines import make_backend
 from recsys.search.filters import SearchFilters
 from recsys.search.state import ServingState
 from recsys.search.table import ItemTable
@@ -46,10 +51,30 @@ def mirror_state(state: ServingState, backend: IndexBackend) -> int:
     """Write the encoded items of ``state`` (fused vector, lexical text, payload) to ``backend``; returns how many.
 
     Items without a fused vector yet (a zero row: still being encoded) are left out, as from the served vector index."""
-    table = state.table
-    texts, payloads, vectors = table.lexical_texts(), item_payloads(table), state.routes[FUSED]
-    rows = np.flatnonzero(np.abs(vectors).sum(axis=1) > 0)
+    return mirror_rows(state.table, state.routes[FUSED], np.arange(len(state.table)), backend)
+
+
+def mirror_rows(table: ItemTable, fused: np.ndarray, rows: np.ndarray, backend: IndexBackend) -> int:
+    """Write the items at table ``rows`` (their rows of ``fused`` non-zero) to ``backend``; returns how many."""
+    rows = np.asarray(rows, np.int64)
+    rows = rows[np.abs(fused[rows]).sum(axis=1) > 0]
+    texts, payloads = table.lexical_texts(), item_payloads(table)
     for start in range(0, rows.size, BATCH):
         part = rows[start : start + BATCH]
-        backend.add(table.ids[part], vectors[part], [texts[r] for r in part], [payloads[r] for r in part])
+        backend.add(table.ids[part], fused[part], [texts[r] for r in part], [payloads[r] for r in part])
     return int(rows.size)
+
+
+def collection_name(model_version: str) -> str:
+    """One collection per model version: a switch fills the new model's while the old one's keeps serving."""
+    return "items-" + re.sub(r"[^A-Za-z0-9_-]", "_", model_version)
+
+
+def with_backend(state: ServingState, settings: Settings) -> ServingState:
+    """``state`` with its items mirrored into the engine ``settings.index_backend`` names, when that is not the
+    embedded one (``faiss``: ``state`` unchanged, served by its own FAISS + BM25)."""
+    if settings.index_backend == "faiss":
+        return state
+    backend = make_backend(settings, state.routes[FUSED].shape[1], collection_name(state.model_version))
+    mirror_state(state, backend)
+    return replace(state, backend=backend)

@@ -10,10 +10,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from recsys.encoders import FUSED, MultimodalEncoder, route_similarities
+from recsys.index.backend import IndexBackend
 from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
 from recsys.search import query_text, query_understanding
 from recsys.search.filters import SearchFilters, allowed_ids
+from recsys.search.index_mirror import payload_filter
 from recsys.search.query_parts import DEFAULT_PART_WEIGHTS
 from recsys.search.query_text import QueryText
 from recsys.search.state import ServingState
@@ -47,7 +49,8 @@ class Recalled:
 
 
 def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchRequest, recall_k: int) -> Recalled:
-    """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF) under the request's filters.
+    """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF; the text part on ``state.backend`` when the
+    settings name an index engine) under the request's filters.
 
     A text + photo query recalls each part on its own (the text part: its fused vector and BM25; the photo part:
     its fused vector) and merges the two by RRF weighted with the query part weights, so the photo brings its own
@@ -59,8 +62,7 @@ def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchReque
     prepared = prepared.expanded(understanding.expansion)  # a Chinese query's English words, for BM25
     text = prepared.searched
     query = encoder.encode_query(text or None, request.image)
-    allowed = _allowed(state, request, request.filters)
-    cand_ids = _candidate_ids(state, encoder, query, text, allowed, recall_k)
+    cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k)
     rows = state.table.rows(cand_ids)
     sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
     candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids)
@@ -70,7 +72,7 @@ def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchReque
     if request.filters.min_price is not None or request.filters.max_price is not None:
         # The same query without the price bounds (its vectors reused): how many of those candidates are unpriced.
         unbounded = replace(request.filters, min_price=None, max_price=None)
-        wider = _candidate_ids(state, encoder, query, text, _allowed(state, request, unbounded), recall_k)
+        wider = _candidate_ids(state, encoder, query, text, request, unbounded, recall_k)
         unpriced = int(np.isnan(state.table.price[state.table.rows(wider)]).sum())
         price_unknown = PriceUnknown(unpriced, len(wider))
     return Recalled(cand_ids, rows, sims, candidates, prepared, understood, price_unknown, understanding)
@@ -89,22 +91,51 @@ def _candidate_ids(
     encoder: MultimodalEncoder,
     query: dict[str, np.ndarray],
     text: str,
-    allowed: np.ndarray | None,
+    request: SearchRequest,
+    filters: SearchFilters,
     recall_k: int,
 ) -> np.ndarray:
+    """The text part by hybrid recall (its vector and BM25 by RRF), the photo part by its vector, merged by RRF.
+
+    With an index engine on the state (``state.backend``, RECSYS_INDEX_BACKEND=qdrant) the text part's hybrid runs
+    there, under the same filters as payload filters; the photo part stays on the embedded FAISS index."""
+    allowed = _allowed(state, request, filters)
     text_part, photo_part = encoder.part_vectors(query)
     both = text_part is not None and photo_part is not None
     vectors = np.concatenate([text_part, photo_part]) if both else query[FUSED]  # one part: the query's own vector
-    scores, ids = state.vectors.search(vectors, recall_k, allowed)
-    text_rankings = [(ids[0], scores[0])]
-    if text:
-        lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
-        text_rankings.append((lex_ids, lex_scores))
-    fused = reciprocal_rank_fusion(text_rankings)
+    if state.backend is not None and text:
+        fused = _backend_hybrid(state.backend, state, vectors[0], text, request, filters, recall_k)
+        if both:
+            scores, ids = state.vectors.search(vectors[1:], recall_k, allowed)
+    else:
+        scores, ids = state.vectors.search(vectors, recall_k, allowed)
+        text_rankings = [(ids[0], scores[0])]
+        if text:
+            lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
+            text_rankings.append((lex_ids, lex_scores))
+        fused = reciprocal_rank_fusion(text_rankings)
     if both:
         weights = (DEFAULT_PART_WEIGHTS.text, DEFAULT_PART_WEIGHTS.photo)
-        fused = reciprocal_rank_fusion([fused, (ids[1], scores[1])], weights=weights)
+        fused = reciprocal_rank_fusion([fused, (ids[-1], scores[-1])], weights=weights)
     return np.asarray(fused[0][:recall_k], dtype=np.int64)
+
+
+def _backend_hybrid(
+    backend: IndexBackend,
+    state: ServingState,
+    vector: np.ndarray,
+    text: str,
+    request: SearchRequest,
+    filters: SearchFilters,
+    recall_k: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's hybrid top ``recall_k`` among the state's items, excluded ones removed after (asked for that
+    many more so the list stays full)."""
+    exclude = np.asarray(request.exclude_item_ids, np.int64)
+    ids, fused = backend.hybrid(vector, text, recall_k + exclude.size, payload_filter(filters))
+    # The engine is live: an edit being applied may already be in it but not in this state's table.
+    keep = np.isin(ids, state.table.ids) & ~np.isin(ids, exclude)
+    return ids[keep][:recall_k], fused[keep][:recall_k]
 
 
 def candidate_list(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recsys.index.backend import IndexBackend
 from recsys.index.lexical import BM25Index
 from recsys.index.vector import VectorIndex
 from recsys.ranking.features import Priors, fit_priors
@@ -24,13 +25,21 @@ class ServingState:
     table: ItemTable
     routes: dict[str, np.ndarray]  # route -> [len(table), d], rows aligned with table.ids (zeros when missing)
     priors: Priors | None  # catalog-wide priors of this table, published with it so a search never mixes them
+    # The configured index engine (RECSYS_INDEX_BACKEND=qdrant) holding this state's encoded items: the text
+    # route's hybrid recall reads it; None: the embedded FAISS + BM25 above serve it (the default, and first starts).
+    backend: IndexBackend | None = None
 
 
 def serving_state(
-    model_version: str, vectors: VectorIndex, lexical: BM25Index, table: ItemTable, routes: dict[str, np.ndarray]
+    model_version: str,
+    vectors: VectorIndex,
+    lexical: BM25Index,
+    table: ItemTable,
+    routes: dict[str, np.ndarray],
+    backend: IndexBackend | None = None,
 ) -> ServingState:
     priors = fit_priors(table.rating_sum, table.rating_count, table.impressions, table.clicks) if len(table) else None
-    return ServingState(model_version, vectors, lexical, table, routes, priors)
+    return ServingState(model_version, vectors, lexical, table, routes, priors, backend)
 
 
 class StateHolder:

@@ -12,6 +12,7 @@ from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
 from recsys.encoders import FUSED, MultimodalEncoder
 from recsys.index.lexical import BM25Index
+from recsys.search.index_mirror import mirror_rows
 from recsys.search.indexing import encode_and_store
 from recsys.search.state import ServingState, serving_state
 from recsys.search.table import ItemTable, load_item_table
@@ -58,7 +59,14 @@ def updated_state(
         vectors.remove(gone)
     if len(fresh_ids):
         vectors.add(fresh_ids, fresh[FUSED])
-    return serving_state(old.model_version, vectors, lexical_index(table), table, routes)
+    if old.backend is not None:
+        # The engine is live, shared with the old state: its searches drop ids their table lacks (recall).
+        removed = np.setdiff1d(old.table.ids, table.ids)
+        if len(removed):
+            old.backend.delete(removed)
+        if len(fresh_ids):
+            mirror_rows(table, routes[FUSED], table.rows(fresh_ids), old.backend)
+    return serving_state(old.model_version, vectors, lexical_index(table), table, routes, old.backend)
 
 
 def coalesce(changes: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
