@@ -161,9 +161,12 @@ def measure(n: int, args: argparse.Namespace) -> dict:
     out = ctx.Queue()
     proc = ctx.Process(target=run_size, args=(n, args, out))
     proc.start()
-    result = out.get()
-    proc.join()
-    return result
+    while proc.is_alive() or not out.empty():  # a killed child (e.g. out of memory) must not hang the parent
+        try:
+            return out.get(timeout=5)
+        except Exception:  # queue.Empty
+            continue
+    raise RuntimeError(f"{n}-item run died with exit code {proc.exitcode} (out of memory?)")
 
 
 FIELDS = ("p50_ms", "p95_ms", "recall_at_10", "rss_mb", "edit_visible_s", "restart_s", "bm25_build_s")
