@@ -42,7 +42,8 @@ class _MiniLM:
         return self.model.encode(texts)
 
 
-def quality(encoder, titles: list[str], table: Any, queries)  # table: leaf/colour/gender arrays, as ItemTable -> dict[str, tuple[float, float]]:
+def quality(encoder, titles: list[str], table: Any, queries) -> dict[str, tuple[float, float]]:
+    # table: leaf/colour/gender arrays, the ItemTable fields relevant_mask reads
     items = encoder.encode_items(titles)
     out = {}
     for lang in bilingual.LANGUAGES:
