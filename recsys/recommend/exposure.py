@@ -4,12 +4,14 @@
 whenever the list so far holds fewer than ``ceil(tail_share * positions)`` tail items (the best remaining tail
 candidate), otherwise the best remaining candidate of either kind. At 0 it returns the relevance order unchanged;
 raising it can only add tail items, so the tail share of a list never falls as the knob rises (a test checks it).
-``exposure_stats`` measures lists the way the trade-off benchmark reports them.
+``exposure_stats`` measures lists the way the trade-off benchmark reports them. ``ExposureLedger`` counts what the
+personal lists have shown across shoppers, so the slots not taken by repeat purchases go to items shown least.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -69,3 +71,24 @@ def exposure_stats(lists: Sequence[Sequence[int]], is_tail: np.ndarray) -> dict[
         "coverage": float((shown > 0).mean()) if shown.size else 0.0,
         "gini": gini(shown),
     }
+
+
+class ExposureLedger:
+    """How often each item has been shown in the personal lists served so far (one model's lifetime: a refit starts
+    a new ledger). ``discount`` is ``1 / (1 + shown / scale)``: an item already shown to other shoppers gives way to
+    one nobody has been shown yet, amortising exposure across shoppers (Biega et al.'s amortised fairness, in its
+    simplest greedy form)."""
+
+    def __init__(self, n_items: int, scale: float) -> None:
+        if not scale > 0:
+            raise ValueError(f"scale must be positive (inf: no discount), got {scale}")
+        self.shown = np.zeros(n_items, dtype=np.int64)
+        self.scale = scale
+        self._lock = threading.Lock()
+
+    def discount(self, items: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + self.shown[items] / self.scale)
+
+    def record(self, items: Sequence[int]) -> None:
+        with self._lock:
+            np.add.at(self.shown, np.asarray(items, dtype=np.int64), 1)

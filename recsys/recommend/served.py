@@ -13,12 +13,13 @@ items' attributes (type, brand, colour, category), so an item nobody bought yet 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
 from recsys.recommend.cooccurrence import binary
+from recsys.recommend.exposure import ExposureLedger
 from recsys.recommend.hypergraph import HypergraphRecommender
 from recsys.recommend.tuning import head_mask
 
@@ -30,6 +31,9 @@ ATTRIBUTE_WEIGHT = 0.2  # an attribute edge counts less than one shared basket o
 # configuration". The item-neighbour backends keep ``alpha`` (their lists have no repeats to protect).
 PERSONAL_ALPHA = 1.0
 PERSONAL_BETA = 0.2
+# For you's slots not taken by repeat purchases go to score x 1 / (1 + times shown / FILL_EXPOSURE_SCALE): at 0.1 an
+# item shown once to another shopper weighs 1/11, so unshown neighbours win (chosen on validation, same section).
+FILL_EXPOSURE_SCALE = 0.1
 HEAD_FRACTION = 0.2  # the head: the most interacted 20% of the items that have interactions
 ATTRIBUTE_KEYS = {
     "type": ("articleType", "type", "product_type"),
@@ -94,6 +98,10 @@ class ServedModel:
     co_bought: sparse.csr_matrix  # items x items: orders holding both
     co_viewed: sparse.csr_matrix  # items x items: sessions that browsed both
     events: int  # how many events it was fitted on
+    exposure: ExposureLedger = field(init=False)  # what this model's personal lists have shown, across shoppers
+
+    def __post_init__(self) -> None:
+        self.exposure = ExposureLedger(self.n_items, FILL_EXPOSURE_SCALE)
 
     @property
     def n_items(self) -> int:
