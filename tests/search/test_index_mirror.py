@@ -12,6 +12,7 @@ from recsys.index.engines import make_backend
 from recsys.search.filters import SearchFilters, allowed_ids
 from recsys.search.index_mirror import mirror_state, payload_filter
 from recsys.search.recall import _candidate_ids
+from recsys.search.types import SearchRequest
 
 FILTERS = [
     SearchFilters(),
@@ -32,7 +33,7 @@ def test_mirrored_engine_returns_the_served_recall_under_each_filter(small_searc
         allowed = allowed_ids(state.table, filters)
         for text in ("red shirt", "blue dress", "green"):
             query = encoder.encode_query(text)
-            served = _candidate_ids(state, encoder, query, text, allowed, 10)
+            served = _candidate_ids(state, encoder, query, text, SearchRequest(filters=filters), filters, 10)
             ids, _ = backend.hybrid(query[FUSED], text, 10, payload_filter(filters))
             assert allowed is None or np.isin(ids, allowed).all()
             assert set(ids.tolist()) == set(served.tolist()), (filters, text)
