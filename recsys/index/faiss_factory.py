@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from typing import Any
 
 import faiss
 import numpy as np
@@ -31,8 +32,8 @@ def make_index(dim: int, factory: str) -> faiss.Index:
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as exc:
         raise ValueError(f"invalid FAISS factory string {factory!r}: {exc}") from exc
-    ivf = faiss.try_extract_index_ivf(index)
-    ivf = faiss.downcast_index(ivf) if ivf is not None else None
+    found = faiss.try_extract_index_ivf(index)
+    ivf: Any = faiss.downcast_index(found) if found is not None else None
     if isinstance(ivf, faiss.IndexIVFPQ):
         # Polysemous training (Hamming-distance filtering, which search never uses) is most of an IVF-PQ's
         # training time: 30 of 31 s on 12k vectors here.
