@@ -7,7 +7,9 @@ the listed categories/genders/colours, price bounds inclusive, an unknown price 
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +22,7 @@ from recsys.search.filters import SearchFilters
 from recsys.search.state import ServingState
 from recsys.search.table import ItemTable
 
+log = logging.getLogger(__name__)
 BATCH = 1000  # items per write: a Qdrant upsert request stays small
 
 
@@ -75,6 +78,15 @@ def with_backend(state: ServingState, settings: Settings) -> ServingState:
     embedded one (``faiss``: ``state`` unchanged, served by its own FAISS + BM25)."""
     if settings.index_backend == "faiss":
         return state
-    backend = make_backend(settings, state.routes[FUSED].shape[1], collection_name(state.model_version))
-    mirror_state(state, backend)
+    start = time.perf_counter()
+    name = collection_name(state.model_version)
+    backend = make_backend(settings, state.routes[FUSED].shape[1], name)
+    count = mirror_state(state, backend)
+    log.info(
+        "search recall served by %s (collection %s): %d items written in %.1f s",
+        settings.index_backend,
+        name,
+        count,
+        time.perf_counter() - start,
+    )
     return replace(state, backend=backend)
