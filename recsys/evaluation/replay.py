@@ -38,7 +38,8 @@ from recsys.evaluation.replay_log import (
 )
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.recommend import lists
-from recsys.recommend.served import EVENT_WEIGHTS, ItemRow, ServedModel, fit_served
+from recsys.recommend.exposure import ExposureLedger
+from recsys.recommend.served import EVENT_WEIGHTS, FILL_EXPOSURE_SCALE, ItemRow, ServedModel, fit_served
 
 NAME = "replay"
 K = 20
@@ -92,7 +93,11 @@ def _methods(
     popular = [int(i) for i in np.lexsort((np.arange(counts.size), -counts))[: k * 2]]
 
     def for_you(share: float) -> Callable[[str], list[int]]:
+        # Each setting is served as by its own deployment: what one showed must not discount the other's fill.
+        shown = ExposureLedger(model.n_items, FILL_EXPOSURE_SCALE)
+
         def recommend(shopper: str) -> list[int]:
+            model.exposure = shown
             weights = history.get(shopper)
             picks = (
                 lists.for_shopper(model, weights, k, share)
