@@ -344,9 +344,7 @@ class SearchEngine:
         # Understood colour/gender/type/price: a soft boost on the ranker's order (query_understanding_boost).
         boost = self.settings.understanding_boost
         share = self.settings.tail_share  # the tail's share of the page, as for recommendations (search/exposure)
-        ranked = rank_understood(
-            ranking, got, state.table, state.priors, exposure.depth_for(request.k, share), boost
-        )
+        ranked = rank_understood(ranking, got, state.table, state.priors, exposure.depth_for(request.k, share), boost)
         ranked = exposure.rerank_page(ranked, exposure.table_tail(state.table)[got.rows], request.k, share)
         hits = [
             SearchHit(
