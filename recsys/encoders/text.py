@@ -172,3 +172,24 @@ class TextEncoder:
             batch = list(texts[start : start + self.batch_size])
             out[start : start + len(batch)] = self.embed(self.tokenize(batch)).float().cpu().numpy()
         return out
+
+
+class LazyTextEncoder:
+    """A ``TextEncoder`` that loads its transformer on the first call, so a run served from a cache never loads it.
+
+    Texts are encoded sorted by length: similar lengths share a batch, so little of each batch is padding (review
+    sentences vary from 3 to 400 characters); the vectors come back in the caller's order.
+    """
+
+    def __init__(self, model_name: str, device: str = "auto", batch_size: int = 64) -> None:
+        self.model_name, self.device, self.batch_size = model_name, device, batch_size
+        self._encoder: TextEncoder | None = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self._encoder is None:
+            self._encoder = TextEncoder(self.model_name, self.device, batch_size=self.batch_size)
+        order = np.argsort([len(t or "") for t in texts], kind="stable")
+        vectors = self._encoder.encode([texts[i] for i in order])
+        out = np.empty_like(vectors)
+        out[order] = vectors
+        return out

@@ -11,26 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.encoders.text import TextEncoder
-from recsys.ranking.embedding_cache import CachedTextEncoder, _key
+from recsys.encoders.text import LazyTextEncoder
+from recsys.ranking.embedding_cache import CachedTextEncoder
 
 SMALL_BATCH = 32  # at most this many new sentences skip the disk cache (see encode)
-
-
-class _Lazy:
-    def __init__(self, model_name: str, device: str, batch_size: int) -> None:
-        self.model_name, self.device, self.batch_size = model_name, device, batch_size
-        self._encoder: TextEncoder | None = None
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self._encoder is None:
-            self._encoder = TextEncoder(self.model_name, self.device, batch_size=self.batch_size)
-        # similar lengths share a batch, so little of each batch is padding (review sentences vary 3-400 chars)
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        vectors = self._encoder.encode([texts[i] for i in order])
-        out = np.empty_like(vectors)
-        out[order] = vectors
-        return out
 
 
 class SentenceVectors:
@@ -38,14 +22,14 @@ class SentenceVectors:
 
     def __init__(self, model_name: str, cache_dir: Path, device: str = "auto", batch_size: int = 64) -> None:
         self.model_name = model_name
-        self._lazy = _Lazy(model_name, device, batch_size)
+        self._lazy = LazyTextEncoder(model_name, device, batch_size)
         self._cached = CachedTextEncoder(self._lazy, cache_dir, model_name=model_name)
         self._recent: dict[str, np.ndarray] = {}  # sentences of single posted reviews, not written to disk
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
         if len(sentences) == 0:
             return np.zeros((0, 0), dtype=np.float32)
-        missing = [s for s in dict.fromkeys(sentences) if s not in self._recent and _key(s) not in self._cached._rows]
+        missing = [s for s in dict.fromkeys(sentences) if s not in self._recent and not self._cached.contains(s)]
         if 0 < len(missing) <= SMALL_BATCH:
             # One posted review: the disk cache is rewritten whole on every growth (~100k rows on the demo), which
             # costs seconds; a few sentences are encoded and kept in memory instead.

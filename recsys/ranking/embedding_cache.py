@@ -36,6 +36,10 @@ class CachedTextEncoder:
             with np.load(self.path) as data:
                 self._rows = dict(zip(data["keys"].tolist(), data["vecs"]))
 
+    def contains(self, text: str) -> bool:
+        """Whether ``text``'s vector is cached (encoding it would not call the encoder)."""
+        return _key(text or "") in self._rows
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         keys = [_key(t or "") for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in self._rows))
