@@ -271,6 +271,13 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
     )
 
     chips_state = gr.State({"labels": {}, "ignored": []})
+    # Clear empties the query, so nothing is understood any more: the chips go with it.
+    clear.click(
+        lambda: (gr.update(choices=[], value=[], visible=False), {"labels": {}, "ignored": []}),
+        None,
+        [chips, chips_state],
+        api_visibility="private",
+    )
     inputs = [text, image, *facets, min_price, max_price, session_id, clicked]
     outputs = [gallery, hits, status, facet_counts, unfolded, *facets, *more, chips, chips_state]
     search = lambda *a: run_search_with_chips(service, *a)  # a new query: no chip removed

@@ -78,9 +78,11 @@ def test_an_example_searches_and_clear_resets_the_filters(app_url):
         page.get_by_text("women red dress").first.click()  # a "Try" example runs its search
         expect(results.first).to_be_visible(timeout=60_000)
         page.get_by_label("Women (", exact=False).first.check()
-        expect(page.locator("input[type=checkbox]:checked")).to_have_count(1, timeout=10_000)
+        # the facet box, beside the understood chips (colour, gender, type of "women red dress")
+        expect(page.locator(".search-facet input[type=checkbox]:checked")).to_have_count(1, timeout=10_000)
+        expect(page.locator("#understood-chips input[type=checkbox]:checked").first).to_be_visible()
         page.get_by_role("button", name="Clear").click()
-        expect(page.locator("input[type=checkbox]:checked")).to_have_count(0, timeout=10_000)
+        expect(page.locator("input[type=checkbox]:checked")).to_have_count(0, timeout=10_000)  # chips too
         expect(page.locator("#search-text textarea")).to_have_value("")
         browser.close()
 
