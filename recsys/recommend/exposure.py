@@ -77,18 +77,32 @@ class ExposureLedger:
     """How often each item has been shown in the personal lists served so far (one model's lifetime: a refit starts
     a new ledger). ``discount`` is ``1 / (1 + shown / scale)``: an item already shown to other shoppers gives way to
     one nobody has been shown yet, amortising exposure across shoppers (Biega et al.'s amortised fairness, in its
-    simplest greedy form)."""
+    simplest greedy form). With a ``shopper`` key, ``shown`` counts distinct shoppers: a shopper's reloads count an
+    item once, and their own shows never discount their own list (else each reload would push their interests out
+    for items nobody else has seen). Without a key (offline replays) every list counts as a new shopper's."""
 
     def __init__(self, n_items: int, scale: float) -> None:
         if not scale > 0:
             raise ValueError(f"scale must be positive (inf: no discount), got {scale}")
         self.shown = np.zeros(n_items, dtype=np.int64)
         self.scale = scale
+        self._seen: dict[str, set[int]] = {}  # shopper -> items already counted for them
         self._lock = threading.Lock()
 
-    def discount(self, items: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + self.shown[items] / self.scale)
+    def discount(self, items: np.ndarray, shopper: str | None = None) -> np.ndarray:
+        items = np.asarray(items, dtype=np.int64)
+        shown = self.shown[items].astype(np.float64)
+        mine = self._seen.get(shopper) if shopper is not None else None
+        if mine:
+            shown -= np.fromiter((int(i) in mine for i in items), dtype=bool, count=items.size)
+        return 1.0 / (1.0 + shown / self.scale)
 
-    def record(self, items: Sequence[int]) -> None:
+    def record(self, items: Sequence[int], shopper: str | None = None) -> None:
         with self._lock:
-            np.add.at(self.shown, np.asarray(items, dtype=np.int64), 1)
+            if shopper is None:
+                np.add.at(self.shown, np.asarray(items, dtype=np.int64), 1)
+                return
+            mine = self._seen.setdefault(shopper, set())
+            new = {int(i) for i in items} - mine
+            mine |= new
+            np.add.at(self.shown, np.fromiter(new, dtype=np.int64, count=len(new)), 1)

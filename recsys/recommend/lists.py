@@ -67,7 +67,9 @@ def recency_weights(weights: dict[int, float]) -> np.ndarray:
     return np.array(list(weights.values()), dtype=np.float64) * RECENCY_DECAY ** (newer / RECENCY_ITEMS)
 
 
-def _exposure_fill(model: ServedModel, scores: np.ndarray, picks: list[int], own: list[int], k: int) -> list[int]:
+def _exposure_fill(
+    model: ServedModel, scores: np.ndarray, picks: list[int], own: list[int], k: int, shopper: str | None
+) -> list[int]:
     """The repeat purchases among ``picks`` first, in their order, then the slots they leave to the shopper's
     other candidates by score x the exposure ledger's discount: among neighbours of about equal score, the one
     fewer shoppers have been shown wins (the repeats are never displaced: they hold the list's recall)."""
@@ -76,26 +78,28 @@ def _exposure_fill(model: ServedModel, scores: np.ndarray, picks: list[int], own
     scores = np.array(scores, dtype=np.float64)
     scores[own] = -np.inf
     pool = np.flatnonzero(np.isfinite(scores) & (scores > 0))
-    value = scores[pool] * model.exposure.discount(pool)
+    value = scores[pool] * model.exposure.discount(pool, shopper)
     best = np.argpartition(-value, min(k, pool.size - 1))[:k] if pool.size > k else np.arange(pool.size)
     fill = pool[best[np.argsort(-value[best], kind="stable")]][: k - len(repeats)]
     return repeats + [int(i) for i in fill]
 
 
-def for_shopper(model: ServedModel, weights: dict[int, float], k: int, tail_share: float) -> list[Pick]:
+def for_shopper(
+    model: ServedModel, weights: dict[int, float], k: int, tail_share: float, shopper: str | None = None
+) -> list[Pick]:
     """Personal list from the shopper's own weighted items (views, carts, purchases), oldest first: the hypergraph
     blend of their recency-weighted repeats and the propagated, popularity-debiased neighbours. Items bought before
     (at least a purchase's weight) may come back; items only browsed are left out. The slots the repeats leave go
     to neighbours discounted by how often the model's lists have shown them (``ExposureLedger``), and what is shown
-    is recorded there."""
+    is recorded there, per ``shopper`` when given (their own earlier lists never discount this one)."""
     own = list(weights)
     row = sparse.csr_matrix((recency_weights(weights), ([0] * len(own), own)), shape=(1, model.n_items))
     browsed = [i for i in own if weights[i] < REPEAT_MIN_WEIGHT]
     scores = model.personal.score(row)[0]
     ranked = _ranked(model, scores, browsed, k)
-    picks = _exposure_fill(model, scores, calibrated_rerank(ranked, model.is_tail, k, tail_share), own, k)
+    picks = _exposure_fill(model, scores, calibrated_rerank(ranked, model.is_tail, k, tail_share), own, k, shopper)
     picks = calibrated_rerank(picks + [i for i in ranked if i not in picks], model.is_tail, k, tail_share)
-    model.exposure.record(picks)
+    model.exposure.record(picks, shopper)
     latest = own[-REASON_ITEMS:]
     closeness = model.personal.item_scores(np.array(latest))  # [latest, items]
     out = []

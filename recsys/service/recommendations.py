@@ -232,7 +232,9 @@ class Recommendations:
         if not weights:
             seed = next((s for s in shopper_ids if s), "anonymous")
             return self._named(model, lists.cold_start(model, k, self.settings.tail_share, seed))
-        return self._named(model, lists.for_shopper(model, weights, k, self.settings.tail_share))
+        # The exposure ledger counts a shopper once, however often they reload, and never against their own list.
+        shopper = "\x1f".join(s for s in shopper_ids if s)
+        return self._named(model, lists.for_shopper(model, weights, k, self.settings.tail_share, shopper))
 
     def item_lists(self, item_id: int, k: int) -> dict[str, list[Recommended]]:
         """{"bought_together": ..., "also_viewed": ...} for one item ({} before the first fit or for a new item)."""

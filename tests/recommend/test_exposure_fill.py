@@ -50,3 +50,15 @@ def test_ledger_refuses_a_scale_that_is_not_positive():
     ledger = ExposureLedger(3, 1.0)
     ledger.record([2, 2, 0])
     assert ledger.discount(np.array([0, 1, 2])).tolist() == [0.5, 1.0, 1 / 3]
+
+
+def test_a_shoppers_reloads_count_once_and_never_discount_their_own_list():
+    model = grocery()
+    model.exposure = ExposureLedger(model.n_items, 0.1)
+    weights = dict.fromkeys(model.index_of([0, 1, 2]), 5.0)
+    first = [p.index for p in lists.for_shopper(model, weights, 6, tail_share=0.0, shopper="ann")]
+    again = [[p.index for p in lists.for_shopper(model, weights, 6, tail_share=0.0, shopper="ann")] for _ in range(4)]
+    assert all(items == first for items in again)  # reloading keeps the list: their own shows are not a discount
+    assert model.exposure.shown.max() == 1 and int(model.exposure.shown.sum()) == 6  # one shopper, counted once
+    other = [p.index for p in lists.for_shopper(model, weights, 6, tail_share=0.0, shopper="bob")]
+    assert other != first  # another shopper's fill still moves on to items ann was not shown
