@@ -33,6 +33,8 @@ def read_labelled(labels_path: Path, reviews_csv: Path) -> list[LabelledSentence
         if not line.strip():
             continue
         ref = json.loads(line)
+        if not 0 <= int(ref["row"]) < len(frame):
+            raise ValueError(f"{labels_path}:{number}: row {ref['row']} is not in {reviews_csv} ({len(frame)} rows)")
         row = frame.iloc[int(ref["row"])]
         sentences = review_sentences(_cell(row["Title"]), _cell(row["Review Text"]))
         index = int(ref["sentence"])
