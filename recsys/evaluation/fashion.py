@@ -33,7 +33,7 @@ from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.encoders.tower_path import default_config, load_version_towers
 from recsys.evaluation import fashion_data
 from recsys.evaluation.dataset import fingerprint
-from recsys.evaluation.fashion_scoring import fit_ridge, ranking_metrics, scoring_tasks
+from recsys.evaluation.fashion_scoring import ABLATIONS, fit_ridge, ranking_metrics, scoring_tasks
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.progress import Progress
 from recsys.training.heads import HeadTrainingConfig, train_heads
@@ -159,6 +159,7 @@ def run(
     ridge: bool = True,
     progress: Progress | None = None,
     text: TextEncoder | None = None,
+    ablations: bool | None = None,
 ) -> dict:
     """``model`` evaluates an existing tower_clip version as is; otherwise heads are trained on the fit items
     (``head_config``, seeded with ``seed``) into ``settings.models_dir`` without activating them.
@@ -166,7 +167,10 @@ def run(
     ``ridge=False`` leaves out the ridge_map baseline: with ``model`` given nothing else needs the fit items'
     tower features, so only the evaluated items are encoded (the quick before/after of the Training tab).
     ``progress(done, total, stage)`` reports each phase (reading, loading, features, fitting, scoring). ``text``:
-    a MiniLM already loaded (the app's), used instead of loading another copy (a tuned version copies it)."""
+    a MiniLM already loaded (the app's), used instead of loading another copy (a tuned version copies it).
+    ``ablations`` (default: ``ridge``) adds the query-time rows of ``fashion_scoring.ABLATIONS`` (prompt ensemble,
+    CSLS); the quick comparison leaves them out, so it neither encodes the prompts nor scores those rows."""
+    ablations = ridge if ablations is None else ablations
     settings = settings or get_settings()
     say = progress or (lambda done, total, stage: None)
     timings: dict = {}
@@ -193,7 +197,7 @@ def run(
         image = feats.image(list(ev["id"]))
         untitled = [fashion_data.untitled_texts(r) for r in ev.itertuples()]
         types = sorted(set(ev["articleType"]))
-        prompts = prompt_texts(types)
+        prompts = prompt_texts(types) if ablations else []
         texts = list(ev["productDisplayName"]) + [u[0] for u in untitled] + [u[1] for u in untitled] + types
         encoded = feats.text(texts + prompts)  # one pass, so the progress counts every evaluated text once
         n, m = len(ev), len(types)
@@ -278,7 +282,7 @@ def run(
             "joint_image": joint_image,
             "joint_title": joint_title,
             "joint_type": joint_type,
-            "joint_type_prompts": ensemble(_project(heads, text=type_prompts), len(TEMPLATES)),
+            "joint_type_prompts": ensemble(_project(heads, text=type_prompts), len(TEMPLATES)) if ablations else None,
             "fused_item": fuse(joint_item, item_bert, DEFAULT_WEIGHTS),
             "fused_title": fuse(joint_title, titles, DEFAULT_WEIGHTS),
         }
@@ -287,6 +291,12 @@ def run(
     tasks = scoring_tasks(
         vectors, ridge_map, image, own, by_type, item_tail, type_tail, seed, model is None, timings, ridge_seconds
     )
+    if not ablations:
+        tasks = {
+            task: (relevant, tail_mask, {k: m for k, m in methods.items() if k not in ABLATIONS})
+            for task, (relevant, tail_mask, methods) in tasks.items()
+        }
+        report["notes"].append(f"query-time ablation rows not scored (ablations=False): {', '.join(sorted(ABLATIONS))}")
     scored = [(task, name) for task, (_, _, methods) in tasks.items() for name in methods]
     for task, (relevant, tail_mask, methods) in tasks.items():
         for name, (scores, fit_secs, notes) in methods.items():

@@ -106,6 +106,8 @@ def ranking_metrics(scores: np.ndarray, relevant: Sequence[set[int]], seed: int)
 
 
 Scores = Callable[[], np.ndarray]
+# query-time ablation rows (issue 19): the eval suite scores them, the quick before/after of the Training tab not
+ABLATIONS = frozenset({"taillift_joint_csls", "taillift_joint_prompts", "taillift_joint_prompts_csls"})
 Tasks = dict[str, tuple[list[set[int]], np.ndarray, dict[str, tuple[Scores, dict, str]]]]
 
 
