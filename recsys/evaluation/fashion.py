@@ -282,10 +282,11 @@ def run(
             "joint_image": joint_image,
             "joint_title": joint_title,
             "joint_type": joint_type,
-            "joint_type_prompts": ensemble(_project(heads, text=type_prompts), len(TEMPLATES)) if ablations else None,
             "fused_item": fuse(joint_item, item_bert, DEFAULT_WEIGHTS),
             "fused_title": fuse(joint_title, titles, DEFAULT_WEIGHTS),
         }
+        if ablations:  # the prompt-ensemble type queries (not encoded by the quick run)
+            vectors["joint_type_prompts"] = ensemble(_project(heads, text=type_prompts), len(TEMPLATES))
     own = [{n} for n in range(len(ev))]
     by_type = [set(np.flatnonzero(ev["articleType"].to_numpy() == t).tolist()) for t in types]
     tasks = scoring_tasks(
