@@ -195,12 +195,14 @@ def test_first_start_killed_at_every_stage_ends_like_an_uninterrupted_one(tmp_pa
         assert after[key] == whole[key], key
     # Items encoded by a later start get tower features computed in other batches than one start computes them
     # in (the feature cache), so vectors agree to float noise, not bit for bit, and near-ties deep in a result
-    # list may swap. Two uninterrupted starts agree bit for bit.
+    # list may swap. Two uninterrupted starts agree bit for bit. The demo catalog has 8 items per colour and type
+    # ("Red dresses style N", one photo variant apart): for a query naming both (understood, boosted) they are the
+    # first 8 hits, equally relevant, and their order among themselves is such a near-tie, so it is compared as a set.
     resumed_vectors, whole_vectors = _vectors(resumed), _vectors(tmp_path / "whole")
     assert resumed_vectors.keys() == whole_vectors.keys()
     assert max(float(np.abs(resumed_vectors[k] - whole_vectors[k]).max()) for k in whole_vectors) < 1e-4
     for query, hits in whole["searches"].items():
-        assert after["searches"][query][:5] == hits[:5], query
+        assert set(after["searches"][query][:8]) == set(hits[:8]), query
         assert len(set(after["searches"][query]) & set(hits)) >= 8, query
     assert set(after["missing"].values()) == {0} and set(after["vectors"].values()) == {ITEMS}
     assert after["other_versions"] == 0 and after["active"] == after["serving"]
