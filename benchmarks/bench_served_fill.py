@@ -16,8 +16,6 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from recsys.config import Settings
@@ -26,28 +24,12 @@ from recsys.evaluation.dataset import resolve_suite_dir
 from recsys.recommend import served_nextbasket, validation
 from recsys.recommend.exposure import ExposureLedger
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark's list statistics
+from bench_exposure import _lists_stats as lists_stats  # noqa: E402
+
 K = 20
 SCALES = (math.inf, 10.0, 1.0, 0.1)
 BETAS = (0.2, 0.3, 0.5)  # the personal blend's propagation weight (served.PERSONAL_BETA is the default)
-
-
-def lists_stats(recs: dict, targets: dict, head: frozenset) -> tuple[float, float, float, int]:
-    """Recall@K (mean, se), tail recall@K (tail = outside ``head``) and distinct products shown."""
-    recall, tail_recall, shown = [], [], set()
-    for user, truth in targets.items():
-        top = set(recs[user][:K])
-        shown |= top
-        recall.append(len(top & truth) / len(truth))
-        tail = {p for p in truth if p not in head}
-        if tail:
-            tail_recall.append(len(top & tail) / len(tail))
-    values = np.array(recall)
-    return (
-        float(values.mean()),
-        float(values.std(ddof=1) / np.sqrt(values.size)),
-        float(np.mean(tail_recall)),
-        len(shown),
-    )
 
 
 def main() -> None:
