@@ -56,22 +56,11 @@ def _results(service: TailLiftService, response: SearchResponse, query: str | No
     return entries, hits
 
 
-def run_search(
-    service: TailLiftService,
-    text: str,
-    image: Image.Image | None,
-    categories: list[str] | None,
-    genders: list[str] | None,
-    colours: list[str] | None,
-    min_price: Any,
-    max_price: Any,
-    session_id: str,
-    clicked: list[int] | None = None,
-    k: int = 24,
-):
-    """Return (gallery entries, hits state, status markdown, facet counts, unfold flags, *facet checkbox updates,
-    *"More" button updates)."""
-    return _search(service, text, image, categories, genders, colours, min_price, max_price, session_id, clicked, k)[0]
+def run_search(service: TailLiftService, *form, **options):
+    """The search form's event: ``_search``'s arguments (text, image, the three facet selections, price bounds,
+    session id, clicked ids, k). Return (gallery entries, hits state, status markdown, facet counts, unfold flags,
+    *facet checkbox updates, *"More" button updates)."""
+    return _search(service, *form, **options)[0]
 
 
 def run_search_with_chips(service: TailLiftService, *args, chips: dict | None = None):
