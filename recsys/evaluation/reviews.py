@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from recsys.config import Settings, get_settings
-from recsys.evaluation import reviews_opinions
+from recsys.evaluation import reviews_opinions, reviews_stack
 from recsys.evaluation.dataset import fingerprint, resolve_suite_dir
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.evaluation.text_encoding import text_encoder
@@ -76,8 +76,8 @@ def score_method(test: pd.DataFrame, probs: np.ndarray, segments: dict, seconds:
     return result
 
 
-def _logistic(seed: int) -> LogisticRegression:
-    return LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+def _logistic(seed: int, c: float = 1.0) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=2000, random_state=seed)
 
 
 def run(
@@ -197,6 +197,54 @@ def run(
             probs = text_stack.predict_proba(text_scaler.transform(z_test[:, :2]))[:, 1]
         methods["stacked_text_lr"] = score_method(
             test, probs, segments, secs, "the same stack without the opinion features: what they add"
+        )
+        stack_secs = {
+            "encode": methods["minilm_lr"]["seconds"]["encode"],
+            "fit": sum(methods[m]["seconds"].get("fit", 0.0) for m in ("tfidf_lr", "minilm_lr", "stacked_opinions_lr")),
+        }
+        columns_fit = {"word": z_fit[:, 0], "minilm": z_fit[:, 1], "opinions": z_fit[:, 2:]}
+        columns_test = {"word": z_test[:, 0], "minilm": z_test[:, 1], "opinions": z_test[:, 2:]}
+        more_bases = (
+            (
+                "char",
+                "char_lr",
+                reviews_stack.char_vectorizer,
+                lambda: _logistic(seed, reviews_stack.CHAR_C),
+                f"char_wb 2-5 grams TF-IDF, min_df 2, sublinear tf, C {reviews_stack.CHAR_C:g}",
+            ),
+            (
+                "nbsvm",
+                "nbsvm_lr",
+                reviews_stack.count_vectorizer,
+                lambda: reviews_stack.NBLogistic(seed=seed),
+                f"binary word 1-2 grams x NB log-count ratio, logistic, C {reviews_stack.NBSVM_C:g}",
+            ),
+        )
+        for part, name, vectorizer, make, note in more_bases:
+            secs = {}
+            with stopwatch(secs, "fit"):
+                vec = vectorizer()
+                x_fit_part = vec.fit_transform(fit["text"])
+                part_model = make().fit(x_fit_part, y_fit)
+            with stopwatch(secs, "score"):
+                columns_test[part] = part_model.decision_function(vec.transform(test["text"]))
+            methods[name] = score_method(test, 1.0 / (1.0 + np.exp(-columns_test[part])), segments, secs, note)
+            with stopwatch(stack_secs, "fit"):
+                columns_fit[part] = reviews_opinions.out_of_fold_logits(make, x_fit_part, y_fit, items_fit, seed)
+            stack_secs["fit"] += secs["fit"]
+        with stopwatch(stack_secs, "fit"):
+            chosen, cv_auc = reviews_stack.select_stack(columns_fit, y_fit, items_fit, seed)
+            stack = reviews_stack.Stack(reviews_stack.CANDIDATES[chosen], columns_fit, y_fit, seed)
+        with stopwatch(stack_secs, "score"):
+            probs = stack.predict(columns_test)
+        report["stack_selection"] = {"chosen": chosen, "cv_auc": cv_auc, "tie": reviews_stack.TIE}
+        methods["stacked_cv_lr"] = score_method(
+            test,
+            probs,
+            segments,
+            stack_secs,
+            f"the stack whose item-grouped CV AUC on the fit reviews is best: {chosen} "
+            f"(CV AUC {cv_auc[chosen]:.4f}; fit s = every part's fit, the out-of-fold fits and the selection)",
         )
     if settings.opinion_labels_path.is_file():
         report["aspect_detection"] = reviews_opinions.aspect_detection(
