@@ -22,6 +22,7 @@ import torch
 
 from recsys import registry
 from recsys.config import Settings, get_settings
+from recsys.encoders.attribute_smoothing import Smoothing, smooth
 from recsys.encoders.category_prompts import TEMPLATES, ensemble, prompt_texts
 from recsys.encoders.checkpoint import read_heads
 from recsys.encoders.feature_cache import FeatureCache, image_key, open_image, text_key
@@ -131,7 +132,10 @@ def _fit_heads(
     progress: Progress | None = None,
 ) -> tuple[ClipHeads, str]:
     """(heads, version) trained on the fit items with ``models``' towers."""
-    pairs = [TrainingPair(r.id, fashion_data.pair_text(r), split.images[r.id]) for r in split.fit.itertuples()]
+    pairs = [
+        TrainingPair(r.id, fashion_data.pair_text(r), split.images[r.id], fashion_data.pair_attributes(r))
+        for r in split.fit.itertuples()
+    ]
     # exclude: the split already removed evaluated ids; this keeps that true whatever the split code becomes
     version = train_heads(
         pairs,
@@ -160,6 +164,7 @@ def run(
     progress: Progress | None = None,
     text: TextEncoder | None = None,
     ablations: bool | None = None,
+    smoothing: Smoothing | None = None,
 ) -> dict:
     """``model`` evaluates an existing tower_clip version as is; otherwise heads are trained on the fit items
     (``head_config``, seeded with ``seed``) into ``settings.models_dir`` without activating them.
@@ -169,8 +174,10 @@ def run(
     ``progress(done, total, stage)`` reports each phase (reading, loading, features, fitting, scoring). ``text``:
     a MiniLM already loaded (the app's), used instead of loading another copy (a tuned version copies it).
     ``ablations`` (default: ``ridge``) adds the query-time rows of ``fashion_scoring.ABLATIONS`` (prompt ensemble,
-    CSLS); the quick comparison leaves them out, so it neither encodes the prompts nor scores those rows."""
+    CSLS, attribute smoothing of the image vectors by ``smoothing``); the quick comparison leaves them out, so it
+    neither encodes the prompts nor scores those rows."""
     ablations = ridge if ablations is None else ablations
+    smoothing = smoothing or Smoothing()
     settings = settings or get_settings()
     say = progress or (lambda done, total, stage: None)
     timings: dict = {}
@@ -287,6 +294,11 @@ def run(
         }
         if ablations:  # the prompt-ensemble type queries (not encoded by the quick run)
             vectors["joint_type_prompts"] = ensemble(_project(heads, text=type_prompts), len(TEMPLATES))
+            # the index-time hyperedges: the corpus items' own type/colour/gender groups
+            attrs = [dict(fashion_data.pair_attributes(r)) for r in ev.itertuples()]
+            groups = {f: [a.get(f, "") for a in attrs] for f in smoothing.fields}
+            vectors["joint_image_smoothed"] = smooth(joint_image, groups, smoothing.alpha, smoothing.weighting)
+            report["smoothing"] = smoothing.to_dict()
     own = [{n} for n in range(len(ev))]
     by_type = [set(np.flatnonzero(ev["articleType"].to_numpy() == t).tolist()) for t in types]
     tasks = scoring_tasks(

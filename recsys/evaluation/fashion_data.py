@@ -17,6 +17,7 @@ import pandas as pd
 from recsys.encoders.content import ItemContent, clip_text, item_bert_text, item_clip_text
 from recsys.evaluation.dataset import resolve_suite_dir
 from recsys.splits import holdout_score, is_holdout
+from recsys.training.attributes import Attributes, item_attributes
 
 NAME = "fashion"
 STYLES, IMAGES = "styles.csv", "images.zip"
@@ -155,3 +156,9 @@ def untitled_texts(row: object) -> tuple[str, str]:
     item = content(row, with_title=False)
     joint = clip_text("", item.category, item.attributes).removeprefix(". ")  # no title: no leading '. '
     return joint, item_bert_text(item)
+
+
+def pair_attributes(row: object) -> Attributes:
+    """The item's (field, value) groups for the multi-positive term and for smoothing, as the catalog gives them."""
+    item = content(row, with_title=True)
+    return item_attributes(item.category, item.attributes)

@@ -107,7 +107,15 @@ def ranking_metrics(scores: np.ndarray, relevant: Sequence[set[int]], seed: int)
 
 Scores = Callable[[], np.ndarray]
 # query-time ablation rows (issue 19): the eval suite scores them, the quick before/after of the Training tab not
-ABLATIONS = frozenset({"taillift_joint_csls", "taillift_joint_prompts", "taillift_joint_prompts_csls"})
+ABLATIONS = frozenset(
+    {
+        "taillift_joint_csls",
+        "taillift_joint_prompts",
+        "taillift_joint_prompts_csls",
+        "taillift_joint_smoothed",
+        "taillift_joint_prompts_smoothed",
+    }
+)
 Tasks = dict[str, tuple[list[set[int]], np.ndarray, dict[str, tuple[Scores, dict, str]]]]
 
 
@@ -145,6 +153,12 @@ def scoring_tasks(
             )
         }
 
+    def smoothed(queries: str, name: str = "taillift_joint_smoothed") -> dict:
+        if "joint_image_smoothed" not in v or queries not in v:
+            return {}
+        note = "joint space, image vectors smoothed toward their type/colour/gender groups (attribute_smoothing)"
+        return {name: (lambda: v[queries] @ v["joint_image_smoothed"].T, heads_fit, note)}
+
     return {
         "title->image": (
             own,
@@ -162,6 +176,7 @@ def scoring_tasks(
                     heads_fit,
                     f"joint space, CSLS hubness reduction (k={CSLS_K}, reference = the corpus's titles)",
                 ),
+                **smoothed("joint_title"),
             },
         ),
         "title->item": (
@@ -207,6 +222,8 @@ def scoring_tasks(
                     heads_fit,
                     "joint space, prompt ensemble + CSLS",
                 ),
+                **smoothed("joint_type"),
+                **smoothed("joint_type_prompts", "taillift_joint_prompts_smoothed"),
             },
         ),
     }

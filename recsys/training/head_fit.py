@@ -17,7 +17,7 @@ import torch
 
 from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.progress import Progress
-from recsys.training.losses import info_nce_with_negatives, uniform_negative_loss
+from recsys.training.losses import info_nce_with_negatives, multi_positive_info_nce, uniform_negative_loss
 from recsys.training.negatives import mine_hard_negatives
 from recsys.training.pairs import EpochEnd, StepEnd
 from recsys.training.retrieval import paired_recall_mrr
@@ -43,10 +43,22 @@ class HeadTrainingConfig:
     hard_negative_depth: int = 30  # drawn at random from this many nearest admissible items
     uniform_negatives: int = 0  # per batch, drawn uniformly from the item pool for the side loss; 0 = off
     uniform_weight: float = 0.5  # weight of that side loss
+    attribute_weight: float = 0.0  # lambda of the multi-positive attribute term (issue 19); 0 = off
+    attribute_fields: tuple[str, ...] = ("type",)  # of recsys.training.attributes.FIELDS
     patience: int = 0  # early stopping: epochs without a better validation recall@10; 0 = off
     val_fraction: float = 0.05  # of non-held-out items, for early stopping and the metrics in config.json
     min_val_pairs: int = 100  # below this, metrics are reported on the training pairs and nothing stops early
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class AttributeGroups:
+    """One attribute field of the training rows: ``groups[row]`` = index of its value (-1: none), ``phrases``
+    [values, phrasings, text dim] = tower text features of every phrasing of every value."""
+
+    name: str
+    groups: torch.Tensor
+    phrases: torch.Tensor
 
 
 @dataclass
@@ -68,6 +80,7 @@ class FitData:
     log_q: torch.Tensor | None = None
     val_image: torch.Tensor | None = None
     val_text: torch.Tensor | None = None
+    attributes: list[AttributeGroups] = field(default_factory=list)  # the multi-positive term's fields
 
 
 @dataclass
@@ -119,6 +132,31 @@ def _mine(heads: ClipHeads, data: FitData, config: HeadTrainingConfig, epoch: in
         seed=config.seed * 1000 + epoch,
     )
     return torch.from_numpy(hard)
+
+
+def attribute_term(
+    heads: ClipHeads,
+    fields: list[AttributeGroups],
+    idx: torch.Tensor,
+    image: torch.Tensor,
+    generator: torch.Generator,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor | None:
+    """Mean over ``fields`` of the multi-positive loss between one phrasing (drawn per step) of each value in the
+    batch and the batch's projected ``image`` rows; None when no row of the batch has a value."""
+    terms = []
+    for attr in fields:
+        groups = attr.groups[idx]
+        rows = torch.nonzero(groups >= 0).squeeze(1)
+        if len(rows) == 0:
+            continue
+        values, inverse = torch.unique(groups[rows], return_inverse=True)
+        pick = torch.randint(0, attr.phrases.shape[1], (len(values),), generator=generator)
+        queries = heads.project_text(attr.phrases[values, pick])
+        member = torch.zeros(len(values), len(idx), dtype=torch.bool)
+        member[inverse, rows] = True
+        terms.append(multi_positive_info_nce(queries, image, member, heads.logit_scale, weights=weights))
+    return torch.stack(terms).mean() if terms else None
 
 
 def fit_heads(
@@ -191,6 +229,10 @@ def fit_heads(
                 hard_images=hard_images,
                 weights=weights,
             )
+            if config.attribute_weight > 0 and data.attributes:
+                extra = attribute_term(heads, data.attributes, idx, image, generator, weights)
+                if extra is not None:
+                    loss = loss + config.attribute_weight * extra
             if config.uniform_negatives > 0:
                 draws = torch.randint(0, len(data.pool_image), (config.uniform_negatives,), generator=generator)
                 same = item[idx].unsqueeze(1) == pool_item[draws].unsqueeze(0)

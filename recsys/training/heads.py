@@ -34,7 +34,9 @@ from recsys.encoders.tower_clip import ClipHeads, TowerClipConfig
 from recsys.encoders.tower_path import MODEL_KIND, config_for_tower, default_config
 from recsys.progress import Progress
 from recsys.splits import is_holdout, split_keys
+from recsys.training.attributes import check_fields, phrases
 from recsys.training.head_fit import (
+    AttributeGroups,
     FitData,
     HeadTrainingConfig,
     TrainingCancelled,
@@ -79,6 +81,34 @@ def compute_features(
         progress=(lambda done, total: progress(done, total, "text features")) if progress else None,
     )
     return TowerFeatures(images, texts, image_keys, text_keys)
+
+
+def attribute_groups(
+    kept: Sequence[TrainingPair],
+    train_rows: Sequence[int],
+    fields: Sequence[str],
+    settings: Settings,
+    text: TextEncoder,
+) -> list[AttributeGroups]:
+    """Per field, the value index of each training row (-1: the pair has none) and the tower text features of
+    every phrasing of every value (the shared text cache: a few hundred short phrases, seconds once)."""
+    if problems := check_fields(fields):
+        raise ValueError("; ".join(problems))
+    cache = FeatureCache(settings.data_dir / "features", "text-" + slug(text.model_name))
+    out = []
+    for name in fields:
+        per_row = [dict(kept[i].attributes).get(name, "") for i in train_rows]
+        values = sorted({v for v in per_row if v})
+        if not values:
+            continue
+        index = {v: n for n, v in enumerate(values)}
+        texts = [t for v in values for t in phrases(name, v)]
+        feats = cache.get_or_compute(
+            [text_key(t) for t in texts], lambda idx, texts=texts: text.encode([texts[i] for i in idx]), text.dim
+        )
+        groups = torch.tensor([index.get(v, -1) if v else -1 for v in per_row], dtype=torch.int64)
+        out.append(AttributeGroups(name, groups, torch.from_numpy(feats).view(len(values), -1, text.dim)))
+    return out
 
 
 def _fingerprint(features: TowerFeatures) -> str:
@@ -222,6 +252,8 @@ def train_heads(
         val_image=image_t[val_rows] if val_rows else None,
         val_text=text_t[val_rows] if val_rows else None,
     )
+    if config.attribute_weight > 0:
+        data.attributes = attribute_groups(kept, train_rows, config.attribute_fields, settings, text)
     if config.hard_negatives or config.uniform_negatives:
         extra = [p for p in negative_pool if usable(p)]
         _add_negative_pool(

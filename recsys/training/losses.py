@@ -97,3 +97,36 @@ def uniform_negative_loss(
     logits = torch.cat([positive, negative], dim=1)
     per_row = F.cross_entropy(logits, torch.zeros(len(text), dtype=torch.long, device=text.device), reduction="none")
     return _weighted_mean(per_row, weights)
+
+
+def multi_positive_info_nce(
+    queries: torch.Tensor,
+    items: torch.Tensor,
+    member: torch.Tensor,
+    logit_scale: torch.Tensor,
+    *,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Supervised (multi-positive) symmetric InfoNCE between group phrases and items (Khosla et al. 2020).
+
+    ``queries`` [G, d] are unit vectors of G group phrases ("a photo of Sweaters"), ``items`` [B, d] unit item
+    vectors, ``member`` [G, B] bool: item j belongs to group g. Query->items: each phrase against every item, the
+    mean log-probability of its members (every member is a positive); item->queries: each item against the G
+    phrases, its own group the positive (items in no group are left out; an item must be in at most one group of
+    ``queries``, i.e. one field at a time). ``weights`` [B] weight the item rows. With singleton groups (member =
+    identity) this is ``symmetric_info_nce``.
+    """
+    if member.shape != (len(queries), len(items)):
+        raise ValueError(f"member mask is {tuple(member.shape)}, expected ({len(queries)}, {len(items)})")
+    if bool((member.sum(0) > 1).any()):
+        raise ValueError("an item is in more than one group of one field")
+    scale = logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
+    logits = scale * queries @ items.T
+    positives = member.to(logits.dtype)
+    has = positives.sum(1) > 0
+    log_prob = logits.log_softmax(dim=1)
+    to_items = -(log_prob * positives).sum(1)[has] / positives.sum(1)[has]
+    grouped = member.any(0)
+    to_queries = F.cross_entropy(logits.T[grouped], member.T[grouped].float().argmax(1), reduction="none")
+    row_weights = None if weights is None else weights[grouped]
+    return 0.5 * (to_items.mean() + _weighted_mean(to_queries, row_weights))

@@ -15,6 +15,7 @@ from pathlib import Path
 from recsys.catalog import reads
 from recsys.catalog.store import CatalogStore
 from recsys.encoders.content import clip_text
+from recsys.training.attributes import item_attributes
 from recsys.training.pairs import TrainingPair
 
 SOURCES = ("catalog", "clicks", "judgments")
@@ -31,7 +32,7 @@ class SourceReport:
 
 
 def catalog_pairs(catalog: CatalogStore) -> list[TrainingPair]:
-    """One (clip text, first image) pair per item with an image."""
+    """One (clip text, first image) pair per item with an image, with its type/colour/gender groups."""
     with catalog.sessions() as session:
         rows = reads.items_with_first_image(session)
     return [
@@ -39,6 +40,7 @@ def catalog_pairs(catalog: CatalogStore) -> list[TrainingPair]:
             external_id=ext,
             text=clip_text(title, category, {k: str(v) for k, v in attributes.items()}),
             image=catalog.images.path(path),
+            attributes=item_attributes(category, attributes),
         )
         for ext, title, category, attributes, path in rows
     ]

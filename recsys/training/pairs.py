@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from recsys.encoders.feature_cache import ImageSource
+from recsys.training.attributes import Attributes
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class TrainingPair:
     external_id: str
     text: str  # use recsys.encoders.content.clip_text so training matches item vectors
     image: ImageSource
+    attributes: Attributes = ()  # (field, value) of the item's type/colour/gender: the multi-positive groups
 
 
 PairValues = Callable[[Sequence[TrainingPair]], np.ndarray]  # one value per (kept) pair, in order

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from recsys.options import bound_problems, option, subset
+from recsys.training.attributes import FIELDS, check_fields
 from recsys.training.heads import HeadTrainingConfig
 from recsys.training.pair_sources import SOURCES
 from recsys.training.tower_finetune import TowerTrainingConfig
@@ -60,6 +61,23 @@ class EncoderRunOptions:
         label="Tail weight (loss ∝ 1/type count^w; 0 = off)",
         slider=(0.0, 1.0, 0.1),
         group="main",
+    )
+    attribute_weight: float = option(
+        0.0,
+        help="weight of the multi-positive term: each type/colour/gender phrase against every item of that group "
+        "in the batch (heads-only runs); 0 = off",
+        metavar="L",
+        minimum=0,
+        label="Attribute term weight (type/colour/gender phrases ↔ their items; 0 = off)",
+        group="loss",
+    )
+    attribute_fields: tuple[str, ...] = option(
+        ("type",),
+        choices=FIELDS,
+        flag="--attribute-field",
+        label="Attribute groups of that term",
+        help="catalog attributes whose phrases the attribute term pulls toward their items",
+        group="loss",
     )
     hard_negatives: int = option(
         0,
@@ -144,25 +162,30 @@ class EncoderRunOptions:
     seed: int = option(0, help="random seed")
 
     def __post_init__(self) -> None:
-        problems = bound_problems(self) + [
-            msg
-            for bad, msg in (
-                (self.lr <= 0, "learning rate must be positive"),
-                (not 0 < self.temperature <= 1, "temperature must be in (0, 1]"),
-                (self.log_q_by not in LOG_Q_BY, "logQ frequency must be by 'type' or 'item'"),
-                (not self.sources, "choose at least one training data source"),
-                (any(s not in SOURCES for s in self.sources), f"sources must be among {', '.join(SOURCES)}"),
-                (
-                    "judgments" in self.sources and not self.judgments_path,
-                    "the judgments source needs a judgments file",
-                ),
-                (
-                    self.tunes_towers and (self.hard_negatives or self.uniform_negatives),
-                    "hard and uniform negatives are for heads-only runs (no tower unfreezing)",
-                ),
-            )
-            if bad
-        ]
+        problems = (
+            bound_problems(self)
+            + [
+                msg
+                for bad, msg in (
+                    (self.lr <= 0, "learning rate must be positive"),
+                    (not 0 < self.temperature <= 1, "temperature must be in (0, 1]"),
+                    (self.log_q_by not in LOG_Q_BY, "logQ frequency must be by 'type' or 'item'"),
+                    (not self.sources, "choose at least one training data source"),
+                    (self.attribute_weight > 0 and not self.attribute_fields, "the attribute term needs a field"),
+                    (any(s not in SOURCES for s in self.sources), f"sources must be among {', '.join(SOURCES)}"),
+                    (
+                        "judgments" in self.sources and not self.judgments_path,
+                        "the judgments source needs a judgments file",
+                    ),
+                    (
+                        self.tunes_towers and (self.hard_negatives or self.uniform_negatives),
+                        "hard and uniform negatives are for heads-only runs (no tower unfreezing)",
+                    ),
+                )
+                if bad
+            ]
+            + check_fields(self.attribute_fields)
+        )
         if problems:
             raise ValueError("; ".join(problems))
 

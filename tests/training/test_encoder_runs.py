@@ -25,7 +25,7 @@ from recsys.training.encoder_runs import (
 from recsys.training.heads import TrainingCancelled
 from recsys.training.losses import info_nce_with_negatives, symmetric_info_nce
 from recsys.training.run_options import EncoderRunOptions
-from tests.small_catalog import small_search_service_at
+from tests.small_catalog import KINDS, small_search_service_at
 
 TINY = EncoderRunOptions(epochs=2, batch_size=16, lr=5e-3, hidden=0, embed_dim=32)
 QUERIES = ("red cotton shirt", "blue dress", "black watch", "green handbag")
@@ -93,6 +93,24 @@ def test_run_records_parent_and_options_and_reports_each_epoch(service):
     assert all(np.isfinite(p.losses).all() and p.examples_per_s > 0 for p in epochs)
     assert epochs[0].eta_s > 0 and epochs[-1].eta_s == 0
     assert seen[-1].stage == "saved" and registry.active_version(service.settings) != version  # saved, not served
+
+
+def test_the_attribute_term_option_reaches_the_trainer_with_the_catalog_groups(service):
+    from recsys.encoders.feature_cache import FeatureCache, text_key
+    from recsys.encoders.openclip_path import slug
+
+    text = service.engine.encoder.text
+    options = EncoderRunOptions(**{**TINY.__dict__, "attribute_weight": 0.7, "attribute_fields": ("type", "colour")})
+    version = train_encoder(service.store, options, parent=service.v1, text=text)
+    config = registry.read_config(registry.version_dir(service.settings, version))
+    assert config["training"]["attribute_weight"] == 0.7 and config["training"]["attribute_fields"] == [
+        "type",
+        "colour",
+    ]
+    # the trainer built the groups from the catalog's articleType: that type's phrases went through the text tower
+    kind = next(iter(KINDS.values()))
+    cache = FeatureCache(service.settings.data_dir / "features", "text-" + slug(text.model_name))
+    assert text_key(f"a photo of {kind}") in cache
 
 
 def test_cancel_between_epochs_saves_nothing(service):
