@@ -26,7 +26,7 @@ TINY = HeadTrainingConfig(epochs=3, batch_size=16, hidden=0, embed_dim=16)
 # skewed on purpose, so both head and tail article types exist
 TYPES = ["Tshirts"] * 16 + ["Shirts"] * 10 + ["Jeans"] * 6 + ["Watches"] * 4 + ["Socks"] * 2 + ["Belts"] * 2
 TASK_METHODS = {
-    "title->image": {"random", "ridge_map", "taillift_joint", "taillift_joint_csls"},
+    "title->image": {"random", "ridge_map", "taillift_joint", "taillift_joint_csls", "taillift_joint_smoothed"},
     "title->item": {"random", "minilm_text", "taillift_fused"},
     "category->image": {
         "random",
@@ -35,6 +35,8 @@ TASK_METHODS = {
         "taillift_joint_prompts",
         "taillift_joint_csls",
         "taillift_joint_prompts_csls",
+        "taillift_joint_smoothed",
+        "taillift_joint_prompts_smoothed",
     },
 }
 
