@@ -4,8 +4,11 @@ Split grouped by Clothing ID: every review of an evaluated garment is unseen in 
 cannot lean on memorised item identity. Segments: garments with 1-2 reviews in the data dir (the long tail)
 vs more. Methods: random, majority class, TF-IDF 1-2 grams + logistic regression, MiniLM embeddings +
 logistic regression, the two feature sets concatenated, and the two plus review features from sentence-level
-aspect opinions (``recsys/opinions``, cross-fitted: see ``reviews_opinions``). The report also holds aspect-detection
-precision / recall on the hand-labelled sentences (``settings.opinion_labels_path``) of held-out garments.
+aspect opinions (``recsys/opinions``, cross-fitted: see ``reviews_opinions``), character n-gram and NB-SVM
+regressions, and the stack over all of them that item-grouped CV on the fit reviews selects (``reviews_stack``,
+``stacked_cv_lr``; the choice and every candidate's CV AUC are in ``report["stack_selection"]``). The report
+also holds aspect-detection precision / recall on the hand-labelled sentences (``settings.opinion_labels_path``)
+of held-out garments.
 """
 
 from __future__ import annotations
@@ -78,6 +81,68 @@ def score_method(test: pd.DataFrame, probs: np.ndarray, segments: dict, seconds:
 
 def _logistic(seed: int, c: float = 1.0) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=2000, random_state=seed)
+
+
+def _cv_stack(
+    report: dict,
+    fit: pd.DataFrame,
+    test: pd.DataFrame,
+    columns_fit: dict,
+    columns_test: dict,
+    segments: dict,
+    seed: int,
+) -> None:
+    """Adds char_lr, nbsvm_lr and stacked_cv_lr: the two extra bases, then the stack over every base's
+    out-of-fold logits that item-grouped CV on the fit reviews selects (``reviews_stack``)."""
+    methods = report["methods"]
+    y_fit = fit[LABEL].to_numpy().astype(int)
+    items_fit = fit[ITEM].to_numpy()
+    stack_secs = {
+        "encode": methods["minilm_lr"]["seconds"]["encode"],
+        "fit": sum(methods[m]["seconds"].get("fit", 0.0) for m in ("tfidf_lr", "minilm_lr", "stacked_opinions_lr")),
+    }
+    more_bases = (
+        (
+            "char",
+            "char_lr",
+            reviews_stack.char_vectorizer,
+            lambda: _logistic(seed, reviews_stack.CHAR_C),
+            f"char_wb 2-5 grams TF-IDF, min_df 2, sublinear tf, C {reviews_stack.CHAR_C:g}",
+        ),
+        (
+            "nbsvm",
+            "nbsvm_lr",
+            reviews_stack.count_vectorizer,
+            lambda: reviews_stack.NBLogistic(seed=seed),
+            f"binary word 1-2 grams x NB log-count ratio, logistic, C {reviews_stack.NBSVM_C:g}",
+        ),
+    )
+    for part, name, vectorizer, make, note in more_bases:
+        secs: dict = {}
+        with stopwatch(secs, "fit"):
+            vec = vectorizer()
+            x_fit_part = vec.fit_transform(fit["text"])
+            part_model = make().fit(x_fit_part, y_fit)
+        with stopwatch(secs, "score"):
+            columns_test[part] = part_model.decision_function(vec.transform(test["text"]))
+        methods[name] = score_method(test, 1.0 / (1.0 + np.exp(-columns_test[part])), segments, secs, note)
+        with stopwatch(stack_secs, "fit"):
+            columns_fit[part] = reviews_opinions.out_of_fold_logits(make, x_fit_part, y_fit, items_fit, seed)
+        stack_secs["fit"] += secs["fit"]
+    with stopwatch(stack_secs, "fit"):
+        chosen, cv_auc = reviews_stack.select_stack(columns_fit, y_fit, items_fit, seed)
+        stack = reviews_stack.Stack(reviews_stack.CANDIDATES[chosen], columns_fit, y_fit, seed)
+    with stopwatch(stack_secs, "score"):
+        probs = stack.predict(columns_test)
+    report["stack_selection"] = {"chosen": chosen, "cv_auc": cv_auc, "tie": reviews_stack.TIE}
+    methods["stacked_cv_lr"] = score_method(
+        test,
+        probs,
+        segments,
+        stack_secs,
+        f"the stack whose item-grouped CV AUC on the fit reviews is best: {chosen} "
+        f"(CV AUC {cv_auc[chosen]:.4f}; fit s = every part's fit, the out-of-fold fits and the selection)",
+    )
 
 
 def run(
@@ -158,7 +223,9 @@ def run(
     items_fit = fit[ITEM].to_numpy()
     problem = reviews_opinions.cross_fit_problem(items_fit, y_fit, seed)
     if problem is not None:  # a small fit set: report why the stacked methods are absent
-        report["stacking"] = {"note": f"stacked_opinions_lr and stacked_text_lr skipped: {problem}"}
+        report["stacking"] = {
+            "note": f"stacked_opinions_lr, stacked_text_lr, char_lr, nbsvm_lr and stacked_cv_lr skipped: {problem}"
+        }
     else:
         with stopwatch(secs, "fit"):
             # stacking: a small regression over the text models' out-of-fold logits and the opinion features, so
@@ -198,54 +265,9 @@ def run(
         methods["stacked_text_lr"] = score_method(
             test, probs, segments, secs, "the same stack without the opinion features: what they add"
         )
-        stack_secs = {
-            "encode": methods["minilm_lr"]["seconds"]["encode"],
-            "fit": sum(methods[m]["seconds"].get("fit", 0.0) for m in ("tfidf_lr", "minilm_lr", "stacked_opinions_lr")),
-        }
         columns_fit = {"word": z_fit[:, 0], "minilm": z_fit[:, 1], "opinions": z_fit[:, 2:]}
         columns_test = {"word": z_test[:, 0], "minilm": z_test[:, 1], "opinions": z_test[:, 2:]}
-        more_bases = (
-            (
-                "char",
-                "char_lr",
-                reviews_stack.char_vectorizer,
-                lambda: _logistic(seed, reviews_stack.CHAR_C),
-                f"char_wb 2-5 grams TF-IDF, min_df 2, sublinear tf, C {reviews_stack.CHAR_C:g}",
-            ),
-            (
-                "nbsvm",
-                "nbsvm_lr",
-                reviews_stack.count_vectorizer,
-                lambda: reviews_stack.NBLogistic(seed=seed),
-                f"binary word 1-2 grams x NB log-count ratio, logistic, C {reviews_stack.NBSVM_C:g}",
-            ),
-        )
-        for part, name, vectorizer, make, note in more_bases:
-            secs = {}
-            with stopwatch(secs, "fit"):
-                vec = vectorizer()
-                x_fit_part = vec.fit_transform(fit["text"])
-                part_model = make().fit(x_fit_part, y_fit)
-            with stopwatch(secs, "score"):
-                columns_test[part] = part_model.decision_function(vec.transform(test["text"]))
-            methods[name] = score_method(test, 1.0 / (1.0 + np.exp(-columns_test[part])), segments, secs, note)
-            with stopwatch(stack_secs, "fit"):
-                columns_fit[part] = reviews_opinions.out_of_fold_logits(make, x_fit_part, y_fit, items_fit, seed)
-            stack_secs["fit"] += secs["fit"]
-        with stopwatch(stack_secs, "fit"):
-            chosen, cv_auc = reviews_stack.select_stack(columns_fit, y_fit, items_fit, seed)
-            stack = reviews_stack.Stack(reviews_stack.CANDIDATES[chosen], columns_fit, y_fit, seed)
-        with stopwatch(stack_secs, "score"):
-            probs = stack.predict(columns_test)
-        report["stack_selection"] = {"chosen": chosen, "cv_auc": cv_auc, "tie": reviews_stack.TIE}
-        methods["stacked_cv_lr"] = score_method(
-            test,
-            probs,
-            segments,
-            stack_secs,
-            f"the stack whose item-grouped CV AUC on the fit reviews is best: {chosen} "
-            f"(CV AUC {cv_auc[chosen]:.4f}; fit s = every part's fit, the out-of-fold fits and the selection)",
-        )
+        _cv_stack(report, fit, test, columns_fit, columns_test, segments, seed)
     if settings.opinion_labels_path.is_file():
         report["aspect_detection"] = reviews_opinions.aspect_detection(
             settings.opinion_labels_path,
