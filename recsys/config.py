@@ -57,6 +57,11 @@ class Settings:
     # Index engine behind recsys.index.backend: "faiss" (embedded FAISS + bm25s) or "qdrant" (qdrant-client); the
     # Qdrant URL names a server/cluster (http://host:6333), or ":memory:"/a folder for its local mode.
     index_backend: str = "faiss"
+    # Live edits as small delta segments over an immutable base, merged in the background (docs/scale.md,
+    # "Segmented index"); off: each edit re-reads the whole table and rebuilds BM25. The merge runs once the deltas
+    # and tombstones hold this many items.
+    segmented_index: bool = True
+    segment_merge_items: int = 2000
     qdrant_url: str = ":memory:"
     qdrant_shards: int = 1  # when the collection is created on a cluster: shards spread over the nodes, copies of each
     qdrant_replicas: int = 1

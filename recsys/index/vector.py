@@ -19,7 +19,7 @@ Not thread-safe for mutation during search: the serving path mutates a copy (see
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -215,16 +215,24 @@ class VectorIndex:
         return other
 
     # --- persistence ---------------------------------------------------------------------------------
-    def save(self, directory: str | Path, manifest: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def save(
+        self,
+        directory: str | Path,
+        manifest: Mapping[str, Any] | None = None,
+        before_commit: Callable[[Path], None] | None = None,
+    ) -> dict[str, Any]:
         """Atomically write ``index.faiss`` + ``labels.npy`` + manifest.json (see store.py).
 
         ``manifest`` carries the caller's fields (e.g. ``model_version``); count, dim, factory, checksums
-        and the creation time are added. Returns the manifest written.
+        and the creation time are added. Returns the manifest written. ``before_commit(folder)`` runs once the
+        files are written, before they are published: if it raises, the saved index stays the previous one.
         """
 
         def write(folder: Path) -> None:
             faiss.write_index(self._index, str(folder / "index.faiss"))
             np.save(folder / "labels.npy", self._labels)
+            if before_commit is not None:
+                before_commit(folder)
 
         full = dict(manifest or {})
         full.update(

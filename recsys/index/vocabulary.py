@@ -61,6 +61,10 @@ class Vocabulary:
             for key in _deletions(word) | {word}:
                 self._by_deletion.setdefault(key, []).append(word)
 
+    def words_for(self, key: str) -> list[str]:
+        """The words that ``key`` is, or is with one character deleted."""
+        return self._by_deletion.get(key, [])
+
     def __contains__(self, word: str) -> bool:
         return word in self.frequency
 
@@ -76,7 +80,7 @@ class Vocabulary:
         keys = {term} | _deletions(term)
         if limit >= 2:
             keys |= {d for key in list(keys) for d in _deletions(key)}
-        candidates = {word for key in keys for word in self._by_deletion.get(key, ())}
+        candidates = {word for key in keys for word in self.words_for(key) if self.frequency[word] > 0}
         best: tuple[int, int, str] | None = None
         for word in candidates:
             distance = edit_distance(term, word, limit)

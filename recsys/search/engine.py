@@ -29,6 +29,7 @@ from recsys.search.partial import keyword_state, partial_state
 from recsys.search.query_understanding_boost import rank_understood
 from recsys.search.rank import RankingStep
 from recsys.search.recall import SearchSnapshot, recall
+from recsys.search.segment_merge import SegmentMerger
 from recsys.search.state import ServingState, StateHolder, serving_state
 from recsys.search.table import ItemTable, load_item_table
 from recsys.search.types import NotReady, QueryReading, SearchHit, SearchRequest, SearchResponse
@@ -46,6 +47,9 @@ class SearchEngine:
         self._encoders: dict[str, MultimodalEncoder] = {encoder.version: encoder}
         self.settings = settings or catalog.settings
         self.holder = StateHolder()
+        # Live edits land as delta segments; this folds them into a new base in the background (segment_merge).
+        merge_at = self.settings.segment_merge_items
+        self._merger = SegmentMerger(self.holder, self.submit, merge_at, self.settings.index_dir / "vectors")
         self.ranking = RankingStep(self.settings.models_dir)
         self._jobs: queue.Queue = queue.Queue()
         self._idle = threading.Condition()
@@ -130,7 +134,8 @@ class SearchEngine:
         with self.catalog.sessions() as session:
             table = load_item_table(session)
         encoder = self.encoder
-        state = keyword_state(encoder.version, table, lexical_index(table), encoder.dims, self.settings.index_factory)
+        lexical = lexical_index(table, self.settings.segmented_index)
+        state = keyword_state(encoder.version, table, lexical, encoder.dims, self.settings.index_factory)
         self.call(self._publish_partial, encoder, state)
         log.info("serving keyword search over %d items while the models are trained", len(table))
 
@@ -162,9 +167,8 @@ class SearchEngine:
             table = load_item_table(session)
         dims = encoder.dims
         routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
-        state = serving_state(
-            version, self._vector_index(version, table, routes[FUSED]), lexical_index(table), table, routes
-        )
+        lexical = lexical_index(table, self.settings.segmented_index)
+        state = serving_state(version, self._vector_index(version, table, routes[FUSED]), lexical, table, routes)
         return with_backend(state, self.settings)  # RECSYS_INDEX_BACKEND=qdrant: its items mirrored there too
 
     def _publish_every(self, missing: int) -> int:
@@ -179,7 +183,8 @@ class SearchEngine:
             table = load_item_table(session)
         dims = encoder.dims
         routes = {r: load_route_matrix(self.catalog, encoder.version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
-        state = partial_state(encoder.version, table, lexical_index(table), routes, self.settings.index_factory)
+        lexical = lexical_index(table, self.settings.segmented_index)
+        state = partial_state(encoder.version, table, lexical, routes, self.settings.index_factory)
         self.call(self._publish_partial, encoder, state)
         log.info("serving %d of %d items by vector while the rest are encoded", len(state.vectors), len(table))
 
@@ -244,6 +249,7 @@ class SearchEngine:
         new = updated_state(self.catalog, self.settings, old, self.encoder_for(old), kind, item_ids)
         new.lexical.vocabulary()
         self.holder.publish(new)
+        self._merger.maybe_merge()
         log.info("index updated: %s %d item(s); %d items served", kind, len(item_ids), len(new.table))
 
     def submit(self, job: Callable, *args) -> None:

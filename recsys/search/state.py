@@ -12,6 +12,8 @@ import numpy as np
 
 from recsys.index.backend import IndexBackend
 from recsys.index.lexical import BM25Index
+from recsys.index.segmented_lexical import SegmentedBM25
+from recsys.index.segmented_vectors import SegmentedVectorIndex
 from recsys.index.vector import VectorIndex
 from recsys.ranking.features import Priors, fit_priors
 from recsys.search.table import ItemTable
@@ -20,8 +22,8 @@ from recsys.search.table import ItemTable
 @dataclass(frozen=True)
 class ServingState:
     model_version: str
-    vectors: VectorIndex  # fused item vectors
-    lexical: BM25Index
+    vectors: VectorIndex | SegmentedVectorIndex  # fused item vectors (segmented once live edits arrive)
+    lexical: BM25Index | SegmentedBM25
     table: ItemTable
     routes: dict[str, np.ndarray]  # route -> [len(table), d], rows aligned with table.ids (zeros when missing)
     priors: Priors | None  # catalog-wide priors of this table, published with it so a search never mixes them
@@ -32,8 +34,8 @@ class ServingState:
 
 def serving_state(
     model_version: str,
-    vectors: VectorIndex,
-    lexical: BM25Index,
+    vectors: VectorIndex | SegmentedVectorIndex,
+    lexical: BM25Index | SegmentedBM25,
     table: ItemTable,
     routes: dict[str, np.ndarray],
     backend: IndexBackend | None = None,

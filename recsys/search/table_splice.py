@@ -1,0 +1,121 @@
+"""Live edits applied to the item table and the route matrices by rows: the edited items' rows read from the
+catalog and spliced in, every other row kept as it was (no re-read of the whole table).
+
+The splice copies the columns (a memory copy, linear in the catalog but with a tiny constant), since the table
+and route matrices are plain arrays the search path indexes by row. Behaviour counts (impressions, clicks) of an
+updated item are kept from the served table; a new item has none yet. They are refreshed by the next full build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, datetime
+
+import numpy as np
+
+from recsys.catalog.store import CatalogStore
+from recsys.catalog.views import ItemView
+from recsys.search.table import ItemTable
+
+Column = np.ndarray | list
+
+
+def edited_rows(
+    catalog: CatalogStore, item_ids: np.ndarray, served: ItemTable, now: datetime | None = None
+) -> ItemTable:
+    """The table rows of ``item_ids`` still in the catalog, read from it (by id), derived as ``load_item_table``."""
+    views = catalog.get_items([int(i) for i in item_ids])
+    found = sorted(views)
+    return _rows([views[i] for i in found], served, now or datetime.now(UTC))
+
+
+def _rows(views: list[ItemView], served: ItemTable, now: datetime) -> ItemTable:
+    ids = np.array([v.id for v in views], np.int64)
+    attrs = [v.attributes or {} for v in views]
+    rows = np.minimum(served.rows(ids), max(len(served) - 1, 0))
+    known = served.ids[rows] == ids if len(served) else np.zeros(ids.size, bool)
+
+    def kept(column: np.ndarray) -> np.ndarray:  # an updated item's behaviour counts, as served
+        out = np.zeros(ids.size, np.float32)
+        out[known] = column[rows[known]]
+        return out
+
+    def age(created: datetime) -> float:
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+        return max(0.0, (now - created).total_seconds() / 86400)
+
+    return ItemTable(
+        ids=ids,
+        titles=[v.title for v in views],
+        descriptions=[v.description or "" for v in views],
+        categories=[v.category or "" for v in views],
+        leaf=np.array(
+            [a.get("articleType") or (v.category or "").split(" > ")[-1] for a, v in zip(attrs, views)], dtype=object
+        ),
+        gender=np.array([a.get("gender", "") for a in attrs], dtype=object),
+        colour=np.array([a.get("baseColour") or a.get("colour") or a.get("color") or "" for a in attrs], dtype=object),
+        price=np.array([np.nan if v.price is None else v.price for v in views], dtype=np.float32),
+        age_days=np.array([age(v.created_at) for v in views], dtype=np.float32),
+        rating_sum=np.array([sum(r.rating or 0 for r in v.reviews) for v in views], dtype=np.float32),
+        rating_count=np.array([len(v.reviews) for v in views], dtype=np.float32),
+        impressions=kept(served.impressions),
+        clicks=kept(served.clicks),
+        has_image=np.array([bool(v.images) for v in views], dtype=bool),
+    )
+
+
+def splice(
+    ids: np.ndarray, columns: dict[str, Column], removed: np.ndarray, part_ids: np.ndarray, part: dict[str, Column]
+) -> tuple[np.ndarray, dict[str, Column]]:
+    """Rows sorted by ``ids`` with ``removed`` dropped and ``part``'s rows written in (replacing rows of the same
+    id, inserting the others in id order). Nothing is edited in place: changed columns are copies."""
+    in_old = np.isin(part_ids, ids)
+    drop = np.isin(ids, removed) & ~np.isin(ids, part_ids)
+    out = dict(columns)
+    if in_old.any():  # updates: the rows keep their places
+        rows, src = np.searchsorted(ids, part_ids[in_old]), np.flatnonzero(in_old)
+        for name, column in out.items():
+            out[name] = _assign(column, rows, _take(part[name], src))
+    if drop.any():
+        keep = np.flatnonzero(~drop)
+        ids = ids[keep]
+        out = {name: _take(column, keep) for name, column in out.items()}
+    new = np.flatnonzero(~in_old)
+    if new.size:
+        ids = np.concatenate([ids, part_ids[new]])
+        out = {name: _concat(column, _take(part[name], new)) for name, column in out.items()}
+        if ids.size > new.size and part_ids[new].min() < ids[: ids.size - new.size].max():  # not all appended
+            order = np.argsort(ids, kind="stable")
+            ids = ids[order]
+            out = {name: _take(column, order) for name, column in out.items()}
+    return ids, out
+
+
+def spliced_table(served: ItemTable, removed: np.ndarray, part: ItemTable) -> ItemTable:
+    names = [f.name for f in fields(ItemTable) if f.name != "ids"]
+    ids, columns = splice(
+        served.ids, {n: getattr(served, n) for n in names}, removed, part.ids, {n: getattr(part, n) for n in names}
+    )
+    return ItemTable(ids=ids, **columns)
+
+
+def _take(column: Column, rows: np.ndarray) -> Column:
+    if isinstance(column, list):
+        return [column[r] for r in rows.tolist()]
+    return column[rows]
+
+
+def _assign(column: Column, rows: np.ndarray, values: Column) -> Column:
+    column = list(column) if isinstance(column, list) else column.copy()
+    if isinstance(column, list):
+        for r, v in zip(rows.tolist(), values):
+            column[r] = v
+    else:
+        column[rows] = values
+    return column
+
+
+def _concat(column: Column, values: Column) -> Column:
+    if isinstance(column, list):
+        return column + list(values)
+    return np.concatenate([column, values])

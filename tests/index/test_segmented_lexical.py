@@ -1,0 +1,80 @@
+"""Segmented BM25: after adds, updates and deletes as delta segments with tombstones, the same top-k and scores
+as a full rebuild (BM25Index over the final texts), before and after a merge."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recsys.index.lexical import BM25Index
+from recsys.index.segmented_lexical import SegmentedBM25
+from recsys.index.vocabulary import Vocabulary
+from tests.index.segment_fixture import QUERIES, EditedCatalog
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return EditedCatalog()
+
+
+def edited(catalog: EditedCatalog) -> SegmentedBM25:
+    index = SegmentedBM25.build(catalog.ids, catalog.texts)
+    for add, add_texts, _, deleted in catalog.edits:
+        index = index.edited(add, add_texts, deleted)
+    return index
+
+
+def rebuilt(catalog: EditedCatalog) -> BM25Index:
+    ids, texts, _ = catalog.final()
+    full = BM25Index()
+    full.build(ids, texts)
+    return full
+
+
+def assert_same(segmented, full, allowed=None):
+    for query in QUERIES:
+        got_scores, got = segmented.search(query, 25, allowed)
+        want_scores, want = full.search(query, 25, allowed)
+        np.testing.assert_allclose(got_scores, want_scores, rtol=1e-5)
+        assert got.tolist() == want.tolist(), query
+
+
+def test_edits_as_segments_score_as_a_full_rebuild(catalog):
+    index, full = edited(catalog), rebuilt(catalog)
+    assert len(index.segments) == 1 + len(catalog.edits) and len(index) == len(full)
+    assert np.array_equal(index.ids(), full.ids())
+    assert_same(index, full)
+    allowed = full.ids()[::3]
+    assert_same(index, full, allowed)
+    ids = full.ids()[:200]
+    np.testing.assert_allclose(index.score("silk dress", ids), full.score("silk dress", ids), rtol=1e-5)
+
+
+def test_merge_folds_every_segment_and_keeps_the_results(catalog):
+    index = edited(catalog)
+    merged = index.merged()
+    assert len(merged.segments) == 1 and merged.delta_items() == 0 < index.delta_items()
+    assert_same(merged, rebuilt(catalog))
+    assert index.search("red shirt", 5)[1].tolist() == merged.search("red shirt", 5)[1].tolist()  # old one intact
+
+
+def test_a_deleted_item_is_never_found_and_an_update_replaces_the_old_text():
+    index = SegmentedBM25.build([1, 2, 3], ["red silk scarf", "blue denim jeans", "green cotton shirt"])
+    index = index.edited([2], ["purple velvet gown"], [3])
+    assert index.search("denim", 10)[1].tolist() == [-1] * 10  # the old text of the updated item is tombstoned
+    assert index.search("velvet", 10)[1][0] == 2
+    assert 3 not in index.search("green cotton shirt", 10)[1]
+    assert index.unknown_words("denim velvet") == ["denim"]
+    assert len(index) == 2 and index.texts(np.array([2])) == ["purple velvet gown"]
+
+
+def test_typo_vocabulary_counts_only_live_texts(catalog):
+    index = edited(catalog)
+    _, texts, _ = catalog.final()
+    want = Vocabulary(texts)
+    got = index.vocabulary()
+    assert dict(got.frequency) == dict(want.frequency)
+    for typo in ("sneekers", "denm", "flral", "hndbag", "shrt"):
+        assert got.correction(typo) == want.correction(typo), typo
+    gone = SegmentedBM25.build([1, 2], ["velvet gown", "cotton shirt"]).edited([], [], [1])
+    assert gone.vocabulary().correction("velvat") is None  # its only text was deleted
