@@ -40,7 +40,7 @@ class LexicalSegment:
         ids = ids[order]
         texts = [str(texts[i]) for i in order]
         terms: dict[str, int] = {}
-        indptr, indices, counts = [0], [], []
+        indptr, indices, counts = [0], list[int](), list[int]()
         for text in texts:
             row: dict[int, int] = {}
             for token in tokenizer(text):
@@ -96,7 +96,7 @@ def fold(segments: Sequence[LexicalSegment], dead: Sequence[np.ndarray]) -> Lexi
 
     Term columns are remapped into one vocabulary and the rows stacked: no text is tokenized again."""
     terms: dict[str, int] = {}
-    blocks, ids, texts = [], [], []
+    blocks, ids, texts = [], [], list[str]()
     for segment, gone in zip(segments, dead):
         keep = np.flatnonzero(~np.isin(segment.ids, gone))
         remap = np.array([terms.setdefault(t, len(terms)) for t in segment.term_list], np.int64)

@@ -21,6 +21,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,8 @@ class SegmentedBM25:
         stats: tuple[int, float, dict[str, int]] | None = None,
     ) -> None:
         self.tokenizer = tokenizer or Tokenizer()
-        self.params = {"k1": k1, "b": b, "method": "lucene"}
+        self.k1, self.b = float(k1), float(b)
+        self.params: dict[str, Any] = {"k1": self.k1, "b": self.b, "method": "lucene"}
         self.segments = tuple(segments)
         self.dead = tuple(dead) if dead is not None else tuple(EMPTY for _ in self.segments)
         if len(self.dead) != len(self.segments):
@@ -101,8 +103,7 @@ class SegmentedBM25:
         return self._with([base, *self.segments[upto:]], [EMPTY, *self.dead[upto:]], self.stats)
 
     def _with(self, segments, dead, stats) -> SegmentedBM25:
-        k1, b = self.params["k1"], self.params["b"]
-        return SegmentedBM25(segments, dead, self.tokenizer, k1=k1, b=b, stats=stats)
+        return SegmentedBM25(segments, dead, self.tokenizer, k1=self.k1, b=self.b, stats=stats)
 
     def refresh(self) -> None:
         """Nothing is ever pending: segments are built when the edit is made (``BM25Index`` API)."""
@@ -136,7 +137,7 @@ class SegmentedBM25:
         known = [t for t in tokens if df.get(t, 0) > 0]
         if not known or n == 0:
             return EMPTY.copy(), np.empty(0, np.float32)
-        k1, b = np.float32(self.params["k1"]), np.float32(self.params["b"])
+        k1, b = np.float32(self.k1), np.float32(self.b)
         avgdl = total / n
         idf = {t: np.float32(math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))) for t in known}
         ids, scores = [], []
@@ -197,7 +198,7 @@ class SegmentedBM25:
 
 
 def _stats(segments: Sequence[LexicalSegment], dead: Sequence[np.ndarray]) -> tuple[int, float, dict[str, int]]:
-    n, total, df = 0, 0.0, {}
+    n, total, df = 0, 0.0, dict[str, int]()
     for segment, gone in zip(segments, dead):
         rows = np.flatnonzero(~np.isin(segment.ids, gone))
         n += rows.size

@@ -8,8 +8,10 @@ updated item are kept from the served table; a new item has none yet. They are r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -65,13 +67,17 @@ def _rows(views: list[ItemView], served: ItemTable, now: datetime) -> ItemTable:
 
 
 def splice(
-    ids: np.ndarray, columns: dict[str, Column], removed: np.ndarray, part_ids: np.ndarray, part: dict[str, Column]
-) -> tuple[np.ndarray, dict[str, Column]]:
+    ids: np.ndarray,
+    columns: Mapping[str, Any],
+    removed: np.ndarray,
+    part_ids: np.ndarray,
+    part: Mapping[str, Any],
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Rows sorted by ``ids`` with ``removed`` dropped and ``part``'s rows written in (replacing rows of the same
     id, inserting the others in id order). Nothing is edited in place: changed columns are copies."""
     in_old = np.isin(part_ids, ids)
     drop = np.isin(ids, removed) & ~np.isin(ids, part_ids)
-    out = dict(columns)
+    out: dict[str, Any] = dict(columns)
     if in_old.any():  # updates: the rows keep their places
         rows, src = np.searchsorted(ids, part_ids[in_old]), np.flatnonzero(in_old)
         for name, column in out.items():
