@@ -19,6 +19,29 @@ from pathlib import Path
 from recsys.config import Settings
 from recsys.encoders.multilingual import MULTILINGUAL_MODELS, USE_MULTILINGUAL, MultilingualTextEncoder
 from recsys.evaluation import crowdflower_second_text
+from recsys.ranking.embedding_cache import CachedTextEncoder
+
+
+class _Side:
+    """One side (queries or items) of the multilingual encoder as an ``encode(texts)`` for CachedTextEncoder."""
+
+    def __init__(self, encode) -> None:
+        self.encode = encode
+
+
+class CachedMultilingual:
+    """The second model with a disk cache per side (e5 prefixes queries and passages differently)."""
+
+    def __init__(self, encoder: MultilingualTextEncoder, cache_dir: Path) -> None:
+        self.model_name = encoder.model_name
+        self._queries = CachedTextEncoder(_Side(encoder.encode_queries), cache_dir, f"{self.model_name}#queries")
+        self._items = CachedTextEncoder(_Side(encoder.encode_items), cache_dir, f"{self.model_name}#items")
+
+    def encode_queries(self, texts: list[str]):
+        return self._queries.encode(texts)
+
+    def encode_items(self, texts: list[str]):
+        return self._items.encode(texts)
 
 
 def main() -> None:
@@ -30,10 +53,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     started, load = time.time(), os.getloadavg()[0]
+    settings = Settings.from_env()
+    second = CachedMultilingual(MultilingualTextEncoder(args.model, threads=2), settings.data_dir / "cache")
     report = crowdflower_second_text.run(
         args.data,
-        MultilingualTextEncoder(args.model, threads=2),
-        Settings(),
+        second,
+        settings,
         args.seed,
         args.folds,
         progress=lambda done, total, stage: print(

@@ -85,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     torch.set_num_threads(2)
-    settings = Settings()
+    settings = Settings.from_env()
     model_name = settings.multilingual_text_model
     folder = registry.version_dir(settings, args.version)
     version_config = TowerClipConfig.from_dict(registry.read_config(folder)["model"])
