@@ -1,13 +1,17 @@
 """Live edits applied to the item table and the route matrices by rows: the edited items' rows read from the
 catalog and spliced in, every other row kept as it was (no re-read of the whole table).
 
-The splice copies the columns (a memory copy, linear in the catalog but with a tiny constant), since the table
-and route matrices are plain arrays the search path indexes by row. Behaviour counts (impressions, clicks) of an
+Appended rows (new items: ids above every served one) go into spare rows at the end of the array columns
+(``append_rows``: amortised O(edit); a published state's view never reaches them). An update or a delete copies
+the columns (a memory copy, linear in the catalog but with a small constant), since the table and route matrices
+are plain arrays the search path indexes by row. Behaviour counts (impressions, clicks) of an
 updated item are kept from the served table; a new item has none yet. They are refreshed by the next full build.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -20,6 +24,10 @@ from recsys.catalog.views import ItemView
 from recsys.search.table import ItemTable
 
 Column = np.ndarray | list
+SPARE = 1 / 8  # spare rows allocated past the end, as a share of the rows (at least MIN_SPARE)
+MIN_SPARE = 1024
+_claimed: dict[int, int] = {}  # id(buffer) -> rows of it handed out; only the view ending there may grow
+_claim_lock = threading.Lock()
 
 
 def edited_rows(
@@ -75,8 +83,10 @@ def splice(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Rows sorted by ``ids`` with ``removed`` dropped and ``part``'s rows written in (replacing rows of the same
     id, inserting the others in id order). Nothing is edited in place: changed columns are copies."""
-    in_old = np.isin(part_ids, ids)
-    drop = np.isin(ids, removed) & ~np.isin(ids, part_ids)
+    in_old = _member(part_ids, ids)
+    drop = np.zeros(ids.size, bool)  # by binary search on the sorted ids: O(edit log catalog), not O(catalog)
+    gone = removed[_member(removed, ids) & ~np.isin(removed, part_ids)]
+    drop[np.searchsorted(ids, gone)] = True
     out: dict[str, Any] = dict(columns)
     if in_old.any():  # updates: the rows keep their places
         rows, src = np.searchsorted(ids, part_ids[in_old]), np.flatnonzero(in_old)
@@ -105,6 +115,13 @@ def spliced_table(served: ItemTable, removed: np.ndarray, part: ItemTable) -> It
     return ItemTable(ids=ids, **columns)
 
 
+def _member(wanted: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Which of ``wanted`` are in the sorted ``ids``."""
+    if not ids.size or not wanted.size:
+        return np.zeros(wanted.size, bool)
+    return ids[np.minimum(np.searchsorted(ids, wanted), ids.size - 1)] == wanted
+
+
 def _take(column: Column, rows: np.ndarray) -> Column:
     if isinstance(column, list):
         return [column[r] for r in rows.tolist()]
@@ -124,4 +141,31 @@ def _assign(column: Column, rows: np.ndarray, values: Column) -> Column:
 def _concat(column: Column, values: Column) -> Column:
     if isinstance(column, list):
         return column + list(values)
-    return np.concatenate([column, values])
+    return append_rows(column, np.asarray(values, dtype=column.dtype))
+
+
+def append_rows(column: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``column`` with ``values`` appended, as a view of a buffer with spare rows: written in place when
+    ``column`` is the newest view of its buffer (rows past it are claimed by nobody), else copied into a new one.
+    Views handed out earlier end before the written rows, so what they show never changes."""
+    n, k = len(column), len(values)
+    buffer = column.base
+    with _claim_lock:
+        if (
+            isinstance(buffer, np.ndarray)
+            and buffer.dtype == column.dtype
+            and buffer.shape[1:] == column.shape[1:]
+            and buffer.ctypes.data == column.ctypes.data
+            and column.flags.c_contiguous
+            and _claimed.get(id(buffer)) == n
+            and n + k <= len(buffer)
+        ):
+            buffer[n : n + k] = values
+            _claimed[id(buffer)] = n + k
+            return buffer[: n + k]
+        buffer = np.empty((n + k + max(MIN_SPARE, int((n + k) * SPARE)), *column.shape[1:]), column.dtype)
+        buffer[:n] = column
+        buffer[n : n + k] = values
+        _claimed[id(buffer)] = n + k
+        weakref.finalize(buffer, _claimed.pop, id(buffer), None)
+    return buffer[: n + k]
