@@ -22,10 +22,12 @@ WEIGHTINGS = (
 
 @dataclass(frozen=True)
 class Smoothing:
-    """Which hyperedges smooth the index's item vectors, and how hard."""
+    """Which hyperedges smooth the index's item vectors, and how hard. Default: chosen on the validation split
+    (docs/training.md, issue 19): the type edge alone, alpha 2 (colour and gender edges dilute the type pull and
+    helped category queries less; inverse_sqrt weighting less than uniform)."""
 
-    fields: tuple[str, ...] = ("type", "colour", "gender")
-    alpha: float = 0.5
+    fields: tuple[str, ...] = ("type",)
+    alpha: float = 2.0
     weighting: str = "uniform"
 
     def to_dict(self) -> dict:

@@ -63,7 +63,7 @@ class EncoderRunOptions:
         group="main",
     )
     attribute_weight: float = option(
-        0.0,
+        0.5,
         help="weight of the multi-positive term: each type/colour/gender phrase against every item of that group "
         "in the batch (heads-only runs); 0 = off",
         metavar="L",
