@@ -100,7 +100,7 @@ def _phrase_nearest_own_type(heads, phrase: torch.Tensor, image: torch.Tensor, t
 
 def test_the_term_in_the_loop_pulls_each_type_phrase_to_its_items():
     data, phrase, types = _typed_data()
-    base = HeadTrainingConfig(epochs=15, batch_size=40, lr=1e-2, hidden=0, embed_dim=6)
+    base = HeadTrainingConfig(epochs=15, batch_size=40, lr=1e-2, hidden=0, embed_dim=6, attribute_weight=0.0)
     off = fit_heads(data, MODEL, base).heads
     on = fit_heads(data, MODEL, HeadTrainingConfig(**{**base.__dict__, "attribute_weight": 1.0})).heads
     precision_off = _phrase_nearest_own_type(off, phrase, data.image, types)
