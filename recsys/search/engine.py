@@ -21,6 +21,7 @@ from recsys.encoders import FUSED, ITEM_ROUTES, MultimodalEncoder
 from recsys.index.vector import VectorIndex
 from recsys.progress import Progress
 from recsys.ranking.features import Priors
+from recsys.ranking.features.opinions import OpinionSource
 from recsys.search import exposure
 from recsys.search.filters import Facets, facet_counts
 from recsys.search.index_mirror import with_backend
@@ -41,8 +42,17 @@ KEPT_ENCODERS = 3  # encoders kept by version: a search that read an older state
 
 
 class SearchEngine:
-    def __init__(self, catalog: CatalogStore, encoder: MultimodalEncoder, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        catalog: CatalogStore,
+        encoder: MultimodalEncoder,
+        settings: Settings | None = None,
+        opinions: Callable[[], OpinionSource | None] | None = None,
+    ) -> None:
         self.catalog = catalog
+        # The review opinion index the service holds, asked for on each search (None until it is built): the
+        # ranker's opinion columns (ranking/features/opinions.py); without it they are NaN.
+        self.opinions = opinions or (lambda: None)
         self.encoder = encoder
         self._encoders: dict[str, MultimodalEncoder] = {encoder.version: encoder}
         self.settings = settings or catalog.settings
@@ -119,7 +129,7 @@ class SearchEngine:
         state = self.holder.get()
         if state is None:
             raise NotReady("the search index is still being built")
-        return SearchSnapshot(state, self.encoder_for(state), self.settings.recall_k)
+        return SearchSnapshot(state, self.encoder_for(state), self.settings.recall_k, self.opinions())
 
     def encoder_for(self, state: ServingState) -> MultimodalEncoder:
         """The encoder that made ``state``'s vectors (queries must be encoded by the same model)."""
@@ -340,7 +350,7 @@ class SearchEngine:
             raise NotReady("the search index is still being built")
         text = (request.text or "").strip()
         ranking = self.ranking  # read once: reload_ranker may swap it meanwhile
-        got = recall(state, self.encoder_for(state), request, self.settings.recall_k)
+        got = recall(state, self.encoder_for(state), request, self.settings.recall_k, self.opinions())
         # How the text was read (trimmed, corrected, understood) and what a price bound hides: said even with no hits.
         reading = QueryReading(got.query if got.query.original else None, got.understood, got.price_unknown)
         if not len(got.item_ids):

@@ -13,6 +13,7 @@ from recsys.encoders import FUSED, MultimodalEncoder, route_similarities
 from recsys.index.backend import IndexBackend
 from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
+from recsys.ranking.features.opinions import OpinionSource, opinion_inputs
 from recsys.search import query_text, query_understanding
 from recsys.search.filters import SearchFilters, allowed_ids
 from recsys.search.index_mirror import payload_filter
@@ -26,14 +27,16 @@ from recsys.search.types import PriceUnknown, SearchRequest
 class SearchSnapshot:
     """One published state with the encoder that made its vectors: what recall needs, read once.
 
-    Ranker training and benchmarks recall through it, so they see exactly what a search sees."""
+    Ranker training and benchmarks recall through it, so they see exactly what a search sees. ``opinions``: the
+    review opinion index read once when the snapshot was taken (None: none built yet; the columns are NaN)."""
 
     state: ServingState
     encoder: MultimodalEncoder
     recall_k: int
+    opinions: OpinionSource | None = None
 
     def recall(self, request: SearchRequest) -> Recalled:
-        return recall(self.state, self.encoder, request, self.recall_k)
+        return recall(self.state, self.encoder, request, self.recall_k, self.opinions)
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,21 @@ class Recalled:
     understanding: query_understanding.Understanding = query_understanding.Understanding()  # colour, type, ...
 
 
-def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchRequest, recall_k: int) -> Recalled:
+def recall(
+    state: ServingState,
+    encoder: MultimodalEncoder,
+    request: SearchRequest,
+    recall_k: int,
+    opinions: OpinionSource | None = None,
+) -> Recalled:
     """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF; the text part on ``state.backend`` when the
     settings name an index engine) under the request's filters.
 
     A text + photo query recalls each part on its own (the text part: its fused vector and BM25; the photo part:
     its fused vector) and merges the two by RRF weighted with the query part weights, so the photo brings its own
     candidates instead of being diluted in one vector (``query_parts`` then ranks the parts). The text searched is
-    ``query_text.prepare``'s: trimmed when too long, typos corrected."""
+    ``query_text.prepare``'s: trimmed when too long, typos corrected. ``opinions`` fills the review-opinion
+    columns (NaN without it)."""
     prepared = query_text.prepare(request.text, state.lexical, request.correct_typos)
     ignored = request.ignore_understood
     understanding = query_understanding.read(prepared.searched, state.table, request.understand, ignored)
@@ -65,7 +75,7 @@ def recall(state: ServingState, encoder: MultimodalEncoder, request: SearchReque
     cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k)
     rows = state.table.rows(cand_ids)
     sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
-    candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids)
+    candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids, opinions)
     # No candidate left (the filters hid them all): nothing to judge the words by, and the filters are why.
     understood = not text or not len(rows) or query_text.understood(candidates.scores.bm25_title, sims.get("text_bert"))
     price_unknown = None
@@ -144,9 +154,12 @@ def candidate_list(
     rows: np.ndarray,
     sims: dict[str, np.ndarray],
     clicked_item_ids: tuple[int, ...] = (),
+    opinions: OpinionSource | None = None,
 ) -> CandidateList:
-    """The ranker's input for the table rows ``rows``: texts, route scores, item stats, session vectors."""
+    """The ranker's input for the table rows ``rows``: texts, route scores, item stats (review opinions from
+    ``opinions``, the live index the service holds), session vectors."""
     t = state.table
+    opinion_shares, opinion_mentions = opinion_inputs(opinions, t.ids[rows])
     clicked = np.asarray(clicked_item_ids, np.int64)
     clicked = clicked[np.isin(clicked, t.ids)]  # items deleted since the click drop out; order and repeats kept
     return CandidateList(
@@ -167,6 +180,8 @@ def candidate_list(
             age_days=t.age_days[rows],
             impressions=t.impressions[rows],
             clicks=t.clicks[rows],
+            opinion_shares=opinion_shares,
+            opinion_mentions=opinion_mentions,
         ),
         item_vectors=state.routes[FUSED][rows],
         clicked_vectors=state.routes[FUSED][t.rows(clicked)] if len(clicked) else None,

@@ -136,9 +136,11 @@ class Opinions:
 
     def start_in_background(self) -> BackgroundJob:
         with self._lock:
-            if self.job is None or not self.job.running:
-                self.job = BackgroundJob("opinions").start(lambda job: self.build())
-            return self.job
+            job = self.job
+            built = self.index is not None  # e.g. the ranker's training waited for it: not built twice
+            if job is None or (not built and not job.running):
+                job = self.job = BackgroundJob("opinions").start(lambda job: self.build())
+            return job
 
     def _items_changed(self, kind: str, item_ids: list[int]) -> None:
         with self._lock:
@@ -168,6 +170,17 @@ class Opinions:
         return self.index
 
     # --- reading -----------------------------------------------------------------------------------
+
+    def current_index(self) -> OpinionIndex | None:
+        """The live index for the search ranker's opinion columns; None until it is built (NaN columns)."""
+        return self.index
+
+    def built_index(self) -> OpinionIndex | None:
+        """The index after its build (started now if none ran; a catalog without reviews has none): ranker training
+        waits for it, so its lists carry the opinion columns that searches will be served with."""
+        if self.index is None and not self._no_reviews:
+            self.start_in_background().wait()
+        return self.index
 
     def item_summary(self, item_id: int) -> ItemOpinions:
         """Anyone may read an item's summary."""

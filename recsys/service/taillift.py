@@ -110,12 +110,12 @@ class TailLiftService(CatalogService):
 
         def serve_keywords(untrained: MultimodalEncoder) -> None:
             nonlocal serving
-            serving = self.engine = SearchEngine(self.store, untrained, self.settings)
+            serving = self.engine = SearchEngine(self.store, untrained, self.settings, self.opinions.current_index)
             with self._switching:
                 serving.publish_keywords()
 
         encoder = load_encoder(self.settings, self.store, progress, serve_keywords if progressive else None)
-        engine = self.engine = serving or SearchEngine(self.store, encoder, self.settings)
+        engine = self.engine = serving or SearchEngine(self.store, encoder, self.settings, self.opinions.current_index)
         with self._switching:  # an admin's switch cannot interleave with the first build
             engine.switch_encoder(encoder, progress, progressive)
         if (
@@ -145,6 +145,8 @@ class TailLiftService(CatalogService):
             self.ranker_job = BackgroundJob("ranker-training")
 
         def work(job: BackgroundJob) -> str:
+            job.message = "waiting for the review opinions (the ranker's opinion columns)…"
+            self.opinions.built_index()
             job.message = "training on a snapshot of the index…"
             result, path = train_catalog_ranker(self.store, engine.snapshot(), **options)
             name = engine.reload_ranker()

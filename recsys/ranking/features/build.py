@@ -7,6 +7,7 @@ import numpy as np
 from recsys.ranking.features.cross import cross_features
 from recsys.ranking.features.inputs import CandidateList, Priors
 from recsys.ranking.features.late_interaction import late_interaction_features
+from recsys.ranking.features.opinions import opinion_features
 from recsys.ranking.features.popularity import popularity_features
 from recsys.ranking.features.price import price_features
 from recsys.ranking.features.quality import quality_features
@@ -39,4 +40,5 @@ def build_features(candidates: CandidateList, priors: Priors | None = None) -> n
     blocks["query_match"] = query_match_features(
         candidates.query, candidates.titles, candidates.descriptions, candidates.items.price
     )
+    blocks["opinions"] = opinion_features(candidates.items.opinion_shares, candidates.items.opinion_mentions, n)
     return np.concatenate([blocks[family] for family, _ in FEATURES.families], axis=1)

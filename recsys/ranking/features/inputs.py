@@ -41,6 +41,10 @@ class ItemStats:
     age_days: Array | None = None
     impressions: Array | None = None
     clicks: Array | None = None
+    # Review opinions (features/opinions.py, from features.opinions.opinion_inputs): shrunk praise share per
+    # packaged aspect [n, aspects] and aspect mentions [n]; None without an opinion index.
+    opinion_shares: Array | None = None
+    opinion_mentions: Array | None = None
 
 
 @dataclass(frozen=True)

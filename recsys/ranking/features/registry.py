@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from recsys.ranking.features import (
     cross,
     late_interaction,
+    opinions,
     popularity,
     price,
     quality,
@@ -64,5 +65,6 @@ FEATURES = FeatureSet(
         ("popularity", popularity.NAMES),
         ("session", session.NAMES),
         ("query_match", query_match.NAMES),
+        ("opinions", opinions.NAMES),  # last: the other families keep their column positions
     )
 )
