@@ -27,6 +27,7 @@ PHRASES: dict[str, Callable[[Values], str]] = {
         else "well rated"
     ),
     "sentiment": lambda v: "positive reviews",
+    "opinions": lambda v: "reviewers praise it",  # features/opinions.py: shrunk praise per aspect
     "price": lambda v: "good price for its category",
     "fresh": lambda v: "new arrival",
     "popularity": lambda v: "popular with shoppers",
@@ -55,6 +56,8 @@ def reason_of(name: str) -> str | None:
         return "title"
     if name.startswith(("bm25_desc", "desc_cov", "desc_phrase", "desc_jaccard", "head_in_desc")):
         return "description"
+    if name.startswith("opinion_"):
+        return "opinions"
     if name.startswith(("attr_", "query_attr", "qm_")):  # qm_: query understanding (features/query_match.py)
         return "attributes"
     table = {
