@@ -104,20 +104,16 @@ def catalog_benchmark(data_dir: Path, train_queries: int, eval_queries: int, see
     service = TailLiftService(Settings.from_env({"data_dir": data_dir, "demo_limit": 0}))
     service.load_models()
     table = service.engine.holder.get().table
+    snapshot = service.training_snapshot()
     start = time.perf_counter()
-    result, path = train_catalog_ranker(service.store, service.engine.snapshot(), max_queries=train_queries, seed=seed)
+    result, path = train_catalog_ranker(service.store, snapshot, max_queries=train_queries, seed=seed)
     print(f"trained {path.name} in {time.perf_counter() - start:.0f} s on {result.ranker.training}")
     print(result.table())
     seen = {
-        q.text
-        for q in catalog_queries(
-            service.store, service.engine.snapshot(), held_out=False, max_queries=train_queries, seed=seed
-        )
+        q.text for q in catalog_queries(service.store, snapshot, held_out=False, max_queries=train_queries, seed=seed)
     }
-    queries = catalog_queries(
-        service.store, service.engine.snapshot(), held_out=True, max_queries=eval_queries, seed=seed + 1
-    )
-    data = weak_lists(service.engine.snapshot(), queries)
+    queries = catalog_queries(service.store, snapshot, held_out=True, max_queries=eval_queries, seed=seed + 1)
+    data = weak_lists(snapshot, queries)
     by_text = {q.text: q for q in queries}
     groups, y, X = data.groups, data.y, data.X
     tail = tail_types(table.leaf)

@@ -11,13 +11,14 @@ import numpy as np
 
 from recsys.encoders import FUSED, ITEM_ROUTES
 from recsys.index.lexical import BM25Index
+from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.vector import VectorIndex
 from recsys.search.state import ServingState, serving_state
 from recsys.search.table import ItemTable
 
 
 def keyword_state(
-    version: str, table: ItemTable, lexical: BM25Index, dims: dict[str, int], factory: str
+    version: str, table: ItemTable, lexical: BM25Index | SegmentedBM25, dims: dict[str, int], factory: str
 ) -> ServingState:
     """Every item by keywords; no item vectors (the vector route finds nothing, route scores are zero)."""
     routes = {route: np.zeros((len(table), dims[route]), np.float32) for route in ITEM_ROUTES}
@@ -25,7 +26,7 @@ def keyword_state(
 
 
 def partial_state(
-    version: str, table: ItemTable, lexical: BM25Index, routes: dict[str, np.ndarray], factory: str
+    version: str, table: ItemTable, lexical: BM25Index | SegmentedBM25, routes: dict[str, np.ndarray], factory: str
 ) -> ServingState:
     """Every item by keywords, and the items whose vectors are stored (non-zero rows of ``routes``) by vector too.
 

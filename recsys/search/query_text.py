@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from recsys.index.lexical import BM25Index
+from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.vocabulary import WORD
 from recsys.query.understanding import stems
 
@@ -71,7 +72,7 @@ def trim(text: str, limit: int = MAX_QUERY_CHARS) -> str:
     return text[:end].rstrip()
 
 
-def prepare(text: str | None, lexical: BM25Index, correct_typos: bool = True) -> QueryText:
+def prepare(text: str | None, lexical: BM25Index | SegmentedBM25, correct_typos: bool = True) -> QueryText:
     original = (text or "").strip()
     typed = trim(original)
     corrections: dict[str, str] = {}

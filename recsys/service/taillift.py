@@ -23,6 +23,7 @@ from recsys.encoders.text import pick_device
 from recsys.evaluation.encoder_comparison import Comparison, EvaluationSize, compare_versions
 from recsys.progress import Progress
 from recsys.search.engine import SearchEngine
+from recsys.search.recall import SearchSnapshot
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed, NotFound
@@ -146,14 +147,21 @@ class TailLiftService(CatalogService):
 
         def work(job: BackgroundJob) -> str:
             job.message = "waiting for the review opinions (the ranker's opinion columns)…"
-            self.opinions.built_index()
+            snapshot = self.training_snapshot()
             job.message = "training on a snapshot of the index…"
-            result, path = train_catalog_ranker(self.store, engine.snapshot(), **options)
+            result, path = train_catalog_ranker(self.store, snapshot, **options)
             name = engine.reload_ranker()
             log.info("catalog ranker %s trained (CV nDCG@10 %.3f); now serving it", path.name, result.best.mean)
             return f"serving {name} (CV nDCG@10 {result.best.mean:.3f}; saved {path.name})"
 
         return self.ranker_job.start(work)
+
+    def training_snapshot(self) -> SearchSnapshot:
+        """The index snapshot a ranker trains on, taken once the review opinions are built: the training lists
+        then carry the opinion columns that searches are served with (no train/serve skew)."""
+        engine = self._engine()
+        self.opinions.built_index()
+        return engine.snapshot()
 
     # --- encoder versions: training runs, switch, rollback ------------------------------------------
 

@@ -133,11 +133,9 @@ def _train_on_catalog(max_queries: int | None, seed: int):
         with ProgressReporter("train ranker: loading models", unit="item") as progress:
             service.load_models(progress)
         with ProgressReporter("train ranker", unit="query") as progress:
-            engine = service.engine
-            assert engine is not None  # load_models built it
             return train_catalog_ranker(
                 service.store,
-                engine.snapshot(),
+                service.training_snapshot(),
                 max_queries=max_queries or DEFAULT_MAX_QUERIES,
                 seed=seed,
                 progress=progress,
