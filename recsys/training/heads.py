@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,10 @@ def compute_features(
     return TowerFeatures(images, texts, image_keys, text_keys)
 
 
+def _encode_some(text: TextEncoder, texts: Sequence[str], idx: Sequence[int]) -> np.ndarray:
+    return text.encode([texts[i] for i in idx])
+
+
 def attribute_groups(
     kept: Sequence[TrainingPair],
     train_rows: Sequence[int],
@@ -103,9 +108,7 @@ def attribute_groups(
             continue
         index = {v: n for n, v in enumerate(values)}
         texts = [t for v in values for t in phrases(name, v)]
-        feats = cache.get_or_compute(
-            [text_key(t) for t in texts], lambda idx, texts=texts: text.encode([texts[i] for i in idx]), text.dim
-        )
+        feats = cache.get_or_compute([text_key(t) for t in texts], partial(_encode_some, text, texts), text.dim)
         groups = torch.tensor([index.get(v, -1) if v else -1 for v in per_row], dtype=torch.int64)
         out.append(AttributeGroups(name, groups, torch.from_numpy(feats).view(len(values), -1, text.dim)))
     return out
