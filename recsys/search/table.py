@@ -6,8 +6,10 @@ one consistent view from recall to ranking.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -52,29 +54,38 @@ def load_item_table(session: Session, now: datetime | None = None) -> ItemTable:
     reviews = reads.review_totals(session)
     events = reads.event_totals(session)
     with_image = reads.items_with_images(session)
-    n = len(items)
-    ids = np.fromiter((r.id for r in items), dtype=np.int64, count=n)
-    attrs = [r.attributes or {} for r in items]
-
-    def age(created: datetime) -> float:
-        created = created if created.tzinfo else created.replace(tzinfo=UTC)
-        return max(0.0, (now - created).total_seconds() / 86400)
-
+    ids = np.fromiter((r.id for r in items), dtype=np.int64, count=len(items))
     return ItemTable(
         ids=ids,
-        titles=[r.title for r in items],
-        descriptions=[r.description or "" for r in items],
-        categories=[r.category or "" for r in items],
-        leaf=np.array(
-            [a.get("articleType") or (r.category or "").split(" > ")[-1] for a, r in zip(attrs, items)], dtype=object
-        ),
-        gender=np.array([a.get("gender", "") for a in attrs], dtype=object),
-        colour=np.array([a.get("baseColour") or a.get("colour") or a.get("color") or "" for a in attrs], dtype=object),
-        price=np.array([np.nan if r.price is None else r.price for r in items], dtype=np.float32),
-        age_days=np.array([age(r.created_at) for r in items], dtype=np.float32),
+        **catalog_columns(items, now),
         rating_sum=np.array([reviews.get(i, (0, 0))[0] or 0 for i in ids], dtype=np.float32),
         rating_count=np.array([reviews.get(i, (0, 0))[1] for i in ids], dtype=np.float32),
         impressions=np.array([events.get(i, (0, 0))[0] or 0 for i in ids], dtype=np.float32),
         clicks=np.array([events.get(i, (0, 0))[1] or 0 for i in ids], dtype=np.float32),
         has_image=np.array([i in with_image for i in ids], dtype=bool),
     )
+
+
+def catalog_columns(rows: Sequence[Any], now: datetime) -> dict[str, Any]:
+    """The columns read from the items themselves (title ... age), for any rows with the catalog's item fields
+    (``reads.item_rows`` or ``ItemView``): one derivation for the full build and the live-edit splice."""
+    attrs = [r.attributes or {} for r in rows]
+
+    def age(created: datetime) -> float:
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+        return max(0.0, (now - created).total_seconds() / 86400)
+
+    return {
+        "titles": [r.title for r in rows],
+        "descriptions": [r.description or "" for r in rows],
+        "categories": [r.category or "" for r in rows],
+        "leaf": np.array(
+            [a.get("articleType") or (r.category or "").split(" > ")[-1] for a, r in zip(attrs, rows)], dtype=object
+        ),
+        "gender": np.array([a.get("gender", "") for a in attrs], dtype=object),
+        "colour": np.array(
+            [a.get("baseColour") or a.get("colour") or a.get("color") or "" for a in attrs], dtype=object
+        ),
+        "price": np.array([np.nan if r.price is None else r.price for r in rows], dtype=np.float32),
+        "age_days": np.array([age(r.created_at) for r in rows], dtype=np.float32),
+    }

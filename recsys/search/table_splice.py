@@ -21,7 +21,7 @@ import numpy as np
 
 from recsys.catalog.store import CatalogStore
 from recsys.catalog.views import ItemView
-from recsys.search.table import ItemTable
+from recsys.search.table import ItemTable, catalog_columns
 
 Column = np.ndarray | list
 SPARE = 1 / 8  # spare rows allocated past the end, as a share of the rows (at least MIN_SPARE)
@@ -41,7 +41,6 @@ def edited_rows(
 
 def _rows(views: list[ItemView], served: ItemTable, now: datetime) -> ItemTable:
     ids = np.array([v.id for v in views], np.int64)
-    attrs = [v.attributes or {} for v in views]
     rows = np.minimum(served.rows(ids), max(len(served) - 1, 0))
     known = served.ids[rows] == ids if len(served) else np.zeros(ids.size, bool)
 
@@ -50,22 +49,9 @@ def _rows(views: list[ItemView], served: ItemTable, now: datetime) -> ItemTable:
         out[known] = column[rows[known]]
         return out
 
-    def age(created: datetime) -> float:
-        created = created if created.tzinfo else created.replace(tzinfo=UTC)
-        return max(0.0, (now - created).total_seconds() / 86400)
-
     return ItemTable(
         ids=ids,
-        titles=[v.title for v in views],
-        descriptions=[v.description or "" for v in views],
-        categories=[v.category or "" for v in views],
-        leaf=np.array(
-            [a.get("articleType") or (v.category or "").split(" > ")[-1] for a, v in zip(attrs, views)], dtype=object
-        ),
-        gender=np.array([a.get("gender", "") for a in attrs], dtype=object),
-        colour=np.array([a.get("baseColour") or a.get("colour") or a.get("color") or "" for a in attrs], dtype=object),
-        price=np.array([np.nan if v.price is None else v.price for v in views], dtype=np.float32),
-        age_days=np.array([age(v.created_at) for v in views], dtype=np.float32),
+        **catalog_columns(views, now),
         rating_sum=np.array([sum(r.rating or 0 for r in v.reviews) for v in views], dtype=np.float32),
         rating_count=np.array([len(v.reviews) for v in views], dtype=np.float32),
         impressions=kept(served.impressions),
