@@ -60,12 +60,7 @@ def segmented_state(
     """``old`` with the edit as delta segments: only the edited items are read from the catalog and encoded."""
     assert isinstance(old.lexical, SegmentedBM25)
     touched = np.unique(np.asarray(item_ids, np.int64))
-    fresh_ids = np.zeros(0, np.int64)
-    fresh: dict[str, np.ndarray] = {}
-    if kind == "upsert":
-        fresh_ids, fresh = encode_and_store(
-            catalog, encoder, item_ids, batch_size=settings.encode_batch_size, content_changed=True
-        )
+    fresh_ids, fresh = _encoded(catalog, settings, encoder, kind, item_ids)
     part = edited_rows(catalog, fresh_ids, old.table)  # read after encoding: an item deleted meanwhile is left out
     keep = np.isin(fresh_ids, part.ids)
     order = np.argsort(fresh_ids[keep])
@@ -88,6 +83,15 @@ def segmented_state(
     return serving_state(old.model_version, vectors, lexical, table, routes, old.backend)
 
 
+def _encoded(
+    catalog: CatalogStore, settings: Settings, encoder: MultimodalEncoder, kind: str, item_ids: list[int]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(ids, route -> vectors) of the upserted items, encoded and stored; nothing for a delete."""
+    if kind != "upsert":
+        return np.zeros(0, np.int64), {}
+    return encode_and_store(catalog, encoder, item_ids, batch_size=settings.encode_batch_size, content_changed=True)
+
+
 def as_segmented(vectors: VectorIndex | SegmentedVectorIndex) -> SegmentedVectorIndex:
     """A published ``VectorIndex`` as the base segment (shared, not copied: published indexes are never edited)."""
     return vectors if isinstance(vectors, SegmentedVectorIndex) else SegmentedVectorIndex([vectors])
@@ -102,12 +106,7 @@ def rebuilt_state(
     item_ids: list[int],
 ) -> ServingState:
     """``old`` with the items re-encoded (upsert) or dropped (delete), against a fresh read of the whole table."""
-    fresh_ids = np.zeros(0, np.int64)
-    fresh: dict[str, np.ndarray] = {}
-    if kind == "upsert":
-        fresh_ids, fresh = encode_and_store(
-            catalog, encoder, item_ids, batch_size=settings.encode_batch_size, content_changed=True
-        )
+    fresh_ids, fresh = _encoded(catalog, settings, encoder, kind, item_ids)
     with catalog.sessions() as session:
         table = load_item_table(session)
     # An item may have been deleted between its encoding and this table read: drop it here.
