@@ -37,13 +37,14 @@ from recsys.encoders.feature_cache import FeatureCache, image_key, open_image, t
 from recsys.encoders.fusion import mean_of_present
 from recsys.encoders.image_tower import ImageTower
 from recsys.encoders.multilingual import MultilingualTextEncoder
-from recsys.encoders.multilingual_head import MultilingualHeadConfig, fit_multilingual_head
+from recsys.encoders.multilingual_head import MultilingualHeadConfig
 from recsys.encoders.multilingual_head_store import save_head
 from recsys.encoders.openclip_path import slug
 from recsys.encoders.text import TextEncoder
 from recsys.encoders.tower_clip import TowerClipConfig
 from recsys.evaluation import bilingual, fashion_data
 from recsys.splits import is_holdout
+from recsys.training.multilingual_head_fit import fit_multilingual_head
 
 VALIDATION_SALT = "taillift-multilingual-head-validation"
 

@@ -13,8 +13,9 @@ import pytest
 
 from recsys.config import Settings
 from recsys.encoders.multilingual import USE_MULTILINGUAL, MultilingualTextEncoder
-from recsys.encoders.multilingual_head import MultilingualHead, MultilingualHeadConfig, fit_multilingual_head
+from recsys.encoders.multilingual_head import MultilingualHead, MultilingualHeadConfig
 from recsys.encoders.multilingual_head_store import head_dir, load_head, read_head, save_head, write_head
+from recsys.training.multilingual_head_fit import fit_multilingual_head
 
 TITLES = {
     "Dresses": ["Women Red Dress", "Women Blue Floral Dress", "Black Party Dress", "Girls Pink Dress",
