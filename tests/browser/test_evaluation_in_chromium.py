@@ -45,7 +45,9 @@ def test_a_run_is_compared_and_listed_on_the_evaluation_tab(app_url):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1400, "height": 1400})
         page.goto(app_url)
-        # Training needs the models the start-up loads; the page is up (and says so) before that.
+        # Training needs the models the start-up loads; the page is up (and says so) before that. The page must
+        # have rendered first: a banner not in the page yet also counts as hidden.
+        expect(page.locator("#account-name")).to_be_visible(timeout=60_000)
         expect(page.locator("#startup-banner")).to_be_hidden(timeout=180_000)
         page.get_by_role("tab", name="Evaluation").click()
         expect(page.locator("#eval-runs")).to_contain_text("Nothing measured yet", timeout=30_000)
