@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from recsys.recommend.exposure import calibrated_rerank
-from recsys.recommend.hypergraph import HypergraphRecommender
+from recsys.recommend.hypergraph import HypergraphRecommender, blend
 from recsys.recommend.served import EVENT_WEIGHTS, ServedModel
 from recsys.recommend.topn import preference_order, top_n
 
@@ -84,6 +84,16 @@ def _exposure_fill(
     return repeats + [int(i) for i in fill]
 
 
+def _learned(model: ServedModel, weights: dict[int, float], shopper: str | None, propagated: np.ndarray) -> np.ndarray:
+    """Per item: the ranker's next-basket probability, plus its novelty bonus when no other shopper has been shown
+    the item (0 outside the ranker's candidates)."""
+    assert model.ranker is not None
+    cands, prob = model.ranker.probabilities(model, weights, propagated)
+    out = np.zeros(model.n_items)
+    out[cands] = prob + model.ranker.novelty * (model.exposure.discount(cands, shopper) >= 1.0)
+    return out
+
+
 def for_shopper(
     model: ServedModel, weights: dict[int, float], k: int, tail_share: float, shopper: str | None = None
 ) -> list[Pick]:
@@ -91,12 +101,25 @@ def for_shopper(
     blend of their recency-weighted repeats and the propagated, popularity-debiased neighbours. Items bought before
     (at least a purchase's weight) may come back; items only browsed are left out. The slots the repeats leave go
     to neighbours discounted by how often the model's lists have shown them (``ExposureLedger``), and what is shown
-    is recorded there, per ``shopper`` when given (their own earlier lists never discount this one)."""
+    is recorded there, per ``shopper`` when given (their own earlier lists never discount this one). A model fitted
+    with its learned re-ranker (``basket_ranker``) orders the list by the ranker's probability instead."""
     own = list(weights)
     row = sparse.csr_matrix((recency_weights(weights), ([0] * len(own), own)), shape=(1, model.n_items))
     browsed = [i for i in own if weights[i] < REPEAT_MIN_WEIGHT]
-    scores = model.personal.score(row)[0]
+    propagated = model.personal.propagate(row)
+    personal = model.personal
+    scores = blend(row, propagated, personal.popularity, personal.alpha, personal.beta)[0]  # personal.score(row)
     ranked = _ranked(model, scores, browsed, k)
+    if model.ranker is not None and model.ranker.floor > 0:  # the ranker's strong picks, then the hand fill
+        learned_scores = _learned(model, weights, shopper, propagated)
+        strong = _ranked(model, np.where(learned_scores >= model.ranker.floor, learned_scores, -np.inf), browsed, k)
+        weak = set(own) - set(strong)
+        ranked = strong + [i for i in ranked if i not in weak and i not in set(strong)]
+    elif model.ranker is not None:  # the learned re-ranker's order, the hand blend's after its candidates
+        learned_scores = _learned(model, weights, shopper, propagated)
+        learned = _ranked(model, np.where(learned_scores > 0, learned_scores, -np.inf), browsed, k)
+        ranked = learned + [i for i in ranked if i not in set(learned)]
+        scores = scores if model.ranker.hand_fill else learned_scores
     picks = _exposure_fill(model, scores, calibrated_rerank(ranked, model.is_tail, k, tail_share), own, k, shopper)
     picks = calibrated_rerank(picks + [i for i in ranked if i not in picks], model.is_tail, k, tail_share)
     model.exposure.record(picks, shopper)

@@ -8,16 +8,19 @@ items' attributes (type, brand, colour, category), so an item nobody bought yet 
 - ``bought`` / ``viewed``: hypergraphs over baskets / sessions plus the attribute edges at a low weight: co-bought
   (co-viewed) items come first, then look-alikes for items without co-occurrence.
 - co-count matrices say *why* ("bought together in 3 orders") in the one-line reasons.
+- ``ranker`` (``fit_served(..., ranker=True)``, off by default): a learned For you re-ranker (``basket_ranker``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
+from recsys.recommend import basket_ranker
 from recsys.recommend.cooccurrence import binary
 from recsys.recommend.exposure import ExposureLedger
 from recsys.recommend.hypergraph import HypergraphRecommender
@@ -98,6 +101,7 @@ class ServedModel:
     co_bought: sparse.csr_matrix  # items x items: orders holding both
     co_viewed: sparse.csr_matrix  # items x items: sessions that browsed both
     events: int  # how many events it was fitted on
+    ranker: basket_ranker.BasketRanker | None = None  # the learned For you re-ranker (None: the hand blend)
     exposure: ExposureLedger = field(init=False)  # what this model's personal lists have shown, across shoppers
 
     def __post_init__(self) -> None:
@@ -134,8 +138,62 @@ def fit_served(
     alpha: float = 0.5,
     personal_alpha: float = PERSONAL_ALPHA,
     personal_beta: float = PERSONAL_BETA,
+    ranker: bool = False,
+    shopper_events: int = 200,
 ) -> ServedModel:
-    """Fit every backend the app serves on the catalog ``items`` and their ``events`` (unknown items dropped)."""
+    """Fit every backend the app serves on the catalog ``items`` and their ``events`` (unknown items dropped, events
+    in time order) and, with ``ranker``, the learned For you re-ranker (``basket_ranker``): trained on each shopper's
+    last order from their newest ``shopper_events`` events before it, over a model refitted without those orders."""
+    model = _fit_backends(items, events, alpha, personal_alpha, personal_beta)
+    if ranker:
+        start = time.perf_counter()
+        x, y = ranker_training_rows(model, items, events, alpha, personal_alpha, personal_beta, shopper_events)
+        booster = basket_ranker.fit_booster(x, y)
+        if booster is not None:
+            stats = basket_ranker.item_stats(model)
+            model.ranker = basket_ranker.BasketRanker(booster, stats, time.perf_counter() - start, len(y))
+    return model
+
+
+def ranker_training_rows(
+    model: ServedModel,
+    items: Sequence[ItemRow],
+    events: Sequence[EventRow],
+    alpha: float = 0.5,
+    personal_alpha: float = PERSONAL_ALPHA,
+    personal_beta: float = PERSONAL_BETA,
+    shopper_events: int = 200,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ranker's (features, labels): each shopper's last order the target, their newest ``shopper_events`` events
+    before it the history, features from the backends refitted without any event from a target order on. Empty when
+    fewer than ``basket_ranker.MIN_TRAIN_SHOPPERS`` shoppers have a target order and a history."""
+    ids = np.array([e.item_id for e in events], dtype=np.int64)
+    pos = np.minimum(np.searchsorted(model.item_ids, ids), max(model.n_items - 1, 0))
+    known = (model.item_ids[pos] == ids) if model.n_items else np.zeros(ids.size, dtype=bool)
+    chosen = [p for p, e in enumerate(events) if known[p] and e.event in EVENT_WEIGHTS]
+    kept = [events[p] for p in chosen]
+    split = basket_ranker.training_split(
+        [e.shopper for e in kept],
+        pos[chosen].tolist(),
+        [e.event for e in kept],
+        [e.order_id for e in kept],
+        EVENT_WEIGHTS,
+        shopper_events,
+    )
+    if len(split.targets) < basket_ranker.MIN_TRAIN_SHOPPERS:
+        return np.zeros((0, len(basket_ranker.FEATURES)), dtype=np.float32), np.zeros(0, dtype=np.float32)
+    earlier = [e for e, keep in zip(kept, split.keep) if keep]
+    features = _fit_backends(items, earlier, alpha, personal_alpha, personal_beta)
+    return basket_ranker.training_rows(features, split.history, split.targets)
+
+
+def _fit_backends(
+    items: Sequence[ItemRow],
+    events: Sequence[EventRow],
+    alpha: float,
+    personal_alpha: float,
+    personal_beta: float,
+) -> ServedModel:
     order = sorted(items, key=lambda r: r.item_id)
     item_ids = np.array([r.item_id for r in order], dtype=np.int64)
     n = item_ids.size

@@ -40,6 +40,8 @@ def catalog_items(folder: Path, catalog: np.ndarray) -> list[ItemRow]:
 
 
 def purchase_events(lines: pd.DataFrame) -> list[EventRow]:
+    """One purchase per line, each user's orders in order (the ranker's target is a shopper's last order)."""
+    lines = lines.sort_values(["user_id", "order_number"], kind="stable")
     return [
         EventRow(str(u), str(o), int(p), "purchase", str(o))
         for u, o, p in zip(lines["user_id"], lines["order_id"], lines["product_id"])
@@ -80,6 +82,7 @@ def served_recommendations(
     return out
 
 
-def fit_served_on_lines(folder: Path, catalog: np.ndarray, lines: pd.DataFrame) -> ServedModel:
-    """The served model over every catalog product, learning from the order ``lines`` as purchases."""
-    return fit_served(catalog_items(folder, catalog), purchase_events(lines))
+def fit_served_on_lines(folder: Path, catalog: np.ndarray, lines: pd.DataFrame, ranker: bool = False) -> ServedModel:
+    """The served model over every catalog product, learning from the order ``lines`` as purchases (with the learned
+    For you re-ranker when ``ranker``: ``benchmarks/bench_nextbasket_ranker.py``)."""
+    return fit_served(catalog_items(folder, catalog), purchase_events(lines), ranker=ranker)

@@ -16,12 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from recsys.recommend.base import Recommender
+from recsys.recommend.basket_ranker import BasketRanker
 from recsys.recommend.hypergraph import HypergraphRecommender
 from recsys.recommend.served import EventRow, ItemRow, ServedModel
 from recsys.recommend.storage import load_artifact, save_artifact
 
 BACKENDS = ("personal", "bought", "viewed")
 VERSION_FILE = "version.json"
+RANKER_FILE = "ranker.json"
 
 
 def fingerprint(items: Sequence[ItemRow], events: Sequence[EventRow]) -> str:
@@ -50,6 +52,8 @@ def save_served(root: Path, model: ServedModel, meta: dict) -> Path:
         "co_viewed": model.co_viewed,
     }
     save_artifact(folder / "lists", arrays, {"titles": model.titles, "attributes": model.attributes})
+    if model.ranker is not None:  # the learned For you re-ranker (basket_ranker), booster as LightGBM's text
+        (folder / RANKER_FILE).write_text(model.ranker.to_json())
     tmp = folder / (VERSION_FILE + ".tmp")
     tmp.write_text(json.dumps({**meta, "events": model.events, "items": model.n_items}, indent=2, sort_keys=True))
     os.replace(tmp, folder / VERSION_FILE)  # last: the commit marker
@@ -66,7 +70,7 @@ def load_served(root: Path, version: str) -> ServedModel:
         if not isinstance(backend, HypergraphRecommender):
             raise TypeError(f"{folder / name} holds a {type(backend).__name__}")
     events = json.loads((folder / VERSION_FILE).read_text())["events"]
-    return ServedModel(
+    model = ServedModel(
         item_ids=np.asarray(arrays["item_ids"], dtype=np.int64),
         titles=list(meta["titles"]),
         attributes=list(meta["attributes"]),
@@ -79,6 +83,9 @@ def load_served(root: Path, version: str) -> ServedModel:
         co_viewed=arrays["co_viewed"],
         events=int(events),
     )
+    if (folder / RANKER_FILE).is_file():
+        model.ranker = BasketRanker.from_json((folder / RANKER_FILE).read_text(), model)
+    return model
 
 
 def list_versions(root: Path) -> list[dict]:
