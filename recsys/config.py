@@ -116,6 +116,11 @@ class Settings:
     # --- review opinions (recsys/opinions) ------------------------------------------------------
     opinion_aspects_path: str = ""  # a merchant's aspect file (same shape as recsys/opinions/aspects.json); "": none
     opinion_recent_days: int = 30  # the merchant view's "recently": complaints in this many days vs before
+    # the text model the opinion model reads (recsys/opinions/vectors.py): a sentence-transformers hub id (MiniLM,
+    # English) or a multilingual id (recsys/encoders/multilingual.py) so Chinese reviews are read too; a saved model
+    # is only served on the vectors of the model it was trained on. USE multilingual by default: on English it is
+    # level with MiniLM, and it reads Chinese reviews (docs/opinions.md, "Chinese reviews")
+    opinion_text_model: str = "google/universal-sentence-encoder-multilingual/3"
     opinion_train_reviews: int = 8000  # reviews the opinion model is trained on (from demo_reviews_path if present)
     opinion_labels_path: Path = HOME / "tests" / "opinions" / "data" / "aspect_sentences.jsonl"  # reviews suite
 

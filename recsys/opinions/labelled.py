@@ -48,3 +48,24 @@ def read_labelled(labels_path: Path, reviews_csv: Path) -> list[LabelledSentence
             raise ValueError(f"{labels_path}:{number}: polarity must be one of {POLARITIES}, got {bad}")
         out.append(LabelledSentence(text, int(ref["clothing_id"]), dict(ref["aspects"])))
     return out
+
+
+def read_written(labels_path: Path, aspect_keys: set[str] | None = None) -> list[LabelledSentence]:
+    """A labelled set whose sentences were written for the test (text stored in the file, no review behind it,
+    ``clothing_id`` 0): one JSON object a line, ``{"text": ..., "aspects": {key: polarity}}``."""
+    out = []
+    for number, line in enumerate(Path(labels_path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        ref = json.loads(line)
+        text, aspects = ref.get("text"), ref.get("aspects")
+        if not isinstance(text, str) or not text.strip() or not isinstance(aspects, dict):
+            raise ValueError(f"{labels_path}:{number}: expected {{'text': ..., 'aspects': {{...}}}}")
+        bad = [p for p in aspects.values() if p not in POLARITIES]
+        if bad:
+            raise ValueError(f"{labels_path}:{number}: polarity must be one of {POLARITIES}, got {bad}")
+        unknown = sorted(set(aspects) - aspect_keys) if aspect_keys is not None else []
+        if unknown:
+            raise ValueError(f"{labels_path}:{number}: unknown aspect keys {unknown}")
+        out.append(LabelledSentence(text, 0, dict(aspects)))
+    return out

@@ -69,7 +69,7 @@ class Opinions:
         extra = Path(settings.opinion_aspects_path) if settings.opinion_aspects_path else None
         self.aspects = load_aspects(extra)
         self.vectors = SentenceVectors(
-            settings.text_model, settings.data_dir / "cache", settings.device, settings.encode_batch_size
+            settings.opinion_text_model, settings.data_dir / "cache", settings.device, settings.encode_batch_size
         )
         self.index: OpinionIndex | None = None
         self.job: BackgroundJob | None = None
@@ -106,11 +106,11 @@ class Opinions:
 
     def model(self) -> OpinionModel:
         """The saved model for the current aspect list and text model; trained and saved when there is none."""
-        found = load_current(self.settings.models_dir, self.aspects, self.settings.text_model)
+        found = load_current(self.settings.models_dir, self.aspects, self.vectors.model_name)
         if found is not None:
             return found
         reviews, recommended, source = self._training_reviews()
-        model = fit_from_reviews(reviews, recommended, self.aspects, self.vectors, self.settings.text_model)
+        model = fit_from_reviews(reviews, recommended, self.aspects, self.vectors, self.vectors.model_name)
         model.metrics["trained_on"] = source
         log.info("opinion model saved to %s", save_model(self.settings.models_dir, model))
         return model

@@ -12,6 +12,7 @@ from recsys.service.opinions import Opinions
 from recsys.service.taillift import TailLiftService
 from recsys.ui import merchant_tab, search_tab
 from tests.browser.app_process import chromium_page, free_port, require_chromium
+from tests.opinions.conftest import MINILM
 from tests.opinions.fixture_reviews import PILLING, PLAIN, REVIEWS, SWEATER, TIGHT
 from tests.small_catalog import fill_small_catalog
 
@@ -29,7 +30,13 @@ def app(tmp_path_factory):
     require_chromium()
     root = tmp_path_factory.mktemp("opinions-ui")
     settings = Settings.from_env(
-        {"data_dir": root / "data", "demo_limit": 0, "demo_reviews_path": root / "none.csv"}, environ={}
+        {
+            "data_dir": root / "data",
+            "demo_limit": 0,
+            "demo_reviews_path": root / "none.csv",
+            "opinion_text_model": MINILM,
+        },
+        environ={},
     )
     service = TailLiftService(settings)
     fill_small_catalog(service)
