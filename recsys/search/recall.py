@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from recsys.encoders import FUSED, MultimodalEncoder, route_similarities
+from recsys.encoders import FUSED, TEXT_CLIP, MultimodalEncoder, route_similarities
 from recsys.index.backend import IndexBackend
 from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
@@ -17,6 +17,7 @@ from recsys.ranking.features.opinions import OpinionSource, opinion_inputs
 from recsys.search import query_text, query_understanding
 from recsys.search.filters import SearchFilters, allowed_ids
 from recsys.search.index_mirror import payload_filter
+from recsys.search.multilingual_recall import MultilingualRecall
 from recsys.search.query_parts import DEFAULT_PART_WEIGHTS
 from recsys.search.query_text import QueryText
 from recsys.search.state import ServingState
@@ -28,15 +29,17 @@ class SearchSnapshot:
     """One published state with the encoder that made its vectors: what recall needs, read once.
 
     Ranker training and benchmarks recall through it, so they see exactly what a search sees. ``opinions``: the
-    review opinion index read once when the snapshot was taken (None: none built yet; the columns are NaN)."""
+    review opinion index read once when the snapshot was taken (None: none built yet; the columns are NaN).
+    ``multilingual``: the encoder version's multilingual route (None: no head; ``multilingual_recall``)."""
 
     state: ServingState
     encoder: MultimodalEncoder
     recall_k: int
     opinions: OpinionSource | None = None
+    multilingual: MultilingualRecall | None = None
 
     def recall(self, request: SearchRequest) -> Recalled:
-        return recall(self.state, self.encoder, request, self.recall_k, self.opinions)
+        return recall(self.state, self.encoder, request, self.recall_k, self.opinions, self.multilingual)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ def recall(
     request: SearchRequest,
     recall_k: int,
     opinions: OpinionSource | None = None,
+    multilingual: MultilingualRecall | None = None,
 ) -> Recalled:
     """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF; the text part on ``state.backend`` when the
     settings name an index engine) under the request's filters.
@@ -65,16 +69,27 @@ def recall(
     its fused vector) and merges the two by RRF weighted with the query part weights, so the photo brings its own
     candidates instead of being diluted in one vector (``query_parts`` then ranks the parts). The text searched is
     ``query_text.prepare``'s: trimmed when too long, typos corrected. ``opinions`` fills the review-opinion
-    columns (NaN without it)."""
+    columns (NaN without it). ``multilingual`` (a version with a multilingual head): a non-English text's USE
+    vector in the joint space is one more ranking in the text part's RRF (the text as typed, before the
+    understood English words are appended), and with ``multilingual.features`` the query's text_clip row for the
+    similarity columns; None, or an English text: recall as without it."""
     prepared = query_text.prepare(request.text, state.lexical, request.correct_typos)
+    typed = prepared.searched
     ignored = request.ignore_understood
     understanding = query_understanding.read(prepared.searched, state.table, request.understand, ignored)
     prepared = prepared.expanded(understanding.expansion)  # a Chinese query's English words, for BM25
     text = prepared.searched
     query = encoder.encode_query(text or None, request.image)
-    cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k)
+    joint = multilingual.joint_row(typed) if multilingual is not None else None
+    extra = None
+    scored = query  # the query rows the ranker's similarity columns are computed from
+    if joint is not None and multilingual is not None:
+        extra = (multilingual.fused_row(encoder, joint), multilingual.weight)
+        if multilingual.features and TEXT_CLIP in query:
+            scored = {**query, TEXT_CLIP: joint}  # MiniLM's joint row of a non-English text is noise
+    cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k, extra)
     rows = state.table.rows(cand_ids)
-    sims = route_similarities(query, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
+    sims = route_similarities(scored, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
     candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids, opinions)
     # No candidate left (the filters hid them all): nothing to judge the words by, and the filters are why.
     understood = not text or not len(rows) or query_text.understood(candidates.scores.bm25_title, sims.get("text_bert"))
@@ -82,7 +97,7 @@ def recall(
     if request.filters.min_price is not None or request.filters.max_price is not None:
         # The same query without the price bounds (its vectors reused): how many of those candidates are unpriced.
         unbounded = replace(request.filters, min_price=None, max_price=None)
-        wider = _candidate_ids(state, encoder, query, text, request, unbounded, recall_k)
+        wider = _candidate_ids(state, encoder, query, text, request, unbounded, recall_k, extra)
         unpriced = int(np.isnan(state.table.price[state.table.rows(wider)]).sum())
         price_unknown = PriceUnknown(unpriced, len(wider))
     return Recalled(cand_ids, rows, sims, candidates, prepared, understood, price_unknown, understanding)
@@ -104,26 +119,38 @@ def _candidate_ids(
     request: SearchRequest,
     filters: SearchFilters,
     recall_k: int,
+    multilingual: tuple[np.ndarray, float] | None = None,
 ) -> np.ndarray:
     """The text part by hybrid recall (its vector and BM25 by RRF), the photo part by its vector, merged by RRF.
 
     With an index engine on the state (``state.backend``, RECSYS_INDEX_BACKEND=qdrant) the text part's hybrid runs
-    there, under the same filters as payload filters; the photo part stays on the embedded FAISS index."""
+    there, under the same filters as payload filters; the photo part stays on the embedded FAISS index.
+    ``multilingual``: (the route's fused query row, its RRF weight), searched on the embedded index and fused into
+    the text part beside its fused vector and BM25 (beside the engine's hybrid list, weighted 2: it holds those two)."""
     allowed = _allowed(state, request, filters)
     text_part, photo_part = encoder.part_vectors(query)
     both = text_part is not None and photo_part is not None
     vectors = np.concatenate([text_part, photo_part]) if both else query[FUSED]  # one part: the query's own vector
+    route_row, route_weight = multilingual if multilingual is not None and text_part is not None else (None, 0.0)
+    rows = [] if state.backend is not None and text else [vectors[:1]]  # the text part (or the one part)
+    rows += [vectors[1:]] if both else []
+    rows += [route_row] if route_row is not None else []
+    if rows:
+        scores, ids = state.vectors.search(np.concatenate(rows), recall_k, allowed)
+    route: list[tuple[np.ndarray, np.ndarray]] = []
+    if route_row is not None:  # its row is the last one searched
+        route, ids, scores = [(ids[-1], scores[-1])], ids[:-1], scores[:-1]
     if state.backend is not None and text:
         fused = _backend_hybrid(state.backend, state, vectors[0], text, request, filters, recall_k)
-        if both:
-            scores, ids = state.vectors.search(vectors[1:], recall_k, allowed)
+        if route:
+            fused = reciprocal_rank_fusion([fused, *route], weights=(2.0, route_weight))
     else:
-        scores, ids = state.vectors.search(vectors, recall_k, allowed)
         text_rankings = [(ids[0], scores[0])]
         if text:
             lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
             text_rankings.append((lex_ids, lex_scores))
-        fused = reciprocal_rank_fusion(text_rankings)
+        text_weights = [1.0] * len(text_rankings) + [route_weight] * len(route)
+        fused = reciprocal_rank_fusion(text_rankings + route, weights=text_weights)
     if both:
         weights = (DEFAULT_PART_WEIGHTS.text, DEFAULT_PART_WEIGHTS.photo)
         fused = reciprocal_rank_fusion([fused, (ids[-1], scores[-1])], weights=weights)

@@ -14,11 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from recsys import registry
 from recsys.accounts.principal import SYSTEM, Principal
 from recsys.catalog import repository as repo
 from recsys.config import Settings
-from recsys.encoders import MultimodalEncoder
+from recsys.encoders import IMAGE, MultimodalEncoder
+from recsys.encoders.multilingual_head_store import load_head
 from recsys.encoders.text import pick_device
 from recsys.evaluation.encoder_comparison import Comparison, EvaluationSize, compare_versions
 from recsys.progress import Progress
@@ -33,9 +36,11 @@ from recsys.service.opinions import Opinions
 from recsys.service.permissions import require
 from recsys.service.recommendations import Recommendations, Recommended
 from recsys.service.startup import StartupStatus
-from recsys.training.catalog_ranker import train_catalog_ranker
+from recsys.splits import is_holdout
+from recsys.training.catalog_ranker import external_ids, train_catalog_ranker
 from recsys.training.encoder_runs import EncoderRun, create_encoder_for, encoder_versions
 from recsys.training.first_start import load_encoder
+from recsys.training.multilingual_head_fit import CatalogHeadFit, fit_catalog_head
 from recsys.training.pair_sources import read_judgments
 from recsys.training.run_options import EncoderRunOptions
 
@@ -47,6 +52,7 @@ class TailLiftService(CatalogService):
         super().__init__(settings)
         self.engine: SearchEngine | None = None
         self.ranker_job: BackgroundJob | None = None
+        self.multilingual_job: BackgroundJob | None = None  # fitting the served version's multilingual head
         self._switching = threading.Lock()
         self._jobs_lock = threading.Lock()
         self.encoder_run: EncoderRun | None = None  # the one encoder run at a time
@@ -67,6 +73,7 @@ class TailLiftService(CatalogService):
             self.load_models(self.startup.progress, train_missing_ranker=True, progressive=True)
             # after the index: the first build keeps the CPU; item pages say "still being analysed" meanwhile
             self.opinions.start_in_background()
+            self.fit_multilingual_head_in_background()
         except Exception as exc:
             log.exception("start-up failed")
             self.startup.finish(f"{type(exc).__name__}: {exc}")
@@ -163,6 +170,50 @@ class TailLiftService(CatalogService):
         self.opinions.built_index()
         return engine.snapshot()
 
+    # --- the multilingual query route (recsys/search/multilingual_recall.py) --------------------------
+
+    def fit_multilingual_head(self, actor: Principal) -> CatalogHeadFit:
+        """Fit the serving version's multilingual head on the catalog (item titles and the joint image vectors its
+        index holds; held-out items left out) and serve it from the next non-English query."""
+        require(actor, "train encoder")
+        engine = self._engine()
+        snapshot = engine.snapshot()
+        version = self.serving_encoder_version()
+        if version is None or snapshot.encoder.joint.version != version:
+            raise NotReady("no trained encoder version is served yet: a multilingual head is fitted to one")
+        table = snapshot.state.table
+        keys = external_ids(self.store, table.ids)
+        keep = np.flatnonzero([not is_holdout(k) for k in keys])
+        titles = [table.titles[r] for r in keep]
+        fit = fit_catalog_head(self.settings, version, keys[keep].tolist(), titles, snapshot.state.routes[IMAGE][keep])
+        engine.multilingual.forget(snapshot.encoder.version)
+        log.info("multilingual head for %s fitted (%s); served from the next non-English query", version, fit.metrics)
+        return fit
+
+    def fit_multilingual_head_in_background(self) -> BackgroundJob | None:
+        """After a version is served (start-up, a switch): fit its multilingual head on its own thread when it has
+        none, the catalog is big enough (``auto_train_min_items``, as the ranker's) and
+        ``multilingual_head_autofit`` is on; the running job if one is."""
+        version = self.serving_encoder_version() if self.engine is not None else None
+        settings = self.settings
+        if not settings.multilingual_head_autofit or settings.multilingual_route_weight <= 0 or version is None:
+            return None
+        if load_head(settings, version, settings.multilingual_text_model) is not None:
+            return None
+        if self.stats()["items"] < settings.auto_train_min_items:
+            return None
+        with self._jobs_lock:
+            if self.multilingual_job is not None and self.multilingual_job.running:
+                return self.multilingual_job
+            self.multilingual_job = BackgroundJob("multilingual-head")
+
+        def work(job: BackgroundJob) -> str:
+            job.message = f"fitting the multilingual head of {version}…"
+            fit = self.fit_multilingual_head(SYSTEM)
+            return f"multilingual head fitted on {fit.metrics['fit_pairs']} items; saved {fit.folder}"
+
+        return self.multilingual_job.start(work)
+
     # --- encoder versions: training runs, switch, rollback ------------------------------------------
 
     def serving_encoder_version(self) -> str | None:
@@ -228,6 +279,7 @@ class TailLiftService(CatalogService):
         with self._switching:  # one switch at a time; live edits keep reaching the index meanwhile
             engine.switch_encoder(encoder, progress)
             registry.activate(self.settings, version)
+        self.fit_multilingual_head_in_background()
         return version
 
     def rollback(self, actor: Principal, version: str | None = None, progress: Progress | None = None) -> str:

@@ -9,6 +9,9 @@ kind (``train encoder``) registers beside ``ranker`` with ``add_<kind>_parser(tr
 * no ``--data``: the catalog's own ranker, from click logs when there are enough, else weak attribute-
   agreement labels on queries generated from non-held-out items; the next start of the service serves it.
 
+``train multilingual-head`` fits the ACTIVE version's multilingual head (``recsys.training.multilingual_head_fit``)
+on the catalog; search serves it for non-English queries (``recsys.search.multilingual_recall``).
+
 ``train encoder [--epochs N ... --activate] [--json] [-o FILE]`` retrains the projection heads on the catalog's
 pairs (held-out items excluded) and saves a version recording its parent and options; ``--activate`` makes it
 ACTIVE (served from the next start; the Training tab switches a running app). Its flags are generated from
@@ -31,6 +34,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse._SubPar
     parser = subparsers.add_parser("train", help="train a model and save it as a new version")
     kinds = parser.add_subparsers(dest="train_command", required=True, metavar="KIND")
     add_ranker_parser(kinds)
+    add_multilingual_head_parser(kinds)
     return kinds
 
 
@@ -75,6 +79,46 @@ def add_ranker_parser(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     add_output_arguments(p, "the CV report")
     p.set_defaults(func=cmd_train_ranker)
+
+
+def add_multilingual_head_parser(kinds: argparse._SubParsersAction) -> None:
+    p = kinds.add_parser(
+        "multilingual-head",
+        help="fit the USE head that brings non-English queries into the joint space",
+        description="Fit the ACTIVE encoder version's multilingual head on the catalog (titles encoded with "
+        "settings.multilingual_text_model, the version's image vectors as targets; held-out items left out). "
+        "Search serves it for non-English queries from the next start (docs/search.md).",
+    )
+    add_output_arguments(p, "the fit metrics and where the head was saved")
+    p.set_defaults(func=cmd_train_multilingual_head)
+
+
+def cmd_train_multilingual_head(args: argparse.Namespace) -> int:
+    from recsys.accounts.principal import SYSTEM
+    from recsys.search.types import NotReady
+    from recsys.service.taillift import TailLiftService
+
+    service = TailLiftService(get_settings())
+    try:
+        with ProgressReporter("train multilingual-head: loading models", unit="item") as progress:
+            service.load_models(progress)
+        note("train multilingual-head: encoding titles and fitting…")
+        fit = service.fit_multilingual_head(SYSTEM)
+    except (NotReady, ValueError) as exc:
+        note(f"error: {exc}")
+        return 2
+    finally:
+        service.close()
+    m = fit.metrics
+    recall = m.get("validation_title_image_r@10")
+    emit(
+        args,
+        {"path": str(fit.folder), "joint_version": fit.head.config.joint_version, "metrics": m},
+        f"saved {fit.folder}: {m['fit_pairs']} pairs, {m['titles_encoded']} titles encoded "
+        f"({m['titles_per_s'] or '-'} /s), fit {m['fit_seconds']} s, validation title->image R@10 "
+        f"{'-' if recall is None else f'{recall:.3f}'}",
+    )
+    return 0
 
 
 def _judgment_file(data: Path) -> Path:
