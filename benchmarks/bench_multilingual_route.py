@@ -16,8 +16,9 @@ imported and its heads trained on the first run). Steps, in one process:
 5. lexicon misses: Chinese words for catalog types that the lexicon lacks (kept only when query understanding
    reads no type from them and held-out items of the type exist), relevance by type, served configuration
    (understanding on, boost 2), with and without the route; the English type name beside them for reference.
-``--refit`` fits the head again even when one is stored (otherwise a stored head is reused and step 1 is skipped
-unless ``--baseline`` is given).
+``--latency-only``: warm search p50 of 24 Chinese queries with the route off and on, interleaved, and the route's
+encoding alone (a stored head needed). ``--refit`` fits the head again even when one is stored (otherwise a
+stored head is reused and step 1 is skipped unless ``--baseline`` is given).
 """
 
 from __future__ import annotations
@@ -119,6 +120,35 @@ def _lexicon_misses(engine, table, ranked: np.ndarray, tail, fit_types, exclude)
     return summary
 
 
+def _latency(engine, base, texts: list[str]) -> dict:
+    """Warm search p50 of the same Chinese queries with the route off and on, interleaved (alternating which goes
+    first), so the shared cores' load weighs on both alike; and the route's encoding alone."""
+    times: dict[float, list[float]] = {0.0: [], 1.0: []}
+    for weight in times:  # warm-up
+        engine.settings = replace(base, multilingual_route_weight=weight)
+        for text in texts[:3]:
+            engine.search(SearchRequest(text=text, k=bilingual.K, log=False))
+    for rep in range(2):
+        for text in texts:
+            for weight in (0.0, 1.0) if rep == 0 else (1.0, 0.0):
+                engine.settings = replace(base, multilingual_route_weight=weight)
+                times[weight].append(engine.search(SearchRequest(text=text, k=bilingual.K, log=False)).latency_ms)
+    engine.settings = base
+    route = engine.multilingual.get(engine.encoder)
+    encode = []
+    for text in texts:
+        started = time.perf_counter()
+        route.joint_vector(text)
+        encode.append((time.perf_counter() - started) * 1000)
+    return {
+        "n": len(times[0.0]),
+        "p50_without_route_ms": statistics.median(times[0.0]),
+        "p50_with_route_ms": statistics.median(times[1.0]),
+        "route_encode_p50_ms": statistics.median(encode),
+        "load_average": os.getloadavg()[0],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work-dir", type=Path, required=True)
@@ -130,6 +160,7 @@ def main() -> None:
     parser.add_argument(
         "--features", type=int, choices=(0, 1), default=1, help="the route's row in the ranker's similarity columns"
     )
+    parser.add_argument("--latency-only", action="store_true", help="only the interleaved p50 (needs a stored head)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     data_dir = fashion_data.suite_dir(args.data)
@@ -154,6 +185,13 @@ def main() -> None:
     def suite() -> dict:
         return bilingual.evaluate(engine, queries, tail, fit_types, excluded, boost_grid=(2.0,), progress=log)
 
+    if args.latency_only:
+        try:
+            report = _latency(engine, base, [q.text["zh"] for q in queries][:24])
+        finally:
+            service.close()
+        print(json.dumps(report))
+        return
     try:
         stored = load_head(base, version, base.multilingual_text_model) is not None
         if not stored or args.baseline or args.refit:
