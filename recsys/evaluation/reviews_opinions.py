@@ -66,7 +66,8 @@ def fold_count(items: np.ndarray) -> int:
 def item_folds(items: np.ndarray, seed: int) -> dict:
     """item -> fold (0..fold_count-1): every review of an item falls in one fold."""
     order = np.random.default_rng(seed).permutation(np.unique(items))
-    return {it: f % fold_count(items) for f, it in enumerate(order)}
+    folds = fold_count(items)  # once: it is a np.unique over every review
+    return {it: f % folds for f, it in enumerate(order)}
 
 
 def cross_fit_problem(items: np.ndarray, y: np.ndarray, seed: int) -> str | None:
