@@ -152,10 +152,11 @@ def fit_and_score_judgments(
     text_encoder: TextEncoderLike | None,
     seed: int,
     token_encoder: TokenEncoderLike | None = None,
+    grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID,
 ) -> np.ndarray:
     """LightGBM: train on ``train`` judgments, return one ranking score per ``test`` row (higher = more relevant)."""
     return fit_and_score_all(
-        train, test, text_encoder=text_encoder, seed=seed, token_encoder=token_encoder, learners=("ranker",)
+        train, test, text_encoder=text_encoder, seed=seed, token_encoder=token_encoder, learners=("ranker",), grid=grid
     )["ranker"]
 
 
@@ -181,10 +182,12 @@ def fit_and_score_all(
     seed: int,
     token_encoder: TokenEncoderLike | None = None,
     learners: Sequence[str] = ("ranker", "ranker_linear"),
+    grid: Mapping[str, Sequence[Any]] = DEFAULT_GRID,
 ) -> dict[str, np.ndarray]:
     """Features once, then each learner trained on ``train`` only: name -> one score per ``test`` row.
 
-    ``ranker``: the LightGBM LambdaRanker (grid + grouped CV + refit); ``ranker_linear``: the LinearBlend.
+    ``ranker``: the LightGBM LambdaRanker (``grid`` searched by grouped CV, then refit); ``ranker_linear``: the
+    LinearBlend.
     """
     catalog = pd.concat([train, test], ignore_index=True)
     X_train = crowdflower_features(train, text_encoder=text_encoder, catalog=catalog, token_encoder=token_encoder)
@@ -192,7 +195,7 @@ def fit_and_score_all(
     out: dict[str, np.ndarray] = {}
     if "ranker" in learners:
         y = graded_labels(train["median_relevance"].to_numpy()).values
-        result = grid_search_cv(X_train, y, train["query"].tolist(), FEATURES.names, seed=seed)
+        result = grid_search_cv(X_train, y, train["query"].tolist(), FEATURES.names, grid=grid, seed=seed)
         out["ranker"] = result.ranker.predict(X_test)
     if "ranker_linear" in learners:
         blend = LinearBlend(FEATURES.names).fit(X_train, train["median_relevance"].to_numpy(), train["query"].tolist())
