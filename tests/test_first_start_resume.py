@@ -123,6 +123,9 @@ def _start(data_dir: Path, demo: Path, kill_at: str = "") -> subprocess.Popen:
         "import_batch_size": BATCH,
         "encode_batch_size": 32,
         "auto_train_min_items": 100,
+        # the ranker waits for the review opinions: MiniLM is loaded anyway, the multilingual default would add
+        # its own model to every child that gets that far (opinions have their own tests)
+        "opinion_text_model": "sentence-transformers/all-MiniLM-L6-v2",
     }
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     return subprocess.Popen(
