@@ -44,8 +44,8 @@ def add_item(
         currency=draft.currency,
     )
     session.add(item)
-    session.flush()
     if not item.external_id:
+        session.flush()  # the id names the item; with an id given, the batch's one flush inserts them all at once
         # The merchant gave no id: make one, stepping past an id a bulk file may already have used.
         candidate, n = f"item-{item.id}", 1
         while session.scalar(select(Item.id).where(Item.merchant_id == merchant.id, Item.external_id == candidate)):
