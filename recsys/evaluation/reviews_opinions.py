@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recsys.opinions.aspects import Aspect, seed_pattern
+from recsys.opinions.aspects import Aspect
 from recsys.opinions.fitting import fit_from_reviews
 from recsys.opinions.labelled import read_labelled
 from recsys.opinions.mentions import ReviewText
 from recsys.opinions.model import OpinionModel
 from recsys.opinions.review_features import review_opinion_features
+from recsys.opinions.scoring import score_labelled
 from recsys.opinions.sentences import review_sentences
 from recsys.opinions.train import polarity_labels, train_polarity
 from recsys.opinions.vectors import SentenceVectors
@@ -126,13 +127,6 @@ def held_out_features(test: pd.DataFrame, model: OpinionModel, vectors: Sentence
     return _features(test, model, vectors)
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict:
-    p = tp / (tp + fp) if tp + fp else None
-    r = tp / (tp + fn) if tp + fn else None
-    f1 = 2 * p * r / (p + r) if p and r else None
-    return {"precision": p, "recall": r, "f1": f1, "support": tp + fn}
-
-
 def aspect_detection(
     labels_path: Path,
     reviews_csv: Path,
@@ -150,27 +144,8 @@ def aspect_detection(
     labelled = [s for s in every if s.clothing_id in held_items]
     if not labelled:
         return {"note": "no labelled sentence belongs to a held-out item of this split"}
-    found = model.apply(vectors.encode([s.text for s in labelled]))
-    out: dict = {"sentences": len(labelled), "classifier": {}, "seeds": {}}
-    totals = {"classifier": [0, 0, 0], "seeds": [0, 0, 0]}
-    for aspect in aspects:
-        if aspect.key not in model.aspect_keys:
-            continue
-        col = model.aspect_keys.index(aspect.key)
-        truth = np.array([aspect.key in s.aspects for s in labelled])
-        pattern = seed_pattern(aspect.seeds)
-        for name, said in (
-            ("classifier", found.aspect_hits[:, col]),
-            ("seeds", np.array([pattern.search(s.text) is not None for s in labelled])),
-        ):
-            tp, fp, fn = int((said & truth).sum()), int((said & ~truth).sum()), int((~said & truth).sum())
-            out[name][aspect.key] = _prf(tp, fp, fn)
-            for k, v in enumerate((tp, fp, fn)):
-                totals[name][k] += v
-    for name, (tp, fp, fn) in totals.items():
-        out[name]["micro"] = _prf(tp, fp, fn)
-    polar = [(i, p) for i, s in enumerate(labelled) for p in s.aspects.values() if p != "neutral"]
-    if polar:
-        right = [(found.positive[i] >= 0.5) == (p == "positive") for i, p in polar]
-        out["polarity_accuracy"] = {"accuracy": float(np.mean(right)), "mentions": len(polar)}
+    out = score_labelled(labelled, vectors.encode([s.text for s in labelled]), model, aspects)
+    polarity = out.pop("polarity", None)  # the report's name for it since it was first written
+    if polarity is not None:
+        out["polarity_accuracy"] = polarity
     return out
