@@ -15,6 +15,17 @@ ALICE, BOB = Principal("alice", MERCHANT), Principal("bob", MERCHANT)
 OWNER = {TIGHT: ALICE, SWEATER: ALICE, PILLING: BOB, PLAIN: BOB}
 
 
+def fill_fixture_catalog(catalog: CatalogService) -> dict[str, int]:
+    """The fixture items (owned as in OWNER) and their reviews; item id by fixture name."""
+    ids = {
+        name: catalog.add_item(owner, {"title": name.title(), "category": "Apparel > Tops", "price": 20}, []).id
+        for name, owner in OWNER.items()
+    }
+    for k, (name, rating, title, text) in enumerate(REVIEWS):
+        catalog.add_review(Principal(f"shopper{k}", SHOPPER), ids[name], rating, title, text)
+    return ids
+
+
 @pytest.fixture(scope="module")
 def opinion_catalog(tmp_path_factory):
     """(catalog service, opinions service, item id by fixture name); opinions built (trained on these reviews)."""
@@ -33,12 +44,7 @@ def opinion_catalog(tmp_path_factory):
         environ={},
     )
     catalog = CatalogService(settings)
-    ids = {
-        name: catalog.add_item(owner, {"title": name.title(), "category": "Apparel > Tops", "price": 20}, []).id
-        for name, owner in OWNER.items()
-    }
-    for k, (name, rating, title, text) in enumerate(REVIEWS):
-        catalog.add_review(Principal(f"shopper{k}", SHOPPER), ids[name], rating, title, text)
+    ids = fill_fixture_catalog(catalog)
     opinions = Opinions(catalog.store, settings)
     opinions.build()
     yield catalog, opinions, ids

@@ -122,7 +122,7 @@ def test_service_on_the_default_model_summarises_a_posted_chinese_review(tmp_pat
     from recsys.accounts.principal import SHOPPER, Principal
     from recsys.service.catalog import CatalogService
     from recsys.service.opinions import Opinions
-    from tests.opinions.conftest import OWNER
+    from tests.opinions.conftest import OWNER, fill_fixture_catalog
 
     settings = Settings.from_env(
         {
@@ -136,12 +136,7 @@ def test_service_on_the_default_model_summarises_a_posted_chinese_review(tmp_pat
     assert settings.opinion_text_model == USE_MULTILINGUAL
     catalog = CatalogService(settings)
     try:
-        ids = {
-            name: catalog.add_item(owner, {"title": name.title(), "category": "Apparel > Tops", "price": 20}, []).id
-            for name, owner in OWNER.items()
-        }
-        for k, (name, rating, title, text) in enumerate(REVIEWS):
-            catalog.add_review(Principal(f"shopper{k}", SHOPPER), ids[name], rating, title, text)
+        ids = fill_fixture_catalog(catalog)
         opinions = Opinions(catalog.store, settings)
         opinions.build()
         item = ids[sorted(OWNER)[0]]
