@@ -99,6 +99,25 @@ def main() -> None:
     print(f"one shopper (score {catalog.size} products + re-rank): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
 
+def split_with_history_baseline(data, held_out: bool) -> tuple:
+    """(fit, histories, targets, users, head, personal_history's (recall, se, tail recall, distinct)) for the
+    validation split or the held-out orders, printing personal_history's line: what the served-list benchmarks
+    compare against."""
+    if held_out:
+        fit, histories, targets = data.fit, data.histories, data.targets
+    else:
+        split = validation.carve(data.fit, data.histories)
+        fit, targets = split.fit, split.targets
+        histories = {int(u): g for u, g in split.history.groupby("user_id")}
+    users = sorted(targets)
+    head = instacart_data.head_items(fit, 0.2)
+    history = next_basket.recommend_history(users, histories, next_basket.popularity_ranking(fit, data.catalog), K)
+    h_recall, h_se, h_tail, h_shown = _lists_stats(history, targets, head)
+    print(f"{'held-out' if held_out else 'validation'}: {len(users)} users, {data.catalog.size} products")
+    print(f"personal_history: recall {h_recall:.4f} ±{h_se:.3f}, tail recall {h_tail:.4f}, {h_shown} distinct")
+    return fit, histories, targets, users, head, (h_recall, h_se, h_tail, h_shown)
+
+
 def _lists_stats(recs: dict, targets: dict, head: frozenset) -> tuple[float, float, float, int]:
     """Recall@K (mean, se), tail recall@K (tail = outside ``head``) and distinct products shown."""
     recall, tail_recall, shown = [], [], set()

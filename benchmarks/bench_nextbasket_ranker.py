@@ -26,14 +26,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 import numpy as np
 
 from recsys.config import Settings
-from recsys.evaluation import instacart_data, next_basket
+from recsys.evaluation import instacart_data
 from recsys.evaluation.dataset import resolve_suite_dir
-from recsys.recommend import lists, served_nextbasket, validation
+from recsys.recommend import lists, served_nextbasket
 from recsys.recommend.exposure import ExposureLedger
 from recsys.recommend.served import FILL_EXPOSURE_SCALE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark's list statistics
 from bench_exposure import _lists_stats as lists_stats  # noqa: E402
+from bench_exposure import split_with_history_baseline  # noqa: E402
 
 K = 20
 BONUSES = (0.0, 0.01, 0.02, 0.03, 0.05, 0.1)
@@ -82,18 +83,8 @@ def main() -> None:
     if args.latency:
         latency(folder, data, args.latency, settings.shopper_events)
         return
-    if args.held_out:
-        fit, histories, targets = data.fit, data.histories, data.targets
-    else:
-        split = validation.carve(data.fit, data.histories)
-        fit, targets = split.fit, split.targets
-        histories = {int(u): g for u, g in split.history.groupby("user_id")}
-    users = sorted(targets)
-    head = instacart_data.head_items(fit, 0.2)
-    history = next_basket.recommend_history(users, histories, next_basket.popularity_ranking(fit, data.catalog), K)
-    h_recall, h_se, h_tail, h_shown = lists_stats(history, targets, head)
-    print(f"{'held-out' if args.held_out else 'validation'}: {len(users)} users, {data.catalog.size} products")
-    print(f"personal_history: recall {h_recall:.4f} ±{h_se:.3f}, tail recall {h_tail:.4f}, {h_shown} distinct")
+    fit, histories, targets, users, head, baseline = split_with_history_baseline(data, args.held_out)
+    h_recall, _, h_tail, h_shown = baseline
     start = time.perf_counter()
     model = served_nextbasket.fit_served_on_lines(folder, data.catalog, fit, ranker=True)
     fit_seconds = time.perf_counter() - start

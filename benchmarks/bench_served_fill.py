@@ -19,13 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from recsys.config import Settings
-from recsys.evaluation import instacart_data, next_basket
+from recsys.evaluation import instacart_data
 from recsys.evaluation.dataset import resolve_suite_dir
-from recsys.recommend import served_nextbasket, validation
+from recsys.recommend import served_nextbasket
 from recsys.recommend.exposure import ExposureLedger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark's list statistics
 from bench_exposure import _lists_stats as lists_stats  # noqa: E402
+from bench_exposure import split_with_history_baseline  # noqa: E402
 
 K = 20
 SCALES = (math.inf, 10.0, 1.0, 0.1)
@@ -40,18 +41,8 @@ def main() -> None:
     settings = Settings.from_env()
     folder = resolve_suite_dir(args.data, "instacart", instacart_data.ORDER_FILE)
     data = instacart_data.load(folder)
-    if args.held_out:
-        fit, histories, targets = data.fit, data.histories, data.targets
-    else:
-        split = validation.carve(data.fit, data.histories)
-        fit, targets = split.fit, split.targets
-        histories = {int(u): g for u, g in split.history.groupby("user_id")}
-    users = sorted(targets)
-    head = instacart_data.head_items(fit, 0.2)
-    history = next_basket.recommend_history(users, histories, next_basket.popularity_ranking(fit, data.catalog), K)
-    h_recall, h_se, h_tail, h_shown = lists_stats(history, targets, head)
-    print(f"{'held-out' if args.held_out else 'validation'}: {len(users)} users, {data.catalog.size} products")
-    print(f"personal_history: recall {h_recall:.4f} ±{h_se:.3f}, tail recall {h_tail:.4f}, {h_shown} distinct")
+    fit, histories, targets, users, head, baseline = split_with_history_baseline(data, args.held_out)
+    h_recall, _, h_tail, h_shown = baseline
     model = served_nextbasket.fit_served_on_lines(folder, data.catalog, fit)
     print(f"{'beta':>6}{'scale':>7}{'recall@20':>11}{'±se':>7}{'tail':>8}{'distinct':>10}{'x hist':>8}")
     for beta in BETAS:
