@@ -51,6 +51,9 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--only-folds", type=int, nargs="+", default=None, help="1-based folds to run (the same split as a full run)"
+    )
     args = parser.parse_args()
     started, load = time.time(), os.getloadavg()[0]
     settings = Settings.from_env()
@@ -64,6 +67,7 @@ def main() -> None:
         progress=lambda done, total, stage: print(
             f"{stage} {done}/{total} {time.time() - started:.0f}s", file=sys.stderr
         ),  # noqa: E501
+        only_folds=None if args.only_folds is None else [k - 1 for k in args.only_folds],
     )
     report["seconds"] = time.time() - started
     report["load_average_start_end"] = [load, os.getloadavg()[0]]

@@ -11,7 +11,7 @@ with the same grid and seed, so the paired difference is the columns alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -91,9 +91,13 @@ def run(
     seed: int = 0,
     folds: int = 5,
     progress: Progress | None = None,
+    only_folds: Sequence[int] | None = None,
 ) -> dict:
     """Outer ``folds``-fold CV by query over every query of ``data_dir``: the ranker with and without the
-    second model's columns, plus both dense models alone, nDCG@10 per fold and paired per query."""
+    second model's columns, plus both dense models alone, nDCG@10 per fold and paired per query.
+
+    ``only_folds`` (0-based) runs some of the folds, the same split as a full run, so a run that was cut short
+    can be finished; per-query pairs then cover those folds' queries only."""
     settings = settings or get_settings()
     corpus = crowdflower.read(resolve_suite_dir(data_dir, crowdflower.NAME, crowdflower.FILE)).reset_index(drop=True)
     say = progress or (lambda done, total, stage: None)
@@ -110,7 +114,10 @@ def run(
         per_query.setdefault(name, {}).update(values)
         fold_means.setdefault(name, []).append(float(np.mean(list(values.values()))))
 
-    for k in range(folds):
+    run_folds = sorted(set(only_folds)) if only_folds is not None else list(range(folds))
+    if not run_folds or not all(0 <= k < folds for k in run_folds):
+        raise ValueError(f"only_folds must name folds in 0..{folds - 1}, got {only_folds}")
+    for k in run_folds:
         say(k, folds, "outer cv folds")
         fit, test = corpus[fold_of != k], corpus[fold_of == k]
         catalog = pd.concat([fit, test], ignore_index=True)  # as fit_and_score_all builds the BM25 corpus
@@ -136,6 +143,7 @@ def run(
         "second_model": second.model_name,
         "columns": list(SECOND_COLUMNS),
         "folds": folds,
+        "folds_run": [k + 1 for k in run_folds],
         "seed": seed,
         "queries": corpus["query"].nunique(),
         "split": f"outer {folds}-fold CV by query (crowdflower.outer_folds, seed {seed}); both rankers fitted on the "

@@ -48,3 +48,16 @@ def test_both_rankers_fitted_in_the_same_outer_folds(tmp_path, settings, monkeyp
     # relevance-4 titles hold the whole query: the second model alone ranks them near the top
     assert methods["dense_second"]["ndcg@10_all_queries"] > 0.8
     assert "ranker_plus_second" in crowdflower_second_text.format_report(report)
+
+
+def test_only_folds_repeats_those_folds_of_a_full_run(tmp_path, settings, monkeypatch, use) -> None:
+    monkeypatch.setattr(crowdflower_second_text, "text_encoder", lambda _settings: HashingTextEncoder())
+    monkeypatch.setattr(crowdflower, "token_encoder", lambda _settings: None)
+    data = fixtures.write_crowdflower(tmp_path)
+    full = crowdflower_second_text.run(data, use, settings, seed=0, folds=3)
+    part = crowdflower_second_text.run(data, use, settings, seed=0, folds=3, only_folds=[2])
+    assert part["folds_run"] == [3] and full["folds_run"] == [1, 2, 3]
+    for name, m in part["methods"].items():
+        assert m["ndcg@10_folds"] == [full["methods"][name]["ndcg@10_folds"][2]]
+    with pytest.raises(ValueError, match="only_folds"):
+        crowdflower_second_text.run(data, use, settings, seed=0, folds=3, only_folds=[3])
