@@ -129,8 +129,8 @@ def test_the_issue_queries_answer_in_both_languages(page, queries, chips, wanted
         expect(page.locator(CHIPS).first).to_be_visible(timeout=30_000)
         # The page shows the previous query's rows until this one answers; on a loaded machine an Enter pressed
         # while the last event still runs can be dropped, so it is pressed again (searching twice is harmless).
-        deadline = pressed = time.time()
-        deadline += 60
+        pressed = time.time()
+        deadline = pressed + 60
         while not all(wanted(*title_and_price(c)) for c in captions(page)[: 3 if "500" in text else 1]):
             if time.time() - pressed > 10:
                 page.locator("#search-text textarea").press("Enter")
