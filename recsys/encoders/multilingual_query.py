@@ -50,7 +50,9 @@ class MultilingualQueryRoute:
         return self.encode(text) if is_non_english(text) else None
 
 
-def load_route(settings: Settings, joint_version: str, threads: int = 2) -> MultilingualQueryRoute | None:
+def load_route(settings: Settings, joint_version: str, threads: int = 1) -> MultilingualQueryRoute | None:
+    """One BLAS thread: a query is a few tokens (5.9 ms either way), and two OpenBLAS threads spin on after the call,
+    which made the MiniLM encode that follows 2.2x slower on 2 cores (16.9 -> 36-38 ms)."""
     head = load_head(settings, joint_version, settings.multilingual_text_model)
     if head is None:
         return None

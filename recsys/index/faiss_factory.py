@@ -132,3 +132,12 @@ def search_params(
 def is_exact(index: faiss.Index) -> bool:
     """Flat search is exhaustive, so a filtered search never needs the exact fallback."""
     return isinstance(faiss.downcast_index(index), faiss.IndexFlat)
+
+
+def flat_vectors(index: faiss.Index) -> np.ndarray | None:
+    """A flat inner-product index's stored vectors as a [n, d] float32 view of FAISS's own memory (no copy), or
+    None for any other index. The view is only valid until the index is next changed: take it per search."""
+    flat = faiss.downcast_index(index)
+    if not isinstance(flat, faiss.IndexFlat) or flat.metric_type != faiss.METRIC_INNER_PRODUCT or flat.ntotal == 0:
+        return None
+    return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)

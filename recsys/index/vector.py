@@ -25,6 +25,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+import torch
 
 from recsys.index import faiss_factory as ff
 from recsys.index.arrays import PAD_ID, as_ids, top_k
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 
 KIND = "faiss"
 COMPACT_RATIO = 0.25
+# Up to this many queries, a flat index is scored by one BLAS product over its own memory: FAISS's flat scan keeps
+# a k-heap per query and, for a serving-size batch, ran 2.2x slower at 40k x 640 (benchmarks/bench_search.py).
+SCAN_BATCH = 32
 
 
 class VectorIndex:
@@ -140,6 +144,9 @@ class VectorIndex:
         if k <= 0 or n_cand == 0 or q.shape[0] == 0:
             return scores, found
         exact = ff.is_exact(self._index)
+        stored = ff.flat_vectors(self._index) if exact and q.shape[0] <= SCAN_BATCH else None
+        if stored is not None:
+            return self._scan(q, k, stored, mask)
         if mask is not None and not exact and n_cand <= self.exact_below:
             return self._exact(q, k, np.flatnonzero(mask))
         bitmap = None if mask is None else np.packbits(mask, bitorder="little")  # must outlive the search
@@ -166,6 +173,17 @@ class VectorIndex:
         if len(self) < self._labels.size:
             return self._labels >= 0
         return None
+
+    def _scan(
+        self, q: np.ndarray, k: int, stored: np.ndarray, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        # torch's product runs on the thread pool the encoders use; numpy's OpenBLAS threads spin after each call
+        # and slowed the next query encode 3x on 2 cores.
+        sims = (torch.from_numpy(q) @ torch.from_numpy(stored).T).numpy()
+        if mask is not None:
+            sims[:, ~mask] = -np.inf
+        rows = [top_k(row, k, self._labels, pad_score=-np.inf) for row in sims]
+        return np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows])
 
     def _exact(self, q: np.ndarray, k: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sims = q @ self._reconstruct(positions).T

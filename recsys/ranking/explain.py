@@ -7,6 +7,7 @@ so contributions are summed per reason first; the strongest positive reasons are
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -78,15 +79,24 @@ def reason_of(name: str) -> str | None:
     return table.get(name)
 
 
-def top_reasons(contributions: np.ndarray, names: Sequence[str] = FEATURES.names, top: int = 3) -> list[str]:
-    """Up to ``top`` reasons with positive summed contribution, strongest first."""
-    totals: dict[str, float] = {}
-    for name, value in zip(names, contributions):
+@lru_cache(maxsize=8)
+def _reason_columns(names: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The reasons ``names`` support, and a [features, reasons] 0/1 matrix that sums contributions per reason."""
+    reasons = tuple(dict.fromkeys(r for r in map(reason_of, names) if r is not None))
+    matrix = np.zeros((len(names), len(reasons)))
+    for i, name in enumerate(names):
         reason = reason_of(name)
         if reason is not None:
-            totals[reason] = totals.get(reason, 0.0) + float(value)
-    ranked = sorted((r for r, v in totals.items() if v > 0), key=lambda r: -totals[r])
-    return ranked[:top]
+            matrix[i, reasons.index(reason)] = 1.0
+    return reasons, matrix
+
+
+def top_reasons(contributions: np.ndarray, names: Sequence[str] = FEATURES.names, top: int = 3) -> list[str]:
+    """Up to ``top`` reasons with positive summed contribution, strongest first."""
+    reasons, matrix = _reason_columns(tuple(names))
+    totals = np.asarray(contributions, dtype=np.float64) @ matrix
+    ranked = sorted((j for j in range(len(reasons)) if totals[j] > 0), key=lambda j: -totals[j])
+    return [reasons[j] for j in ranked[:top]]
 
 
 def explain_sentence(

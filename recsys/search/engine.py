@@ -372,6 +372,7 @@ class SearchEngine:
         share = self.settings.tail_share  # the tail's share of the page, as for recommendations (search/exposure)
         ranked = rank_understood(ranking, got, state.table, state.priors, exposure.depth_for(request.k, share), boost)
         ranked = exposure.rerank_page(ranked, exposure.table_tail(state.table)[got.rows], request.k, share)
+        ranked = ranking.explain(ranked, got.candidates)  # only the served page: the costly part
         hits = [
             SearchHit(
                 int(got.item_ids[pos]),

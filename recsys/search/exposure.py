@@ -64,13 +64,13 @@ def table_tail(table: ItemTable) -> np.ndarray:
 
 
 def depth_for(k: int, tail_share: float) -> int:
-    """How many of the relevance order's candidates the ranking step must order and explain for a page of ``k``."""
+    """How many of the relevance order's candidates the re-rank may choose from for a page of ``k``."""
     return k if tail_share <= 0 else TAIL_DEPTH_PAGES * k
 
 
 def rerank_page(ranked: Ranked, tail: np.ndarray, k: int, tail_share: float) -> Ranked:
-    """``ranked`` (its ``order``: the relevance order's first ``depth_for(k)`` candidates, explained) cut to a page
-    of ``k`` holding at least ``tail_share`` tail items per prefix; ``tail`` is per candidate position."""
+    """``ranked`` (its ``order``: the relevance order's first ``depth_for(k)`` candidates) cut to a page of ``k``
+    holding at least ``tail_share`` tail items per prefix, a lifted item noted; ``tail`` is per candidate position."""
     if tail_share <= 0 or not len(ranked.order):
         return replace(ranked, order=ranked.order[:k])
     before = {int(pos): n for n, pos in enumerate(ranked.order)}

@@ -63,25 +63,26 @@ def match_score(matches: np.ndarray) -> np.ndarray:
 
 
 def boost(ranked: Ranked, matches: np.ndarray, weight: float, k: int) -> Ranked:
-    """``ranked`` (scored over every candidate, explained for all) re-ordered by the boosted score, top ``k``."""
+    """``ranked`` (every candidate scored) re-ordered by the boosted score, top ``k``; each moved item gets a note
+    of what it matched, for ``RankingStep.explain`` to append to its sentence."""
     if weight <= 0 or not len(matches) or np.all(np.isnan(matches)):
         return replace(ranked, order=ranked.order[:k])
     scores = standardise(ranked.scores) + weight * match_score(matches)
     order = np.argsort(-scores, kind="stable")[:k]
-    explanations = {}
+    notes = dict(ranked.explanations)
     for pos in order.tolist():
         named = [MATCH_KINDS[j] for j in range(len(MATCH_KINDS)) if matches[pos, j] == 1]
-        words = f"; matches the query's {', '.join(named)}" if named else ""
-        explanations[pos] = ranked.explanations.get(pos, "") + words
-    return replace(ranked, order=order, scores=scores, explanations=explanations)
+        if named:
+            notes[pos] = notes.get(pos, "") + f"; matches the query's {', '.join(named)}"
+    return replace(ranked, order=order, scores=scores, explanations=notes)
 
 
 def rank_understood(
     ranking: RankingStep, got: Recalled, table: ItemTable, priors: Priors | None, k: int, weight: float
 ) -> Ranked:
-    """The ranking step, then the understood parts' boost: what a search serves (all candidates are scored and
-    explained when there is something to boost, since any of them may move into the top ``k``)."""
+    """The ranking step, then the understood parts' boost: the first ``k`` of what a search serves, ordered but
+    not explained yet (``RankingStep.explain`` writes the sentences once the page is final)."""
+    ranked = ranking.score(got.candidates, priors)
     if not got.understanding or weight <= 0:
-        return ranking.rank(got.candidates, priors, k)
-    ranked = ranking.rank(got.candidates, priors, len(got.item_ids))
+        return replace(ranked, order=ranked.order[:k])
     return boost(ranked, attribute_matches(got.understanding, table, got.rows), weight, k)

@@ -26,7 +26,9 @@ FALLBACK_SENTENCE = "ordered by the untrained fallback (relevance signals, equal
 class Ranked:
     order: np.ndarray  # candidate positions, best first
     scores: np.ndarray  # score per candidate (same order as the candidate list)
-    explanations: dict[int, str]  # candidate position -> sentence, for the returned top-k
+    # candidate position -> sentence. Until ``RankingStep.explain`` writes the sentences (for the served page only,
+    # the costly part at 40k items), it holds only the notes later steps appended, each starting with "; ".
+    explanations: dict[int, str]
     features: np.ndarray  # what the ranker read (for a query with a photo: the text part's features)
     matched: list[str]  # per candidate: which query part it matched (query_parts.TEXT / PHOTO / BOTH / WEAK)
 
@@ -51,30 +53,46 @@ class RankingStep:
                 log.warning("ranker %s not used (%s); using the fallback order", path, exc)
 
     def rank(self, candidates: CandidateList, priors: Priors | None, k: int) -> Ranked:
+        """The top ``k``, explained."""
+        ranked = self.score(candidates, priors)
+        return self.explain(replace(ranked, order=ranked.order[:k]), candidates)
+
+    def score(self, candidates: CandidateList, priors: Priors | None) -> Ranked:
+        """Every candidate scored and ordered, none explained yet (later steps may still re-order the page)."""
         photo = candidates.scores.cos_image_image  # present exactly when the query has a photo
         if photo is None:
             X = build_features(candidates, priors)
             scores = self._text_scores(X)
-            order = np.argsort(-scores, kind="stable")[:k]
-            return Ranked(order, scores, self._explain(X, order), X, combine_parts(scores, None).matched)
+            order = np.argsort(-scores, kind="stable")
+            return Ranked(order, scores, {}, X, combine_parts(scores, None).matched)
         # The text part sees the features the ranker was trained on: everything but the photo's similarity.
         text_only = replace(candidates, scores=replace(candidates.scores, cos_image_image=None))
         X = build_features(text_only, priors)
         text_scores = self._text_scores(X) if candidates.query else None
         combined = combine_parts(text_scores, photo, self.part_weights)
-        order = np.argsort(-combined.scores, kind="stable")[:k]
-        photo_words = {int(pos): f"photo similarity {float(photo[pos]):.2f}" for pos in order}
-        if text_scores is None:
-            sentences = {pos: f"ordered by likeness to your photo ({words})" for pos, words in photo_words.items()}
+        order = np.argsort(-combined.scores, kind="stable")
+        return Ranked(order, combined.scores, {}, X, combined.matched)
+
+    def explain(self, ranked: Ranked, candidates: CandidateList) -> Ranked:
+        """Sentences for ``ranked.order`` (the page), each followed by the notes later steps left for it."""
+        order = ranked.order
+        photo = candidates.scores.cos_image_image
+        if photo is None:
+            words = self._text_words(ranked.features, order)
         else:
-            text_words = self._explain(X, order)
-            sentences = {pos: f"{text_words[pos]}; {photo_words[pos]}" for pos in photo_words}
-        return Ranked(order, combined.scores, sentences, X, combined.matched)
+            photo_words = {int(pos): f"photo similarity {float(photo[pos]):.2f}" for pos in order}
+            if candidates.query:
+                text_words = self._text_words(ranked.features, order)
+                words = {pos: f"{text_words[pos]}; {photo_words[pos]}" for pos in photo_words}
+            else:
+                words = {pos: f"ordered by likeness to your photo ({w})" for pos, w in photo_words.items()}
+        notes = ranked.explanations
+        return replace(ranked, explanations={pos: sentence + notes.get(pos, "") for pos, sentence in words.items()})
 
     def _text_scores(self, X: np.ndarray) -> np.ndarray:
         return self.ranker.predict(X) if self.ranker is not None else fallback_scores(X, FEATURES.names)
 
-    def _explain(self, X: np.ndarray, order: np.ndarray) -> dict[int, str]:
+    def _text_words(self, X: np.ndarray, order: np.ndarray) -> dict[int, str]:
         if self.ranker is None:
             return {int(pos): FALLBACK_SENTENCE for pos in order}
         explanation = self.ranker.explain(X[order])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys.index.vector import VectorIndex
+from recsys.index.vector import SCAN_BATCH, VectorIndex
 from tests.index.data import brute_force, clustered, queries_near, recall
 
 N, DIM, K = 5000, 32, 10
@@ -37,6 +37,24 @@ def test_flat_equals_brute_force(data, indexes):
     assert found.dtype == np.int64 and scores.dtype == np.float32 and found.shape == (len(q), K)
     np.testing.assert_array_equal(found, want_ids)
     np.testing.assert_allclose(scores, want_scores, atol=1e-5)
+
+
+def test_a_serving_size_batch_on_flat_is_scanned_by_one_product_with_the_same_answers(data):
+    """A few queries (``SCAN_BATCH``) skip FAISS's own scan: the answers, filters and deletes must not change."""
+    ids, x, q = data
+    index = VectorIndex(DIM, "Flat")
+    index.build(ids, x)
+    index.remove(ids[:40])  # tombstones: never returned
+    live = ids[40:]
+    allowed = live[::3]
+    for rows in (q[:1], q[:SCAN_BATCH]):
+        for allowed_ids, pool in ((None, live), (allowed, allowed)):
+            scores, found = index.search(rows, K, allowed_ids)
+            want_scores, want_ids = brute_force(x[np.isin(ids, pool)], pool, rows, K)
+            np.testing.assert_array_equal(found, want_ids)
+            np.testing.assert_allclose(scores, want_scores, atol=1e-5)
+    scores, found = index.search(q[:1], K, ids[:5])  # every allowed id deleted: nothing, padded
+    assert (found == -1).all() and np.isneginf(scores).all()
 
 
 @pytest.mark.parametrize("factory", ["HNSW32", "IVF64,Flat"])

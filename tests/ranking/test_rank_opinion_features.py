@@ -98,8 +98,8 @@ def test_search_and_ranker_training_fill_the_same_opinion_columns(small_search_s
     index.add_reviews([review(k, int(items[k % 6]), r, f"{t}. {x}") for k, (_, r, t, x) in enumerate(REVIEWS)])
     monkeypatch.setattr(engine, "opinions", lambda: index)
     seen: list[CandidateList] = []
-    rank = engine.ranking.rank
-    monkeypatch.setattr(engine.ranking, "rank", lambda c, *a: seen.append(c) or rank(c, *a))
+    score = engine.ranking.score
+    monkeypatch.setattr(engine.ranking, "score", lambda c, *a: seen.append(c) or score(c, *a))
     request = SearchRequest(text="red cotton shirt", k=5, log=False)
     engine.search(request)
     trained_on = engine.snapshot().recall(request).candidates

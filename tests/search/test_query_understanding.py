@@ -7,6 +7,7 @@ import numpy as np
 from recsys.query.understanding import understand
 from recsys.search.query_understanding import VocabularyCache
 from recsys.search.query_understanding_boost import attribute_matches, match_score
+from recsys.search.types import SearchRequest
 
 
 class Table:  # the columns attribute_matches reads from an ItemTable
@@ -32,3 +33,17 @@ def test_the_vocabulary_is_the_tables_own_and_cached_per_table():
     vocabulary = cache.get(table)
     assert cache.get(table) is vocabulary and cache.get(Table()) is not vocabulary
     assert vocabulary.resolve("type", "watch") == ("Watches",) and vocabulary.resolve("colour", "navy blue") == ()
+
+
+def test_only_the_served_page_is_explained_and_the_boost_note_follows_the_sentence(small_search_service, monkeypatch):
+    """Explaining is the costly part at 40k items (TreeSHAP per row): a search explains its page, not its recall."""
+    ranking = small_search_service.engine.ranking
+    explained: list[int] = []
+    words = ranking._text_words
+    monkeypatch.setattr(ranking, "_text_words", lambda X, order: explained.append(len(order)) or words(X, order))
+    response = small_search_service.search(SearchRequest(text="red shirt", k=4, log=False))
+    assert response.understood and response.candidates > 4
+    assert explained == [4]
+    sentences = [h.explanation for h in response.hits]
+    assert all(s.startswith(("ranked here", "ordered by")) for s in sentences)
+    assert any(s.endswith("; matches the query's colour, type") for s in sentences)
