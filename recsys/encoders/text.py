@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +64,19 @@ def resolve_text_model(name: str) -> str:
 
 
 TUNED_MARK = "@tuned-"
+_TRACE_LOCK = threading.Lock()
+
+
+class _OneSequence(torch.nn.Module):
+    """The transformer over one unpadded sequence (a search query). Its mask is all ones, so the trace may bake
+    in the all-ones shortcut of the attention code: valid for every single text, never for a padded batch."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).last_hidden_state
 
 
 def text_layer_prefixes(model: PreTrainedModel, layers: int) -> tuple[str, ...]:
@@ -104,6 +119,7 @@ class TextEncoder:
         self.batch_size = batch_size
         self.max_length = max_length
         self.dim = int(self.model.config.hidden_size)
+        self._traced: tuple[torch.nn.Module, torch.jit.ScriptModule | None] | None = None  # (model, its trace)
         if tuned_state:
             self.load_tuned(tuned_state)
 
@@ -165,8 +181,33 @@ class TextEncoder:
         pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, dim=-1)
 
+    def _one_sequence(self) -> torch.jit.ScriptModule | None:
+        """A traced forward for one text, built on first use. A search encodes one query: eager mode spent a third
+        of MiniLM's 14 ms on Python dispatch (8.5 ms traced, same vectors). The trace shares the model's
+        parameters, so in-place updates reach it; a copy (``tuned_copy``) has another model and traces its own."""
+        traced = self._traced
+        if traced is not None and traced[0] is self.model:
+            return traced[1]
+        with _TRACE_LOCK:
+            traced = self._traced
+            if traced is not None and traced[0] is self.model:  # another thread traced it meanwhile
+                return traced[1]
+            example = torch.tensor([[self.tokenizer.cls_token_id or 0, self.tokenizer.sep_token_id or 0]])
+            try:
+                with torch.no_grad(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the tracer's notes on the attention code's shape checks
+                    module = torch.jit.trace(_OneSequence(self.model), (example.to(self.device),), check_trace=False)
+            except Exception as exc:  # a model the tracer cannot follow keeps the eager path
+                log.warning("single-query trace of %s failed (%s); queries use eager mode", self.model_name, exc)
+                module = None
+            self._traced = (self.model, module)
+        return module
+
     @torch.no_grad()
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 1 and not self.model.training and (one := self._one_sequence()) is not None:
+            states = one(self.tokenize(texts).to(self.device))  # no padding: the mean over every token
+            return torch.nn.functional.normalize(states.mean(1), dim=-1).float().cpu().numpy()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])

@@ -113,14 +113,14 @@ def test_bulk_features_give_the_same_vectors_and_fill_the_caches(encoder, tmp_pa
 def test_a_text_query_runs_minilm_once_and_gets_the_joint_vector_the_text_tower_gives(encoder, monkeypatch):
     expected = encoder.joint.encode_texts(["navy linen shirt"])
     calls = []
-    real_embed = TextEncoder.embed
+    real_encode = TextEncoder.encode
 
-    def counted(self, ids):
-        calls.append(len(ids))
-        return real_embed(self, ids)
+    def counted(self, texts):
+        calls.append(len(texts))
+        return real_encode(self, texts)
 
     # On the class: patching the shared (session) MiniLM object would leave an instance attribute behind.
-    monkeypatch.setattr(TextEncoder, "embed", counted)
+    monkeypatch.setattr(TextEncoder, "encode", counted)
     routes = encoder.encode_query("navy linen shirt")
     assert calls == [1]  # one MiniLM pass for the BERT route and the joint route's text tower
     np.testing.assert_allclose(routes["text_clip"], expected, atol=1e-6)

@@ -6,6 +6,7 @@ A saved ranker stores this name list; loading checks it, so a model never silent
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from recsys.ranking.features import (
     cross,
@@ -27,7 +28,7 @@ from recsys.ranking.features import (
 class FeatureSet:
     families: tuple[tuple[str, tuple[str, ...]], ...]
 
-    @property
+    @cached_property  # read per ranked row when explaining; a frozen set of families never changes
     def names(self) -> tuple[str, ...]:
         return tuple(name for _, names in self.families for name in names)
 
