@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 KIND = "faiss"
 COMPACT_RATIO = 0.25
 # Up to this many queries, a flat index is scored by one BLAS product over its own memory: FAISS's flat scan keeps
-# a k-heap per query and, for a serving-size batch, ran 2.2x slower at 40k x 640 (benchmarks/bench_search.py).
+# a k-heap per query and, for one query at 40k x 640, took 22 ms against 7-9 (docs/search.md, 'Latency at 40k').
 SCAN_BATCH = 32
 
 

@@ -63,8 +63,8 @@ def match_score(matches: np.ndarray) -> np.ndarray:
 
 
 def boost(ranked: Ranked, matches: np.ndarray, weight: float, k: int) -> Ranked:
-    """``ranked`` (every candidate scored) re-ordered by the boosted score, top ``k``; each moved item gets a note
-    of what it matched, for ``RankingStep.explain`` to append to its sentence."""
+    """``ranked`` (every candidate scored) re-ordered by the boosted score, top ``k``; each of those that matches
+    an understood part gets a note of what it matched, for ``RankingStep.explain`` to append to its sentence."""
     if weight <= 0 or not len(matches) or np.all(np.isnan(matches)):
         return replace(ranked, order=ranked.order[:k])
     scores = standardise(ranked.scores) + weight * match_score(matches)
