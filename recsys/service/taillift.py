@@ -37,7 +37,7 @@ from recsys.service.permissions import require
 from recsys.service.recommendations import Recommendations, Recommended
 from recsys.service.startup import StartupStatus
 from recsys.splits import is_holdout
-from recsys.training.catalog_ranker import external_ids, train_catalog_ranker
+from recsys.training.catalog_ranker import FIRST_START_GRID, external_ids, train_catalog_ranker
 from recsys.training.encoder_runs import EncoderRun, create_encoder_for, encoder_versions
 from recsys.training.first_start import load_encoder
 from recsys.training.multilingual_head_fit import CatalogHeadFit, fit_catalog_head
@@ -134,7 +134,7 @@ class TailLiftService(CatalogService):
         ):
             # Searches are served by the fallback order meanwhile; the ranker is swapped in when done.
             log.info("training the catalog ranker in the background (no trained ranker yet)")
-            self.retrain_ranker(SYSTEM)
+            self.retrain_ranker(SYSTEM, grid=FIRST_START_GRID)
 
     # --- the ranker -------------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -10,6 +12,7 @@ from recsys.accounts.principal import SYSTEM
 from recsys.search.types import SearchRequest
 from recsys.service import taillift
 from recsys.service.jobs import BackgroundJob
+from recsys.training.catalog_ranker import CATALOG_GRID, FIRST_START_GRID
 from tests.small_catalog import photo, small_search_service_at
 
 
@@ -86,3 +89,20 @@ def test_edits_during_a_model_switch_reach_the_served_index_and_the_new_one(serv
     assert set(state.vectors.ids().tolist()) == set(state.table.ids.tolist())
     hits = service.search(SearchRequest(text="amber wool beanie", k=3, log=False)).hits
     assert hits[0].item_id == added.id
+
+
+def test_the_first_start_trains_one_ranker_configuration_and_a_retrain_the_whole_grid(service, monkeypatch):
+    seen: list[dict] = []
+
+    def recorded(catalog, snapshot, **options):
+        seen.append(options)
+        raise RuntimeError("stopped by the test")
+
+    monkeypatch.setattr(taillift, "train_catalog_ranker", recorded)
+    monkeypatch.setattr(service, "settings", replace(service.settings, auto_train_min_items=1))
+    service.load_models(train_missing_ranker=True)  # what the app's start does with no ranker yet
+    assert service.ranker_job is not None and service.ranker_job.wait(30)
+    assert service.retrain_ranker(SYSTEM).wait(30)  # the Training tab's retrain
+    assert seen == [{"grid": FIRST_START_GRID}, {}]
+    assert len(list(itertools.product(*FIRST_START_GRID.values()))) == 1
+    assert len(list(itertools.product(*CATALOG_GRID.values()))) > 1  # train_catalog_ranker's default
