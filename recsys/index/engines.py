@@ -5,6 +5,7 @@ from __future__ import annotations
 from recsys.config import Settings
 from recsys.index.backend import BACKENDS, IndexBackend
 from recsys.index.faiss_backend import FaissBackend
+from recsys.index.qdrant_backend import QdrantBackend
 
 
 def make_backend(settings: Settings, dim: int, name: str = "items") -> IndexBackend:
@@ -12,8 +13,6 @@ def make_backend(settings: Settings, dim: int, name: str = "items") -> IndexBack
     if settings.index_backend == "faiss":
         return FaissBackend(dim, settings.index_factory)
     if settings.index_backend == "qdrant":
-        from recsys.index.qdrant_backend import QdrantBackend  # qdrant-client's import takes ~2 s of every start
-
         return QdrantBackend(
             dim,
             settings.qdrant_url,

@@ -20,13 +20,25 @@ import math
 import zlib
 from collections import Counter
 from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
-from qdrant_client import QdrantClient, models
 
 from recsys.index.arrays import PAD_ID
 from recsys.index.backend import Payload, PayloadFilter, check_batch
 from recsys.index.tokenize import Tokenizer
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient, models
+
+
+def _models() -> ModuleType:
+    """qdrant-client's models, imported on first use: its import takes ~2 s, and the default backend is FAISS."""
+    from qdrant_client import models
+
+    return models
+
 
 DENSE = "dense"
 SPARSE = "bm25"
@@ -37,6 +49,8 @@ K1, B = 1.5, 0.75
 
 def connect(url: str) -> QdrantClient:
     """A client for ``url``: a server address, ``:memory:``, or a local-mode folder."""
+    from qdrant_client import QdrantClient
+
     if not url:
         raise ValueError("RECSYS_QDRANT_URL is empty: give http://host:6333, :memory: or a folder")
     if url.startswith(("http://", "https://")):
@@ -74,8 +88,8 @@ class QdrantBackend:
         else:
             self.client.create_collection(
                 collection,
-                vectors_config={DENSE: models.VectorParams(size=self.dim, distance=models.Distance.COSINE)},
-                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                vectors_config={DENSE: _models().VectorParams(size=self.dim, distance=_models().Distance.COSINE)},
+                sparse_vectors_config={SPARSE: _models().SparseVectorParams(modifier=_models().Modifier.IDF)},
                 shard_number=shards,
                 replication_factor=replicas,
             )
@@ -95,7 +109,7 @@ class QdrantBackend:
                 vector[SPARSE] = self._document_vector(words)
             clean = {k: v for k, v in payload.items() if not (isinstance(v, float) and math.isnan(v))}
             clean[AVG_LEN] = self._avg_len  # on every point, so a reopened collection finds it
-            points.append(models.PointStruct(id=int(item_id), vector=vector, payload=clean))
+            points.append(_models().PointStruct(id=int(item_id), vector=vector, payload=clean))
         self.client.upsert(self.collection, points=points, wait=True)
 
     def delete(self, ids: np.ndarray) -> int:
@@ -104,7 +118,7 @@ class QdrantBackend:
             return 0
         present = [p.id for p in self.client.retrieve(self.collection, wanted, with_payload=False)]
         if present:
-            self.client.delete(self.collection, models.PointIdsList(points=present), wait=True)
+            self.client.delete(self.collection, _models().PointIdsList(points=present), wait=True)
         return len(present)
 
     def __len__(self) -> int:
@@ -130,12 +144,12 @@ class QdrantBackend:
         self, vector: np.ndarray, text: str, k: int, where: PayloadFilter | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         condition = _filter(where)
-        prefetch = [models.Prefetch(query=self._query_dense(vector), using=DENSE, limit=k, filter=condition)]
+        prefetch = [_models().Prefetch(query=self._query_dense(vector), using=DENSE, limit=k, filter=condition)]
         sparse = self._query_sparse(text)
         if sparse is not None:
-            prefetch.append(models.Prefetch(query=sparse, using=SPARSE, limit=k, filter=condition))
+            prefetch.append(_models().Prefetch(query=sparse, using=SPARSE, limit=k, filter=condition))
         hits = self.client.query_points(
-            self.collection, prefetch=prefetch, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)), limit=max(k, 1)
+            self.collection, prefetch=prefetch, query=_models().RrfQuery(rrf=_models().Rrf(k=RRF_K)), limit=max(k, 1)
         ).points
         ids = np.array([int(h.id) for h in hits], dtype=np.int64)
         return ids, np.array([h.score for h in hits], dtype=np.float32)
@@ -148,11 +162,11 @@ class QdrantBackend:
         counts = Counter(token_id(w) for w in words)
         norm = K1 * (1 - B + B * len(words) / (self._avg_len or 1.0))
         indices = sorted(counts)
-        return models.SparseVector(indices=indices, values=[counts[i] / (counts[i] + norm) for i in indices])
+        return _models().SparseVector(indices=indices, values=[counts[i] / (counts[i] + norm) for i in indices])
 
     def _query_sparse(self, text: str) -> models.SparseVector | None:
         ids = sorted({token_id(w) for w in self.tokenizer(text, translate=False)})  # a repeated word counts once
-        return models.SparseVector(indices=ids, values=[1.0] * len(ids)) if ids else None
+        return _models().SparseVector(indices=ids, values=[1.0] * len(ids)) if ids else None
 
     def _query_dense(self, vector: np.ndarray) -> list[float]:
         q = np.asarray(vector, dtype=np.float32).ravel()
@@ -169,13 +183,14 @@ def _filter(where: PayloadFilter | None) -> models.Filter | None:
     if where is None or (not where.match and not where.ranges):
         return None
     must: list[models.Condition] = [
-        models.FieldCondition(key=name, match=models.MatchAny(any=list(values))) for name, values in where.match.items()
+        _models().FieldCondition(key=name, match=_models().MatchAny(any=list(values)))
+        for name, values in where.match.items()
     ]
     must += [
-        models.FieldCondition(key=name, range=models.Range(gte=low, lte=high))
+        _models().FieldCondition(key=name, range=_models().Range(gte=low, lte=high))
         for name, (low, high) in where.ranges.items()
     ]
-    return models.Filter(must=must)
+    return _models().Filter(must=must)
 
 
 def _padded(hits: Sequence[models.ScoredPoint], k: int, pad_score: float) -> tuple[np.ndarray, np.ndarray]:
