@@ -177,19 +177,13 @@ class VectorIndex:
     def _scan(
         self, q: np.ndarray, k: int, stored: np.ndarray, mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        # torch's product runs on the thread pool the encoders use; numpy's OpenBLAS threads spin after each call
-        # and slowed the next query encode 3x on 2 cores.
-        sims = (torch.from_numpy(q) @ torch.from_numpy(stored).T).numpy()
+        sims = _product(q, stored)
         if mask is not None:
             sims[:, ~mask] = -np.inf
-        rows = [top_k(row, k, self._labels, pad_score=-np.inf) for row in sims]
-        return np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows])
+        return _best_per_row(sims, k, self._labels)
 
     def _exact(self, q: np.ndarray, k: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sims = q @ self._reconstruct(positions).T
-        ids = self._labels[positions]
-        rows = [top_k(row, k, ids, pad_score=-np.inf) for row in sims]
-        return np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows])
+        return _best_per_row(_product(q, self._reconstruct(positions)), k, self._labels[positions])
 
     # --- helpers -------------------------------------------------------------------------------------
     def _prepare(self, vectors: np.ndarray, n: int | None = None) -> np.ndarray:
@@ -295,3 +289,14 @@ class VectorIndex:
         out._labels = labels.astype(np.int64, copy=False)
         out.effective_factory = manifest["effective_factory"]
         return out
+
+
+def _product(q: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """[q, n] inner products. torch's product runs on the thread pool the encoders use; numpy's OpenBLAS threads
+    spin after each call and slowed the next query encode 3x on 2 cores."""
+    return (torch.from_numpy(np.ascontiguousarray(q)) @ torch.from_numpy(np.ascontiguousarray(x)).T).numpy()
+
+
+def _best_per_row(sims: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = [top_k(row, k, ids, pad_score=-np.inf) for row in sims]
+    return np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows])
