@@ -1,6 +1,6 @@
-"""``recsys eval SUITE --data DIR [--train DIR] [--model VERSION] [--seed N] [--limit N] [--folds N] [--json]
-[-o FILE]``; the replay suite reads an app data dir (``eval replay --data-dir DIR [--split-at ISO | --test-fraction F]
-[--k N]``).
+"""``recsys eval SUITE --data DIR [--train DIR] [--model VERSION] [--seed N] [--limit N] [--catalog-view V]
+[--folds N] [--json] [-o FILE]``; the replay suite reads an app data dir (``eval replay --data-dir DIR
+[--split-at ISO | --test-fraction F] [--k N]``).
 
 ``add_eval_parser`` registers the sub-command on the project CLI; ``run_eval`` runs the suite with progress on
 stderr, prints the table (or the report as JSON with ``--json``), stores the report in the reports dir and also
@@ -56,6 +56,13 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
         "default 0 = the whole held-out corpus)",
     )
     parser.add_argument(
+        "--catalog-view",
+        action="append",
+        choices=("item", "title"),
+        default=None,
+        help="fashion: texts per fit item the heads train on (repeat; default both: its clip text and its title)",
+    )
+    parser.add_argument(
         "--folds",
         type=int,
         default=0,
@@ -81,6 +88,8 @@ def run_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
             options: dict = {}
             if args.suite == "fashion":  # the one suite that loads a model version and samples its corpus
                 options = {"model": args.model} | ({"limit": args.limit} if args.limit is not None else {})
+                if args.catalog_view:
+                    options["views"] = tuple(dict.fromkeys(args.catalog_view))
             elif args.suite == "crowdflower" and getattr(args, "folds", 0):
                 options = {"folds": args.folds}
             elif args.suite == "replay":

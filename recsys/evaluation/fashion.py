@@ -38,6 +38,7 @@ from recsys.evaluation.fashion_scoring import ABLATIONS, fit_ridge, ranking_metr
 from recsys.evaluation.results import method_result, new_report, stopwatch
 from recsys.progress import Progress
 from recsys.training.heads import HeadTrainingConfig, train_heads
+from recsys.training.pair_sources import CATALOG_VIEWS
 from recsys.training.pairs import TrainingPair
 
 NAME = fashion_data.NAME
@@ -129,12 +130,14 @@ def _fit_heads(
     models: Models,
     config: HeadTrainingConfig,
     evaluated: frozenset[str],
+    views: tuple[str, ...],
     progress: Progress | None = None,
 ) -> tuple[ClipHeads, str]:
-    """(heads, version) trained on the fit items with ``models``' towers."""
+    """(heads, version) trained on the fit items' catalog views with ``models``' towers."""
     pairs = [
-        TrainingPair(r.id, fashion_data.pair_text(r), split.images[r.id], fashion_data.pair_attributes(r))
+        TrainingPair(r.id, text, split.images[r.id], fashion_data.pair_attributes(r))
         for r in split.fit.itertuples()
+        for text in fashion_data.pair_texts(r, views)
     ]
     # exclude: the split already removed evaluated ids; this keeps that true whatever the split code becomes
     version = train_heads(
@@ -165,6 +168,7 @@ def run(
     text: TextEncoder | None = None,
     ablations: bool | None = None,
     smoothing: Smoothing | None = None,
+    views: tuple[str, ...] = CATALOG_VIEWS,
 ) -> dict:
     """``model`` evaluates an existing tower_clip version as is; otherwise heads are trained on the fit items
     (``head_config``, seeded with ``seed``) into ``settings.models_dir`` without activating them.
@@ -175,7 +179,8 @@ def run(
     a MiniLM already loaded (the app's), used instead of loading another copy (a tuned version copies it).
     ``ablations`` (default: ``ridge``) adds the query-time rows of ``fashion_scoring.ABLATIONS`` (prompt ensemble,
     CSLS, attribute smoothing of the image vectors by ``smoothing``); the quick comparison leaves them out, so it
-    neither encodes the prompts nor scores those rows."""
+    neither encodes the prompts nor scores those rows. ``views``: the texts of each fit item the heads train on
+    (``recsys.training.pair_sources.CATALOG_VIEWS``, as first start and the Training tab do)."""
     ablations = ridge if ablations is None else ablations
     smoothing = smoothing or Smoothing()
     settings = settings or get_settings()
@@ -226,7 +231,7 @@ def run(
     else:
         config = replace(head_config or HeadTrainingConfig(), seed=seed)
         with stopwatch(fit_seconds, "fit"):
-            heads, version = _fit_heads(split, settings, models, config, evaluated, progress)
+            heads, version = _fit_heads(split, settings, models, config, evaluated, tuple(views), progress)
     timings["fit_heads"] = fit_seconds.get("fit", 0.0)
     ridge_seconds: dict = {}
     ridge_map = None
@@ -242,6 +247,7 @@ def run(
         "version": version,
         "trained_here": model is None,
         "head_config": manifest["training"],
+        "catalog_views": list(views) if model is None else None,
         "validation": {k: v for k, v in manifest["metrics"].items() if k != "epoch_losses"},
     }
     tail = fashion_data.tail_types(fit["articleType"], TAIL_FRACTION)

@@ -18,6 +18,7 @@ from recsys.encoders.content import ItemContent, clip_text, item_bert_text, item
 from recsys.evaluation.dataset import resolve_suite_dir
 from recsys.splits import holdout_score, is_holdout
 from recsys.training.attributes import Attributes, item_attributes
+from recsys.training.pair_sources import CATALOG_VIEWS, view_texts
 
 NAME = "fashion"
 STYLES, IMAGES = "styles.csv", "images.zip"
@@ -149,6 +150,11 @@ def content(row: pd.Series | object, with_title: bool) -> ItemContent:
 def pair_text(row: object) -> str:
     """Training text for the joint space: the same clip_text the encoder gives the item."""
     return item_clip_text(content(row, with_title=True))
+
+
+def pair_texts(row: object, views: tuple[str, ...] = CATALOG_VIEWS) -> list[str]:
+    """The item's training texts, one per catalog view, as ``pair_sources.catalog_pairs`` gives them."""
+    return view_texts(str(row.productDisplayName or ""), pair_text(row), views)  # type: ignore[attr-defined]
 
 
 def untitled_texts(row: object) -> tuple[str, str]:

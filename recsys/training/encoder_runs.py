@@ -125,7 +125,7 @@ def training_pairs(catalog, options: EncoderRunOptions) -> tuple[list[TrainingPa
     for source in options.sources:
         report = reports[source] = SourceReport()
         if source == "catalog":
-            found = catalog_pairs(catalog)
+            found = catalog_pairs(catalog, options.catalog_views)
             report.pairs = len(found)
         elif source == "clicks":
             found = click_pairs(catalog, report)
@@ -153,9 +153,9 @@ def train_encoder(
     pairs, reports = training_pairs(catalog, options)
     if not pairs:
         raise ValueError("no training pairs: " + "; ".join(f"{k}: {v.skipped}" for k, v in reports.items()))
-    # Every catalog item can be a negative, also when the pairs come from clicks or judgments only.
+    # Every catalog item can be a negative, also when the pairs come from clicks or judgments only (one row each).
     negatives = options.hard_negatives or options.uniform_negatives
-    catalog_items = catalog_pairs(catalog) if negatives and options.sources != ("catalog",) else ()
+    catalog_items = catalog_pairs(catalog, ("item",)) if negatives and options.sources != ("catalog",) else ()
     groups = catalog_groups(catalog)
     group = lambda kept: [groups.get(p.external_id, "") for p in kept]
     losses: list[float] = []

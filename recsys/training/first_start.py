@@ -18,7 +18,7 @@ from recsys.training.heads import train_heads
 from recsys.training.pair_sources import catalog_pairs
 
 log = logging.getLogger(__name__)
-MIN_TRAINING_PAIRS = 200  # fewer pairs cannot align the towers; keep the untrained heads and say so
+MIN_TRAINING_ITEMS = 200  # fewer (text, image) items cannot align the towers; keep the untrained heads and say so
 
 
 def load_encoder(
@@ -35,16 +35,17 @@ def load_encoder(
     if encoder.trained:
         return encoder
     pairs = catalog_pairs(catalog)
-    if len(pairs) < MIN_TRAINING_PAIRS:
+    items = len({p.external_id for p in pairs})
+    if items < MIN_TRAINING_ITEMS:
         log.warning(
-            "only %d (text, image) pairs in the catalog: projection heads stay untrained until there are %d",
-            len(pairs),
-            MIN_TRAINING_PAIRS,
+            "only %d items with an image in the catalog: projection heads stay untrained until there are %d",
+            items,
+            MIN_TRAINING_ITEMS,
         )
         return encoder
     if before_training is not None:
         before_training(encoder)
-    log.info("training projection heads on %d catalog pairs (held-out items excluded)", len(pairs))
+    log.info("training projection heads on %d pairs of %d catalog items (held-out items excluded)", len(pairs), items)
     version = train_heads(pairs, settings, progress=progress, text=encoder.text)
     log.info("trained and activated encoder heads %s", version)
     return create_encoder(settings, text=encoder.text)

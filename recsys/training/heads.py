@@ -124,12 +124,18 @@ def _fingerprint(features: TowerFeatures) -> str:
 def validation_split(kept: Sequence[TrainingPair], fraction: float, min_pairs: int) -> tuple[list[int], list[int]]:
     """(train rows, validation rows) by a salted hash of the item id; no validation rows on small catalogs.
 
-    Both trainers (heads here, towers in tower_finetune) use it, so they validate on the same items."""
+    A validation item keeps one row, its first pair: a second row of the same image (another text view, another
+    click) would tie with the positive and count against it. Both trainers (heads here, towers in tower_finetune)
+    use it, so they validate on the same items."""
     ids = sorted({p.external_id for p in kept})
     _, val_ids = split_keys(ids, fraction, salt="taillift-heads-validation")
     val_set = set(val_ids) if len(val_ids) >= min_pairs else set()
     train_rows = [i for i, p in enumerate(kept) if p.external_id not in val_set]
-    return train_rows, [i for i, p in enumerate(kept) if p.external_id in val_set]
+    first: dict[str, int] = {}
+    for i, p in enumerate(kept):
+        if p.external_id in val_set:
+            first.setdefault(p.external_id, i)
+    return train_rows, sorted(first.values())
 
 
 def _evaluate(heads: ClipHeads, image: torch.Tensor, text: torch.Tensor) -> dict[str, float]:

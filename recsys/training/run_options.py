@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from recsys.options import bound_problems, option, subset
 from recsys.training.attributes import FIELDS, check_fields
 from recsys.training.heads import HeadTrainingConfig
-from recsys.training.pair_sources import SOURCES
+from recsys.training.pair_sources import CATALOG_VIEWS, SOURCES, check_views
 from recsys.training.tower_finetune import TowerTrainingConfig
 
 LOG_Q_BY = ("type", "item")  # logQ by the sampling frequency of the item's type or of the item itself
@@ -120,6 +120,15 @@ class EncoderRunOptions:
         group="data",
         info="catalog: item text ↔ image · clicks: logged query ↔ clicked item · judgments: graded query ↔ item CSV",
     )
+    catalog_views: tuple[str, ...] = option(
+        CATALOG_VIEWS,
+        choices=CATALOG_VIEWS,
+        flag="--catalog-view",
+        label="Catalog texts per item",
+        help="texts of each catalog pair: the item's clip text (title, type, colour, gender) and its bare title",
+        group="data",
+        info="item: 'Navy shirt. Shirts, Navy Blue, Men' · title: 'Navy shirt', the shape of a shopper's query",
+    )
     judgments_path: str | None = option(
         None,
         help="judgments CSV with columns query,item_id,relevance (the judgments source)",
@@ -185,6 +194,7 @@ class EncoderRunOptions:
                 if bad
             ]
             + check_fields(self.attribute_fields)
+            + check_views(self.catalog_views)
         )
         if problems:
             raise ValueError("; ".join(problems))

@@ -229,3 +229,5 @@ def test_untitled_item_texts_hold_no_title(tmp_path):
     assert row.productDisplayName not in joint and row.productDisplayName not in bert
     assert joint.startswith(row.articleType) and "Apparel > Topwear" in bert and "year: 2012;" in bert
     assert fashion_data.pair_text(row).startswith(row.productDisplayName + ". ") and set(images) == {"7", "8"}
+    assert fashion_data.pair_texts(row) == [fashion_data.pair_text(row), row.productDisplayName]
+    assert fashion_data.pair_texts(row, ("item",)) == [fashion_data.pair_text(row)]

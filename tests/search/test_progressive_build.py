@@ -85,7 +85,7 @@ def test_a_build_that_replaces_a_complete_state_publishes_nothing_partial(tmp_pa
 
 def test_the_app_start_serves_keywords_while_the_heads_train(tmp_path, monkeypatch):
     service = _service(tmp_path)
-    monkeypatch.setattr(first_start, "MIN_TRAINING_PAIRS", 20)  # 30 pairs: enough to train here
+    monkeypatch.setattr(first_start, "MIN_TRAINING_ITEMS", 20)  # 30 items: enough to train here
     real_train = first_start.train_heads
     during: list = []
 

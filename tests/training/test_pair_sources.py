@@ -8,12 +8,14 @@ from sqlalchemy import select
 from recsys.accounts.principal import SYSTEM
 from recsys.catalog.models import Interaction, Item
 from recsys.service.catalog import CatalogService
+from recsys.training.heads import validation_split
 from recsys.training.pair_sources import (
     SourceReport,
     catalog_pairs,
     click_pairs,
     judgment_pairs,
     read_judgments,
+    view_texts,
 )
 from tests.small_catalog import fill_small_catalog
 
@@ -32,11 +34,40 @@ def _ids(catalog) -> dict[str, tuple[int, str]]:
         return {r[1]: (r[0], r[2]) for r in session.execute(select(Item.id, Item.title, Item.external_id))}
 
 
-def test_catalog_pairs_are_one_per_item_with_an_image(catalog):
+def test_catalog_pairs_give_each_item_with_an_image_its_clip_text_then_its_title(catalog):
     pairs = catalog_pairs(catalog.store)
-    assert len(pairs) == 30 and len({p.external_id for p in pairs}) == 30
-    assert all(p.image.exists() for p in pairs)
-    assert any(p.text.startswith("Red cotton shirt") for p in pairs)
+    assert len({p.external_id for p in pairs}) == 30 and all(p.image.exists() for p in pairs)
+    shirt = [p for p in pairs if p.text.startswith("Red cotton shirt")]
+    assert len(shirt) == 2 and shirt[0].external_id == shirt[1].external_id
+    assert shirt[0].text.startswith("Red cotton shirt. ") and shirt[1].text == "Red cotton shirt"
+    assert shirt[0].attributes == shirt[1].attributes and shirt[0].image == shirt[1].image
+    items_only = catalog_pairs(catalog.store, ("item",))
+    assert len(items_only) == 30 and [p.text for p in items_only] == [p.text for p in pairs if ". " in p.text]
+    titles_only = catalog_pairs(catalog.store, ("title",))
+    assert len(titles_only) == 30 and "Red cotton shirt" in {p.text for p in titles_only}
+
+
+def test_view_texts_drop_repeats_and_refuse_unknown_views():
+    assert view_texts(" Navy shirt ", "Navy shirt. Shirts, Navy Blue") == [
+        "Navy shirt. Shirts, Navy Blue",
+        "Navy shirt",
+    ]
+    assert view_texts("Gift card", "Gift card") == ["Gift card"]  # no type or attributes: clip text = title
+    assert view_texts("Navy shirt", "Navy shirt. Shirts", ("title", "item")) == ["Navy shirt", "Navy shirt. Shirts"]
+    with pytest.raises(ValueError, match="among item, title"):
+        view_texts("a", "b", ("item", "caption"))
+    with pytest.raises(ValueError, match="at least one catalog view"):
+        view_texts("a", "b", ())
+
+
+def test_validation_keeps_one_row_per_item_and_trains_on_every_view(catalog):
+    pairs = catalog_pairs(catalog.store)
+    train, val = validation_split(pairs, fraction=0.3, min_pairs=1)
+    val_items = [pairs[i].external_id for i in val]
+    assert val and len(val_items) == len(set(val_items))  # an image never ties with its own other view
+    assert all(pairs[i].text == next(p.text for p in pairs if p.external_id == pairs[i].external_id) for i in val)
+    assert not set(val_items) & {pairs[i].external_id for i in train}
+    assert len(train) + len(val) < len(pairs)  # the validation items' second views are used by neither side
 
 
 def test_click_pairs_take_queried_clicks_and_report_the_rest(catalog):
@@ -107,6 +138,10 @@ def test_a_run_on_clicks_and_judgments_with_mined_and_uniform_negatives(catalog,
     path.write_text("query,item_id,relevance\n" + "".join(f"{t.lower()},{ext},4\n" for t, (_, ext) in ids.items()))
     with pytest.raises(ValueError, match="by 'type' or 'item'"):
         EncoderRunOptions(log_q_by="brand")
+    with pytest.raises(ValueError, match="at least one catalog view"):
+        EncoderRunOptions(catalog_views=())
+    with pytest.raises(ValueError, match="among item, title"):
+        EncoderRunOptions(catalog_views=("item", "caption"))
     options = EncoderRunOptions(
         epochs=2,
         batch_size=8,
