@@ -164,6 +164,10 @@ def test_option_controls_come_from_the_run_options(service, panel):
         assert english(controls[spec.name].label) == spec.label
         assert controls[spec.name].value == (list(spec.default) if spec.kind is tuple else spec.default)
     assert isinstance(controls["sources"], gr.CheckboxGroup) and isinstance(controls["log_q_by"], gr.Radio)
+    assert isinstance(controls["catalog_views"], gr.CheckboxGroup) and controls["catalog_views"].value == [
+        "item",
+        "title",
+    ]
     assert isinstance(controls["tail_weight"], gr.Slider) and isinstance(controls["log_q"], gr.Checkbox)
     assert controls["unfreeze_image_blocks"].maximum == 16 and controls["epochs"].minimum == 1
     # the element ids the browser test and benchmarks/drive_training_tab.py use
@@ -181,6 +185,7 @@ def test_option_controls_come_from_the_run_options(service, panel):
 
 def test_judgments_source_needs_a_valid_file_and_keeps_a_copy(service, panel, tmp_path):
     assert "needs a judgments file" in tab.start(panel, SYSTEM, {**TINY, "sources": ["judgments"]})
+    assert "at least one catalog view" in tab.start(panel, SYSTEM, {**TINY, "catalog_views": []})
     bad = tmp_path / "bad.csv"
     bad.write_text("query,item\nred,1\n")
     assert "lacks column" in tab.start(panel, SYSTEM, {**TINY, "sources": ["judgments"]}, judgments_file=str(bad))
