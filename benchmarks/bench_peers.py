@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import queue
 import resource
 import sys
 import tempfile
@@ -31,11 +32,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
+from benchmarks import peer_corpora
 from benchmarks.bench_scale import base_vectors
-from recsys.catalog.synthetic import FashionVocabulary, SyntheticCatalog, synthetic_catalog
+from benchmarks.peer_corpora import Corpus
+from recsys.catalog.synthetic import FashionVocabulary, synthetic_catalog
 from recsys.config import get_settings
-
-FILTER_GENDER = "Women"
 
 
 def rss_now_mb() -> float:
@@ -46,77 +47,79 @@ def rss_now_mb() -> float:
     return float("nan")
 
 
-def taillift(cat: SyntheticCatalog, factory: str):
+def taillift(corpus: Corpus, factory: str):
     from recsys.index.hybrid import reciprocal_rank_fusion
     from recsys.index.lexical import BM25Index
     from recsys.index.vector import VectorIndex
 
-    vec = VectorIndex(cat.vectors.shape[1], factory)
-    vec.build(cat.ids, cat.vectors)
-    lex = BM25Index()
-    lex.build(cat.ids, cat.titles)
-    allowed = cat.ids[cat.attributes["gender"] == FILTER_GENDER]
+    ids = np.arange(len(corpus), dtype=np.int64)
+    vec = VectorIndex(corpus.vectors.shape[1], factory)
+    vec.build(ids, corpus.vectors)
+    lex = BM25Index(stemmer=corpus.stemmer)
+    lex.build(ids, corpus.texts)
+    allowed = {g: ids[corpus.groups == g] for g in np.unique(corpus.groups)}
 
-    def query(text: str, qv: np.ndarray) -> list[int]:
-        dense = vec.search(qv[None, :], 100, allowed)
-        sparse = lex.search(text, 100, allowed)
-        ids, _ = reciprocal_rank_fusion([(dense[1][0], dense[0][0]), (sparse[1], sparse[0])])
-        return ids[:10].tolist()
+    def query(text: str, qv: np.ndarray, group: str | None) -> list[int]:
+        only = None if group is None else allowed.get(group, ids[:0])
+        dense = vec.search(qv[None, :], 100, only)
+        sparse = lex.search(text, 100, only)
+        fused, _ = reciprocal_rank_fusion([(dense[1][0], dense[0][0]), (sparse[1], sparse[0])])
+        return fused[:10].tolist()
 
     return query
 
 
-def lancedb_engine(cat: SyntheticCatalog, workdir: str):
+def lancedb_engine(corpus: Corpus, workdir: str):
     import lancedb
     import pyarrow as pa
 
-    dim = cat.vectors.shape[1]
+    dim = corpus.vectors.shape[1]
     table = pa.table(
         {
-            "id": pa.array(cat.ids),
-            "title": pa.array(cat.titles),
-            "gender": pa.array(cat.attributes["gender"].astype(str)),
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(cat.vectors.reshape(-1)), dim),
+            "id": pa.array(np.arange(len(corpus), dtype=np.int64)),
+            "text": pa.array(corpus.texts),
+            "grp": pa.array(corpus.groups.tolist()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(corpus.vectors.reshape(-1)), dim),
         }
     )
     db = lancedb.connect(workdir)
     tbl = db.create_table("items", data=table)
-    tbl.create_fts_index("title")
-    tbl.create_scalar_index("gender", index_type="BITMAP")
-    where = f"gender = '{FILTER_GENDER}'"
+    tbl.create_fts_index("text")
+    tbl.create_scalar_index("grp", index_type="BITMAP")
 
-    def query(text: str, qv: np.ndarray) -> list[int]:
-        res = tbl.search(query_type="hybrid").vector(qv).text(text).where(where, prefilter=True).limit(10).to_arrow()
-        return res.column("id").to_pylist()
+    def query(text: str, qv: np.ndarray, group: str | None) -> list[int]:
+        search = tbl.search(query_type="hybrid").vector(qv).text(text)
+        if group is not None:
+            search = search.where("grp = '" + group.replace("'", "''") + "'", prefilter=True)
+        return search.limit(10).to_arrow().column("id").to_pylist()
 
     return query
 
 
-def qdrant_edge_engine(cat: SyntheticCatalog, workdir: str):
+def qdrant_edge_engine(corpus: Corpus, workdir: str):
     import qdrant_edge as q
 
     config = q.EdgeConfig(
-        vectors={"dense": q.EdgeVectorParams(size=cat.vectors.shape[1], distance=q.Distance.Dot)},
+        vectors={"dense": q.EdgeVectorParams(size=corpus.vectors.shape[1], distance=q.Distance.Dot)},
         sparse_vectors={"bm25": q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
     )
     shard = q.EdgeShard.create(workdir, config)
-    shard.update(q.UpdateOperation.create_field_index("gender", q.PayloadSchemaType.Keyword))
+    shard.update(q.UpdateOperation.create_field_index("grp", q.PayloadSchemaType.Keyword))
     bm25 = q.Bm25(q.Bm25Config())
-    gender = cat.attributes["gender"]
-    for start in range(0, len(cat), 2000):
+    for start in range(0, len(corpus), 2000):
         points = [
             q.Point(
-                int(i),
-                {"dense": cat.vectors[i].tolist(), "bm25": bm25.embed_document(cat.titles[i])},
-                {"gender": str(gender[i])},
+                i,
+                {"dense": corpus.vectors[i].tolist(), "bm25": bm25.embed_document(corpus.texts[i])},
+                {"grp": str(corpus.groups[i])},
             )
-            for i in range(start, min(start + 2000, len(cat)))
+            for i in range(start, min(start + 2000, len(corpus)))
         ]
         shard.update(q.UpdateOperation.upsert_points(points))
     shard.optimize()
-    flt = q.Filter(must=[q.FieldCondition("gender", match=q.MatchValue(FILTER_GENDER))])
 
-    def query(text: str, qv: np.ndarray) -> list[int]:
+    def query(text: str, qv: np.ndarray, group: str | None) -> list[int]:
+        flt = None if group is None else q.Filter(must=[q.FieldCondition("grp", match=q.MatchValue(group))])
         req = q.QueryRequest(
             limit=10,
             prefetches=[
@@ -130,78 +133,185 @@ def qdrant_edge_engine(cat: SyntheticCatalog, workdir: str):
     return query
 
 
-def run_engine(name: str, args: argparse.Namespace, out) -> None:
+def build_engine(name: str, corpus: Corpus, workdir: str, factory: str):
+    if name == "taillift":
+        return taillift(corpus, factory)
+    if name == "lancedb":
+        return lancedb_engine(corpus, workdir)
+    if name == "qdrant_edge":
+        return qdrant_edge_engine(corpus, str(Path(workdir) / "shard"))
+    raise ValueError(f"unknown engine {name!r}")
+
+
+def speed(name: str, args: argparse.Namespace) -> dict:
+    """Build time, RSS and latency on the SYNTHETIC catalog (gender filter on every query)."""
     styles = Path(args.styles)
     titles, base = base_vectors(styles, args.base_items + args.queries, Path(args.cache_dir))
     cat = synthetic_catalog(args.items, FashionVocabulary.from_styles_csv(styles), base[args.queries :], seed=1)
-    q_titles, q_vecs = titles[: args.queries], base[: args.queries]
+    corpus = peer_corpora.synthetic(cat, titles[: args.queries], base[: args.queries])
+    del cat
     with tempfile.TemporaryDirectory(dir=args.cache_dir) as workdir:
         before = rss_now_mb()
         start = time.perf_counter()
-        if name == "taillift":
-            query = taillift(cat, args.factory)
-        elif name == "lancedb":
-            query = lancedb_engine(cat, workdir)
-        elif name == "qdrant_edge":
-            query = qdrant_edge_engine(cat, str(Path(workdir) / "shard"))
-        else:
-            raise ValueError(f"unknown engine {name!r}")
+        query = build_engine(name, corpus, workdir, args.factory)
         build_s = time.perf_counter() - start
-        women = set(cat.ids[cat.attributes["gender"] == FILTER_GENDER].tolist())
-        for t, v in zip(q_titles[:5], q_vecs[:5]):  # warm-up, and the filter must hold
-            if not set(query(t, v)) <= women:
+        women = set(np.flatnonzero(corpus.groups == peer_corpora.SYNTHETIC_FILTER).tolist())
+        asked = list(zip(corpus.query_texts, corpus.query_vectors, corpus.query_groups))
+        for t, v, g in asked[:5]:  # warm-up, and the filter must hold
+            if not set(query(t, v, g)) <= women:
                 raise RuntimeError(f"{name}: filter not applied")
         times = []
-        for t, v in zip(q_titles, q_vecs):
+        for t, v, g in asked:
             s = time.perf_counter()
-            query(t, v)
+            query(t, v, g)
             times.append(time.perf_counter() - s)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     p50, p95 = (float(np.percentile(times, p) * 1e3) for p in (50, 95))
-    out.put(
-        {
-            "build_s": build_s,
-            "rss_mb": peak - before,
-            "p50_ms": p50,
-            "p95_ms": p95,
-            "first_stage_p95_ms": p95 if name == "taillift" else None,
-            "fashion_r10": None,
-            "crowdflower_ndcg10": None,
-        }
-    )
+    return {"build_s": build_s, "rss_mb": peak - before, "p50_ms": p50, "p95_ms": p95}
+
+
+def top10_lists(name: str, path: Path, args: argparse.Namespace) -> list[list[int]]:
+    """Each query's top 10 row ids from engine ``name``'s own hybrid over the saved corpus at ``path``."""
+    corpus = peer_corpora.Corpus.load(path)
+    with tempfile.TemporaryDirectory(dir=args.cache_dir) as workdir:
+        query = build_engine(name, corpus, workdir, args.factory)
+        return [query(t, v, g) for t, v, g in zip(corpus.query_texts, corpus.query_vectors, corpus.query_groups)]
+
+
+def run_engine(name: str, args: argparse.Namespace, quality: dict[str, str], out) -> None:
+    result: dict = speed(name, args) if args.items else {}
+    result["top10"] = {task: top10_lists(name, Path(path), args) for task, path in quality.items()}
+    out.put(result)
+
+
+def in_subprocess(name: str, args: argparse.Namespace, quality: dict[str, str]) -> dict:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    proc = ctx.Process(target=run_engine, args=(name, args, quality, out))
+    proc.start()
+    while True:  # read before join: a large result blocks the child's queue feeder until it is read
+        try:
+            result = out.get(timeout=5)
+            break
+        except queue.Empty:
+            if not proc.is_alive():
+                result = {"error": f"exit code {proc.exitcode}"}
+                break
+    proc.join()
+    return result
+
+
+def prepare_quality(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
+    """The real corpora saved for the engines, and TailLift's own suite figures on them."""
+    settings = get_settings()
+    data = Path(args.data)
+    cache = Path(args.cache_dir)
+    fq = peer_corpora.fashion_corpus(data, settings, args.fashion_queries, args.seed)
+    cq = peer_corpora.crowdflower_corpus(data, settings, args.seed)
+    paths = {"fashion": str(cache / "peers_fashion.npz"), "crowdflower": str(cache / "peers_crowdflower.npz")}
+    fq.corpus.save(Path(paths["fashion"]))
+    cq.corpus.save(Path(paths["crowdflower"]))
+    return paths, {"fashion": fq, "crowdflower": cq}
+
+
+def score_quality(result: dict, suites: dict) -> dict:
+    top10 = result.pop("top10", {})
+    if not top10:
+        return result
+    fq, cq = suites["fashion"], suites["crowdflower"]
+    result["fashion_r10"] = peer_corpora.fashion_r10(top10["fashion"], fq.sample)
+    result["crowdflower_ndcg10"] = peer_corpora.crowdflower_ndcg10(top10["crowdflower"], cq)
+    return result
 
 
 def main() -> None:
     s = get_settings()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--items", type=int, default=40_000)
+    p.add_argument("--items", type=int, default=40_000, help="synthetic items for the speed columns (0: none)")
     p.add_argument("--engines", default="taillift,lancedb,qdrant_edge")
     p.add_argument("--factory", default=s.index_factory, help="TailLift's FAISS factory (RECSYS_INDEX_FACTORY)")
     p.add_argument("--styles", default=str(s.demo_dir / "styles.csv"))
     p.add_argument("--base-items", type=int, default=3000)
     p.add_argument("--queries", type=int, default=100)
+    p.add_argument("--quality", action="store_true", help="also the quality columns on the real suites (--data)")
+    p.add_argument("--data", default="../shared/data", help="the real data: fashion/ and crowdflower/")
+    p.add_argument("--fashion-queries", type=int, default=2000, help="titles asked of every engine (seeded sample)")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "taillift-bench-cache"))
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     Path(args.cache_dir).mkdir(parents=True, exist_ok=True)
-    ctx = mp.get_context("spawn")
-    engines: dict[str, dict] = {}
-    for name in args.engines.split(","):
-        out = ctx.Queue()
-        proc = ctx.Process(target=run_engine, args=(name, args, out))
-        proc.start()
-        proc.join()
-        engines[name] = out.get() if proc.exitcode == 0 else {"error": f"exit code {proc.exitcode}"}
+    quality, suites = prepare_quality(args) if args.quality else ({}, {})
+    engines = {name: score_quality(in_subprocess(name, args, quality), suites) for name in args.engines.split(",")}
+    if "taillift" in engines and "error" not in engines["taillift"]:
+        tl = engines["taillift"]
+        tl["first_stage_p95_ms"] = tl.get("p95_ms")  # this script's TailLift is its first stage
+        if suites:  # the full pipeline on each suite, beside the first stage's hybrid measured like the peers'
+            tl["fashion_r10_first_stage"] = tl.pop("fashion_r10")
+            tl["crowdflower_ndcg10_first_stage"] = tl.pop("crowdflower_ndcg10")
+            tl["fashion_r10"] = peer_corpora.fashion_r10(
+                exact_top10(suites["fashion"].corpus), suites["fashion"].sample
+            )
+            tl["crowdflower_ndcg10"] = suites["crowdflower"].ranker_ndcg10
     if args.json:
-        print(json.dumps({"items": args.items, "synthetic": True, "engines": engines}))
+        print(json.dumps({"items": args.items, "synthetic": True, "engines": engines, **quality_notes(suites)}))
         return
-    print(f"SYNTHETIC catalog, {args.items} items; hybrid (dense+BM25, RRF) top-10 with a filter (gender)")
-    print(f"{'engine':<13}{'build s':>9}{'RSS MB':>9}{'p50 ms':>9}{'p95 ms':>9}")
+    print_tables(args, engines, suites)
+
+
+def exact_top10(corpus: peer_corpora.Corpus) -> list[list[int]]:
+    """The fashion suite's own ranking (``taillift_fused``: exact cosine of fused vectors) for the asked titles."""
+    scores = corpus.query_vectors @ corpus.vectors.T
+    return np.argsort(-scores, axis=1, kind="stable")[:, :10].tolist()
+
+
+def quality_notes(suites: dict) -> dict:
+    if not suites:
+        return {}
+    fq, cq = suites["fashion"], suites["crowdflower"]
+    return {
+        "quality": {
+            "fashion": {
+                "corpus_items": len(fq.corpus),
+                "queries": len(fq.sample),
+                "heads_version": fq.version,
+                "suite_r10_all_queries": fq.suite_r10,
+            },
+            "crowdflower": {"corpus_rows": len(cq.corpus), "queries": len(cq.queries), "rows_scored": len(cq.rows)},
+        }
+    }
+
+
+def print_tables(args: argparse.Namespace, engines: dict, suites: dict) -> None:
+    def cell(value, fmt: str) -> str:
+        width = int(fmt.split(".")[0])
+        return format(value, fmt) if isinstance(value, (int, float)) else "-".rjust(width)
+
+    if args.items:
+        print(f"SYNTHETIC catalog, {args.items} items; hybrid (dense+BM25, RRF) top-10 with a filter (gender)")
+    print(f"{'engine':<13}{'build s':>9}{'RSS MB':>9}{'p50 ms':>9}{'p95 ms':>9}{'fashion R@10':>14}{'CF nDCG@10':>12}")
     for name, r in engines.items():
         if "error" in r:
             print(f"{name:<13}{r['error']}")
-        else:
-            print(f"{name:<13}{r['build_s']:>9.1f}{r['rss_mb']:>9.0f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}")
+            continue
+        row = f"{name:<13}{cell(r.get('build_s'), '9.1f')}{cell(r.get('rss_mb'), '9.0f')}"
+        row += f"{cell(r.get('p50_ms'), '9.1f')}{cell(r.get('p95_ms'), '9.1f')}"
+        row += f"{cell(r.get('fashion_r10'), '14.3f')}{cell(r.get('crowdflower_ndcg10'), '12.3f')}"
+        print(row)
+        if "fashion_r10_first_stage" in r:
+            first = f"{cell(r['fashion_r10_first_stage'], '14.3f')}{cell(r['crowdflower_ndcg10_first_stage'], '12.3f')}"
+            print(f"{'  first stage':<49}{first}")
+    if suites:
+        fq, cq = suites["fashion"], suites["crowdflower"]
+        print(
+            f"quality (REAL data): fashion title->item, {len(fq.sample)} titles over {len(fq.corpus)} untitled "
+            f"items; CrowdFlower, {len(cq.queries)} held-out queries, each filtered to its judged rows "
+            f"({len(cq.corpus)} indexed)"
+        )
+        print(
+            "taillift row: its full pipeline (fashion: the suite's fused dense ranking; CrowdFlower: the LightGBM "
+            "ranker)"
+        )
 
 
 if __name__ == "__main__":

@@ -169,6 +169,7 @@ def run(
     ablations: bool | None = None,
     smoothing: Smoothing | None = None,
     views: tuple[str, ...] = CATALOG_VIEWS,
+    vectors_out: dict | None = None,
 ) -> dict:
     """``model`` evaluates an existing tower_clip version as is; otherwise heads are trained on the fit items
     (``head_config``, seeded with ``seed``) into ``settings.models_dir`` without activating them.
@@ -180,7 +181,9 @@ def run(
     ``ablations`` (default: ``ridge``) adds the query-time rows of ``fashion_scoring.ABLATIONS`` (prompt ensemble,
     CSLS, attribute smoothing of the image vectors by ``smoothing``); the quick comparison leaves them out, so it
     neither encodes the prompts nor scores those rows. ``views``: the texts of each fit item the heads train on
-    (``recsys.training.pair_sources.CATALOG_VIEWS``, as first start and the Training tab do)."""
+    (``recsys.training.pair_sources.CATALOG_VIEWS``, as first start and the Training tab do). ``vectors_out``:
+    filled with the evaluated ``ids``, ``titles``, untitled MiniLM texts (``untitled``) and the scored ``vectors``
+    by name, so a benchmark can give other engines the very vectors this run scores (``benchmarks/bench_peers.py``)."""
     ablations = ridge if ablations is None else ablations
     smoothing = smoothing or Smoothing()
     settings = settings or get_settings()
@@ -305,6 +308,13 @@ def run(
             groups = {f: [a.get(f, "") for a in attrs] for f in smoothing.fields}
             vectors["joint_image_smoothed"] = smooth(joint_image, groups, smoothing.alpha, smoothing.weighting)
             report["smoothing"] = smoothing.to_dict()
+    if vectors_out is not None:
+        vectors_out.update(
+            ids=list(ev["id"]),
+            titles=list(ev["productDisplayName"]),
+            untitled=[u[1] for u in untitled],
+            vectors=vectors,
+        )
     own = [{n} for n in range(len(ev))]
     by_type = [set(np.flatnonzero(ev["articleType"].to_numpy() == t).tolist()) for t in types]
     tasks = scoring_tasks(

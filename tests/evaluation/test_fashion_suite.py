@@ -126,6 +126,19 @@ def test_same_seed_same_numbers_and_model_reevaluation(first_run):
     assert _numbers(reused) == _numbers(report)
 
 
+def test_vectors_out_are_the_vectors_the_suite_scored(first_run):
+    settings, data, report = first_run
+    out: dict = {}
+    fashion.run(data, None, settings, 0, model=report["model"]["version"], vectors_out=out)
+    v = out["vectors"]
+    assert len(out["ids"]) == len(out["titles"]) == len(out["untitled"]) == len(v["fused_item"])
+    assert all(title not in text for title, text in zip(out["titles"], out["untitled"]))  # the corpus is untitled
+    own = [{n} for n in range(len(out["ids"]))]
+    scored = fashion_scoring.ranking_metrics(v["fused_title"] @ v["fused_item"].T, own, 0)
+    expected = report["methods"]["title->item/taillift_fused"]["metrics"]["recall@10"]
+    assert float(np.mean(scored["recall@10"])) == pytest.approx(expected)
+
+
 def test_evaluated_ids_are_never_fitted(tmp_path, settings, monkeypatch):
     # the train dir shares 12 ids with the data dir (some held out, some not)
     data = _catalog(tmp_path / "data")
