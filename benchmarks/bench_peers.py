@@ -220,8 +220,8 @@ def prepare_quality(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
 
 def score_quality(result: dict, suites: dict) -> dict:
     top10 = result.pop("top10", {})
-    if not top10:
-        return result
+    if not top10:  # the keys stay, as null, so the JSON has one shape with or without --quality
+        return result | {"fashion_r10": None, "crowdflower_ndcg10": None}
     fq, cq = suites["fashion"], suites["crowdflower"]
     result["fashion_r10"] = peer_corpora.fashion_r10(top10["fashion"], fq.sample)
     result["crowdflower_ndcg10"] = peer_corpora.crowdflower_ndcg10(top10["crowdflower"], cq)
