@@ -282,7 +282,11 @@ def quality_notes(suites: dict) -> dict:
                 "heads_version": fq.version,
                 "suite_r10_all_queries": fq.suite_r10,
             },
-            "crowdflower": {"corpus_rows": len(cq.corpus), "queries": len(cq.queries), "rows_scored": len(cq.rows)},
+            "crowdflower": {
+                "corpus_rows": len(cq.corpus),
+                "queries": len(cq.corpus.query_texts),
+                "rows_scored": len(cq.rows),
+            },
         }
     }
 
@@ -310,7 +314,7 @@ def print_tables(args: argparse.Namespace, engines: dict, suites: dict) -> None:
         fq, cq = suites["fashion"], suites["crowdflower"]
         print(
             f"quality (REAL data): fashion title->item, {len(fq.sample)} titles over {len(fq.corpus)} untitled "
-            f"items; CrowdFlower, {len(cq.queries)} held-out queries, each filtered to its judged rows "
+            f"items; CrowdFlower, {len(cq.corpus.query_texts)} held-out queries, each filtered to its judged rows "
             f"({len(cq.corpus)} indexed)"
         )
         print(

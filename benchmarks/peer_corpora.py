@@ -125,8 +125,7 @@ def fashion_r10(top10: list[list[int]], sample: np.ndarray) -> float:
 @dataclass(frozen=True)
 class CrowdFlowerQuality:
     corpus: Corpus
-    rows: pd.DataFrame  # the held-out rows (their corpus row ids in column "row")
-    queries: list[str]  # the held-out queries, in the order asked
+    rows: pd.DataFrame  # the held-out rows (their corpus row ids in column "row"); corpus.query_texts: their queries
     ranker_ndcg10: float  # the suite's LightGBM ranker on the same held-out rows: TailLift's full pipeline
     seed: int
 
@@ -150,7 +149,7 @@ def crowdflower_corpus(data_dir: Path, settings: Settings, seed: int = 0) -> Cro
         list(queries),
     )
     rows = test.assign(row=test.index.to_numpy())  # read() keeps a RangeIndex: label = corpus row
-    return CrowdFlowerQuality(corpus, rows, queries, float(report["methods"]["ranker"]["metrics"]["ndcg@10"]), seed)
+    return CrowdFlowerQuality(corpus, rows, float(report["methods"]["ranker"]["metrics"]["ndcg@10"]), seed)
 
 
 def crowdflower_ndcg10(top10: list[list[int]], quality: CrowdFlowerQuality) -> float:

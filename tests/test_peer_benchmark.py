@@ -52,7 +52,7 @@ def test_crowdflower_ndcg_of_an_engine_list_follows_its_order():
             "row": [10, 11, 12, 13],
         }
     )
-    quality = peer_corpora.CrowdFlowerQuality(_corpus(), rows, ["q"], 0.0, 0)
+    quality = peer_corpora.CrowdFlowerQuality(_corpus(), rows, 0.0, 0)
     best = peer_corpora.crowdflower_ndcg10([[10, 12, 11, 13]], quality)
     worst = peer_corpora.crowdflower_ndcg10([[11, 13, 12, 10]], quality)
     assert best == pytest.approx(1.0) and worst < best
