@@ -5,7 +5,7 @@ The service owns sessions and transactions; these functions never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from recsys.catalog.models import EVENT_TYPES, Interaction, Item, ItemEmbedding,
 from recsys.catalog.validation import ItemDraft, ReviewDraft
 
 DEFAULT_MERCHANT = "default"
+EMBEDDING_READ_BATCH = 10_000  # rows per streamed read of stored vectors (~36 MB of fused vectors)
 
 
 def get_or_create_merchant(session: Session, name: str = DEFAULT_MERCHANT) -> Merchant:
@@ -270,16 +271,29 @@ def drop_other_versions(session: Session, model_version: str, item_ids: Sequence
 
 def load_embeddings(session: Session, model_version: str, route: str) -> tuple[np.ndarray, np.ndarray]:
     """All stored vectors of one route: (item_ids int64 [n], vectors float32 [n, d]), sorted by item id."""
-    rows = session.execute(
+    parts = list(iter_embeddings(session, model_version, route))
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def iter_embeddings(
+    session: Session, model_version: str, route: str, batch: int | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One route's stored vectors in item id order, ``batch`` rows at a time: (ids int64 [b], vectors float32 [b, d]).
+
+    Streamed (``yield_per``: a server-side cursor where the driver has one) so a reader can copy a million vectors
+    into its own array without first holding them all as row tuples and again as one joined buffer."""
+    result = session.execute(
         select(ItemEmbedding.item_id, ItemEmbedding.dim, ItemEmbedding.vector)
         .where(ItemEmbedding.model_version == model_version, ItemEmbedding.route == route)
         .order_by(ItemEmbedding.item_id)
-    ).all()
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), rows[0][1])
-    return ids, vectors.astype(np.float32)
+        .execution_options(yield_per=batch or EMBEDDING_READ_BATCH)
+    )
+    for rows in result.partitions():
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), rows[0][1])
+        yield ids, vectors.astype(np.float32)
 
 
 def items_missing_embeddings(session: Session, model_version: str, route: str) -> list[int]:

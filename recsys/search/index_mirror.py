@@ -64,7 +64,8 @@ def mirror_rows(table: ItemTable, fused: np.ndarray, rows: np.ndarray, backend: 
     texts, payloads = table.lexical_texts(), item_payloads(table)
     for start in range(0, rows.size, BATCH):
         part = rows[start : start + BATCH]
-        backend.add(table.ids[part], fused[part], [texts[r] for r in part], [payloads[r] for r in part])
+        vectors = np.asarray(fused[part], np.float32)  # the served routes are half precision
+        backend.add(table.ids[part], vectors, [texts[r] for r in part], [payloads[r] for r in part])
     return int(rows.size)
 
 

@@ -20,6 +20,7 @@ from recsys.encoders import FUSED, ITEM_ROUTES, ItemContent, MultimodalEncoder
 from recsys.encoders.bulk_features import BulkFeatures
 from recsys.encoders.ray_batch import encode_on_ray
 from recsys.progress import Progress
+from recsys.search.state import ROUTE_DTYPE
 
 log = logging.getLogger(__name__)
 
@@ -185,12 +186,14 @@ def missing_item_ids(catalog: CatalogStore, version: str) -> list[int]:
 
 
 def load_route_matrix(catalog: CatalogStore, version: str, route: str, table_ids: np.ndarray, dim: int) -> np.ndarray:
-    """The route's vectors aligned with ``table_ids`` (zeros for items without a stored vector)."""
+    """The route's vectors aligned with ``table_ids`` (zeros for items without a stored vector), as ``ROUTE_DTYPE``.
+    Filled batch by batch from the stream: the peak is this matrix plus one batch, at any catalog size."""
+    out = np.zeros((len(table_ids), dim), dtype=ROUTE_DTYPE)
+    if not len(table_ids):
+        return out
     with catalog.sessions() as session:
-        ids, vectors = repo.load_embeddings(session, version, route)
-    out = np.zeros((len(table_ids), dim), dtype=np.float32)
-    if len(ids):
-        rows = np.searchsorted(table_ids, ids)
-        ok = (rows < len(table_ids)) & (table_ids[np.minimum(rows, len(table_ids) - 1)] == ids)
-        out[rows[ok]] = vectors[ok]
+        for ids, vectors in repo.iter_embeddings(session, version, route):
+            rows = np.searchsorted(table_ids, ids)
+            ok = (rows < len(table_ids)) & (table_ids[np.minimum(rows, len(table_ids) - 1)] == ids)
+            out[rows[ok]] = vectors[ok]
     return out

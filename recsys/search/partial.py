@@ -13,7 +13,7 @@ from recsys.encoders import FUSED, ITEM_ROUTES
 from recsys.index.lexical import BM25Index
 from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.vector import VectorIndex
-from recsys.search.state import ServingState, serving_state
+from recsys.search.state import ROUTE_DTYPE, ServingState, serving_state
 from recsys.search.table import ItemTable
 
 
@@ -21,7 +21,7 @@ def keyword_state(
     version: str, table: ItemTable, lexical: BM25Index | SegmentedBM25, dims: dict[str, int], factory: str
 ) -> ServingState:
     """Every item by keywords; no item vectors (the vector route finds nothing, route scores are zero)."""
-    routes = {route: np.zeros((len(table), dims[route]), np.float32) for route in ITEM_ROUTES}
+    routes = {route: np.zeros((len(table), dims[route]), ROUTE_DTYPE) for route in ITEM_ROUTES}
     return serving_state(version, VectorIndex(dims[FUSED], factory), lexical, table, routes)
 
 

@@ -210,6 +210,6 @@ def candidate_list(
             opinion_shares=opinion_shares,
             opinion_mentions=opinion_mentions,
         ),
-        item_vectors=state.routes[FUSED][rows],
-        clicked_vectors=state.routes[FUSED][t.rows(clicked)] if len(clicked) else None,
+        item_vectors=state.routes[FUSED][rows].astype(np.float32),
+        clicked_vectors=state.routes[FUSED][t.rows(clicked)].astype(np.float32) if len(clicked) else None,
     )

@@ -70,7 +70,8 @@ def segmented_state(
     table = spliced_table(old.table, removed, part)
     dims = {route: matrix.shape[1] for route, matrix in old.routes.items()}
     part_routes = {r: vectors_of.get(r, np.zeros((len(part), dims[r]), np.float32)) for r in old.routes}
-    _, routes = splice(old.table.ids, dict(old.routes), removed, part.ids, part_routes)
+    served_rows = {r: v.astype(old.routes[r].dtype, copy=False) for r, v in part_routes.items()}  # float32 -> served
+    _, routes = splice(old.table.ids, dict(old.routes), removed, part.ids, served_rows)
     segmented = as_segmented(old.vectors)
     add = np.abs(part_routes[FUSED]).sum(axis=1) > 0 if len(part) else np.zeros(0, bool)
     vectors = segmented.edited(part.ids[add], part_routes[FUSED][add], np.union1d(removed, part.ids[~add]))
@@ -115,7 +116,7 @@ def rebuilt_state(
     fresh = {route: vectors[present] for route, vectors in fresh.items()}
     routes = {}
     for route, matrix in old.routes.items():
-        new = np.zeros((len(table), matrix.shape[1]), np.float32)
+        new = np.zeros((len(table), matrix.shape[1]), matrix.dtype)
         keep = np.isin(old.table.ids, table.ids)
         new[table.rows(old.table.ids[keep])] = matrix[keep]
         if len(fresh_ids):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from recsys.accounts.principal import SYSTEM
+from recsys.catalog import repository as repo
 from recsys.encoders import FUSED, ITEM_ROUTES
 from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.segmented_vectors import SegmentedVectorIndex
@@ -15,7 +16,7 @@ from recsys.index.vector import VectorIndex
 from recsys.search.filters import SearchFilters, facet_counts
 from recsys.search.indexing import load_route_matrix
 from recsys.search.recall import recall
-from recsys.search.state import serving_state
+from recsys.search.state import ROUTE_DTYPE, serving_state
 from recsys.search.table import load_item_table
 from recsys.search.types import SearchRequest
 from recsys.search.updates import lexical_index
@@ -75,6 +76,7 @@ def assert_same_as_rebuilt(service):
         assert list(getattr(state.table, column)) == list(getattr(full.table, column)), column
     np.testing.assert_array_equal(state.table.price, full.table.price)
     for route in ITEM_ROUTES:
+        assert state.routes[route].dtype == ROUTE_DTYPE, route  # an edit's float32 rows must not upcast the matrix
         np.testing.assert_allclose(state.routes[route], full.routes[route], atol=1e-6)
     assert np.array_equal(state.vectors.ids(), full.vectors.ids())
     for request in REQUESTS:
@@ -102,3 +104,20 @@ def test_after_the_background_merge_search_is_still_a_full_rebuild(edited):
     state = engine.holder.get()
     assert len(state.vectors.segments) == 1 and len(state.lexical.segments) == 1
     assert_same_as_rebuilt(edited)
+
+
+def test_route_matrices_are_read_batch_by_batch_into_half_precision(edited, monkeypatch):
+    """The stream (3 rows a batch here) fills the same aligned matrix as one read, zeros where an id has no vector."""
+    state = edited.engine.holder.get()
+    with edited.store.sessions() as session:
+        ids, vectors = repo.load_embeddings(session, state.model_version, FUSED)
+    monkeypatch.setattr(repo, "EMBEDDING_READ_BATCH", 3)
+    with edited.store.sessions() as session:
+        batches = list(repo.iter_embeddings(session, state.model_version, FUSED))
+    assert len(batches) == -(-len(ids) // 3) and all(len(b[0]) <= 3 for b in batches)
+    unknown = int(ids.max()) + 1000
+    table_ids = np.sort(np.append(ids, unknown))
+    matrix = load_route_matrix(edited.store, state.model_version, FUSED, table_ids, vectors.shape[1])
+    assert matrix.dtype == ROUTE_DTYPE
+    np.testing.assert_allclose(matrix[:-1].astype(np.float32), vectors, atol=2e-3)  # half precision of unit rows
+    assert not matrix[-1].any()
