@@ -15,6 +15,7 @@ from recsys import registry
 from recsys.config import Settings
 from recsys.evaluation import report as reports
 from recsys.ranking.ranker import PURPOSES, purpose_root
+from recsys.recommend.served_store import REGISTRY_KIND as RECOMMENDER_KIND
 from recsys.training.encoder_runs import encoder_versions
 
 AFTER_LABEL = "-fashion-after-"  # in the names of the comparisons' "after" reports (``report.store`` labels)
@@ -152,3 +153,27 @@ def replay_due(settings: Settings, events: int) -> bool:
             continue
         return not isinstance(last, int) or events >= last * (1 + REPLAY_GROWTH)
     return True
+
+
+def recommender_versions(settings: Settings) -> list[dict]:
+    """Newest first: each recommender version in the model registry (parent, data fingerprint, what it was fitted
+    on) with the newest replay of the app's log taken while it served, if any: its "for you" rows per target."""
+    replays: dict[str, dict] = {}
+    for found in replay_results(settings):  # newest first: the first one seen per version is its newest
+        replays.setdefault(found["model_version"] or "", found)
+    rows = []
+    for version in reversed(registry.list_versions(settings, kind=RECOMMENDER_KIND)):
+        config = registry.read_config(registry.version_dir(settings, version))
+        replayed = replays.get(version)
+        rows.append(
+            {
+                "version": version,
+                "created": config.get("created", ""),
+                "parent": config.get("parent"),
+                "fingerprint": config.get("data_fingerprint", ""),
+                "metrics": config.get("metrics", {}),
+                "k": replayed["k"] if replayed else None,
+                "for_you": [r for r in replayed["rows"] if r["method"] == "for_you"] if replayed else [],
+            }
+        )
+    return rows

@@ -23,6 +23,7 @@ from recsys.recommend.storage import load_artifact, save_artifact
 
 BACKENDS = ("personal", "bought", "viewed")
 VERSION_FILE = "version.json"
+REGISTRY_KIND = "recommender"  # recommender versions in the model registry, beside the encoders' versions
 RANKER_FILE = "ranker.json"
 
 

@@ -34,7 +34,7 @@ from recsys.recommend.served import EVENT_WEIGHTS, EventRow, ItemRow, ServedMode
 from recsys.service.jobs import BackgroundJob
 
 log = logging.getLogger(__name__)
-REGISTRY_KIND = "recommender"  # recommender versions in the model registry, beside the encoders' versions
+REGISTRY_KIND = served_store.REGISTRY_KIND
 
 
 @dataclass(frozen=True)

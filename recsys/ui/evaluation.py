@@ -48,7 +48,8 @@ def runs_summary(settings: Settings) -> str:
     rankers = run_history.ranker_results(settings)
     encoders = [row for row in run_history.encoder_validations(settings) if row["recall@10"] is not None]
     replays = run_history.replay_results(settings)
-    if not (comparisons or rankers or encoders or replays):
+    recommenders = run_history.recommender_versions(settings)
+    if not (comparisons or rankers or encoders or replays or recommenders):
         return NOTHING_YET
     out: list[str] = []
     if comparisons:
@@ -81,6 +82,7 @@ def runs_summary(settings: Settings) -> str:
     else:
         out += ["**Ranker cross-validation:** none yet (the ranker trains in the background at first start).", ""]
     out += replay_summary(replays)
+    out += recommender_summary(recommenders)
     if encoders:
         out += [
             "**Encoder versions** (recall@10 text→image on validation pairs, measured when each was trained)",
@@ -116,6 +118,30 @@ def replay_summary(replays: list[dict]) -> list[str]:
         )
     if len(replays) > 1:
         out.append(f"\n{len(replays) - 1} earlier replay(s) in the stored reports below.")
+    return out + [""]
+
+
+def recommender_summary(versions: list[dict]) -> list[str]:
+    """Markdown lines: the recommender versions the app refitted, newest first, with the replay taken while each
+    served ("for you" recall, and on tail items) when there is one."""
+    if not versions:
+        return ["**Recommender versions:** none yet (fitted in the background from the shoppers' events).", ""]
+    out = [
+        "**Recommender versions** (refitted in the background as events arrive; replay: the log replayed while the "
+        'version served, "for you" recall overall and on tail items)',
+        "",
+        "| version | created (UTC) | parent | items | events | shoppers | tail items | replay |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for v in versions:
+        m = v["metrics"]
+        replayed = "; ".join(
+            f"{r['target']} R@{v['k']} {_num(r['recall'])}, tail {_num(r['tail_recall'])}" for r in v["for_you"]
+        )
+        out.append(
+            f"| {v['version']} | {v['created'][:16].replace('T', ' ')} | {v['parent'] or ''} | {m.get('items', '')} | "
+            f"{m.get('events', '')} | {m.get('shoppers', '')} | {m.get('tail_items', '')} | {replayed or '–'} |"
+        )
     return out + [""]
 
 

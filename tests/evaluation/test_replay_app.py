@@ -44,6 +44,23 @@ def test_a_refit_replays_the_log_once_and_the_tab_shows_head_and_tail(tmp_path):
     row = next(line for line in summary.splitlines() if line.startswith("| purchases | for_you |"))
     first = found[0]["rows"][0]
     assert row.count("|") == 9 and (first["tail_recall"] is None or f"{first['tail_recall']:.3f}" in summary)
+    # The recommender versions table: the served version from the registry, with the replay taken while it served.
+    # Two refits, newest first; the replay belongs to the first (the second saw the same log and replayed nothing).
+    versions = run_history.recommender_versions(settings)
+    assert len(versions) == 2 and versions[1]["version"] == found[0]["model_version"]
+    assert versions[0]["parent"] == versions[1]["version"] and not versions[0]["for_you"]
+    assert versions[1]["metrics"]["events"] > 0 and versions[1]["fingerprint"]
+    served = next(r for r in found[0]["rows"] if (r["target"], r["method"]) == ("purchases", "for_you"))
+    line = next(x for x in summary.splitlines() if x.startswith(f"| {versions[1]['version']} |"))
+    assert f"purchases R@20 {served['recall']:.3f}, tail " in line and line.count("|") == 9
+    newest = next(x for x in summary.splitlines() if x.startswith(f"| {versions[0]['version']} |"))
+    assert newest.endswith("| – |")
+    assert "**Recommender versions** (refitted" in summary
+
+
+def test_the_tab_says_when_no_recommender_version_exists_yet(tmp_path):
+    assert tab.recommender_summary([])[0].startswith("**Recommender versions:** none yet")
+    assert run_history.recommender_versions(_settings(pair_log(tmp_path))) == []
 
 
 def test_the_log_is_replayed_again_only_once_it_has_grown(tmp_path):
