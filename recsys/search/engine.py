@@ -17,7 +17,7 @@ import numpy as np
 from recsys.catalog import repository as repo
 from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
-from recsys.encoders import FUSED, ITEM_ROUTES, MultimodalEncoder
+from recsys.encoders import FUSED, MultimodalEncoder
 from recsys.index.vector import VectorIndex
 from recsys.progress import Progress
 from recsys.ranking.features import Priors
@@ -31,6 +31,7 @@ from recsys.search.partial import keyword_state, partial_state
 from recsys.search.query_understanding_boost import rank_understood
 from recsys.search.rank import RankingStep
 from recsys.search.recall import SearchSnapshot, recall
+from recsys.search.route_matrices import STORED_ROUTES, RouteMatrices
 from recsys.search.segment_merge import SegmentMerger
 from recsys.search.state import ServingState, StateHolder, serving_state
 from recsys.search.table import ItemTable, load_item_table
@@ -153,7 +154,8 @@ class SearchEngine:
             table = load_item_table(session)
         encoder = self.encoder
         lexical = lexical_index(table, self.settings.segmented_index)
-        state = keyword_state(encoder.version, table, lexical, encoder.dims, self.settings.index_factory)
+        factory = self.settings.index_factory
+        state = keyword_state(encoder.version, table, lexical, encoder.dims, factory, encoder.weights)
         self.call(self._publish_partial, encoder, state)
         log.info("serving keyword search over %d items while the models are trained", len(table))
 
@@ -183,10 +185,9 @@ class SearchEngine:
                     self._publish_encoded_so_far(encoder)
         with self.catalog.sessions() as session:
             table = load_item_table(session)
-        dims = encoder.dims
-        routes = {r: load_route_matrix(self.catalog, version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
+        routes = self._route_matrices(encoder, table)
         lexical = lexical_index(table, self.settings.segmented_index)
-        state = serving_state(version, self._vector_index(version, table, routes[FUSED]), lexical, table, routes)
+        state = serving_state(version, self._vector_index(version, table, routes), lexical, table, routes)
         return with_backend(state, self.settings)  # RECSYS_INDEX_BACKEND=qdrant: its items mirrored there too
 
     def _publish_every(self, missing: int) -> int:
@@ -199,8 +200,7 @@ class SearchEngine:
     def _publish_encoded_so_far(self, encoder: MultimodalEncoder) -> None:
         with self.catalog.sessions() as session:
             table = load_item_table(session)
-        dims = encoder.dims
-        routes = {r: load_route_matrix(self.catalog, encoder.version, r, table.ids, dims[r]) for r in ITEM_ROUTES}
+        routes = self._route_matrices(encoder, table)
         lexical = lexical_index(table, self.settings.segmented_index)
         state = partial_state(encoder.version, table, lexical, routes, self.settings.index_factory)
         self.call(self._publish_partial, encoder, state)
@@ -223,16 +223,22 @@ class SearchEngine:
         older = [v for v in self._encoders if v != encoder.version][-(KEPT_ENCODERS - 1) :]
         self._encoders = {**{v: self._encoders[v] for v in older}, encoder.version: encoder}
 
-    def _vector_index(self, version: str, table: ItemTable, fused: np.ndarray) -> VectorIndex:
+    def _route_matrices(self, encoder: MultimodalEncoder, table: ItemTable) -> RouteMatrices:
+        """The stored routes of ``encoder``'s version, aligned with ``table`` (the fused one is derived from them)."""
+        dims = encoder.dims
+        stored = {r: load_route_matrix(self.catalog, encoder.version, r, table.ids, dims[r]) for r in STORED_ROUTES}
+        return RouteMatrices(stored, encoder.weights)
+
+    def _vector_index(self, version: str, table: ItemTable, routes: RouteMatrices) -> VectorIndex:
         directory = self.settings.index_dir / "vectors"
         expect = {"model_version": version, "count": len(table), "factory": self.settings.index_factory}
         loaded = VectorIndex.load(directory, expect=expect)
         if loaded is not None and np.array_equal(loaded.ids(), table.ids):
             return loaded
-        index = VectorIndex(fused.shape[1], self.settings.index_factory)
+        index = VectorIndex(routes.dim(FUSED), self.settings.index_factory)
         if len(table):
-            index.build(table.ids, fused)
-        index.save(directory, {**expect, "dim": fused.shape[1]})
+            index.build(table.ids, routes[FUSED])
+        index.save(directory, {**expect, "dim": routes.dim(FUSED)})
         return index
 
     # --- live updates --------------------------------------------------------------------------
@@ -409,7 +415,7 @@ class SearchEngine:
         if row >= len(state.table) or state.table.ids[row] != item_id:
             raise KeyError(f"item {item_id} is not indexed")
         allowed = np.setdiff1d(state.table.ids, [item_id])
-        scores, ids = state.vectors.search(state.routes[FUSED][row : row + 1], k, allowed)
+        scores, ids = state.vectors.search(state.routes.rows(FUSED, np.asarray([row])), k, allowed)
         keep = ids[0] >= 0
         hits = [
             SearchHit(int(i), n, float(s), {"fused": float(s)}, "similar look and description", "similar")

@@ -81,7 +81,7 @@ def with_backend(state: ServingState, settings: Settings) -> ServingState:
         return state
     start = time.perf_counter()
     name = collection_name(state.model_version)
-    backend = make_backend(settings, state.routes[FUSED].shape[1], name)
+    backend = make_backend(settings, state.routes.dim(FUSED), name)
     count = mirror_state(state, backend)
     log.info(
         "search recall served by %s (collection %s): %d items written in %.1f s",

@@ -20,7 +20,7 @@ from recsys.encoders import FUSED, ITEM_ROUTES, ItemContent, MultimodalEncoder
 from recsys.encoders.bulk_features import BulkFeatures
 from recsys.encoders.ray_batch import encode_on_ray
 from recsys.progress import Progress
-from recsys.search.state import ROUTE_DTYPE
+from recsys.search.route_matrices import ROUTE_DTYPE
 
 log = logging.getLogger(__name__)
 

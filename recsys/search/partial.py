@@ -7,32 +7,37 @@ ordinary ``ServingState`` objects, so searches, filters, facets and live edits t
 
 from __future__ import annotations
 
-import numpy as np
-
-from recsys.encoders import FUSED, ITEM_ROUTES
+from recsys.encoders import FUSED
+from recsys.encoders.fusion import FusionWeights
 from recsys.index.lexical import BM25Index
 from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.vector import VectorIndex
-from recsys.search.state import ROUTE_DTYPE, ServingState, serving_state
+from recsys.search.route_matrices import RouteMatrices
+from recsys.search.state import ServingState, serving_state
 from recsys.search.table import ItemTable
 
 
 def keyword_state(
-    version: str, table: ItemTable, lexical: BM25Index | SegmentedBM25, dims: dict[str, int], factory: str
+    version: str,
+    table: ItemTable,
+    lexical: BM25Index | SegmentedBM25,
+    dims: dict[str, int],
+    factory: str,
+    weights: FusionWeights,
 ) -> ServingState:
     """Every item by keywords; no item vectors (the vector route finds nothing, route scores are zero)."""
-    routes = {route: np.zeros((len(table), dims[route]), ROUTE_DTYPE) for route in ITEM_ROUTES}
+    routes = RouteMatrices.empty(len(table), dims, weights)
     return serving_state(version, VectorIndex(dims[FUSED], factory), lexical, table, routes)
 
 
 def partial_state(
-    version: str, table: ItemTable, lexical: BM25Index | SegmentedBM25, routes: dict[str, np.ndarray], factory: str
+    version: str, table: ItemTable, lexical: BM25Index | SegmentedBM25, routes: RouteMatrices, factory: str
 ) -> ServingState:
     """Every item by keywords, and the items whose vectors are stored (non-zero rows of ``routes``) by vector too.
 
     The vector index holds only encoded items: a zero vector would tie at similarity 0 with every query."""
-    encoded = np.flatnonzero(np.any(routes[FUSED] != 0, axis=1))
-    vectors = VectorIndex(routes[FUSED].shape[1], factory)
+    encoded = routes.encoded()
+    vectors = VectorIndex(routes.dim(FUSED), factory)
     if encoded.size:
-        vectors.build(table.ids[encoded], routes[FUSED][encoded])
+        vectors.build(table.ids[encoded], routes.rows(FUSED, encoded))
     return serving_state(version, vectors, lexical, table, routes)

@@ -89,7 +89,7 @@ def recall(
             scored = {**query, TEXT_CLIP: joint}  # MiniLM's joint row of a non-English text is noise
     cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k, extra)
     rows = state.table.rows(cand_ids)
-    sims = route_similarities(scored, {r: m[rows] for r, m in state.routes.items()}) if len(rows) else {}
+    sims = route_similarities(scored, {r: state.routes.rows(r, rows) for r in state.routes}) if len(rows) else {}
     candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids, opinions)
     # No candidate left (the filters hid them all): nothing to judge the words by, and the filters are why.
     understood = not text or not len(rows) or query_text.understood(candidates.scores.bm25_title, sims.get("text_bert"))
@@ -210,6 +210,6 @@ def candidate_list(
             opinion_shares=opinion_shares,
             opinion_mentions=opinion_mentions,
         ),
-        item_vectors=state.routes[FUSED][rows].astype(np.float32),
-        clicked_vectors=state.routes[FUSED][t.rows(clicked)].astype(np.float32) if len(clicked) else None,
+        item_vectors=state.routes.rows(FUSED, rows),
+        clicked_vectors=state.routes.rows(FUSED, t.rows(clicked)) if len(clicked) else None,
     )

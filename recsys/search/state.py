@@ -8,20 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from recsys.index.backend import IndexBackend
 from recsys.index.lexical import BM25Index
 from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.segmented_vectors import SegmentedVectorIndex
 from recsys.index.vector import VectorIndex
 from recsys.ranking.features import Priors, fit_priors
+from recsys.search.route_matrices import RouteMatrices
 from recsys.search.table import ItemTable
-
-# The serving state holds item route vectors in half precision: they are read a few hundred rows at a time (the
-# ranker's similarity columns, "more like this") and cast to float32 there, so float16 halves the largest part of
-# the served memory (2,688 floats per item over five routes) for cosine errors near 1e-3. FAISS keeps its own copy.
-ROUTE_DTYPE = np.float16
 
 
 @dataclass(frozen=True)
@@ -30,7 +24,7 @@ class ServingState:
     vectors: VectorIndex | SegmentedVectorIndex  # fused item vectors (segmented once live edits arrive)
     lexical: BM25Index | SegmentedBM25
     table: ItemTable
-    routes: dict[str, np.ndarray]  # route -> ROUTE_DTYPE [len(table), d], rows aligned with table.ids (zeros: missing)
+    routes: RouteMatrices  # route -> [len(table), d], rows aligned with table.ids (zeros when missing)
     priors: Priors | None  # catalog-wide priors of this table, published with it so a search never mixes them
     # The configured index engine (RECSYS_INDEX_BACKEND=qdrant) holding this state's encoded items: the text
     # route's hybrid recall reads it; None: the embedded FAISS + BM25 above serve it (the default, and first starts).
@@ -42,7 +36,7 @@ def serving_state(
     vectors: VectorIndex | SegmentedVectorIndex,
     lexical: BM25Index | SegmentedBM25,
     table: ItemTable,
-    routes: dict[str, np.ndarray],
+    routes: RouteMatrices,
     backend: IndexBackend | None = None,
 ) -> ServingState:
     priors = fit_priors(table.rating_sum, table.rating_count, table.impressions, table.clicks) if len(table) else None

@@ -21,6 +21,7 @@ from recsys.index.segmented_vectors import SegmentedVectorIndex
 from recsys.index.vector import VectorIndex
 from recsys.search.index_mirror import mirror_rows
 from recsys.search.indexing import encode_and_store
+from recsys.search.route_matrices import STORED_ROUTES, RouteMatrices
 from recsys.search.state import ServingState, serving_state
 from recsys.search.table import ItemTable, load_item_table
 from recsys.search.table_splice import edited_rows, splice, spliced_table
@@ -68,19 +69,24 @@ def segmented_state(
     removed = np.setdiff1d(touched, part.ids)  # deleted items, and upserted ones gone before their row was read
     removed = removed[np.isin(removed, old.table.ids)]
     table = spliced_table(old.table, removed, part)
-    dims = {route: matrix.shape[1] for route, matrix in old.routes.items()}
-    part_routes = {r: vectors_of.get(r, np.zeros((len(part), dims[r]), np.float32)) for r in old.routes}
-    served_rows = {r: v.astype(old.routes[r].dtype, copy=False) for r, v in part_routes.items()}  # float32 -> served
-    _, routes = splice(old.table.ids, dict(old.routes), removed, part.ids, served_rows)
+    # The edited rows as the served matrices hold them (half precision); their fused rows derived from those, so a
+    # delta segment holds what a rebuild from the catalog would.
+    part_routes = RouteMatrices(
+        {r: vectors_of.get(r, np.zeros((len(part), old.routes.dim(r)), np.float32)) for r in STORED_ROUTES},
+        old.routes.weights,
+    )
+    _, spliced = splice(old.table.ids, old.routes.stored, removed, part.ids, part_routes.stored)
+    routes = RouteMatrices(spliced, old.routes.weights)
+    fused = part_routes.rows(FUSED, slice(None))
     segmented = as_segmented(old.vectors)
-    add = np.abs(part_routes[FUSED]).sum(axis=1) > 0 if len(part) else np.zeros(0, bool)
-    vectors = segmented.edited(part.ids[add], part_routes[FUSED][add], np.union1d(removed, part.ids[~add]))
+    add = np.abs(fused).sum(axis=1) > 0 if len(part) else np.zeros(0, bool)
+    vectors = segmented.edited(part.ids[add], fused[add], np.union1d(removed, part.ids[~add]))
     lexical = old.lexical.edited(part.ids, part.lexical_texts(), removed)
     if old.backend is not None:
         if removed.size:
             old.backend.delete(removed)
         if len(part):
-            mirror_rows(part, part_routes[FUSED], np.arange(len(part)), old.backend)
+            mirror_rows(part, fused, np.arange(len(part)), old.backend)
     return serving_state(old.model_version, vectors, lexical, table, routes, old.backend)
 
 
@@ -114,27 +120,28 @@ def rebuilt_state(
     present = np.isin(fresh_ids, table.ids)
     fresh_ids = fresh_ids[present]
     fresh = {route: vectors[present] for route, vectors in fresh.items()}
-    routes = {}
-    for route, matrix in old.routes.items():
+    stored = {}
+    for route, matrix in old.routes.stored.items():
         new = np.zeros((len(table), matrix.shape[1]), matrix.dtype)
         keep = np.isin(old.table.ids, table.ids)
         new[table.rows(old.table.ids[keep])] = matrix[keep]
         if len(fresh_ids):
             new[table.rows(fresh_ids)] = fresh[route]
-        routes[route] = new
+        stored[route] = new
+    routes = RouteMatrices(stored, old.routes.weights)
     vectors = old.vectors.copy() if isinstance(old.vectors, VectorIndex) else old.vectors.merged().base.copy()
     gone = np.setdiff1d(vectors.ids(), table.ids)
     if len(gone):
         vectors.remove(gone)
     if len(fresh_ids):
-        vectors.add(fresh_ids, fresh[FUSED])
+        vectors.add(fresh_ids, routes.rows(FUSED, table.rows(fresh_ids)))
     if old.backend is not None:
         # The engine is live, shared with the old state: its searches drop ids their table lacks (recall).
         removed = np.setdiff1d(old.table.ids, table.ids)
         if len(removed):
             old.backend.delete(removed)
         if len(fresh_ids):
-            mirror_rows(table, routes[FUSED], table.rows(fresh_ids), old.backend)
+            mirror_rows(table, routes.rows(FUSED, slice(None)), table.rows(fresh_ids), old.backend)
     lexical = lexical_index(table, segmented=False)
     return serving_state(old.model_version, vectors, lexical, table, routes, old.backend)
 

@@ -185,7 +185,7 @@ class TailLiftService(CatalogService):
         keys = external_ids(self.store, table.ids)
         keep = np.flatnonzero([not is_holdout(k) for k in keys])
         titles = [table.titles[r] for r in keep]
-        photos = snapshot.state.routes[IMAGE][keep].astype(np.float32)
+        photos = snapshot.state.routes.rows(IMAGE, keep)
         fit = fit_catalog_head(self.settings, version, keys[keep].tolist(), titles, photos)
         engine.multilingual.forget(snapshot.encoder.version)
         log.info("multilingual head for %s fitted (%s); served from the next non-English query", version, fit.metrics)

@@ -16,7 +16,8 @@ from recsys.index.vector import VectorIndex
 from recsys.search.filters import SearchFilters, facet_counts
 from recsys.search.indexing import load_route_matrix
 from recsys.search.recall import recall
-from recsys.search.state import ROUTE_DTYPE, serving_state
+from recsys.search.route_matrices import ROUTE_DTYPE, STORED_ROUTES, RouteMatrices
+from recsys.search.state import serving_state
 from recsys.search.table import load_item_table
 from recsys.search.types import SearchRequest
 from recsys.search.updates import lexical_index
@@ -59,11 +60,12 @@ def rebuilt(service):
     state = service.engine.holder.get()
     with service.store.sessions() as session:
         table = load_item_table(session)
-    routes = {
-        r: load_route_matrix(service.store, state.model_version, r, table.ids, state.routes[r].shape[1])
-        for r in ITEM_ROUTES
+    stored = {
+        r: load_route_matrix(service.store, state.model_version, r, table.ids, state.routes.dim(r))
+        for r in STORED_ROUTES
     }
-    vectors = VectorIndex(routes[FUSED].shape[1], "Flat")
+    routes = RouteMatrices(stored, state.routes.weights)
+    vectors = VectorIndex(routes.dim(FUSED), "Flat")
     vectors.build(table.ids, routes[FUSED])
     return serving_state(state.model_version, vectors, lexical_index(table, segmented=False), table, routes)
 
@@ -75,8 +77,9 @@ def assert_same_as_rebuilt(service):
     for column in ("titles", "categories", "leaf", "gender", "colour", "rating_count", "has_image"):
         assert list(getattr(state.table, column)) == list(getattr(full.table, column)), column
     np.testing.assert_array_equal(state.table.price, full.table.price)
-    for route in ITEM_ROUTES:
+    for route in STORED_ROUTES:  # the fused route is derived from these
         assert state.routes[route].dtype == ROUTE_DTYPE, route  # an edit's float32 rows must not upcast the matrix
+    for route in ITEM_ROUTES:
         np.testing.assert_allclose(state.routes[route], full.routes[route], atol=1e-6)
     assert np.array_equal(state.vectors.ids(), full.vectors.ids())
     for request in REQUESTS:
