@@ -89,8 +89,9 @@ def recall(
             scored = {**query, TEXT_CLIP: joint}  # MiniLM's joint row of a non-English text is noise
     cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k, extra)
     rows = state.table.rows(cand_ids)
-    sims = route_similarities(scored, {r: state.routes.rows(r, rows) for r in state.routes}) if len(rows) else {}
-    candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids, opinions)
+    item_routes = {r: state.routes.rows(r, rows) for r in state.routes} if len(rows) else {}
+    sims = route_similarities(scored, item_routes) if len(rows) else {}
+    candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids, opinions, item_routes.get(FUSED))
     # No candidate left (the filters hid them all): nothing to judge the words by, and the filters are why.
     understood = not text or not len(rows) or query_text.understood(candidates.scores.bm25_title, sims.get("text_bert"))
     price_unknown = None
@@ -182,9 +183,11 @@ def candidate_list(
     sims: dict[str, np.ndarray],
     clicked_item_ids: tuple[int, ...] = (),
     opinions: OpinionSource | None = None,
+    fused_rows: np.ndarray | None = None,
 ) -> CandidateList:
     """The ranker's input for the table rows ``rows``: texts, route scores, item stats (review opinions from
-    ``opinions``, the live index the service holds), session vectors."""
+    ``opinions``, the live index the service holds), session vectors. ``fused_rows``: the rows' fused vectors when
+    the caller has derived them already."""
     t = state.table
     opinion_shares, opinion_mentions = opinion_inputs(opinions, t.ids[rows])
     clicked = np.asarray(clicked_item_ids, np.int64)
@@ -210,6 +213,6 @@ def candidate_list(
             opinion_shares=opinion_shares,
             opinion_mentions=opinion_mentions,
         ),
-        item_vectors=state.routes.rows(FUSED, rows),
+        item_vectors=state.routes.rows(FUSED, rows) if fused_rows is None else fused_rows,
         clicked_vectors=state.routes.rows(FUSED, t.rows(clicked)) if len(clicked) else None,
     )
