@@ -28,9 +28,11 @@ size, and each restart, runs in its own subprocess so its RSS is its own. Per si
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import multiprocessing as mp
 import os
+import pstats
 import shutil
 import signal
 import subprocess
@@ -196,6 +198,11 @@ def serve(n: int, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         empty += search(text) == 0
         times.append(time.perf_counter() - start)
     out["p50_ms"], out["p95_ms"] = pct(times)
+    if args.profile:  # where a search's time goes at this size: cumulative top functions, to stderr
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [search(text) for text in queries[: args.profile]])
+        print(f"# profile of {args.profile} searches at {n} items", file=sys.stderr)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     out["empty_pages"] = empty
     out["rss_mb"], out["peak_rss_mb"] = proc_rss()
     service.close()
@@ -283,11 +290,13 @@ def run_size(n: int, args: argparse.Namespace, root: Path, ranker_from: Path | N
     result = in_subprocess(seed, n, args, data_dir)
     if ranker_from is not None:
         shutil.copytree(ranker_from / "models" / "ranker", data_dir / "models" / "ranker")
-    result |= in_subprocess(first_start, n, args, data_dir, ranker_from is None)
-    result |= in_subprocess(serve, n, args, data_dir)
+    phases = [(first_start, (n, args, data_dir, ranker_from is None)), (serve, (n, args, data_dir))]
+    for phase, phase_args in phases:
+        result |= in_subprocess(phase, *phase_args)
+        print(f"# {n} items, after {phase.__name__}: " + json.dumps(result), file=sys.stderr, flush=True)
     if args.app:
         result |= app_rss(n, args, data_dir)
-    print(f"# {n} items: " + json.dumps(result), file=sys.stderr, flush=True)
+        print(f"# {n} items, app: " + json.dumps(result), file=sys.stderr, flush=True)
     return result, data_dir
 
 
@@ -320,6 +329,7 @@ def main() -> None:
     p.add_argument("--app", action="store_true", help="also start app.py on each seeded dir: its RSS and API latency")
     p.add_argument("--app-searches", type=int, default=50)
     p.add_argument("--app-timeout", type=float, default=1800)
+    p.add_argument("--profile", type=int, default=0, help="also profile this many searches per size (stderr)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     root = Path(args.work_dir or tempfile.mkdtemp(prefix="taillift-service-scale-"))
