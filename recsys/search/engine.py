@@ -24,6 +24,7 @@ from recsys.ranking.features import Priors
 from recsys.ranking.features.opinions import OpinionSource
 from recsys.search import exposure
 from recsys.search.filters import Facets, facet_counts
+from recsys.search.heap import trim_heap
 from recsys.search.index_mirror import with_backend
 from recsys.search.indexing import encode_and_store, load_route_matrix, missing_item_ids
 from recsys.search.multilingual_recall import MultilingualRecall, MultilingualRoutes
@@ -126,6 +127,7 @@ class SearchEngine:
         self.holder.publish(state)
         self._partial = False
         self.encoder = encoder  # live updates (on this same worker) encode with it from now on
+        trim_heap()  # the build's row objects are garbage now: give their pages back (RSS), not only to Python
         log.info("now serving model %s (%d items; %d edits replayed)", encoder.version, len(state.table), len(replay))
         return state
 

@@ -30,11 +30,11 @@ class SearchFilters:
 def filter_mask(table: ItemTable, filters: SearchFilters) -> np.ndarray:
     mask = np.ones(len(table), dtype=bool)
     if filters.category:
-        mask &= np.isin(table.leaf, list(filters.category))
+        mask &= table.value_mask("leaf", filters.category)
     if filters.gender:
-        mask &= np.isin(table.gender, list(filters.gender))
+        mask &= table.value_mask("gender", filters.gender)
     if filters.colour:
-        mask &= np.isin(table.colour, list(filters.colour))
+        mask &= table.value_mask("colour", filters.colour)
     if filters.min_price is not None:
         mask &= table.price >= filters.min_price  # NaN prices fail both bounds: unknown price is filtered out
     if filters.max_price is not None:

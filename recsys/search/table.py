@@ -41,6 +41,27 @@ class ItemTable:
         """Row positions of item ids (all must be present)."""
         return np.searchsorted(self.ids, item_ids)
 
+    def value_mask(self, column: str, values: Sequence[str]) -> np.ndarray:
+        """Rows whose ``column`` (``leaf``, ``gender`` or ``colour``) is one of ``values``.
+
+        Compares integer codes, not the strings: an object-array comparison costs ~50 ms per filter at a million
+        rows, the codes ~1 ms. The codes are made once per table, on its first filtered search (the table is
+        immutable; an edit makes a new one)."""
+        index, codes = self._codes(column)
+        wanted = [index[v] for v in values if v in index]
+        if not wanted:
+            return np.zeros(len(codes), dtype=bool)
+        return np.isin(codes, np.asarray(wanted, dtype=codes.dtype))
+
+    def _codes(self, column: str) -> tuple[dict[str, int], np.ndarray]:
+        cache = self.__dict__.setdefault("_value_codes", {})  # frozen dataclass: the cache is not a field
+        if column not in cache:
+            index: dict[str, int] = {}
+            values = getattr(self, column)
+            codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int32, count=len(values))
+            cache[column] = (index, codes)
+        return cache[column]
+
     def lexical_texts(self) -> list[str]:
         return [
             f"{t} {c.replace(' > ', ' ')} {g} {col} {d}".strip()
