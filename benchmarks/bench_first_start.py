@@ -52,6 +52,16 @@ def page_up(url: str) -> bool:
         return False
 
 
+def stop_app(app: subprocess.Popen) -> None:
+    """Ctrl-C, as a user stops it; killed if it has not exited 30 s later."""
+    app.send_signal(signal.SIGINT)
+    try:
+        app.wait(30)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.wait()
+
+
 def measure_start(data_dir: Path, limit: int, port: int, timeout: float, log_path: Path) -> dict[str, Any]:
     """Launch app.py on ``data_dir`` and poll until ready (or ``timeout``); the app is stopped at the end."""
     from gradio_client import Client  # imported here: it pulls in httpx, which the page-up polling does not need
@@ -108,12 +118,7 @@ def measure_start(data_dir: Path, limit: int, port: int, timeout: float, log_pat
                 break
             time.sleep(1.0)
     finally:
-        app.send_signal(signal.SIGINT)
-        try:
-            app.wait(30)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        stop_app(app)
     out["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return out
 

@@ -34,7 +34,6 @@ import multiprocessing as mp
 import os
 import pstats
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -214,7 +213,7 @@ def app_rss(n: int, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     its resident set once ready and after ``--app-searches`` searches through the HTTP API (gradio_client)."""
     from gradio_client import Client
 
-    from benchmarks.bench_first_start import free_port, page_up
+    from benchmarks.bench_first_start import free_port, page_up, stop_app
 
     port = free_port()
     env = {
@@ -249,12 +248,7 @@ def app_rss(n: int, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         out["app_rss_mb"], out["app_peak_rss_mb"] = proc_rss(app.pid)
         return out
     finally:
-        app.send_signal(signal.SIGINT)
-        try:
-            app.wait(30)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        stop_app(app)
 
 
 def _child(target: Any, queue: mp.Queue, *a: Any) -> None:
