@@ -45,13 +45,13 @@ class ItemTable:
         """Rows whose ``column`` (``leaf``, ``gender`` or ``colour``) is one of ``values``.
 
         Compares integer codes, not the strings: an object-array comparison costs ~50 ms per filter at a million
-        rows, the codes ~1 ms. The codes are made once per table, on its first filtered search (the table is
+        rows, the codes ~0.2 ms. The codes are made once per table, on its first filtered search (the table is
         immutable; an edit makes a new one)."""
         index, codes = self._codes(column)
-        wanted = [index[v] for v in values if v in index]
-        if not wanted:
-            return np.zeros(len(codes), dtype=bool)
-        return np.isin(codes, np.asarray(wanted, dtype=codes.dtype))
+        mask = np.zeros(len(codes), dtype=bool)
+        for code in {index[v] for v in values if v in index}:  # a few values: == is ~40x faster than np.isin here
+            mask |= codes == code
+        return mask
 
     def _codes(self, column: str) -> tuple[dict[str, int], np.ndarray]:
         cache = self.__dict__.setdefault("_value_codes", {})  # frozen dataclass: the cache is not a field
