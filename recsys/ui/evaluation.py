@@ -49,8 +49,11 @@ def runs_summary(settings: Settings) -> str:
     encoders = [row for row in run_history.encoder_validations(settings) if row["recall@10"] is not None]
     replays = run_history.replay_results(settings)
     recommenders = run_history.recommender_versions(settings)
-    if not (comparisons or rankers or encoders or replays or recommenders):
-        return NOTHING_YET
+    if not (comparisons or rankers or encoders or replays):
+        # A fresh start has fitted recommenders (on no events yet) but measured nothing: say so, then list them.
+        if not recommenders:
+            return NOTHING_YET
+        return "\n".join([NOTHING_YET, "", *recommender_summary(recommenders)]).rstrip()
     out: list[str] = []
     if comparisons:
         out += [

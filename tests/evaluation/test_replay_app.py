@@ -90,5 +90,10 @@ def test_a_small_log_is_not_replayed(tmp_path):
         recommendations = Recommendations(store, settings)
         assert "replay stored:" not in _refit(recommendations)
         assert run_history.replay_results(settings) == [] and replay.MIN_EVENTS > len(few)
+        version = recommendations.version
     finally:
         store.close()
+    # Nothing measured yet, and the tab says so first; the fitted version is listed below it, with no replay.
+    summary = tab.runs_summary(settings)
+    assert summary.startswith(tab.NOTHING_YET) and "**Recommender versions** (refitted" in summary
+    assert next(x for x in summary.splitlines() if x.startswith(f"| {version} |")).endswith("| – |")
