@@ -54,17 +54,19 @@ def mirror_state(state: ServingState, backend: IndexBackend) -> int:
     """Write the encoded items of ``state`` (fused vector, lexical text, payload) to ``backend``; returns how many.
 
     Items without a fused vector yet (a zero row: still being encoded) are left out, as from the served vector index."""
-    return mirror_rows(state.table, state.routes[FUSED], np.arange(len(state.table)), backend)
+    return mirror_rows(state.table, np.arange(len(state.table)), state.routes[FUSED], backend)
 
 
-def mirror_rows(table: ItemTable, fused: np.ndarray, rows: np.ndarray, backend: IndexBackend) -> int:
-    """Write the items at table ``rows`` (their rows of ``fused`` non-zero) to ``backend``; returns how many."""
+def mirror_rows(table: ItemTable, rows: np.ndarray, fused: np.ndarray, backend: IndexBackend) -> int:
+    """Write the items at table ``rows`` to ``backend``, ``fused`` their fused vectors ([len(rows), d], one per row;
+    a zero row, not encoded yet, is left out); returns how many were written."""
     rows = np.asarray(rows, np.int64)
-    rows = rows[np.abs(fused[rows]).sum(axis=1) > 0]
+    fused = np.asarray(fused, np.float32)
+    keep = np.abs(fused).sum(axis=1) > 0
+    rows, fused = rows[keep], fused[keep]
     texts, payloads = table.lexical_texts(), item_payloads(table)
     for start in range(0, rows.size, BATCH):
-        part = rows[start : start + BATCH]
-        vectors = np.asarray(fused[part], np.float32)  # the served routes are half precision
+        part, vectors = rows[start : start + BATCH], fused[start : start + BATCH]
         backend.add(table.ids[part], vectors, [texts[r] for r in part], [payloads[r] for r in part])
     return int(rows.size)
 

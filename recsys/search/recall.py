@@ -90,7 +90,7 @@ def recall(
     cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k, extra)
     rows = state.table.rows(cand_ids)
     item_routes = {r: state.routes.rows(r, rows) for r in state.routes} if len(rows) else {}
-    sims = route_similarities(scored, item_routes) if len(rows) else {}
+    sims = route_similarities(scored, item_routes)
     candidates = candidate_list(state, text, rows, sims, request.clicked_item_ids, opinions, item_routes.get(FUSED))
     # No candidate left (the filters hid them all): nothing to judge the words by, and the filters are why.
     understood = not text or not len(rows) or query_text.understood(candidates.scores.bm25_title, sims.get("text_bert"))

@@ -86,7 +86,7 @@ def segmented_state(
         if removed.size:
             old.backend.delete(removed)
         if len(part):
-            mirror_rows(part, fused, np.arange(len(part)), old.backend)
+            mirror_rows(part, np.arange(len(part)), fused, old.backend)
     return serving_state(old.model_version, vectors, lexical, table, routes, old.backend)
 
 
@@ -141,7 +141,8 @@ def rebuilt_state(
         if len(removed):
             old.backend.delete(removed)
         if len(fresh_ids):
-            mirror_rows(table, routes.rows(FUSED, slice(None)), table.rows(fresh_ids), old.backend)
+            fresh_rows = table.rows(fresh_ids)
+            mirror_rows(table, fresh_rows, routes.rows(FUSED, fresh_rows), old.backend)
     lexical = lexical_index(table, segmented=False)
     return serving_state(old.model_version, vectors, lexical, table, routes, old.backend)
 

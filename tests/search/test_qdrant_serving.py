@@ -66,7 +66,8 @@ def test_text_recall_reads_the_engine(service):
         response = service.search(SearchRequest(text="blue cotton dress", k=30, log=False))
         assert response.hits and item_id not in hit_ids(response)
     finally:
-        mirror_rows(state.table, state.routes[FUSED], state.table.rows(np.array([item_id])), state.backend)
+        rows = state.table.rows(np.array([item_id]))
+        mirror_rows(state.table, rows, state.routes.rows(FUSED, rows), state.backend)
     assert hit_ids(service.search(SearchRequest(text="blue cotton dress", k=1, log=False))) == [item_id]
 
 
