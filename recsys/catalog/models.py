@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -156,3 +157,20 @@ class ItemEmbedding(Base):
     route: Mapped[str] = mapped_column(String(50), primary_key=True)
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32 little-endian
+    # The ``EmbeddingGeneration`` of the transaction that wrote the row (NULL: written before migration 0005), so a
+    # saved copy of the route matrices finds the rows written after it without reading the others.
+    generation: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index("ix_item_embeddings_generation", "model_version", "route", "generation"),)
+
+
+class EmbeddingGeneration(Base):
+    """One row, counting the transactions that wrote item vectors (``repository.save_embeddings``).
+
+    The increment takes a row lock (PostgreSQL) or the write lock (SQLite) held until commit, so generations commit
+    in order: a reader that sees generation g also sees every row written at g or before."""
+
+    __tablename__ = "embedding_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -85,6 +85,14 @@ def item_rows(session: Session) -> list[Row]:
     )
 
 
+def item_labels(session: Session, batch: int = 10_000) -> Iterable[Row]:
+    """id, title, category, attributes of every item, by id, streamed ``batch`` rows at a time (no descriptions: a
+    reader over a million items holds one batch of rows, not all of them)."""
+    query = select(Item.id, Item.title, Item.category, Item.attributes).order_by(Item.id)
+    for rows in session.execute(query.execution_options(yield_per=batch)).partitions():
+        yield from rows
+
+
 def review_totals(session: Session) -> dict[int, tuple[int, int]]:
     """item id -> (sum of ratings, number of reviews), for items with reviews."""
     rows = session.execute(select(Review.item_id, func.sum(Review.rating), func.count()).group_by(Review.item_id))

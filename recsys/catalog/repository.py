@@ -10,11 +10,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from recsys.catalog.images import CheckedImage, ImageStore
-from recsys.catalog.models import EVENT_TYPES, Interaction, Item, ItemEmbedding, ItemImage, Merchant, QueryLog, Review
+from recsys.catalog.models import (
+    EVENT_TYPES,
+    EmbeddingGeneration,
+    Interaction,
+    Item,
+    ItemEmbedding,
+    ItemImage,
+    Merchant,
+    QueryLog,
+    Review,
+)
 from recsys.catalog.validation import ItemDraft, ReviewDraft
 
 DEFAULT_MERCHANT = "default"
@@ -244,6 +254,7 @@ def save_embeddings(
     session: Session, model_version: str, route: str, item_ids: Sequence[int], vectors: np.ndarray
 ) -> None:
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    generation = next_embedding_generation(session)
     session.execute(
         delete(ItemEmbedding).where(
             ItemEmbedding.model_version == model_version,
@@ -253,10 +264,45 @@ def save_embeddings(
     )
     session.add_all(
         ItemEmbedding(
-            item_id=int(i), model_version=model_version, route=route, dim=vectors.shape[1], vector=v.tobytes()
+            item_id=int(i),
+            model_version=model_version,
+            route=route,
+            dim=vectors.shape[1],
+            vector=v.tobytes(),
+            generation=generation,
         )
         for i, v in zip(item_ids, vectors)
     )
+
+
+def embedding_generation(session: Session) -> int:
+    """The newest committed generation of stored vectors (0 before any was written)."""
+    return int(session.scalar(select(EmbeddingGeneration.value).where(EmbeddingGeneration.id == 1)) or 0)
+
+
+def next_embedding_generation(session: Session) -> int:
+    """Take the next generation for the vectors this transaction writes (serialised with other writers until it
+    commits: see ``EmbeddingGeneration``)."""
+    bumped = session.execute(
+        update(EmbeddingGeneration).where(EmbeddingGeneration.id == 1).values(value=EmbeddingGeneration.value + 1)
+    )
+    if not getattr(bumped, "rowcount", 1):  # a database whose counter row was lost: start it again
+        session.add(EmbeddingGeneration(id=1, value=1))
+        session.flush()
+    return embedding_generation(session)
+
+
+def embedding_ids_after(session: Session, model_version: str, route: str, generation: int) -> np.ndarray:
+    """Ids of the items whose vectors of one version and route were written after ``generation`` (int64, sorted)."""
+    where = (ItemEmbedding.model_version == model_version, ItemEmbedding.route == route)
+    found = session.scalars(select(ItemEmbedding.item_id).where(*where, ItemEmbedding.generation > generation))
+    return np.unique(np.fromiter(found, dtype=np.int64))
+
+
+def count_embeddings(session: Session, model_version: str, route: str) -> int:
+    """Rows stored for one version and route (counted over the generation index, not the vectors)."""
+    where = (ItemEmbedding.model_version == model_version, ItemEmbedding.route == route)
+    return int(session.scalar(select(func.count()).select_from(ItemEmbedding).where(*where)) or 0)
 
 
 def drop_other_versions(session: Session, model_version: str, item_ids: Sequence[int]) -> None:
@@ -278,18 +324,27 @@ def load_embeddings(session: Session, model_version: str, route: str) -> tuple[n
 
 
 def iter_embeddings(
-    session: Session, model_version: str, route: str, batch: int | None = None
+    session: Session,
+    model_version: str,
+    route: str,
+    batch: int | None = None,
+    after_generation: int | None = None,
+    ordered: bool = True,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One route's stored vectors in item id order, ``batch`` rows at a time: (ids int64 [b], vectors float32 [b, d]).
 
     Streamed (``yield_per``: a server-side cursor where the driver has one) so a reader can copy a million vectors
-    into its own array without first holding them all as row tuples and again as one joined buffer."""
-    result = session.execute(
-        select(ItemEmbedding.item_id, ItemEmbedding.dim, ItemEmbedding.vector)
-        .where(ItemEmbedding.model_version == model_version, ItemEmbedding.route == route)
-        .order_by(ItemEmbedding.item_id)
-        .execution_options(yield_per=batch or EMBEDDING_READ_BATCH)
-    )
+    into its own array without first holding them all as row tuples and again as one joined buffer.
+    ``after_generation``: only the rows written after that generation. ``ordered=False`` for readers that place
+    each row by its id: the rows then come in index order, without a sort of every vector (SQLite sorts them in a
+    temporary b-tree when the (version, route) index serves the filter: 1.9 -> 3.3 s a route at 1M, warm cache)."""
+    where = [ItemEmbedding.model_version == model_version, ItemEmbedding.route == route]
+    if after_generation is not None:
+        where.append(ItemEmbedding.generation > after_generation)
+    query = select(ItemEmbedding.item_id, ItemEmbedding.dim, ItemEmbedding.vector).where(*where)
+    if ordered:
+        query = query.order_by(ItemEmbedding.item_id)
+    result = session.execute(query.execution_options(yield_per=batch or EMBEDDING_READ_BATCH))
     for rows in result.partitions():
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), rows[0][1])
@@ -297,6 +352,10 @@ def iter_embeddings(
 
 
 def items_missing_embeddings(session: Session, model_version: str, route: str) -> list[int]:
+    # Every item has a row when the counts match (a row needs its item, one per item): two index counts instead of
+    # an anti-join over the catalog (5 s at a million items) on every restart.
+    if count_embeddings(session, model_version, route) == session.scalar(select(func.count()).select_from(Item)):
+        return []
     have = select(ItemEmbedding.item_id).where(
         ItemEmbedding.model_version == model_version, ItemEmbedding.route == route
     )

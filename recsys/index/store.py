@@ -65,10 +65,11 @@ def save_directory(directory: str | Path, write: Callable[[Path], None], manifes
     tmp.mkdir()
     try:
         write(tmp)
-        files = {}
+        files, sizes = {}, {}
         for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
             _fsync(path)
             files[path.relative_to(tmp).as_posix()] = sha256_file(path)
+            sizes[path.relative_to(tmp).as_posix()] = path.stat().st_size
         _fsync(tmp)
         generation = f"gen-{token}"
         os.rename(tmp, directory / generation)
@@ -81,6 +82,7 @@ def save_directory(directory: str | Path, write: Callable[[Path], None], manifes
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         data=generation,
         files=files,
+        sizes=sizes,
     )
     pending = directory / f".manifest-{token}.json"
     with open(pending, "w", encoding="utf-8") as fh:
@@ -105,12 +107,14 @@ def _sweep(directory: Path, keep: str) -> None:
 
 
 def load_directory(
-    directory: str | Path, expect: Mapping[str, Any] | None = None
+    directory: str | Path, expect: Mapping[str, Any] | None = None, verify: str = "sha256"
 ) -> tuple[Path, dict[str, Any]] | None:
     """Return ``(data folder, manifest)`` when the saved index is complete, intact and as expected; else None.
 
     None (with the reason logged) means "rebuild from stored embeddings/texts": missing manifest, unknown
-    format, missing file, checksum mismatch, or a manifest field that differs from ``expect``.
+    format, missing file, checksum mismatch, or a manifest field that differs from ``expect``. ``verify="size"``
+    checks each file's size instead of hashing it, for files that are memory-mapped rather than read (hashing
+    gigabytes would read every page the map leaves on disk); the save protocol already keeps torn writes out.
     """
     directory = Path(directory)
     path = directory / MANIFEST
@@ -134,9 +138,16 @@ def load_directory(
     if not isinstance(files, dict) or not files:
         log.warning("manifest %s lists no files", path)
         return None
+    sizes = manifest.get("sizes") if verify == "size" else None
     for name, digest in files.items():
         file = data / name
-        if not file.is_file() or sha256_file(file) != digest:
+        if not file.is_file():
+            intact = False
+        elif isinstance(sizes, dict) and name in sizes:
+            intact = file.stat().st_size == sizes[name]
+        else:
+            intact = sha256_file(file) == digest
+        if not intact:
             log.warning("saved index %s is corrupt: %s missing or checksum mismatch", directory, name)
             return None
     return data, manifest

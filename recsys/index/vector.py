@@ -65,6 +65,7 @@ class VectorIndex:
         self._index = ff.make_index(self.dim, factory)
         self._labels = np.empty(0, dtype=np.int64)
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # (live ids sorted, their positions)
+        self.manifest: dict[str, Any] = {}  # what it was saved with, when it came from ``load``
 
     # --- edits ---------------------------------------------------------------------------------------
     def build(self, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -288,6 +289,7 @@ class VectorIndex:
         out._index = index
         out._labels = labels.astype(np.int64, copy=False)
         out.effective_factory = manifest["effective_factory"]
+        out.manifest = manifest
         return out
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import sparse
 
 from recsys.recommend.hypergraph import HypergraphRecommender, blend
+from recsys.recommend.item_attributes import ItemAttributes
 
 NEIGHBOURS = 60
 DEBIASED_NEIGHBOURS = 40
@@ -86,7 +87,7 @@ class FeatureModel(Protocol):
 
     personal: HypergraphRecommender
     interactions: sparse.csr_matrix
-    attributes: list[dict[str, str]]
+    attributes: ItemAttributes
 
     @property
     def n_items(self) -> int: ...
@@ -112,7 +113,7 @@ def item_stats(model: FeatureModel) -> ItemStats:
     weights = sparse.csr_matrix(model.interactions)
     bought = np.asarray((weights >= PURCHASE_WEIGHT).sum(axis=0)).ravel().astype(np.float64)
     again = np.asarray((weights >= 2 * PURCHASE_WEIGHT).sum(axis=0)).ravel().astype(np.float64)
-    categories = [a.get("category", "") for a in model.attributes]
+    categories = model.attributes.column("category")
     _, aisle = np.unique(np.array(categories, dtype=object).astype(str), return_inverse=True)
     departments = [c.split(">")[0].strip() for c in categories]
     _, department = np.unique(np.array(departments, dtype=object).astype(str), return_inverse=True)

@@ -139,17 +139,14 @@ def cold_start(model: ServedModel, k: int, tail_share: float, seed: str) -> list
     """A first list for a shopper with no events: one item per type in turn, each type's best-liked item then items
     nobody has seen much, rotated per shopper (``seed``) so the tail gets real exposure across new visitors."""
     rng = np.random.default_rng(zlib.crc32(seed.encode()))
-    by_type: dict[str, list[int]] = {}
-    for index, attrs in enumerate(model.attributes):
-        by_type.setdefault(attrs.get("type", ""), []).append(index)
     popularity, tail = model.popularity, model.is_tail
     queues = []
-    for members in by_type.values():
-        best = max(members, key=lambda i: (popularity[i], -i))
+    for members in model.type_groups():  # ascending item indices of one type (items without one: a group too)
+        best = int(members[np.argmax(popularity[members])])  # the first of the most popular
         liked = [best] if popularity[best] > 0 else []  # a type nobody has touched is all tail, best included
-        rest = [i for i in members if i not in liked and tail[i]]
-        rng.shuffle(rest)
-        queues.append([*liked, *rest[:k]])
+        rest = members[tail[members] & (members != best)] if liked else members[tail[members]]
+        drawn = rng.choice(rest, size=min(k, rest.size), replace=False) if rest.size else rest
+        queues.append([*liked, *map(int, drawn)])
     rng.shuffle(queues)
     ranked: list[int] = []
     for depth in range(max((len(q) for q in queues), default=0)):
@@ -159,7 +156,7 @@ def cold_start(model: ServedModel, k: int, tail_share: float, seed: str) -> list
     picks = calibrated_rerank(ranked, tail, k, tail_share)
     out = []
     for index in picks:
-        kind = model.attributes[index].get("type", "the catalog")
+        kind = model.attributes.value("type", index) or "the catalog"
         why = "a favourite in" if not tail[index] and popularity[index] > 0 else "few shoppers have found this yet, in"
         out.append(Pick(index, f"new here? {why} {kind}"))
     return out

@@ -24,6 +24,7 @@ from recsys.recommend import basket_ranker
 from recsys.recommend.cooccurrence import binary
 from recsys.recommend.exposure import ExposureLedger
 from recsys.recommend.hypergraph import HypergraphRecommender
+from recsys.recommend.item_attributes import ItemAttributes
 from recsys.recommend.tuning import head_mask
 
 EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "cart": 3.0, "purchase": 5.0}  # impressions teach nothing here
@@ -92,7 +93,7 @@ def _incidence(rows: np.ndarray, keys: Sequence[str], n_items: int) -> sparse.cs
 class ServedModel:
     item_ids: np.ndarray  # sorted catalog item ids; position = index in every matrix
     titles: list[str]
-    attributes: list[dict[str, str]]
+    attributes: ItemAttributes  # type, brand, colour, category per item, as columns
     shoppers: dict[str, int]  # shopper -> row of ``interactions``
     interactions: sparse.csr_matrix  # shoppers x items, event-weighted
     personal: HypergraphRecommender
@@ -103,6 +104,7 @@ class ServedModel:
     events: int  # how many events it was fitted on
     ranker: basket_ranker.BasketRanker | None = None  # the learned For you re-ranker (None: the hand blend)
     exposure: ExposureLedger = field(init=False)  # what this model's personal lists have shown, across shoppers
+    _type_groups: list[np.ndarray] | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.exposure = ExposureLedger(self.n_items, FILL_EXPOSURE_SCALE)
@@ -126,10 +128,19 @@ class ServedModel:
         ok = (pos < self.n_items) & (self.item_ids[np.minimum(pos, max(self.n_items - 1, 0))] == ids)
         return [int(p) for p in pos[ok]] if self.n_items else []
 
+    def type_groups(self) -> list[np.ndarray]:
+        """The item indices of each article type, ascending (items without a type form one group); made once."""
+        if self._type_groups is None:
+            codes = self.attributes.codes["type"]
+            order = np.argsort(codes, kind="stable")
+            self._type_groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1) if order.size else []
+        return self._type_groups
+
     def shared_attributes(self, a: int, b: int) -> list[str]:
         """Attribute values items ``a`` and ``b`` share, most specific first (type, brand, colour)."""
-        first, second = self.attributes[a], self.attributes[b]
-        return [first[g] for g in ("type", "brand", "colour") if g in first and first[g] == second.get(g)]
+        codes = self.attributes.codes
+        shared = [g for g in ("type", "brand", "colour") if codes[g][a] >= 0 and codes[g][a] == codes[g][b]]
+        return [self.attributes.values[g][codes[g][a]] for g in shared]
 
 
 def fit_served(
@@ -206,11 +217,8 @@ def _fit_backends(
     interactions = sparse.csr_matrix((weights, (rows, cols)), shape=(len(shoppers), n))
     interactions.sum_duplicates()
 
-    attributes = [item_attributes(r) for r in order]
-    groups: dict[str, sparse.csr_matrix] = {}
-    for group in ("type", "brand", "colour", "category"):
-        members = [(p, a[group]) for p, a in enumerate(attributes) if group in a]
-        groups[group] = _incidence(np.array([p for p, _ in members], dtype=np.int64), [v for _, v in members], n)
+    attributes = ItemAttributes.from_dicts(item_attributes(r) for r in order)
+    groups = {group: _group_incidence(codes, n) for group, codes in attributes.codes.items()}
     bought_events = [(c, e.order_id) for c, e in zip(cols, kept) if e.event == "purchase" and e.order_id]
     viewed_events = [(c, e.session_id) for c, e in zip(cols, kept) if e.event in BROWSE_EVENTS and e.session_id]
     baskets = _incidence(np.array([c for c, _ in bought_events], dtype=np.int64), [o for _, o in bought_events], n)
@@ -238,6 +246,13 @@ def _fit_backends(
         co_viewed=_co_counts(sessions),
         events=len(kept),
     )
+
+
+def _group_incidence(codes: np.ndarray, n_items: int) -> sparse.csr_matrix:
+    """items x a group's values, 1 where an item has that value (codes from ``ItemAttributes``; -1: none)."""
+    rows = np.flatnonzero(codes >= 0)
+    width = int(codes.max()) + 1 if rows.size else 0
+    return sparse.csr_matrix((np.ones(rows.size), (rows, codes[rows])), shape=(n_items, width))
 
 
 def _co_counts(incidence: sparse.csr_matrix) -> sparse.csr_matrix:

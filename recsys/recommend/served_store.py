@@ -18,6 +18,7 @@ import numpy as np
 from recsys.recommend.base import Recommender
 from recsys.recommend.basket_ranker import BasketRanker
 from recsys.recommend.hypergraph import HypergraphRecommender
+from recsys.recommend.item_attributes import ItemAttributes
 from recsys.recommend.served import EventRow, ItemRow, ServedModel
 from recsys.recommend.storage import load_artifact, save_artifact
 
@@ -51,8 +52,9 @@ def save_served(root: Path, model: ServedModel, meta: dict) -> Path:
         "interactions": model.interactions,
         "co_bought": model.co_bought,
         "co_viewed": model.co_viewed,
+        **model.attributes.state(),
     }
-    save_artifact(folder / "lists", arrays, {"titles": model.titles, "attributes": model.attributes})
+    save_artifact(folder / "lists", arrays, {"titles": model.titles})
     if model.ranker is not None:  # the learned For you re-ranker (basket_ranker), booster as LightGBM's text
         (folder / RANKER_FILE).write_text(model.ranker.to_json())
     tmp = folder / (VERSION_FILE + ".tmp")
@@ -74,7 +76,10 @@ def load_served(root: Path, version: str) -> ServedModel:
     model = ServedModel(
         item_ids=np.asarray(arrays["item_ids"], dtype=np.int64),
         titles=list(meta["titles"]),
-        attributes=list(meta["attributes"]),
+        # Versions saved before the attributes were columns kept them as one dict per item in the meta.
+        attributes=ItemAttributes.from_dicts(meta["attributes"])
+        if "attributes" in meta
+        else ItemAttributes.from_state(arrays),
         shoppers={str(s): i for i, s in enumerate(arrays["shoppers"].tolist())},
         interactions=arrays["interactions"],
         personal=backends["personal"],  # type: ignore[arg-type]

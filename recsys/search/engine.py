@@ -11,6 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -26,13 +27,15 @@ from recsys.search import exposure
 from recsys.search.filters import Facets, facet_counts
 from recsys.search.heap import trim_heap
 from recsys.search.index_mirror import with_backend
-from recsys.search.indexing import encode_and_store, load_route_matrix, missing_item_ids
+from recsys.search.indexing import encode_and_store, missing_item_ids
 from recsys.search.multilingual_recall import MultilingualRecall, MultilingualRoutes
 from recsys.search.partial import keyword_state, partial_state
 from recsys.search.query_understanding_boost import rank_understood
 from recsys.search.rank import RankingStep
 from recsys.search.recall import SearchSnapshot, recall
-from recsys.search.route_matrices import STORED_ROUTES, RouteMatrices
+from recsys.search.route_matrices import RouteMatrices
+from recsys.search.route_snapshot import RouteRead, current_generation, read_routes, save_routes
+from recsys.search.saved_vectors import load_vectors
 from recsys.search.segment_merge import SegmentMerger
 from recsys.search.state import ServingState, StateHolder, serving_state
 from recsys.search.table import ItemTable, load_item_table
@@ -105,9 +108,12 @@ class SearchEngine:
         # catalog is in the build; every later one is in the replay.
         self.call(self._begin_replay)
         try:
-            state = self._build_state(encoder, progress, progressive)
+            state, read = self._build_state(encoder, progress, progressive)
             self.multilingual.get(encoder)  # its multilingual route, if it has a head: loaded before it serves
-            return self.call(self._publish_switch, encoder, state)
+            published = self.call(self._publish_switch, encoder, state)
+            if read.worth_saving:  # after the publish, so no search waits for the write (seconds at 1M)
+                self.submit(save_routes, self._routes_dir, encoder.version, state.table.ids, read)
+            return published
         finally:
             with self._changes_lock:
                 self._replay = None
@@ -161,7 +167,9 @@ class SearchEngine:
         self.call(self._publish_partial, encoder, state)
         log.info("serving keyword search over %d items while the models are trained", len(table))
 
-    def _build_state(self, encoder: MultimodalEncoder, progress: Progress | None, progressive: bool) -> ServingState:
+    def _build_state(
+        self, encoder: MultimodalEncoder, progress: Progress | None, progressive: bool
+    ) -> tuple[ServingState, RouteRead]:
         version = encoder.version
         missing = missing_item_ids(self.catalog, version)
         if missing:
@@ -185,12 +193,12 @@ class SearchEngine:
                 )
                 if start + step < len(missing):
                     self._publish_encoded_so_far(encoder)
-        with self.catalog.sessions() as session:
-            table = load_item_table(session)
-        routes = self._route_matrices(encoder, table)
+        table, read = self._read_catalog(encoder)
+        routes = read.routes
         lexical = lexical_index(table, self.settings.segmented_index)
-        state = serving_state(version, self._vector_index(version, table, routes), lexical, table, routes)
-        return with_backend(state, self.settings)  # RECSYS_INDEX_BACKEND=qdrant: its items mirrored there too
+        vectors = self._vector_index(version, table, routes, read.generation)
+        state = serving_state(version, vectors, lexical, table, routes, generation=read.generation)
+        return with_backend(state, self.settings), read  # RECSYS_INDEX_BACKEND=qdrant: its items mirrored there too
 
     def _publish_every(self, missing: int) -> int:
         """Items encoded between partial publishes: only while nothing better is served (a first start); a
@@ -200,9 +208,8 @@ class SearchEngine:
         return every if every > 0 and first_build else missing
 
     def _publish_encoded_so_far(self, encoder: MultimodalEncoder) -> None:
-        with self.catalog.sessions() as session:
-            table = load_item_table(session)
-        routes = self._route_matrices(encoder, table)
+        table, read = self._read_catalog(encoder)
+        routes = read.routes
         lexical = lexical_index(table, self.settings.segmented_index)
         state = partial_state(encoder.version, table, lexical, routes, self.settings.index_factory)
         self.call(self._publish_partial, encoder, state)
@@ -225,22 +232,31 @@ class SearchEngine:
         older = [v for v in self._encoders if v != encoder.version][-(KEPT_ENCODERS - 1) :]
         self._encoders = {**{v: self._encoders[v] for v in older}, encoder.version: encoder}
 
-    def _route_matrices(self, encoder: MultimodalEncoder, table: ItemTable) -> RouteMatrices:
-        """The stored routes of ``encoder``'s version, aligned with ``table`` (the fused one is derived from them)."""
-        dims = encoder.dims
-        stored = {r: load_route_matrix(self.catalog, encoder.version, r, table.ids, dims[r]) for r in STORED_ROUTES}
-        return RouteMatrices(stored, encoder.weights)
+    @property
+    def _routes_dir(self) -> Path:
+        return self.settings.index_dir / "routes"
 
-    def _vector_index(self, version: str, table: ItemTable, routes: RouteMatrices) -> VectorIndex:
-        directory = self.settings.index_dir / "vectors"
-        expect = {"model_version": version, "count": len(table), "factory": self.settings.index_factory}
-        loaded = VectorIndex.load(directory, expect=expect)
-        if loaded is not None and np.array_equal(loaded.ids(), table.ids):
+    def _read_catalog(self, encoder: MultimodalEncoder) -> tuple[ItemTable, RouteRead]:
+        """The item table and the stored routes of ``encoder``'s version aligned with it (the fused one is derived
+        from them): from the copy a complete build saved plus the rows written since, else from the catalog."""
+        generation = current_generation(self.catalog)  # before the table: every row of its items is this or newer
+        with self.catalog.sessions() as session:
+            table = load_item_table(session)
+        read = read_routes(
+            self.catalog, encoder.version, table.ids, encoder.dims, encoder.weights, generation, self._routes_dir
+        )
+        return table, read
+
+    def _vector_index(self, version: str, table: ItemTable, routes: RouteMatrices, generation: int) -> VectorIndex:
+        directory, factory = self.settings.index_dir / "vectors", self.settings.index_factory
+        loaded = load_vectors(self.catalog, directory, version, factory, table, routes, generation)
+        if loaded is not None:
             return loaded
-        index = VectorIndex(routes.dim(FUSED), self.settings.index_factory)
+        index = VectorIndex(routes.dim(FUSED), factory)
         if len(table):
             index.build(table.ids, routes[FUSED])
-        index.save(directory, {**expect, "dim": routes.dim(FUSED)})
+        manifest = {"model_version": version, "count": len(table), "factory": factory, "generation": generation}
+        index.save(directory, {**manifest, "dim": routes.dim(FUSED)})
         return index
 
     # --- live updates --------------------------------------------------------------------------

@@ -186,17 +186,27 @@ def missing_item_ids(catalog: CatalogStore, version: str) -> list[int]:
 
 
 def load_route_matrix(catalog: CatalogStore, version: str, route: str, table_ids: np.ndarray, dim: int) -> np.ndarray:
-    """The route's vectors aligned with ``table_ids`` (zeros for items without a stored vector), as ``ROUTE_DTYPE``.
+    """The route's vectors aligned with ``table_ids`` (zeros for items without a stored vector), as ``ROUTE_DTYPE``."""
+    return read_route(catalog, version, route, table_ids, dim)[0]
+
+
+def read_route(
+    catalog: CatalogStore, version: str, route: str, table_ids: np.ndarray, dim: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``load_route_matrix`` and which items had a stored row (bool per row; a stored row may be all zeros).
+
     Filled batch by batch from the stream: the peak is this matrix plus one batch, at any catalog size. All-zero
     rows (content missing, e.g. no reviews) are not written: their pages of the zeroed matrix are then never
     touched and take no memory until something copies the matrix."""
     out = np.zeros((len(table_ids), dim), dtype=ROUTE_DTYPE)
+    present = np.zeros(len(table_ids), bool)
     if not len(table_ids):
-        return out
+        return out, present
     with catalog.sessions() as session:
-        for ids, vectors in repo.iter_embeddings(session, version, route):
+        for ids, vectors in repo.iter_embeddings(session, version, route, ordered=False):
             rows = np.searchsorted(table_ids, ids)
             ok = (rows < len(table_ids)) & (table_ids[np.minimum(rows, len(table_ids) - 1)] == ids)
+            present[rows[ok]] = True
             ok &= np.any(vectors != 0, axis=1)
             out[rows[ok]] = vectors[ok]
-    return out
+    return out, present

@@ -29,6 +29,10 @@ class ServingState:
     # The configured index engine (RECSYS_INDEX_BACKEND=qdrant) holding this state's encoded items: the text
     # route's hybrid recall reads it; None: the embedded FAISS + BM25 above serve it (the default, and first starts).
     backend: IndexBackend | None = None
+    # The embedding generation the build read (route_snapshot.current_generation): every stored vector written at
+    # or before it is in this state; live edits keep it, since their own rows are newer and re-applying them is
+    # harmless. A saved vector base records it, so a restart re-reads only what was written since.
+    generation: int = 0
 
 
 def serving_state(
@@ -38,9 +42,10 @@ def serving_state(
     table: ItemTable,
     routes: RouteMatrices,
     backend: IndexBackend | None = None,
+    generation: int = 0,
 ) -> ServingState:
     priors = fit_priors(table.rating_sum, table.rating_count, table.impressions, table.clicks) if len(table) else None
-    return ServingState(model_version, vectors, lexical, table, routes, priors, backend)
+    return ServingState(model_version, vectors, lexical, table, routes, priors, backend, generation)
 
 
 class StateHolder:

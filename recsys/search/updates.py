@@ -87,7 +87,7 @@ def segmented_state(
             old.backend.delete(removed)
         if len(part):
             mirror_rows(part, np.arange(len(part)), fused, old.backend)
-    return serving_state(old.model_version, vectors, lexical, table, routes, old.backend)
+    return serving_state(old.model_version, vectors, lexical, table, routes, old.backend, old.generation)
 
 
 def _encoded(
@@ -144,7 +144,7 @@ def rebuilt_state(
             fresh_rows = table.rows(fresh_ids)
             mirror_rows(table, fresh_rows, routes.rows(FUSED, fresh_rows), old.backend)
     lexical = lexical_index(table, segmented=False)
-    return serving_state(old.model_version, vectors, lexical, table, routes, old.backend)
+    return serving_state(old.model_version, vectors, lexical, table, routes, old.backend, old.generation)
 
 
 def coalesce(changes: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:

@@ -17,6 +17,7 @@ refits in the background, and answers the shopper's lists.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from recsys.config import Settings
 from recsys.evaluation import replay, run_history
 from recsys.evaluation import report as reports
 from recsys.recommend import lists, served_store
-from recsys.recommend.served import EVENT_WEIGHTS, EventRow, ItemRow, ServedModel, fit_served
+from recsys.recommend.served import ATTRIBUTE_KEYS, EVENT_WEIGHTS, EventRow, ItemRow, ServedModel, fit_served
 from recsys.service.jobs import BackgroundJob
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,15 @@ class Recommended:
 class Served:
     model: ServedModel
     version: str
+
+
+USED_KEYS = frozenset(k for keys in ATTRIBUTE_KEYS.values() for k in keys)
+
+
+def _used(attributes: dict | None) -> dict:
+    """The attributes the served model reads (``served.item_attributes``), values interned: a million items' full
+    attribute dicts were most of what a fit held."""
+    return {k: sys.intern(v) if isinstance(v, str) else v for k, v in (attributes or {}).items() if k in USED_KEYS}
 
 
 class Recommendations:
@@ -76,9 +86,9 @@ class Recommendations:
         with self.store.sessions() as session:
             items = [
                 ItemRow(
-                    r.id, r.title, r.category or "", str((r.attributes or {}).get("brand") or ""), r.attributes or {}
+                    r.id, r.title, r.category or "", str((r.attributes or {}).get("brand") or ""), _used(r.attributes)
                 )
-                for r in reads.item_rows(session)
+                for r in reads.item_labels(session)
             ]
             events = [
                 EventRow(e.user_id or e.session_id, e.session_id, e.item_id, e.event, e.order_id or "")

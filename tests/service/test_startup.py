@@ -26,11 +26,12 @@ def test_the_status_line_says_the_phase_n_of_n_and_what_works():
 def test_a_background_start_serves_browsing_at_once_and_search_when_the_index_is_built(tmp_path, monkeypatch):
     service = TailLiftService(Settings.from_env({"data_dir": tmp_path / "data", "demo_limit": 0}, environ={}))
     fill_small_catalog(service)
-    release = threading.Event()
+    release, reported = threading.Event(), threading.Event()
     real_load = TailLiftService.load_models
 
     def held_load(self, progress=None, train_missing_ranker=False, progressive=False):  # a first start's minutes
         progress(5, 30, "encoding items")
+        reported.set()
         assert release.wait(60)
         real_load(self, progress, train_missing_ranker, progressive)
 
@@ -40,6 +41,7 @@ def test_a_background_start_serves_browsing_at_once_and_search_when_the_index_is
         assert service.browse().total == 30  # the catalog is there while the models load
         with pytest.raises(NotReady):
             service.search(SearchRequest(text="red shirt", log=False))
+        assert reported.wait(60)  # the start thread got as far as the encoding (it runs on its own)
         banner, timer = app.startup_banner(service)
         assert banner["visible"] and "encoding items 5 of 30" in banner["value"] and timer.active
         release.set()
