@@ -25,6 +25,7 @@ from recsys.recommend.cooccurrence import binary
 from recsys.recommend.exposure import ExposureLedger
 from recsys.recommend.hypergraph import HypergraphRecommender
 from recsys.recommend.item_attributes import ItemAttributes
+from recsys.recommend.text_column import TextColumn
 from recsys.recommend.tuning import head_mask
 
 EVENT_WEIGHTS = {"view": 1.0, "click": 1.0, "cart": 3.0, "purchase": 5.0}  # impressions teach nothing here
@@ -92,7 +93,7 @@ def _incidence(rows: np.ndarray, keys: Sequence[str], n_items: int) -> sparse.cs
 @dataclass
 class ServedModel:
     item_ids: np.ndarray  # sorted catalog item ids; position = index in every matrix
-    titles: list[str]
+    titles: TextColumn
     attributes: ItemAttributes  # type, brand, colour, category per item, as columns
     shoppers: dict[str, int]  # shopper -> row of ``interactions``
     interactions: sparse.csr_matrix  # shoppers x items, event-weighted
@@ -235,7 +236,7 @@ def _fit_backends(
     viewed.fit(interactions, {**groups, "session": sessions})
     return ServedModel(
         item_ids=item_ids,
-        titles=[r.title for r in order],
+        titles=TextColumn.from_strings(r.title for r in order),
         attributes=attributes,
         shoppers=shoppers,
         interactions=interactions,

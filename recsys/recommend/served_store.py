@@ -21,6 +21,7 @@ from recsys.recommend.hypergraph import HypergraphRecommender
 from recsys.recommend.item_attributes import ItemAttributes
 from recsys.recommend.served import EventRow, ItemRow, ServedModel
 from recsys.recommend.storage import load_artifact, save_artifact
+from recsys.recommend.text_column import TextColumn
 
 BACKENDS = ("personal", "bought", "viewed")
 VERSION_FILE = "version.json"
@@ -53,8 +54,9 @@ def save_served(root: Path, model: ServedModel, meta: dict) -> Path:
         "co_bought": model.co_bought,
         "co_viewed": model.co_viewed,
         **model.attributes.state(),
+        **model.titles.state("titles"),
     }
-    save_artifact(folder / "lists", arrays, {"titles": model.titles})
+    save_artifact(folder / "lists", arrays, {})
     if model.ranker is not None:  # the learned For you re-ranker (basket_ranker), booster as LightGBM's text
         (folder / RANKER_FILE).write_text(model.ranker.to_json())
     tmp = folder / (VERSION_FILE + ".tmp")
@@ -75,8 +77,8 @@ def load_served(root: Path, version: str) -> ServedModel:
     events = json.loads((folder / VERSION_FILE).read_text())["events"]
     model = ServedModel(
         item_ids=np.asarray(arrays["item_ids"], dtype=np.int64),
-        titles=list(meta["titles"]),
-        # Versions saved before the attributes were columns kept them as one dict per item in the meta.
+        # Versions saved before titles and attributes were columns kept them as lists in the meta.
+        titles=TextColumn.from_strings(meta["titles"]) if "titles" in meta else TextColumn.from_state(arrays, "titles"),
         attributes=ItemAttributes.from_dicts(meta["attributes"])
         if "attributes" in meta
         else ItemAttributes.from_state(arrays),

@@ -1,16 +1,18 @@
-"""The served model's attributes as columns: the same dicts back per item, sorted value codes (as the attribute
-hyperedges numbered them), saved as arrays, and versions saved as one dict per item still load."""
+"""The served model's titles and attributes as columns: the same strings and dicts back per item, sorted value
+codes (as the attribute hyperedges numbered them), saved as arrays; versions saved as lists in the meta still load."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 
 from recsys.recommend import served_store
 from recsys.recommend.item_attributes import ABSENT, ItemAttributes
 from recsys.recommend.lists import cold_start
 from recsys.recommend.served import EventRow, ItemRow, fit_served, item_attributes
+from recsys.recommend.text_column import TextColumn
 
 ROWS = [
     {"type": "Shirts", "colour": "Red"},
@@ -29,6 +31,16 @@ def test_rows_come_back_as_the_dicts_they_were_made_from():
     assert attributes.column("colour", "-") == ["Red", "-", "-", "-"]
     again = ItemAttributes.from_state(attributes.state())
     assert list(again) == ROWS
+
+
+def test_titles_as_one_buffer_decode_each_title():
+    titles = TextColumn.from_strings(["Red shirt", "", "连衣裙 dress", "Über-soft scarf"])
+    assert len(titles) == 4 and list(titles) == ["Red shirt", "", "连衣裙 dress", "Über-soft scarf"]
+    assert titles[-1] == "Über-soft scarf" and titles[1:3] == ["", "连衣裙 dress"]
+    with pytest.raises(IndexError):
+        titles[4]
+    assert list(TextColumn.from_state(titles.state("t"), "t")) == list(titles)
+    assert len(TextColumn.from_strings([])) == 0
 
 
 def shop():
@@ -65,8 +77,9 @@ def test_a_version_saved_with_one_dict_per_item_still_loads(tmp_path):
     folder = served_store.save_served(tmp_path, model, meta)
     lists = folder / "lists.json"
     written = json.loads(lists.read_text())
-    lists.write_text(json.dumps({**written, "attributes": list(model.attributes)}))  # the old layout's meta
+    old = {**written, "attributes": list(model.attributes), "titles": list(model.titles)}  # the old layout's meta
+    lists.write_text(json.dumps(old))
     loaded = served_store.load_served(tmp_path, "rec-old")
-    assert list(loaded.attributes) == list(model.attributes)
+    assert list(loaded.attributes) == list(model.attributes) and list(loaded.titles) == list(model.titles)
     for group in model.attributes.codes:
         np.testing.assert_array_equal(loaded.attributes.codes[group], model.attributes.codes[group])
