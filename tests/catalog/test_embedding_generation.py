@@ -5,13 +5,12 @@ the migration of a populated 0004 database leaves the old rows unstamped and the
 from __future__ import annotations
 
 import numpy as np
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
 from recsys.accounts.principal import SYSTEM
 from recsys.catalog import repository as repo
-from recsys.catalog.db import MIGRATIONS_DIR, make_engine, upgrade_schema
+from recsys.catalog.db import make_engine, upgrade_schema
+from tests.catalog.schema_steps import upgrade_to
 
 
 def _ids_after(session, generation):
@@ -54,11 +53,7 @@ def test_a_rolled_back_write_leaves_the_generation(service):
 def test_migration_0005_on_a_populated_database(settings):
     settings.data_dir.mkdir(parents=True)
     engine = make_engine(settings.resolved_database_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0004")
+    upgrade_to(engine, "0004")
     now = "2026-01-01 00:00:00"
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO merchants (id, name, created_at) VALUES (1, 'shop', :now)"), {"now": now})

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from recsys.accounts.principal import SYSTEM
 from recsys.catalog import reads
 from recsys.catalog import repository as repo
-from recsys.catalog.db import MIGRATIONS_DIR, make_engine, upgrade_schema
+from recsys.catalog.db import make_engine, upgrade_schema
 from recsys.catalog.models import INTEREST_EVENTS, Base
+from tests.catalog.schema_steps import upgrade_to
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -44,11 +43,7 @@ def test_models_match_the_migrations(settings):
 def test_upgrade_from_0003_keeps_interactions_and_adds_order_ids(settings):
     settings.data_dir.mkdir(parents=True)
     engine = make_engine(settings.resolved_database_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0003")
+    upgrade_to(engine, "0003")
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO merchants (id, name, created_at) VALUES (1, 'shop', '2026-01-01')"))
         connection.execute(

@@ -11,6 +11,7 @@ from recsys.accounts.principal import MERCHANT, SYSTEM, Principal
 from recsys.catalog.db import MIGRATIONS_DIR, make_engine, upgrade_schema
 from recsys.service.catalog import CatalogService
 from tests.catalog.bad_inputs import jpeg
+from tests.catalog.schema_steps import upgrade_to
 
 CHILD_TABLES = ("item_images", "reviews", "item_embeddings", "interactions")
 
@@ -22,14 +23,6 @@ def test_deleting_the_newest_item_never_gives_its_id_to_the_next(service):
     service.delete_item(shop, newest.id)
     after = service.add_item(shop, {"title": "After the delete"})
     assert after.id > newest.id > first.id
-
-
-def _migrate(engine, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
 
 
 def _populate(connection) -> None:
@@ -82,7 +75,7 @@ def _counts(connection) -> dict[str, int]:
 def test_migration_0003_keeps_children_and_stops_id_reuse(settings):
     settings.data_dir.mkdir(parents=True)
     engine = make_engine(settings.resolved_database_url)  # foreign keys on, as the app runs
-    _migrate(engine, "0002")
+    upgrade_to(engine, "0002")
     with engine.begin() as connection:
         _populate(connection)
         before = _counts(connection)
