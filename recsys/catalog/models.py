@@ -174,3 +174,6 @@ class EmbeddingGeneration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Made once per database: a copy saved from another catalog (the data dir kept, the database replaced or moved
+    # to PostgreSQL) is told apart even when its ids and generations happen to match.
+    catalog_id: Mapped[str] = mapped_column(String(32))

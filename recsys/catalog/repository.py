@@ -5,6 +5,7 @@ The service owns sessions and transactions; these functions never commit.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -280,6 +281,11 @@ def embedding_generation(session: Session) -> int:
     return int(session.scalar(select(EmbeddingGeneration.value).where(EmbeddingGeneration.id == 1)) or 0)
 
 
+def catalog_identity(session: Session) -> str:
+    """This database's own id (made by migration 0005), saved with every copy of its vectors."""
+    return str(session.scalar(select(EmbeddingGeneration.catalog_id).where(EmbeddingGeneration.id == 1)) or "")
+
+
 def next_embedding_generation(session: Session) -> int:
     """Take the next generation for the vectors this transaction writes (serialised with other writers until it
     commits: see ``EmbeddingGeneration``)."""
@@ -287,7 +293,7 @@ def next_embedding_generation(session: Session) -> int:
         update(EmbeddingGeneration).where(EmbeddingGeneration.id == 1).values(value=EmbeddingGeneration.value + 1)
     )
     if not getattr(bumped, "rowcount", 1):  # a database whose counter row was lost: start it again
-        session.add(EmbeddingGeneration(id=1, value=1))
+        session.add(EmbeddingGeneration(id=1, value=1, catalog_id=uuid.uuid4().hex))
         session.flush()
     return embedding_generation(session)
 

@@ -34,7 +34,7 @@ from recsys.search.query_understanding_boost import rank_understood
 from recsys.search.rank import RankingStep
 from recsys.search.recall import SearchSnapshot, recall
 from recsys.search.route_matrices import RouteMatrices
-from recsys.search.route_snapshot import RouteRead, current_generation, read_routes, save_routes
+from recsys.search.route_snapshot import Generation, RouteRead, current_generation, read_routes, save_routes
 from recsys.search.saved_vectors import load_vectors
 from recsys.search.segment_merge import SegmentMerger
 from recsys.search.state import ServingState, StateHolder, serving_state
@@ -247,7 +247,9 @@ class SearchEngine:
         )
         return table, read
 
-    def _vector_index(self, version: str, table: ItemTable, routes: RouteMatrices, generation: int) -> VectorIndex:
+    def _vector_index(
+        self, version: str, table: ItemTable, routes: RouteMatrices, generation: Generation
+    ) -> VectorIndex:
         directory, factory = self.settings.index_dir / "vectors", self.settings.index_factory
         loaded = load_vectors(self.catalog, directory, version, factory, table, routes, generation)
         if loaded is not None:
@@ -255,7 +257,7 @@ class SearchEngine:
         index = VectorIndex(routes.dim(FUSED), factory)
         if len(table):
             index.build(table.ids, routes[FUSED])
-        manifest = {"model_version": version, "count": len(table), "factory": factory, "generation": generation}
+        manifest = {"model_version": version, "count": len(table), "factory": factory, **generation.manifest()}
         index.save(directory, {**manifest, "dim": routes.dim(FUSED)})
         return index
 

@@ -41,12 +41,23 @@ COPY_ROWS = 65_536  # rows copied from a map at a time (a bounded temporary)
 
 
 @dataclass(frozen=True)
+class Generation:
+    """Where a read of the catalog's vectors stands: which database, and its newest committed embedding generation."""
+
+    catalog_id: str
+    value: int
+
+    def manifest(self) -> dict:
+        return {"catalog": self.catalog_id, "generation": self.value}
+
+
+@dataclass(frozen=True)
 class RouteRead:
     """Route matrices aligned with a table's ids, and what saving them needs."""
 
     routes: RouteMatrices
     present: dict[str, np.ndarray]  # route -> bool per row: a row was stored for that item
-    generation: int  # every row written at or before this generation is in ``routes``
+    generation: Generation  # every row written at or before it is in ``routes``
     patched: int  # rows re-read on top of a saved copy; -1: read in full from the catalog
 
     @property
@@ -60,14 +71,14 @@ def read_routes(
     table_ids: np.ndarray,
     dims: Mapping[str, int],
     weights: FusionWeights,
-    generation: int,
+    generation: Generation,
     directory: Path | None = None,
 ) -> RouteRead:
     """The stored routes of ``version`` aligned with ``table_ids``: from the copy saved in ``directory`` plus the rows
     written since, else in full from the catalog. ``generation`` must be read (``current_generation``) before the
     table whose ids these are, so no row of an item in that table is older than it and missing."""
     if directory is not None:
-        saved = _load(directory, version, dims)
+        saved = _load(directory, version, dims, generation.catalog_id)
         if saved is not None:
             patched = _patched(catalog, version, saved, table_ids, weights, generation)
             if patched is not None:
@@ -78,9 +89,9 @@ def read_routes(
     return RouteRead(RouteMatrices(stored, weights), present, generation, -1)
 
 
-def current_generation(catalog: CatalogStore) -> int:
+def current_generation(catalog: CatalogStore) -> Generation:
     with catalog.sessions() as session:
-        return repo.embedding_generation(session)
+        return Generation(repo.catalog_identity(session), repo.embedding_generation(session))
 
 
 def save_routes(directory: Path, version: str, table_ids: np.ndarray, read: RouteRead) -> None:
@@ -94,9 +105,9 @@ def save_routes(directory: Path, version: str, table_ids: np.ndarray, read: Rout
             np.save(folder / f"{route}.nonzero.npy", _nonzero_rows(read.routes.stored[route]))
 
     dims = {r: int(read.routes.stored[r].shape[1]) for r in STORED_ROUTES}
-    manifest = {"kind": KIND, "model_version": version, "generation": read.generation, "count": len(table_ids)}
+    manifest = {"kind": KIND, "model_version": version, "count": len(table_ids), **read.generation.manifest()}
     save_directory(directory, write, {**manifest, "dims": dims})
-    log.info("saved the route matrices of %d items (generation %d) to %s", len(table_ids), read.generation, directory)
+    log.info("saved the route matrices of %d items (%s) to %s", len(table_ids), read.generation, directory)
 
 
 @dataclass(frozen=True)
@@ -108,8 +119,9 @@ class _Saved:
     generation: int
 
 
-def _load(directory: Path, version: str, dims: Mapping[str, int]) -> _Saved | None:
-    found = load_directory(directory, expect={"kind": KIND, "model_version": version}, verify="size")
+def _load(directory: Path, version: str, dims: Mapping[str, int], catalog_id: str) -> _Saved | None:
+    expect = {"kind": KIND, "model_version": version, "catalog": catalog_id}
+    found = load_directory(directory, expect=expect, verify="size")
     if found is None:
         return None
     folder, manifest = found
@@ -137,11 +149,11 @@ def _patched(
     saved: _Saved,
     table_ids: np.ndarray,
     weights: FusionWeights,
-    generation: int,
+    generation: Generation,
 ) -> RouteRead | None:
     """``saved`` aligned with ``table_ids`` with the rows written since patched in; None when the counts disagree."""
-    if saved.generation > generation:
-        log.warning("saved route matrices are of generation %d, the catalog of %d", saved.generation, generation)
+    if saved.generation > generation.value:
+        log.warning("saved route matrices are of generation %d, the catalog of %d", saved.generation, generation.value)
         return None
     stored, present = _aligned(saved, table_ids)
     patched = 0

@@ -19,6 +19,7 @@ from recsys.catalog.store import CatalogStore
 from recsys.encoders.routes import FUSED
 from recsys.index.vector import VectorIndex
 from recsys.search.route_matrices import RouteMatrices
+from recsys.search.route_snapshot import Generation
 from recsys.search.table import ItemTable
 
 log = logging.getLogger(__name__)
@@ -32,17 +33,19 @@ def load_vectors(
     factory: str,
     table: ItemTable,
     routes: RouteMatrices,
-    generation: int,
+    generation: Generation,
 ) -> VectorIndex | None:
     """The saved base for ``version`` caught up with ``table`` and ``routes`` (read at ``generation``); None when
     there is none or it is better rebuilt."""
     loaded = VectorIndex.load(directory, expect={"model_version": version, "factory": factory})
     if loaded is None:
         return None
-    saved = loaded.manifest.get("generation")
-    held = loaded.ids()
-    if saved is None or int(saved) > generation:  # saved before generations were kept, or by another catalog
+    saved, held = loaded.manifest.get("generation"), loaded.ids()
+    if saved is None:  # saved before generations were kept: only a base with the catalog's very ids is used
         return loaded if np.array_equal(held, table.ids) else None
+    if loaded.manifest.get("catalog") != generation.catalog_id or int(saved) > generation.value:
+        log.info("saved vector base is of another catalog or newer than it: rebuilding it")
+        return None
     with catalog.sessions() as session:
         rewritten = repo.embedding_ids_after(session, version, FUSED, int(saved))
     gone = np.setdiff1d(held, table.ids)

@@ -41,7 +41,7 @@ def merge_state(state: ServingState, save_to: Path | None = None, checkpoint: Ch
         checkpoint("folded")
     if save_to is not None:
         manifest = {"model_version": state.model_version, "count": len(vectors), "factory": vectors.factory}
-        manifest.update(dim=vectors.dim, generation=state.generation)
+        manifest.update(dim=vectors.dim, **(state.generation.manifest() if state.generation else {}))
 
         def written(_: Path) -> None:
             if checkpoint:

@@ -15,6 +15,7 @@ from recsys.index.segmented_vectors import SegmentedVectorIndex
 from recsys.index.vector import VectorIndex
 from recsys.ranking.features import Priors, fit_priors
 from recsys.search.route_matrices import RouteMatrices
+from recsys.search.route_snapshot import Generation
 from recsys.search.table import ItemTable
 
 
@@ -29,10 +30,10 @@ class ServingState:
     # The configured index engine (RECSYS_INDEX_BACKEND=qdrant) holding this state's encoded items: the text
     # route's hybrid recall reads it; None: the embedded FAISS + BM25 above serve it (the default, and first starts).
     backend: IndexBackend | None = None
-    # The embedding generation the build read (route_snapshot.current_generation): every stored vector written at
-    # or before it is in this state; live edits keep it, since their own rows are newer and re-applying them is
-    # harmless. A saved vector base records it, so a restart re-reads only what was written since.
-    generation: int = 0
+    # The catalog and embedding generation the build read (route_snapshot.current_generation; None: unknown): every
+    # stored vector written at or before it is in this state; live edits keep it, since their own rows are newer and
+    # re-applying them is harmless. A saved vector base records it, so a restart re-reads only what was written since.
+    generation: Generation | None = None
 
 
 def serving_state(
@@ -42,7 +43,7 @@ def serving_state(
     table: ItemTable,
     routes: RouteMatrices,
     backend: IndexBackend | None = None,
-    generation: int = 0,
+    generation: Generation | None = None,
 ) -> ServingState:
     priors = fit_priors(table.rating_sum, table.rating_count, table.impressions, table.clicks) if len(table) else None
     return ServingState(model_version, vectors, lexical, table, routes, priors, backend, generation)

@@ -33,6 +33,9 @@ def test_each_write_takes_the_next_generation_and_stamps_its_rows(service):
         assert _ids_after(session, start + 2) == []
         assert repo.count_embeddings(session, "v1", "text") == 2
         assert repo.count_embeddings(session, "v1", "image") == 0
+        identity = repo.catalog_identity(session)
+    with service.sessions() as session:
+        assert len(identity) == 32 and repo.catalog_identity(session) == identity  # made once, kept
 
 
 def test_a_rolled_back_write_leaves_the_generation(service):
@@ -75,4 +78,5 @@ def test_migration_0005_on_a_populated_database(settings):
     with engine.begin() as connection:
         assert connection.execute(text("SELECT generation FROM item_embeddings")).all() == [(None,)]
         assert connection.execute(text("SELECT value FROM embedding_generation")).all() == [(0,)]
+        assert len(connection.execute(text("SELECT catalog_id FROM embedding_generation")).scalar_one()) == 32
     engine.dispose()

@@ -92,7 +92,7 @@ def test_edits_after_the_save_are_patched_in(service):
     service.update_item(SYSTEM, items[0].id, {"title": "Orange linen dress"})
     service.delete_item(SYSTEM, items[3].id)
     assert service.engine.wait_idle()
-    assert current_generation(service.store) > generation  # each write of vectors takes a new generation
+    assert current_generation(service.store).value > generation.value  # each write of vectors takes a new one
     ids, read = read_now(service)
     assert added.id in ids and items[3].id not in ids
     assert read.patched == 2 * len(STORED_ROUTES)  # the added and the updated item, every route
@@ -124,15 +124,17 @@ def test_a_damaged_copy_is_not_used(service):
     assert (routes_dir(service) / "manifest.json").read_text() == manifest  # reading never rewrites it
 
 
-def test_a_copy_newer_than_the_catalog_is_not_used(service):
+def test_a_copy_newer_than_the_catalog_or_of_another_catalog_is_not_used(service):
     with service.store.sessions.begin() as session:
         repo.next_embedding_generation(session)
     ids, fresh = read_now(service)
     assert fresh.patched == 0
-    (routes_dir(service) / "manifest.json").write_text(
-        (routes_dir(service) / "manifest.json")
-        .read_text()
-        .replace(f'"generation": {fresh.generation - 1}', '"generation": 10000')
-    )
-    _, read = read_now(service)
-    assert read.patched == -1
+    path = routes_dir(service) / "manifest.json"
+    manifest = path.read_text()
+    path.write_text(manifest.replace(f'"generation": {fresh.generation.value - 1}', '"generation": 10000'))
+    assert read_now(service)[1].patched == -1
+    # The data dir kept, the database replaced: ids and generations may match, the catalog's own id does not.
+    path.write_text(manifest.replace(fresh.generation.catalog_id, "0" * 32))
+    assert read_now(service)[1].patched == -1
+    path.write_text(manifest)
+    assert read_now(service)[1].patched == 0

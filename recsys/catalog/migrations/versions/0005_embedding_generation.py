@@ -7,6 +7,8 @@ Revision ID: 0005
 Revises: 0004
 """
 
+import uuid
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,8 +23,9 @@ def upgrade() -> None:
         "embedding_generation",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("catalog_id", sa.String(length=32), nullable=False),
     )
-    op.bulk_insert(table, [{"id": 1, "value": 0}])
+    op.bulk_insert(table, [{"id": 1, "value": 0, "catalog_id": uuid.uuid4().hex}])
     with op.batch_alter_table("item_embeddings") as batch_op:
         batch_op.add_column(sa.Column("generation", sa.BigInteger(), nullable=True))
     op.create_index("ix_item_embeddings_generation", "item_embeddings", ["model_version", "route", "generation"])
