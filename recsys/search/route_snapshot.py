@@ -76,7 +76,7 @@ def read_routes(
 ) -> RouteRead:
     """The stored routes of ``version`` aligned with ``table_ids``: from the copy saved in ``directory`` plus the rows
     written since, else in full from the catalog. ``generation`` must be read (``current_generation``) before the
-    table whose ids these are, so no row of an item in that table is older than it and missing."""
+    table whose ids these are: every row of that table's items written at or before it is then in the copy or read."""
     if directory is not None:
         saved = _load(directory, version, dims, generation.catalog_id)
         if saved is not None:
