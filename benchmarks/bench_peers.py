@@ -52,19 +52,22 @@ def rss_now_mb() -> float:
 
 
 def taillift(corpus: Corpus, factory: str):
+    from recsys.index.arrays import IdSet
     from recsys.index.hybrid import reciprocal_rank_fusion
-    from recsys.index.lexical import BM25Index
+    from recsys.index.segmented_lexical import SegmentedBM25
+    from recsys.index.tokenize import Tokenizer
     from recsys.index.vector import VectorIndex
 
     ids = np.arange(len(corpus), dtype=np.int64)
     vec = VectorIndex(corpus.vectors.shape[1], factory)
     vec.build(ids, corpus.vectors)
-    lex = BM25Index(stemmer=corpus.stemmer)
-    lex.build(ids, corpus.texts)
-    allowed = {g: ids[corpus.groups == g] for g in np.unique(corpus.groups)}
+    lex = SegmentedBM25.build(ids, corpus.texts, tokenizer=Tokenizer(corpus.stemmer))  # the service's BM25
+    names, codes = np.unique(corpus.groups, return_inverse=True)
+    code_of = {str(g): c for c, g in enumerate(names)}
 
     def query(text: str, qv: np.ndarray, group: str | None) -> list[int]:
-        only = None if group is None else allowed.get(group, ids[:0])
+        # The filter is made per query from a code column, as the service's ItemTable.value_mask makes it.
+        only = None if group is None else IdSet(ids[codes == code_of.get(group, -1)])
         dense = vec.search(qv[None, :], 100, only)
         sparse = lex.search(text, 100, only)
         fused, _ = reciprocal_rank_fusion([(dense[1][0], dense[0][0]), (sparse[1], sparse[0])])

@@ -21,7 +21,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from recsys.index.arrays import PAD_ID, as_ids, top_k
+from recsys.index.arrays import PAD_ID, IdSet, as_id_set, as_ids, top_k
 from recsys.index.store import load_directory, save_directory
 from recsys.index.tokenize import Tokenizer, has_cjk, segmenter_available, stemmer_available
 from recsys.index.vocabulary import WORD, Vocabulary
@@ -137,7 +137,9 @@ class BM25Index:
         self._vocabulary = (built, vocabulary)
         return vocabulary
 
-    def search(self, query: str, k: int, allowed_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: str, k: int, allowed_ids: IdSet | np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` items containing a query term: ``(scores float32 [k], ids int64 [k])``.
 
         Items that match no query term are never returned; empty slots hold id -1 and score 0.
@@ -146,7 +148,7 @@ class BM25Index:
         scores, ids = self._all_scores(query)
         scores = np.where(scores > 0, scores, -np.inf)
         if allowed_ids is not None:
-            scores[~np.isin(ids, as_ids(allowed_ids, unique=False))] = -np.inf
+            scores[~as_id_set(allowed_ids).contains(ids)] = -np.inf
         return top_k(scores, k, ids, pad_score=0.0)
 
     def score(self, query: str, ids: np.ndarray | Sequence[int]) -> np.ndarray:

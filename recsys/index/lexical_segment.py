@@ -29,6 +29,7 @@ class LexicalSegment:
         self.terms = {t: n for n, t in enumerate(terms)}
         self.tf = tf
         self.lengths = np.asarray(tf.sum(axis=1), dtype=np.float64).ravel()
+        self.lengths32 = self.lengths.astype(np.float32)  # what scoring reads (float32, as bm25s)
         self.doc_freq = np.diff(tf.tocsc().indptr).astype(np.int64)  # docs containing each term
 
     @classmethod

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from recsys.index.arrays import PAD_ID, as_ids
+from recsys.index.arrays import PAD_ID, IdSet, as_id_set, as_ids
 from recsys.index.vector import VectorIndex
 
 EMPTY = np.empty(0, np.int64)
@@ -101,10 +101,11 @@ class SegmentedVectorIndex:
         return out
 
     def search(
-        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+        self, queries: np.ndarray, k: int, allowed_ids: IdSet | np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` by cosine over the live items: ``(scores float32 [q,k], ids int64 [q,k])``, -1/-inf padded."""
         parts_s, parts_i = [], []
+        allowed_ids = None if allowed_ids is None else as_id_set(allowed_ids)  # one membership table for all
         for segment, gone in zip(self.segments, self.dead):
             if len(segment) - gone.size <= 0:
                 continue

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from recsys.index import faiss_factory as ff
-from recsys.index.arrays import PAD_ID, as_ids, top_k
+from recsys.index.arrays import PAD_ID, IdSet, as_id_set, as_ids, top_k
 from recsys.index.store import load_directory, save_directory
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ class VectorIndex:
         return self._reconstruct(pos)
 
     def search(
-        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+        self, queries: np.ndarray, k: int, allowed_ids: IdSet | np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` by cosine: ``(scores float32 [q,k], ids int64 [q,k])``, best first, -1/-inf padded."""
         q = self._prepare(queries)
@@ -164,13 +164,10 @@ class VectorIndex:
                 scores[short], found[short] = self._exact(q[short], k, np.flatnonzero(mask))
         return scores, found
 
-    def _candidate_mask(self, allowed_ids: np.ndarray | None) -> np.ndarray | None:
+    def _candidate_mask(self, allowed_ids: IdSet | np.ndarray | None) -> np.ndarray | None:
         """Bool mask over FAISS positions, or None when every position is a live candidate."""
         if allowed_ids is not None:
-            mask = np.zeros(self._labels.size, dtype=bool)
-            pos = self._positions(as_ids(allowed_ids, unique=False))
-            mask[pos[pos >= 0]] = True
-            return mask
+            return as_id_set(allowed_ids).contains(self._labels)  # tombstoned positions hold -1: never members
         if len(self) < self._labels.size:
             return self._labels >= 0
         return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from recsys.encoders import FUSED, TEXT_CLIP, MultimodalEncoder, route_similarities
+from recsys.index.arrays import IdSet
 from recsys.index.backend import IndexBackend
 from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
@@ -104,12 +105,12 @@ def recall(
     return Recalled(cand_ids, rows, sims, candidates, prepared, understood, price_unknown, understanding)
 
 
-def _allowed(state: ServingState, request: SearchRequest, filters: SearchFilters) -> np.ndarray | None:
-    allowed = allowed_ids(state.table, filters)
-    if request.exclude_item_ids:
-        base = state.table.ids if allowed is None else allowed
-        allowed = np.setdiff1d(base, np.asarray(request.exclude_item_ids, np.int64))
-    return allowed
+def _allowed(state: ServingState, request: SearchRequest, filters: SearchFilters) -> IdSet | None:
+    """The ids the filters let through, as one ``IdSet`` both indexes read (None: no restriction)."""
+    ids = allowed_ids(state.table, filters)
+    if not request.exclude_item_ids:
+        return None if ids is None else IdSet(ids)
+    return IdSet(state.table.ids if ids is None else ids).without(np.asarray(request.exclude_item_ids, np.int64))
 
 
 def _candidate_ids(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recsys.index.arrays import IdSet
 from recsys.index.lexical import BM25Index
 from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.vocabulary import Vocabulary
@@ -78,3 +79,23 @@ def test_typo_vocabulary_counts_only_live_texts(catalog):
         assert got.correction(typo) == want.correction(typo), typo
     gone = SegmentedBM25.build([1, 2], ["velvet gown", "cotton shirt"]).edited([], [], [1])
     assert gone.vocabulary().correction("velvat") is None  # its only text was deleted
+
+
+@pytest.mark.parametrize("ratio", [0, 10**9], ids=["sorted-postings", "dense-rows"])
+def test_both_ways_of_summing_postings_score_as_a_full_rebuild(catalog, monkeypatch, ratio):
+    # Multi-word queries sum several terms' postings: sorted when few, a dense per-row array when many.
+    monkeypatch.setattr("recsys.index.segmented_lexical.SPARSE_SUM_RATIO", ratio)
+    index, full = edited(catalog), rebuilt(catalog)
+    assert_same(index, full)
+    assert_same(index, full, IdSet(full.ids()[::3]))
+
+
+def test_the_last_answer_kept_is_read_only_and_per_query(catalog):
+    index = edited(catalog)
+    ids, scores = index.hits("red shirt")
+    assert index.hits("red shirt")[0] is ids  # search then score reuse it
+    with pytest.raises(ValueError):
+        scores[0] = 99.0  # shared with the next caller: nobody may write it
+    other, _ = index.hits("silk dress")
+    assert not np.array_equal(np.sort(other), np.sort(ids))
+    assert np.array_equal(index.hits("red shirt")[0], ids)  # recomputed, same answer
