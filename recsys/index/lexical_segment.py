@@ -61,8 +61,10 @@ class LexicalSegment:
 
     @cached_property
     def columns(self) -> sp.csc_matrix:
-        """Term-major copy: a query term's postings are one column slice."""
-        return self.tf.tocsc()
+        """Term-major copy: a query term's postings are one column slice, rows ascending (score() relies on it)."""
+        columns = self.tf.tocsc()
+        columns.sort_indices()
+        return columns
 
     @cached_property
     def vocabulary(self) -> Vocabulary:

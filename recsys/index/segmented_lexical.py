@@ -149,27 +149,32 @@ class SegmentedBM25:
         self._last_hits = (query, found)
         return found
 
-    def _hits(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        n, total, df = self.stats
+    def _idf(self, query: str) -> dict[str, np.float32]:
+        """The query's indexed terms (each once, in query order) with their catalog-wide idf."""
+        n, _, df = self.stats
         tokens = list(dict.fromkeys(self.tokenizer(query, translate=False)))  # a repeated word counts once
-        known = [t for t in tokens if df.get(t, 0) > 0]
-        if not known or n == 0:
-            return EMPTY.copy(), np.empty(0, np.float32)
+        return {t: np.float32(math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))) for t in tokens if df.get(t, 0) > 0}
+
+    def _term_part(self, idf: np.float32, segment: LexicalSegment, rows: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """One term's share of the score of ``rows`` holding it ``tf`` times (the one formula hits and score use)."""
+        n, total, _ = self.stats
         k1, b = np.float32(self.k1), np.float32(self.b)
-        avgdl = total / n
-        idf = {t: np.float32(math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))) for t in known}
+        norm = k1 * ((1 - b) + b * (segment.lengths32[rows] / np.float32(total / n)))
+        return idf * (tf / (norm + tf))
+
+    def _hits(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        idf = self._idf(query)
+        if not idf or self.stats[0] == 0:
+            return EMPTY.copy(), np.empty(0, np.float32)
         ids, scores = [], []
         for segment, gone in zip(self.segments, self.dead):
             # Only the postings are read (O(postings), not O(segment)): a million-item base costs what its
             # matching documents cost. One term's postings are already the hits; several are summed per row.
-            postings = [(t, *segment.postings(t)) for t in known]
+            postings = [(t, *segment.postings(t)) for t in idf]
             postings = [(t, rows, tf) for t, rows, tf in postings if rows.size]
             if not postings:
                 continue
-            contribution = []
-            for term, rows, tf in postings:
-                norm = k1 * ((1 - b) + b * (segment.lengths32[rows] / np.float32(avgdl)))
-                contribution.append(idf[term] * (tf / (norm + tf)))
+            contribution = [self._term_part(idf[term], segment, rows, tf) for term, rows, tf in postings]
             touched = sum(rows.size for _, rows, _ in postings)
             if len(postings) == 1:
                 hit, acc = postings[0][1], contribution[0]
@@ -204,16 +209,29 @@ class SegmentedBM25:
         return top_k(scores, k, ids, pad_score=0.0)
 
     def score(self, query: str, ids: np.ndarray | Sequence[int]) -> np.ndarray:
-        """BM25 score of each of ``ids`` (0 for ids holding no query term or not indexed)."""
+        """BM25 score of each of ``ids`` (0 for ids holding no query term or not indexed), the same float32 as
+        ``hits`` gives them (terms summed in the same order), found by binary search in each term's postings:
+        O(ids x terms x log postings), so the ranker's feature for 100 candidates never reads a million postings."""
         wanted = as_ids(ids, unique=False)
-        hit_ids, hit_scores = self.hits(query)
         out = np.zeros(wanted.size, np.float32)
-        if hit_ids.size:
-            order = np.argsort(hit_ids)
-            hit_ids, hit_scores = hit_ids[order], hit_scores[order]
-            pos = np.minimum(np.searchsorted(hit_ids, wanted), hit_ids.size - 1)
-            found = hit_ids[pos] == wanted
-            out[found] = hit_scores[pos[found]]
+        idf = self._idf(query)
+        if not idf or self.stats[0] == 0 or wanted.size == 0:
+            return out
+        for segment, gone in zip(self.segments, self.dead):
+            rows = segment.rows_of(wanted)
+            live = (rows >= 0) & ~np.isin(wanted, gone) if gone.size else rows >= 0
+            if not live.any():
+                continue
+            asked = rows[live]
+            acc = np.zeros(asked.size, np.float32)
+            for term in idf:
+                holding, tf = segment.postings(term)  # rows sorted (segment.columns)
+                if not holding.size:
+                    continue
+                pos = np.minimum(np.searchsorted(holding, asked), holding.size - 1)
+                hit = holding[pos] == asked
+                acc[hit] += self._term_part(idf[term], segment, asked[hit], tf[pos[hit]])
+            out[live] = acc  # a live id is in exactly one segment
         return out
 
     def unknown_words(self, query: str) -> list[str]:

@@ -99,3 +99,17 @@ def test_the_last_answer_kept_is_read_only_and_per_query(catalog):
     other, _ = index.hits("silk dress")
     assert not np.array_equal(np.sort(other), np.sort(ids))
     assert np.array_equal(index.hits("red shirt")[0], ids)  # recomputed, same answer
+
+
+@pytest.mark.parametrize("ratio", [0, 10**9], ids=["sorted-postings", "dense-rows"])
+def test_score_of_candidates_is_bitwise_what_hits_gives_them(catalog, monkeypatch, ratio):
+    # score() looks the candidates up in the postings instead of scoring every hit; the ranker's BM25 feature
+    # must still be exactly the recall score, across segments and tombstones.
+    monkeypatch.setattr("recsys.index.segmented_lexical.SPARSE_SUM_RATIO", ratio)
+    index = edited(catalog)
+    asked = np.concatenate([catalog.ids, np.arange(catalog.ids.max() + 1, catalog.ids.max() + 20)])
+    for query in QUERIES:
+        hit_ids, hit_scores = index.hits(query)
+        want = dict(zip(hit_ids.tolist(), hit_scores.tolist()))
+        got = index.score(query, asked)
+        assert got.tolist() == [want.get(i, 0.0) for i in asked.tolist()], query
