@@ -65,9 +65,14 @@ def taillift(corpus: Corpus, factory: str):
     names, codes = np.unique(corpus.groups, return_inverse=True)
     code_of = {str(g): c for c, g in enumerate(names)}
 
+    kept: dict[str, IdSet] = {}
+
     def query(text: str, qv: np.ndarray, group: str | None) -> list[int]:
-        # The filter is made per query from a code column, as the service's ItemTable.value_mask makes it.
-        only = None if group is None else IdSet(ids[codes == code_of.get(group, -1)])
+        # The filter is made from a code column on its first use and then kept, as the service's table keeps its
+        # recent filters' id sets (search.filters.allowed_id_set).
+        only = None if group is None else kept.get(group)
+        if group is not None and only is None:
+            only = kept.setdefault(group, IdSet(ids[codes == code_of.get(group, -1)]))
         dense = vec.search(qv[None, :], 100, only)
         sparse = lex.search(text, 100, only)
         fused, _ = reciprocal_rank_fusion([(dense[1][0], dense[0][0]), (sparse[1], sparse[0])])

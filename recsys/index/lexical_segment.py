@@ -31,6 +31,7 @@ class LexicalSegment:
         self.lengths = np.asarray(tf.sum(axis=1), dtype=np.float64).ravel()
         self.lengths32 = self.lengths.astype(np.float32)  # what scoring reads (float32, as bm25s)
         self.doc_freq = np.diff(tf.tocsc().indptr).astype(np.int64)  # docs containing each term
+        self._extremes: dict[str, tuple[float, float]] = {}
 
     @classmethod
     def build(cls, ids: np.ndarray | Sequence[int], texts: Sequence[str], tokenizer: Tokenizer) -> LexicalSegment:
@@ -86,6 +87,16 @@ class LexicalSegment:
         m = self.columns
         start, end = m.indptr[col], m.indptr[col + 1]
         return m.indices[start:end].astype(np.int64), m.data[start:end]
+
+    def term_extremes(self, term: str) -> tuple[float, float]:
+        """(largest count of ``term`` in a document, shortest document holding it): what bounds the term's score
+        in this segment (``SegmentedBM25._term_bound``). Made once per term; the segment never changes."""
+        found = self._extremes.get(term)
+        if found is None:
+            rows, tf = self.postings(term)
+            found = (float(tf.max()), float(self.lengths[rows].min())) if rows.size else (0.0, 1.0)
+            self._extremes[term] = found  # concurrent first uses compute the same pair
+        return found
 
     def term_counts(self, rows: np.ndarray) -> dict[str, int]:
         """How many of ``rows`` hold each term (what removing those documents takes from the global counts)."""

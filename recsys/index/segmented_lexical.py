@@ -13,6 +13,11 @@ are a dict over the vocabulary (copied per edit: O(vocabulary), not O(catalog)).
 
 Scoring is bm25s's "lucene" variant, as ``BM25Index`` uses: idf = ln(1 + (N - df + 0.5) / (df + 0.5)),
 tf part = tf / (tf + k1 (1 - b + b dl / avgdl)), in float32. Same API as ``BM25Index`` for the search path.
+
+Cost: a query reads only its terms' postings, never a per-document array of the whole catalog, and a search skips
+the long postings of common words (a gender, a colour: half a million rows at a million items) whenever the rarer
+terms alone settle the top k (MaxScore, ``_segment_best``). Every path sums a document's terms in one order, so
+``hits``, ``search`` and ``score`` give it the same float32 score.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ EMPTY = np.empty(0, np.int64)
 # Several terms' postings are summed by sorting them when they touch under 1/SPARSE_SUM_RATIO of a segment's rows,
 # else in a dense per-row array (sorting P rows costs ~P log P; the dense pass ~N / 8 of that per row).
 SPARSE_SUM_RATIO = 16
+# A term whose postings hold over 1/SKIP_RATIO of a segment's rows is read only when the other terms cannot settle
+# the top k without it (``SegmentedBM25._best_without_long``).
+SKIP_RATIO = 16
+Postings = list[tuple[str, np.ndarray, np.ndarray]]  # (term, rows, term counts) per query term
 
 
 class SegmentedBM25:
@@ -56,7 +65,6 @@ class SegmentedBM25:
             raise ValueError("one tombstone array per segment")
         # (live documents, their summed lengths, term -> live documents holding it)
         self.stats = stats if stats is not None else _stats(self.segments, self.dead)
-        self._last_hits: tuple[str, tuple[np.ndarray, np.ndarray]] | None = None
 
     @classmethod
     def build(cls, ids: np.ndarray | Sequence[int], texts: Sequence[str], **kwargs) -> SegmentedBM25:
@@ -135,104 +143,166 @@ class SegmentedBM25:
         return [out[int(i)] for i in ids.tolist()]
 
     def hits(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, scores) of the live documents holding a query term, in no particular order (read-only arrays).
+        """(ids, scores) of the live documents holding a query term, in no particular order: every posting read."""
+        idf = self._idf(query)
+        ids, scores = [EMPTY], [np.empty(0, np.float32)]
+        for segment, gone in zip(self.segments, self.dead):
+            postings = self._postings(idf, segment)
+            if postings:
+                rows, acc = self._live(segment, gone, None, *self._summed(idf, segment, postings))
+                ids.append(segment.ids[rows])
+                scores.append(acc)
+        return np.concatenate(ids), np.concatenate(scores)
 
-        The last query's answer is kept: a search asks ``search`` and then ``score`` for its candidates' features
-        with the same text. The snapshot is immutable, so the pair stays right; one tuple is swapped whole, so
-        concurrent searches at worst recompute."""
-        last = self._last_hits
-        if last is not None and last[0] == query:
-            return last[1]
-        found = self._hits(query)
-        for array in found:
-            array.flags.writeable = False
-        self._last_hits = (query, found)
-        return found
+    def search(
+        self, query: str, k: int, allowed_ids: IdSet | np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` items containing a query term: ``(scores float32 [k], ids int64 [k])``, as ``BM25Index``.
 
+        The same answer as ranking every hit, but a term holding a large share of a segment (a gender or colour
+        word) is read only when the other terms cannot settle that segment's top ``k`` (``_segment_best``)."""
+        idf = self._idf(query)
+        allowed = None if allowed_ids is None else as_id_set(allowed_ids)
+        ids, scores = [EMPTY], [np.empty(0, np.float32)]
+        for segment, gone in zip(self.segments, self.dead):
+            postings = self._postings(idf, segment)
+            if postings and k > 0:
+                found_ids, found_scores = self._segment_best(idf, segment, gone, postings, k, allowed)
+                ids.append(found_ids)
+                scores.append(found_scores)
+        return top_k(np.concatenate(scores), k, np.concatenate(ids), pad_score=0.0)
+
+    def score(self, query: str, ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """BM25 score of each of ``ids`` (0 for ids holding no query term or not indexed), the same float32 as
+        ``hits`` gives them, found by binary search in each term's postings: O(ids x terms x log postings), so the
+        ranker's feature for 100 candidates never reads a million postings."""
+        wanted = as_ids(ids, unique=False)
+        out = np.zeros(wanted.size, np.float32)
+        idf = self._idf(query)
+        if not idf or wanted.size == 0:
+            return out
+        for segment, gone in zip(self.segments, self.dead):
+            rows = segment.rows_of(wanted)
+            live = (rows >= 0) & ~np.isin(wanted, gone) if gone.size else rows >= 0
+            if live.any():  # a live id is in exactly one segment
+                asked = rows[live]
+                out[live] = self._added(
+                    idf, segment, asked, np.zeros(asked.size, np.float32), self._postings(idf, segment)
+                )
+        return out
+
+    # --- scoring: one formula and one order of terms for hits, search and score -----------------------
     def _idf(self, query: str) -> dict[str, np.float32]:
         """The query's indexed terms (each once, in query order) with their catalog-wide idf."""
         n, _, df = self.stats
         tokens = list(dict.fromkeys(self.tokenizer(query, translate=False)))  # a repeated word counts once
         return {t: np.float32(math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))) for t in tokens if df.get(t, 0) > 0}
 
-    def _term_part(self, idf: np.float32, segment: LexicalSegment, rows: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        """One term's share of the score of ``rows`` holding it ``tf`` times (the one formula hits and score use)."""
+    def _avgdl(self) -> np.float32:
         n, total, _ = self.stats
+        return np.float32(total / n)
+
+    def _term_part(self, idf: np.float32, segment: LexicalSegment, rows: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """One term's share of the score of ``rows`` holding it ``tf`` times."""
         k1, b = np.float32(self.k1), np.float32(self.b)
-        norm = k1 * ((1 - b) + b * (segment.lengths32[rows] / np.float32(total / n)))
+        norm = k1 * ((1 - b) + b * (segment.lengths32[rows] / self._avgdl()))
         return idf * (tf / (norm + tf))
 
-    def _hits(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        idf = self._idf(query)
-        if not idf or self.stats[0] == 0:
-            return EMPTY.copy(), np.empty(0, np.float32)
-        ids, scores = [], []
-        for segment, gone in zip(self.segments, self.dead):
-            # Only the postings are read (O(postings), not O(segment)): a million-item base costs what its
-            # matching documents cost. One term's postings are already the hits; several are summed per row.
-            postings = [(t, *segment.postings(t)) for t in idf]
-            postings = [(t, rows, tf) for t, rows, tf in postings if rows.size]
-            if not postings:
-                continue
-            contribution = [self._term_part(idf[term], segment, rows, tf) for term, rows, tf in postings]
-            touched = sum(rows.size for _, rows, _ in postings)
-            if len(postings) == 1:
-                hit, acc = postings[0][1], contribution[0]
-            elif touched * SPARSE_SUM_RATIO < len(segment):  # few postings: sort them, O(P log P)
-                hit, where = np.unique(np.concatenate([rows for _, rows, _ in postings]), return_inverse=True)
-                acc = np.zeros(hit.size, np.float32)
-                np.add.at(acc, where, np.concatenate(contribution))
-            else:  # postings covering much of the segment: one dense pass beats sorting them
-                dense = np.zeros(len(segment), np.float32)
-                for (_, rows, _), part in zip(postings, contribution):
-                    dense[rows] += part  # rows are unique within one term
-                hit = np.flatnonzero(dense > 0)
-                acc = dense[hit]
-            hit_ids = segment.ids[hit]
-            if gone.size:
-                live = ~np.isin(hit_ids, gone)
-                hit_ids, acc = hit_ids[live], acc[live]
-            ids.append(hit_ids)
-            scores.append(acc.astype(np.float32, copy=False))
-        if not ids:
-            return EMPTY.copy(), np.empty(0, np.float32)
-        return np.concatenate(ids), np.concatenate(scores)
+    def _term_bound(self, idf: np.float32, segment: LexicalSegment, term: str) -> float:
+        """More than any row of ``segment`` can get from ``term``: the share grows with tf and falls with the
+        document's length, so its largest tf over its shortest document bounds it (a 1e-4 margin covers float32
+        rounding of the scores it is compared with)."""
+        most_tf, shortest = segment.term_extremes(term)
+        norm = self.k1 * ((1 - self.b) + self.b * shortest / float(self._avgdl()))
+        return float(idf) * most_tf / (most_tf + norm) * (1 + 1e-4)
 
-    def search(
-        self, query: str, k: int, allowed_ids: IdSet | np.ndarray | None = None
+    @staticmethod
+    def _postings(idf: dict[str, np.float32], segment: LexicalSegment) -> Postings:
+        """The query terms' postings in ``segment``, shortest first: the order every score is summed in, so the
+        short terms' partial sums are a prefix of the full ones (``_segment_best`` relies on it)."""
+        postings = [(t, *segment.postings(t)) for t in idf]
+        return sorted(((t, rows, tf) for t, rows, tf in postings if rows.size), key=lambda p: p[1].size)
+
+    def _summed(
+        self,
+        idf: dict[str, np.float32],
+        segment: LexicalSegment,
+        postings: Postings,
+        start: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` items containing a query term: ``(scores float32 [k], ids int64 [k])``, as ``BM25Index``."""
-        ids, scores = self.hits(query)
-        if allowed_ids is not None:
-            keep = as_id_set(allowed_ids).contains(ids)
-            ids, scores = ids[keep], scores[keep]
-        return top_k(scores, k, ids, pad_score=0.0)
+        """(rows, scores) of the rows holding any of ``postings``' terms, added in order to ``start`` (rows, partial
+        sums of the terms before them): only the postings are read, O(postings), not O(segment)."""
+        pieces = [] if start is None or not start[0].size else [start]
+        pieces += [(rows, self._term_part(idf[term], segment, rows, tf)) for term, rows, tf in postings]
+        if len(pieces) == 1:  # one term's postings are already the hits
+            return pieces[0]
+        if not pieces:
+            return EMPTY, np.empty(0, np.float32)
+        if sum(rows.size for rows, _ in pieces) * SPARSE_SUM_RATIO < len(segment):  # few: sort them, O(P log P)
+            hit, where = np.unique(np.concatenate([rows for rows, _ in pieces]), return_inverse=True)
+            acc = np.zeros(hit.size, np.float32)
+            np.add.at(acc, where, np.concatenate([part for _, part in pieces]))  # adds in order of appearance
+            return hit, acc
+        dense = np.zeros(len(segment), np.float32)  # postings covering much of the segment: one dense pass
+        for rows, part in pieces:
+            dense[rows] += part  # rows are unique within one piece
+        hit = np.flatnonzero(dense > 0)
+        return hit, dense[hit]
 
-    def score(self, query: str, ids: np.ndarray | Sequence[int]) -> np.ndarray:
-        """BM25 score of each of ``ids`` (0 for ids holding no query term or not indexed), the same float32 as
-        ``hits`` gives them (terms summed in the same order), found by binary search in each term's postings:
-        O(ids x terms x log postings), so the ranker's feature for 100 candidates never reads a million postings."""
-        wanted = as_ids(ids, unique=False)
-        out = np.zeros(wanted.size, np.float32)
-        idf = self._idf(query)
-        if not idf or self.stats[0] == 0 or wanted.size == 0:
-            return out
-        for segment, gone in zip(self.segments, self.dead):
-            rows = segment.rows_of(wanted)
-            live = (rows >= 0) & ~np.isin(wanted, gone) if gone.size else rows >= 0
-            if not live.any():
-                continue
-            asked = rows[live]
-            acc = np.zeros(asked.size, np.float32)
-            for term in idf:
-                holding, tf = segment.postings(term)  # rows sorted (segment.columns)
-                if not holding.size:
-                    continue
-                pos = np.minimum(np.searchsorted(holding, asked), holding.size - 1)
-                hit = holding[pos] == asked
-                acc[hit] += self._term_part(idf[term], segment, asked[hit], tf[pos[hit]])
-            out[live] = acc  # a live id is in exactly one segment
-        return out
+    def _added(
+        self, idf: dict[str, np.float32], segment: LexicalSegment, rows: np.ndarray, acc: np.ndarray, postings: Postings
+    ) -> np.ndarray:
+        """``acc`` (partial scores of ``rows``) plus ``postings``' terms, by binary search in each (rows sorted:
+        ``segment.columns``): the rows asked about cost O(rows x log postings), not the postings' length."""
+        for term, holding, tf in postings:
+            pos = np.minimum(np.searchsorted(holding, rows), holding.size - 1)
+            hit = holding[pos] == rows
+            acc[hit] += self._term_part(idf[term], segment, rows[hit], tf[pos[hit]])
+        return acc
+
+    @staticmethod
+    def _live(
+        segment: LexicalSegment, gone: np.ndarray, allowed: IdSet | None, rows: np.ndarray, acc: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows neither tombstoned nor filtered out."""
+        if gone.size:
+            keep = ~np.isin(segment.ids[rows], gone)
+            rows, acc = rows[keep], acc[keep]
+        if allowed is not None:
+            keep = allowed.contains(segment.ids[rows])
+            rows, acc = rows[keep], acc[keep]
+        return rows, acc
+
+    def _segment_best(
+        self,
+        idf: dict[str, np.float32],
+        segment: LexicalSegment,
+        gone: np.ndarray,
+        postings: Postings,
+        k: int,
+        allowed: IdSet | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of live, allowed rows of ``segment`` that hold its share of the top ``k``.
+
+        MaxScore: the short postings are summed first (theta: the k-th best of those partial scores). A row holding
+        only long terms scores under the sum of their bounds, so when theta exceeds that sum no such row can enter
+        the top ``k``, and a row of the short postings only if its partial score plus the sum exceeds theta: those
+        few get the long terms' shares by binary search, and the long postings are never read. Otherwise every
+        posting is read, the long terms added to the short sums already made."""
+        split = sum(rows.size * SKIP_RATIO <= len(segment) for _, rows, _ in postings)  # shortest first
+        short, long = postings[:split], postings[split:]
+        rows, acc = self._summed(idf, segment, short)
+        if short and long:
+            live_rows, live_acc = self._live(segment, gone, allowed, rows, acc)
+            if live_rows.size >= k:
+                theta = np.partition(live_acc, live_rows.size - k)[live_rows.size - k]
+                bound = sum(self._term_bound(idf[term], segment, term) for term, _, _ in long)
+                if theta > bound:
+                    keep = live_acc + np.float32(bound) > theta
+                    rows = live_rows[keep]
+                    return segment.ids[rows], self._added(idf, segment, rows, live_acc[keep], long)
+        rows, acc = self._live(segment, gone, allowed, *self._summed(idf, segment, long, (rows, acc)))
+        return segment.ids[rows], acc
 
     def unknown_words(self, query: str) -> list[str]:
         """The query's words no live text contains, even once stemmed (as ``BM25Index.unknown_words``)."""

@@ -16,7 +16,7 @@ from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
 from recsys.ranking.features.opinions import OpinionSource, opinion_inputs
 from recsys.search import query_text, query_understanding
-from recsys.search.filters import SearchFilters, allowed_ids
+from recsys.search.filters import SearchFilters, allowed_id_set
 from recsys.search.index_mirror import payload_filter
 from recsys.search.multilingual_recall import MultilingualRecall
 from recsys.search.query_parts import DEFAULT_PART_WEIGHTS
@@ -107,10 +107,10 @@ def recall(
 
 def _allowed(state: ServingState, request: SearchRequest, filters: SearchFilters) -> IdSet | None:
     """The ids the filters let through, as one ``IdSet`` both indexes read (None: no restriction)."""
-    ids = allowed_ids(state.table, filters)
+    allowed = allowed_id_set(state.table, filters)  # kept with the table: a repeated filter is the same object
     if not request.exclude_item_ids:
-        return None if ids is None else IdSet(ids)
-    return IdSet(state.table.ids if ids is None else ids).without(np.asarray(request.exclude_item_ids, np.int64))
+        return allowed
+    return (IdSet(state.table.ids) if allowed is None else allowed).without(np.asarray(request.exclude_item_ids, np.int64))
 
 
 def _candidate_ids(

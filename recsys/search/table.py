@@ -6,15 +6,17 @@ one consistent view from recall to ranking.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from recsys.catalog import reads
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,22 @@ class ItemTable:
             mask |= codes == code
         return mask
 
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A value derived from this table, made on first use and kept with it (the table is immutable, so it never
+        goes stale; an edit makes a new table). Concurrent first uses may both make it; one is kept."""
+        kept = self.__dict__.setdefault("_memo", {})  # frozen dataclass: the memo is not a field
+        if key not in kept:
+            kept.setdefault(key, make())
+        return kept[key]
+
     def _codes(self, column: str) -> tuple[dict[str, int], np.ndarray]:
-        cache = self.__dict__.setdefault("_value_codes", {})  # frozen dataclass: the cache is not a field
-        if column not in cache:
+        def make() -> tuple[dict[str, int], np.ndarray]:
             index: dict[str, int] = {}
             values = getattr(self, column)
             codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int32, count=len(values))
-            cache[column] = (index, codes)
-        return cache[column]
+            return index, codes
+
+        return self.memo(("value_codes", column), make)
 
     def lexical_texts(self) -> list[str]:
         return [

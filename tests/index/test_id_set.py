@@ -42,3 +42,26 @@ def test_a_vector_search_reads_an_id_set_as_the_same_ids():
     by_array, by_set = index.search(q, 10, allowed), index.search(q, 10, IdSet(allowed))
     assert np.array_equal(by_array[1], by_set[1]) and np.array_equal(by_array[0], by_set[0])
     assert np.isin(by_set[1], allowed[allowed > ids[49]]).all()
+
+
+@pytest.mark.parametrize("factory", ["Flat", "IVF16,SQ8"])
+def test_the_kept_mask_of_one_id_set_follows_edits_of_the_index(factory):
+    # The index keeps the mask it made for the last IdSet (the table hands back the same object for a repeated
+    # filter); an add or remove must not leave a search reading the old positions.
+    x = clustered(3_000, 16)
+    ids = np.arange(3_000, dtype=np.int64)
+    index = VectorIndex(16, factory, nprobe=16)
+    index.build(ids, x)
+    allowed = IdSet(ids[::2])
+    q = x[:40]  # each query is an item's own vector: found first when it is allowed
+    first = index.search(q, 5, allowed)[1]
+    assert np.array_equal(first[::2, 0], ids[:40:2])
+    assert index.search(q, 5, allowed)[1].tolist() == first.tolist()  # the kept mask answers alike
+    index.remove(ids[:40:2])
+    after_remove = index.search(q, 5, allowed)[1]
+    assert not np.isin(after_remove, ids[:40:2]).any() and allowed.contains(after_remove[after_remove >= 0]).all()
+    index.add(ids[:40:2], x[:40:2])  # back at new positions
+    assert np.array_equal(index.search(q, 5, allowed)[1][::2, 0], ids[:40:2])
+    copied = index.copy()
+    copied.remove(ids[:2])
+    assert index.search(q[:1], 1, allowed)[1][0, 0] == 0 and copied.search(q[:1], 1, allowed)[1][0, 0] != 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys.index.arrays import IdSet
+from recsys.index.arrays import IdSet, top_k
 from recsys.index.lexical import BM25Index
 from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.vocabulary import Vocabulary
@@ -90,15 +90,64 @@ def test_both_ways_of_summing_postings_score_as_a_full_rebuild(catalog, monkeypa
     assert_same(index, full, IdSet(full.ids()[::3]))
 
 
-def test_the_last_answer_kept_is_read_only_and_per_query(catalog):
-    index = edited(catalog)
-    ids, scores = index.hits("red shirt")
-    assert index.hits("red shirt")[0] is ids  # search then score reuse it
-    with pytest.raises(ValueError):
-        scores[0] = 99.0  # shared with the next caller: nobody may write it
-    other, _ = index.hits("silk dress")
-    assert not np.array_equal(np.sort(other), np.sort(ids))
-    assert np.array_equal(index.hits("red shirt")[0], ids)  # recomputed, same answer
+def every_hit_ranked(index: SegmentedBM25, query: str, k: int, allowed: IdSet | None):
+    """The unpruned answer: every posting read, filtered, ranked."""
+    ids, scores = index.hits(query)
+    if allowed is not None:
+        ids, scores = ids[allowed.contains(ids)], scores[allowed.contains(ids)]
+    return top_k(scores, k, ids, pad_score=0.0)
+
+
+def shop_texts(n: int, seed: int) -> list[str]:
+    # Shaped like catalog text: a gender word in every document, a colour in a fifth, a type in a twentieth, a
+    # brand in a hundredth; so the common words' postings are long and the brand's short.
+    rng = np.random.default_rng(seed)
+    colours = ["red", "blue", "black", "white", "green"]
+    return [
+        f"brand{rng.integers(100)} {rng.choice(['women', 'men'])} {rng.choice(colours)} type{rng.integers(20)}"
+        + " soft" * int(rng.integers(3))
+        for _ in range(n)
+    ]
+
+
+@pytest.mark.parametrize("skip_ratio", [2, 16, 10**9], ids=["few-long", "default", "all-long"])
+def test_pruned_search_is_exactly_the_ranking_of_every_hit(monkeypatch, skip_ratio):
+    # MaxScore skips a long posting list only when it cannot change the top k: same ids, same float32 scores, across
+    # segments, tombstones and filters, for any k.
+    monkeypatch.setattr("recsys.index.segmented_lexical.SKIP_RATIO", skip_ratio)
+    ids = np.arange(3_000, dtype=np.int64) * 3 + 1
+    index = SegmentedBM25.build(ids, shop_texts(3_000, 0))
+    index = index.edited(np.concatenate([ids[:40], np.arange(20_000, 20_030)]), shop_texts(70, 1), ids[40:90])
+    pruned = []  # the long terms' shares added by binary search: the pruned way
+    real = SegmentedBM25._added
+
+    def spy(self, *args):
+        pruned.append(True)
+        return real(self, *args)
+
+    monkeypatch.setattr(SegmentedBM25, "_added", spy)
+    queries = ["brand7 women type3", "brand12 red", "women red soft", "brand3 brand4 men black type1", "women", "x"]
+    for allowed in (None, IdSet(index.ids()[::3])):
+        for query in queries:
+            for k in (1, 10, 50):
+                got_scores, got = index.search(query, k, allowed)
+                want_scores, want = every_hit_ranked(index, query, k, allowed)
+                assert got.tolist() == want.tolist(), (query, k)
+                assert got_scores.tolist() == want_scores.tolist(), (query, k)
+    if skip_ratio == 16:
+        assert any(pruned), "brand and type words settle these queries' top k without the gender and colour words"
+    if skip_ratio == 10**9:
+        assert not any(pruned), "no term is long: nothing to skip"
+
+
+def test_a_term_bound_is_above_every_score_the_term_gives():
+    index = SegmentedBM25.build(np.arange(500), shop_texts(500, 2))
+    segment = index.segments[0]
+    for query in ["women", "red", "brand5", "soft", "type2"]:
+        idf = index._idf(query)
+        (term,) = idf
+        rows, tf = segment.postings(term)
+        assert index._term_bound(idf[term], segment, term) > index._term_part(idf[term], segment, rows, tf).max()
 
 
 @pytest.mark.parametrize("ratio", [0, 10**9], ids=["sorted-postings", "dense-rows"])

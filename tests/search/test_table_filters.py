@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys.search.filters import SearchFilters, filter_mask
+from recsys.search.filters import FILTER_SETS_KEPT, SearchFilters, allowed_id_set, allowed_ids, filter_mask
 from recsys.search.table import ItemTable
 from recsys.search.table_splice import spliced_table
 
@@ -54,3 +54,22 @@ def test_an_edited_table_has_its_own_codes():
     assert edited.ids[filter_mask(edited, SearchFilters(colour=("Green",)))].tolist() == [3, 7]
     assert edited.ids[filter_mask(edited, SearchFilters(gender=("Women",)))].tolist() == [2, 3]
     assert table.ids[filter_mask(table, SearchFilters(gender=("Women",)))].tolist() == [2, 3, 5]  # old one unchanged
+
+
+def test_a_repeated_filter_reads_the_id_set_the_table_kept():
+    table = _table(range(1, 7), LEAF, GENDER, COLOUR, PRICE)
+    women = SearchFilters(gender=("Women",))
+    kept = allowed_id_set(table, women)
+    assert kept is not None and kept.ids.tolist() == allowed_ids(table, women).tolist() == [2, 3, 5]
+    assert allowed_id_set(table, SearchFilters(gender=("Women",))) is kept  # equal filters, one set
+    assert allowed_id_set(table, SearchFilters()) is None  # no filter: no restriction
+    priced = SearchFilters(gender=("Women",), max_price=30)
+    assert allowed_id_set(table, priced).ids.tolist() == [2]  # unknown price (item 3) filtered out
+    others = [SearchFilters(min_price=float(p)) for p in range(FILTER_SETS_KEPT)]
+    for filters in others:
+        assert allowed_id_set(table, filters).ids.tolist() == allowed_ids(table, filters).tolist()
+    again = allowed_id_set(table, women)  # dropped as least recently used, made again alike
+    assert again is not kept and again.ids.tolist() == [2, 3, 5]
+    edited = spliced_table(table, np.array([5], np.int64), _table([3], ["Shirts"], ["Men"], ["Red"], [5]))
+    assert allowed_id_set(edited, women).ids.tolist() == [2]  # the edited table's own sets
+    assert allowed_id_set(table, women) is again  # the old snapshot's stay as they were
