@@ -110,7 +110,8 @@ def _allowed(state: ServingState, request: SearchRequest, filters: SearchFilters
     allowed = allowed_id_set(state.table, filters)  # kept with the table: a repeated filter is the same object
     if not request.exclude_item_ids:
         return allowed
-    return (IdSet(state.table.ids) if allowed is None else allowed).without(np.asarray(request.exclude_item_ids, np.int64))
+    every = IdSet(state.table.ids) if allowed is None else allowed
+    return every.without(np.asarray(request.exclude_item_ids, np.int64))
 
 
 def _candidate_ids(
