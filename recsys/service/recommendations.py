@@ -160,18 +160,19 @@ class Recommendations:
             if version not in kept:
                 registry.remove_version(self.settings, version)
 
-    def refit(self) -> BackgroundJob:
-        """Fit on a background thread; the running job when one is."""
+    def refit(self, replay: bool = True) -> BackgroundJob:
+        """Fit on a background thread; the running job when one is. ``replay``: also replay the event log when due
+        (the start-up leaves that to the next refit, so search is not kept waiting on a measurement)."""
         with self._lock:
             if self.job is not None and self.job.running:
                 return self.job
             self._new_events = 0
             self.job = BackgroundJob("recommender-refit")
-        return self.job.start(lambda job: self._refit_and_replay())
+        return self.job.start(lambda job: self._refit_and_replay(replay))
 
-    def _refit_and_replay(self) -> str:
+    def _refit_and_replay(self, replay: bool) -> str:
         version = self.fit_now()
-        stored = self.replay_if_due(version)
+        stored = self.replay_if_due(version) if replay else None
         return f"serving {version}" + (f"; replay stored: {stored}" if stored else "")
 
     def replay_if_due(self, version: str) -> str | None:

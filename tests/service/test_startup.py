@@ -54,6 +54,25 @@ def test_a_background_start_serves_browsing_at_once_and_search_when_the_index_is
         service.close()
 
 
+def test_the_recommenders_are_fitted_before_the_index_build_starts(tmp_path, monkeypatch):
+    # One build at a time: "For you" serves first, then the index build has the heap to itself (docs/scale.md).
+    service = TailLiftService(Settings.from_env({"data_dir": tmp_path / "data", "demo_limit": 0}, environ={}))
+    fill_small_catalog(service)
+    seen: list[str | None] = []
+    real_load = TailLiftService.load_models
+
+    def watched_load(self, progress=None, train_missing_ranker=False, progressive=False):
+        seen.append(self.recommendations.version)
+        real_load(self, progress, train_missing_ranker, progressive)
+
+    monkeypatch.setattr(TailLiftService, "load_models", watched_load)
+    try:
+        service.start()
+        assert len(seen) == 1 and seen[0] is not None and seen[0] == service.recommendations.version
+    finally:
+        service.close()
+
+
 def test_each_long_step_logs_a_line_per_tenth(caplog):
     status = StartupStatus()
     with caplog.at_level("INFO", logger="recsys.service.startup"):
