@@ -324,11 +324,15 @@ def main() -> None:
     p.add_argument("--app-searches", type=int, default=50)
     p.add_argument("--app-timeout", type=float, default=1800)
     p.add_argument("--profile", type=int, default=0, help="also profile this many searches per size (stderr)")
-    p.add_argument("--serve", default="", help="only restart + search on this seeded dir (kept by --keep; no seeding)")
+    p.add_argument(
+        "--serve", default="", help="only restart + search (and --app) on this seeded dir (kept by --keep; no seeding)"
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if args.serve:  # re-measure serving after a change without seeding and building again
         served = in_subprocess(serve, args.items, args, Path(args.serve))
+        if args.app:
+            served |= app_rss(args.items, args, Path(args.serve))
         print(json.dumps(served) if args.json else "\n".join(f"{k:<16}{v}" for k, v in served.items()))
         return
     root = Path(args.work_dir or tempfile.mkdtemp(prefix="taillift-service-scale-"))

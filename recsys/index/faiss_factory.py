@@ -134,6 +134,20 @@ def is_exact(index: faiss.Index) -> bool:
     return isinstance(faiss.downcast_index(index), faiss.IndexFlat)
 
 
+def lossy_codes(index: faiss.Index) -> bool:
+    """Whether the index scores compressed codes (SQ, PQ) rather than the vectors it was given: its scores and,
+    near the k-th hit, its order differ from exact inner products (``search/dense.py`` re-scores such hits)."""
+    inner = faiss.downcast_index(index)
+    if isinstance(inner, faiss.IndexRefine):
+        return lossy_codes(inner.refine_index)
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        return not isinstance(faiss.downcast_index(ivf), faiss.IndexIVFFlat)
+    if isinstance(inner, faiss.IndexHNSW):
+        return not isinstance(faiss.downcast_index(inner.storage), faiss.IndexFlat)
+    return not isinstance(inner, faiss.IndexFlat)
+
+
 def flat_vectors(index: faiss.Index) -> np.ndarray | None:
     """A flat inner-product index's stored vectors as a [n, d] float32 view of FAISS's own memory (no copy), or
     None for any other index. The view is only valid until the index is next changed: take it per search."""

@@ -81,6 +81,10 @@ class SegmentedVectorIndex:
     def __len__(self) -> int:
         return sum(len(s) - int(d.size) for s, d in zip(self.segments, self.dead))
 
+    @property
+    def lossy(self) -> bool:
+        return self.base.lossy  # the deltas are exact (``DELTA_FACTORY``)
+
     def ids(self) -> np.ndarray:
         parts = [np.setdiff1d(s.ids(), d, assume_unique=True) for s, d in zip(self.segments, self.dead)]
         return np.sort(np.concatenate(parts))

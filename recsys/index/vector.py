@@ -128,6 +128,11 @@ class VectorIndex:
         """Live ids, sorted."""
         return self._lookup()[0].copy()
 
+    @property
+    def lossy(self) -> bool:
+        """Scores come from compressed codes (``…,SQ8``, ``…,PQ<m>``), not exact cosines."""
+        return ff.lossy_codes(self._index)
+
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """Stored (normalised, possibly lossy-coded) vectors of ``ids``; KeyError for unknown ids."""
         wanted = as_ids(ids, unique=False)

@@ -24,6 +24,7 @@ from recsys.progress import Progress
 from recsys.ranking.features import Priors
 from recsys.ranking.features.opinions import OpinionSource
 from recsys.search import exposure
+from recsys.search.dense import dense_search
 from recsys.search.filters import Facets, facet_counts
 from recsys.search.heap import trim_heap
 from recsys.search.index_mirror import with_backend
@@ -435,7 +436,7 @@ class SearchEngine:
         if row >= len(state.table) or state.table.ids[row] != item_id:
             raise KeyError(f"item {item_id} is not indexed")
         allowed = np.setdiff1d(state.table.ids, [item_id])
-        scores, ids = state.vectors.search(state.routes.rows(FUSED, np.asarray([row])), k, allowed)
+        scores, ids = dense_search(state, state.routes.rows(FUSED, np.asarray([row])), k, allowed)
         keep = ids[0] >= 0
         hits = [
             SearchHit(int(i), n, float(s), {"fused": float(s)}, "similar look and description", "similar")

@@ -16,6 +16,7 @@ from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.ranking.features import CandidateList, ItemStats, RouteScores
 from recsys.ranking.features.opinions import OpinionSource, opinion_inputs
 from recsys.search import query_text, query_understanding
+from recsys.search.dense import dense_search
 from recsys.search.filters import SearchFilters, allowed_id_set
 from recsys.search.index_mirror import payload_filter
 from recsys.search.multilingual_recall import MultilingualRecall
@@ -139,7 +140,7 @@ def _candidate_ids(
     rows += [vectors[1:]] if both else []
     rows += [route_row] if route_row is not None else []
     if rows:
-        scores, ids = state.vectors.search(np.concatenate(rows), recall_k, allowed)
+        scores, ids = dense_search(state, np.concatenate(rows), recall_k, allowed)
     route: list[tuple[np.ndarray, np.ndarray]] = []
     if route_row is not None:  # its row is the last one searched
         route, ids, scores = [(ids[-1], scores[-1])], ids[:-1], scores[:-1]
