@@ -125,3 +125,27 @@ def test_a_segmented_index_is_lossy_by_its_base_and_filters_and_pads_as_a_plain_
 )  # fmt: skip
 def test_which_factories_score_compressed_codes(factory, lossy):
     assert VectorIndex(8, factory).lossy is lossy
+
+
+def test_rescore_ranks_each_rows_hits_by_exact_dot_product_from_one_gather():
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[[4, 9]] + 0.1
+    # Overlapping hit lists, one padded: each row keeps only its own hits, ranked exactly.
+    coarse = np.array([[4, 7, 9, 30, -1], [9, 4, 12, 30, 41]], np.int64)
+    gathered: list[np.ndarray] = []
+
+    def vectors_of(ids: np.ndarray) -> np.ndarray:
+        gathered.append(ids)
+        return vectors[ids]
+
+    scores, found = dense.rescore(queries, coarse, vectors_of, 3)
+    assert len(gathered) == 1 and gathered[0].tolist() == [4, 7, 9, 12, 30, 41]
+    for n, row in enumerate(coarse):
+        hits = row[row >= 0]
+        exact = vectors[hits] @ queries[n]
+        assert found[n].tolist() == hits[np.argsort(-exact)][:3].tolist()
+        np.testing.assert_allclose(scores[n], np.sort(exact)[::-1][:3], rtol=1e-6)
+    empty_scores, empty_ids = dense.rescore(queries, np.full((2, 4), -1, np.int64), vectors_of, 3)
+    assert (empty_ids == -1).all() and np.isneginf(empty_scores).all()
