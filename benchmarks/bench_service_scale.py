@@ -1,7 +1,7 @@
 """The whole search pipeline at scale, through the service as the app runs it: N SYNTHETIC items seeded straight into
 a catalog database with their route vectors (no encoding), then ``TailLiftService`` on that data dir.
 
-    HF_HUB_OFFLINE=1 nice -n 10 python benchmarks/bench_service_scale.py --items 1000000 --factory "IVF4096,SQ8" --json
+    HF_HUB_OFFLINE=1 python benchmarks/bench_service_scale.py --items 1000000 --factory "IVF4096,PQ160" --json
 
 Speed and memory only, never quality (``recsys.catalog.synthetic``): titles and attributes recombine the real
 fashion vocabulary, route vectors are drawn around real vectors of real titles (MiniLM for the text routes, the
@@ -313,7 +313,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--items", type=int, default=1_000_000)
     p.add_argument("--reference", type=int, default=REFERENCE_ITEMS, help="the smaller run the ranker is trained on")
-    p.add_argument("--factory", default="IVF4096,SQ8", help="FAISS factory string of the served vector index")
+    p.add_argument("--factory", default="IVF4096,PQ160", help="FAISS factory string of the served vector index")
     p.add_argument("--styles", default=str(s.demo_dir / "styles.csv"), help="fashion styles.csv (RECSYS_DEMO_DIR)")
     p.add_argument("--base-items", type=int, default=3000)
     p.add_argument("--queries", type=int, default=200)

@@ -194,13 +194,13 @@ class VectorIndex:
     def _scan(
         self, q: np.ndarray, k: int, stored: np.ndarray, mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        sims = _product(q, stored)
+        sims = inner_products(q, stored)
         if mask is not None:
             sims[:, ~mask] = -np.inf
         return _best_per_row(sims, k, self._labels)
 
     def _exact(self, q: np.ndarray, k: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return _best_per_row(_product(q, self._reconstruct(positions)), k, self._labels[positions])
+        return _best_per_row(inner_products(q, self._reconstruct(positions)), k, self._labels[positions])
 
     # --- helpers -------------------------------------------------------------------------------------
     def _prepare(self, vectors: np.ndarray, n: int | None = None) -> np.ndarray:
@@ -309,7 +309,7 @@ class VectorIndex:
         return out
 
 
-def _product(q: np.ndarray, x: np.ndarray) -> np.ndarray:
+def inner_products(q: np.ndarray, x: np.ndarray) -> np.ndarray:
     """[q, n] inner products. torch's product runs on the thread pool the encoders use; numpy's OpenBLAS threads
     spin after each call and slowed the next query encode 3x on 2 cores."""
     return (torch.from_numpy(np.ascontiguousarray(q)) @ torch.from_numpy(np.ascontiguousarray(x)).T).numpy()
