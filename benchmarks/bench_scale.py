@@ -47,7 +47,7 @@ from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.index.lexical import BM25Index
 from recsys.index.snapshot import IndexSnapshot, SnapshotHolder
 from recsys.index.vector import VectorIndex
-from recsys.search.dense import REFINE_FACTOR, rescore
+from recsys.search.dense import refine_hits, rescore
 
 REFERENCE_ITEMS = 40_000
 
@@ -65,7 +65,7 @@ def served_search(index: VectorIndex, cat, queries: np.ndarray, k: int, allowed=
     if not index.lossy:
         return index.search(queries, k, allowed)
     q = normalize_rows(np.asarray(queries, np.float32))
-    _, coarse = index.search(q, k * REFINE_FACTOR, allowed)
+    _, coarse = index.search(q, refine_hits(k), allowed)
     return rescore(q, coarse, lambda ids: cat.vectors[np.searchsorted(cat.ids, ids)], k)
 
 

@@ -112,6 +112,7 @@ def test_a_segmented_index_is_lossy_by_its_base_and_filters_and_pads_as_a_plain_
     assert segmented.lossy and not SegmentedVectorIndex([VectorIndex(segmented.dim, "Flat")]).lossy
     state = serving_state("v", segmented, state.lexical, state.table, state.routes)
     monkeypatch.setattr(dense, "REFINE_FACTOR", 2)
+    monkeypatch.setattr(dense, "REFINE_MIN_HITS", 0)
     allowed = IdSet(state.table.ids[:3])
     scores, ids = dense_search(state, queries_near(state, 2), 5, allowed)
     assert set(ids[:, :3].ravel()) <= set(state.table.ids[:3].tolist()) and (ids[:, 3:] == -1).all()
@@ -149,3 +150,18 @@ def test_rescore_ranks_each_rows_hits_by_exact_dot_product_from_one_gather():
         np.testing.assert_allclose(scores[n], np.sort(exact)[::-1][:3], rtol=1e-6)
     empty_scores, empty_ids = dense.rescore(queries, np.full((2, 4), -1, np.int64), vectors_of, 3)
     assert (empty_ids == -1).all() and np.isneginf(empty_scores).all()
+
+
+def test_a_lossy_index_is_asked_for_a_floor_of_hits_however_few_are_wanted(monkeypatch):
+    state = state_with("HNSW8,SQ4", n=60)
+    asked: list[int] = []
+    search = state.vectors.search
+
+    def spy(queries, k, allowed=None):
+        asked.append(k)
+        return search(queries, k, allowed)
+
+    monkeypatch.setattr(state.vectors, "search", spy)
+    dense_search(state, queries_near(state, 1), 10)
+    dense_search(state, queries_near(state, 1), 100)
+    assert asked == [dense.REFINE_MIN_HITS, 100 * dense.REFINE_FACTOR]
