@@ -76,7 +76,11 @@ def test_merchant_adds_lists_and_deletes_items(page, app):
     thumbnail = page.locator("#my-items .thumbnail-item img").first
     expect(thumbnail).to_be_visible(timeout=30_000)
     assert "taillift-no-image" in (thumbnail.get_attribute("src") or "")
-    assert page.locator("#my-items img").evaluate("img => img.naturalWidth") > 0  # the picture loaded
+    # The picture loads (visible comes first: on a loaded runner the bytes arrived later than the check).
+    page.wait_for_function(
+        "() => { const img = document.querySelector('#my-items img'); return img && img.naturalWidth > 0; }",
+        timeout=30_000,
+    )
     expect(page.locator("#my-items")).to_contain_text(f"#{first_id} Bare canvas tote")
 
     page.locator("#my-items .thumbnail-item").first.click()  # pick the item from the list, no number typed
