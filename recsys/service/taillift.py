@@ -71,7 +71,7 @@ class TailLiftService(CatalogService):
             self.seed_demo(self.startup.progress)
             # Fitted before the index, not beside it: "For you" is still ready long before search, and two builds
             # interleaving their short-lived objects left ~0.6 GB pinned in the heap at a million items
-            # (docs/scale.md, "The app's memory at 1M").
+            # (docs/scale.md, "The app under 6 GB at 1M").
             self.recommendations.refit(replay=False).wait()
             self.load_models(self.startup.progress, train_missing_ranker=True, progressive=True)
             # after the index: the first build keeps the CPU; item pages say "still being analysed" meanwhile
