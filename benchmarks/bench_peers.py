@@ -52,21 +52,16 @@ def rss_now_mb() -> float:
 
 
 def taillift(corpus: Corpus, factory: str):
-    from recsys.encoders.fusion import normalize_rows
     from recsys.index.arrays import IdSet
     from recsys.index.hybrid import reciprocal_rank_fusion
     from recsys.index.segmented_lexical import SegmentedBM25
     from recsys.index.tokenize import Tokenizer
     from recsys.index.vector import VectorIndex
-    from recsys.search.dense import refine_hits, rescore
+    from recsys.search.dense import refined_search
 
     ids = np.arange(len(corpus), dtype=np.int64)
     vec = VectorIndex(corpus.vectors.shape[1], factory)
     vec.build(ids, corpus.vectors)
-    # A compressed base (PQ, SQ4) is re-scored from the exact vectors as the service's dense_search does from its
-    # route matrices; corpus.vectors are unit rows held for every engine anyway.
-    lossy = vec.lossy
-    wanted = refine_hits(100) if lossy else 100
     lex = SegmentedBM25.build(ids, corpus.texts, tokenizer=Tokenizer(corpus.stemmer))  # the service's BM25
     names, codes = np.unique(corpus.groups, return_inverse=True)
     code_of = {str(g): c for c, g in enumerate(names)}
@@ -79,9 +74,9 @@ def taillift(corpus: Corpus, factory: str):
         only = None if group is None else kept.get(group)
         if group is not None and only is None:
             only = kept.setdefault(group, IdSet(ids[codes == code_of.get(group, -1)]))
-        dense = vec.search(qv[None, :], wanted, only)
-        if lossy:
-            dense = rescore(normalize_rows(qv[None, :]), dense[1], corpus.vectors.__getitem__, 100)
+        # A compressed base (PQ, SQ4) is re-scored from the exact vectors (unit rows, row i is id i) as the service
+        # re-scores it from its route matrices.
+        dense = refined_search(vec, qv[None, :], 100, only, corpus.vectors.__getitem__)
         sparse = lex.search(text, 100, only)
         fused, _ = reciprocal_rank_fusion([(dense[1][0], dense[0][0]), (sparse[1], sparse[0])])
         return fused[:10].tolist()

@@ -13,7 +13,7 @@ Measured on the CURRENT design (recsys.index: VectorIndex + BM25Index in a copy-
   BM25 top-100 + RRF, i.e. the first stage. The ranker and the service layer are NOT included (a 1M-item
   service catalog cannot be imported and encoded here in time); see docs/scale.md.
 * ``recall_at_10``: dense recall@10 of each factory against exact (Flat) search; a compressed base (PQ, SQ4) is
-  re-scored as the service re-scores it (``served_search``).
+  re-scored as the service re-scores it (``recsys.search.dense.refined_search``).
 * ``edit_visible_s``: one added item through the SEGMENTED live-edit path (``benchmarks/segmented_edit.py``:
   table and route rows spliced, a delta FAISS segment, a delta BM25 segment with global statistics) until BM25
   and the dense route both return it; median of ``--edit-repeats``. ``edit_rebuilt_s``: the same through the
@@ -42,12 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from benchmarks.segmented_edit import hybrid_times, segmented_edits
 from recsys.catalog.synthetic import FashionVocabulary, synthetic_catalog
 from recsys.config import get_settings
-from recsys.encoders.fusion import normalize_rows
 from recsys.index.hybrid import reciprocal_rank_fusion
 from recsys.index.lexical import BM25Index
 from recsys.index.snapshot import IndexSnapshot, SnapshotHolder
 from recsys.index.vector import VectorIndex
-from recsys.search.dense import refine_hits, rescore
+from recsys.search.dense import refined_search
 
 REFERENCE_ITEMS = 40_000
 
@@ -57,16 +56,6 @@ def real_titles(styles: Path, n: int) -> list[str]:
         titles = [r["productDisplayName"] for r in csv.DictReader(fh) if r.get("productDisplayName")]
     rng = np.random.default_rng(0)
     return [titles[i] for i in rng.choice(len(titles), min(n, len(titles)), replace=False)]
-
-
-def served_search(index: VectorIndex, cat, queries: np.ndarray, k: int, allowed=None):
-    """``index.search`` as the service answers it: a compressed base (PQ, SQ4) re-scored from exact vectors
-    (``recsys.search.dense``; the service reads them from its route matrices, here the catalog's own)."""
-    if not index.lossy:
-        return index.search(queries, k, allowed)
-    q = normalize_rows(np.asarray(queries, np.float32))
-    _, coarse = index.search(q, refine_hits(k), allowed)
-    return rescore(q, coarse, lambda ids: cat.vectors[np.searchsorted(cat.ids, ids)], k)
 
 
 def text_encoder():
@@ -112,7 +101,7 @@ def run_size(n: int, args: argparse.Namespace, out: mp.Queue) -> None:
         index = VectorIndex(cat.vectors.shape[1], factory, ef_search=args.ef_search)
         index.build(cat.ids, cat.vectors)
         build_s = time.perf_counter() - t
-        _, found = served_search(index, cat, q_vecs, 10)
+        _, found = refined_search(index, q_vecs, 10, None, cat.vectors.__getitem__)  # ids are row numbers
         if exact_ids is None:
             exact = VectorIndex(cat.vectors.shape[1], "Flat")
             exact.build(cat.ids, cat.vectors)
@@ -123,7 +112,7 @@ def run_size(n: int, args: argparse.Namespace, out: mp.Queue) -> None:
         for title in q_titles:
             start = time.perf_counter()
             qv = enc.encode([title])
-            dense = served_search(index, cat, qv, 100, allowed)
+            dense = refined_search(index, qv, 100, allowed, cat.vectors.__getitem__)
             sparse = lexical.search(title, 100, allowed)
             reciprocal_rank_fusion([(dense[1][0], dense[0][0]), (sparse[1], sparse[0])])
             times.append(time.perf_counter() - start)

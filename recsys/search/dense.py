@@ -16,7 +16,8 @@ import numpy as np
 from recsys.encoders.fusion import normalize_rows
 from recsys.encoders.routes import FUSED
 from recsys.index.arrays import PAD_ID, IdSet
-from recsys.index.vector import inner_products
+from recsys.index.segmented_vectors import SegmentedVectorIndex
+from recsys.index.vector import VectorIndex, inner_products
 from recsys.search.state import ServingState
 
 # Coarse hits re-scored per wanted hit (FAISS's own refine default), and at least REFINE_MIN_HITS: at 1M items with
@@ -36,12 +37,25 @@ def dense_search(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top ``k`` items by cosine to each query row: ``(scores float32 [q, k], ids int64 [q, k])``, best first (ties
     by smaller id when re-scored), -inf / -1 padded; as ``VectorIndex.search``."""
-    index = state.vectors
+    return refined_search(
+        state.vectors, queries, k, allowed, lambda ids: state.routes.rows(FUSED, state.table.rows(ids))
+    )
+
+
+def refined_search(
+    index: VectorIndex | SegmentedVectorIndex,
+    queries: np.ndarray,
+    k: int,
+    allowed: IdSet | np.ndarray | None,
+    vectors_of: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """``index.search``, with a lossy index's ``refine_hits(k)`` hits re-scored by the exact unit vectors
+    ``vectors_of(ids)`` (the benchmarks pass their own arrays; the service its route matrices)."""
     if not index.lossy or k <= 0:
         return index.search(queries, k, allowed)
     q = normalize_rows(np.asarray(queries, np.float32).reshape(-1, index.dim))
     _, coarse = index.search(q, refine_hits(k), allowed)
-    return rescore(q, coarse, lambda ids: state.routes.rows(FUSED, state.table.rows(ids)), k)
+    return rescore(q, coarse, vectors_of, k)
 
 
 def rescore(
