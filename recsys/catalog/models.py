@@ -73,6 +73,10 @@ class Item(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # The ``EmbeddingGeneration`` of the transaction that last wrote the row (``repository.stamp_item_generation``;
+    # NULL: not written since migration 0006), so a saved copy of the item table and its BM25 index re-reads only
+    # the items written after it (search/table_snapshot.py).
+    generation: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
 
     merchant: Mapped[Merchant] = relationship(back_populates="items")
     images: Mapped[list[ItemImage]] = relationship(
@@ -165,7 +169,8 @@ class ItemEmbedding(Base):
 
 
 class EmbeddingGeneration(Base):
-    """One row, counting the transactions that wrote item vectors (``repository.save_embeddings``).
+    """One row, counting the transactions that wrote item vectors (``repository.save_embeddings``) or item rows
+    (``repository.stamp_item_generation``, since migration 0006; the name is older than that use).
 
     The increment takes a row lock (PostgreSQL) or the write lock (SQLite) held until commit, so generations commit
     in order: a reader that sees generation g also sees every row written at g or before."""

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from recsys.catalog.models import CHOICE_EVENTS, Interaction, Item, ItemImage, Review
 
+ID_BATCH = 10_000  # ids per IN (...) list
+
 
 def first_images(session: Session) -> dict[str, tuple[int, str]]:
     """external id -> (item id, stored path of its first image), for items with an image."""
@@ -74,15 +76,27 @@ def item_types(session: Session) -> list[tuple[str, str | None, dict[str, Any]]]
 # --- the search table: one pass of aggregate queries -------------------------------------------------------
 
 
-def item_rows(session: Session) -> list[Row]:
-    """Rows with id, title, description, category, attributes, price, created_at of every item, by id."""
-    return list(
-        session.execute(
-            select(
-                Item.id, Item.title, Item.description, Item.category, Item.attributes, Item.price, Item.created_at
-            ).order_by(Item.id)
-        ).all()
-    )
+def item_rows(session: Session, ids: Iterable[int] | None = None, written_after: int | None = None) -> list[Row]:
+    """Rows with id, title, description, category, attributes, price, created_at, by id: of every item, of ``ids``
+    only (those still in the catalog), or of the items written at a generation after ``written_after``
+    (``Item.generation``)."""
+    query = select(
+        Item.id, Item.title, Item.description, Item.category, Item.attributes, Item.price, Item.created_at
+    ).order_by(Item.id)
+    if written_after is not None:
+        query = query.where(Item.generation > written_after)
+    if ids is None:
+        return list(session.execute(query).all())
+    wanted = sorted({int(i) for i in ids})
+    rows: list[Row] = []
+    for start in range(0, len(wanted), ID_BATCH):  # bound the statement's parameters
+        rows += session.execute(query.where(Item.id.in_(wanted[start : start + ID_BATCH]))).all()
+    return rows
+
+
+def item_ids(session: Session) -> list[int]:
+    """Every item's id, ascending."""
+    return list(session.scalars(select(Item.id).order_by(Item.id)))
 
 
 def item_labels(session: Session, batch: int = 10_000) -> Iterable[Row]:

@@ -286,6 +286,20 @@ def catalog_identity(session: Session) -> str:
     return str(session.scalar(select(EmbeddingGeneration.catalog_id).where(EmbeddingGeneration.id == 1)) or "")
 
 
+def stamp_item_generation(session: Session, _flush_context: Any = None, _instances: Any = None) -> None:
+    """Before a flush (a ``before_flush`` listener on the catalog's sessions): stamp the items it inserts or changes
+    with the next generation, so a saved copy of the item table finds them (``Item.generation``). Taken per flush
+    that writes items, under the same lock as the vectors' (commit order = generation order)."""
+    written = [obj for obj in session.new if isinstance(obj, Item)]
+    written += [
+        obj for obj in session.dirty if isinstance(obj, Item) and session.is_modified(obj, include_collections=False)
+    ]
+    if written:
+        generation = next_embedding_generation(session)
+        for item in written:
+            item.generation = generation
+
+
 def next_embedding_generation(session: Session) -> int:
     """Take the next generation for the vectors this transaction writes (serialised with other writers until it
     commits: see ``EmbeddingGeneration``)."""
@@ -293,8 +307,8 @@ def next_embedding_generation(session: Session) -> int:
         update(EmbeddingGeneration).where(EmbeddingGeneration.id == 1).values(value=EmbeddingGeneration.value + 1)
     )
     if not getattr(bumped, "rowcount", 1):  # a database whose counter row was lost: start it again
-        session.add(EmbeddingGeneration(id=1, value=1, catalog_id=uuid.uuid4().hex))
-        session.flush()
+        # A plain insert, not session.add + flush: this also runs inside a flush (``stamp_item_generation``).
+        session.execute(insert(EmbeddingGeneration).values(id=1, value=1, catalog_id=uuid.uuid4().hex))
     return embedding_generation(session)
 
 

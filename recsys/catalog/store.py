@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from recsys.catalog import repository as repo
@@ -29,6 +30,8 @@ class CatalogStore:
         self.db_engine = make_engine(settings.resolved_database_url)
         upgrade_schema(self.db_engine)
         self.sessions: sessionmaker[Session] = make_session_factory(self.db_engine)
+        # Every item row written through these sessions carries its generation (saved item tables rely on it).
+        event.listen(self.sessions, "before_flush", repo.stamp_item_generation)
         self.images = ImageStore(settings.image_dir)
         self._listeners: list[ItemsChanged] = []
 

@@ -22,7 +22,16 @@ from recsys.index.vocabulary import Vocabulary
 class LexicalSegment:
     """``ids`` sorted; ``tf`` [docs, terms] term counts (CSR); ``terms`` word -> column; ``lengths`` tokens per doc."""
 
-    def __init__(self, ids: np.ndarray, texts: list[str], terms: list[str], tf: sp.csr_matrix) -> None:
+    def __init__(
+        self,
+        ids: np.ndarray,
+        texts: list[str],
+        terms: list[str],
+        tf: sp.csr_matrix,
+        vocabulary: Vocabulary | None = None,
+    ) -> None:
+        """``vocabulary``: the texts' typo vocabulary when it is already known (a saved segment), else counted
+        from the texts at first use."""
         self.ids = ids
         self.texts = texts
         self.term_list = terms
@@ -32,6 +41,8 @@ class LexicalSegment:
         self.lengths32 = self.lengths.astype(np.float32)  # what scoring reads (float32, as bm25s)
         self.doc_freq = np.diff(tf.tocsc().indptr).astype(np.int64)  # docs containing each term
         self._extremes: dict[str, tuple[float, float]] = {}
+        if vocabulary is not None:
+            self.__dict__["vocabulary"] = vocabulary  # the cached_property's slot
 
     @classmethod
     def build(cls, ids: np.ndarray | Sequence[int], texts: Sequence[str], tokenizer: Tokenizer) -> LexicalSegment:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from recsys.index.tokenize import has_cjk
 
@@ -30,6 +30,14 @@ def max_edits(term: str) -> int:
 
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _deletion_index(words: Iterable[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for word in words:
+        for key in _deletions(word) | {word}:
+            out.setdefault(key, []).append(word)
+    return out
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -56,10 +64,16 @@ class Vocabulary:
         self.frequency: Counter[str] = Counter()
         for text in texts:
             self.frequency.update({w for w in WORD.findall(text.lower()) if not has_cjk(w)})
-        self._by_deletion: dict[str, list[str]] = {}
-        for word in self.frequency:
-            for key in _deletions(word) | {word}:
-                self._by_deletion.setdefault(key, []).append(word)
+        self._by_deletion = _deletion_index(self.frequency)
+
+    @classmethod
+    def from_counts(cls, frequency: Mapping[str, int]) -> Vocabulary:
+        """The vocabulary whose texts had these word document frequencies (a saved one: counting the words of a
+        million texts again is the slow part, the deletion index over their few thousand words is not)."""
+        vocabulary = cls(())
+        vocabulary.frequency = Counter({w: int(n) for w, n in frequency.items() if n > 0})
+        vocabulary._by_deletion = _deletion_index(vocabulary.frequency)
+        return vocabulary
 
     def words_for(self, key: str) -> list[str]:
         """The words that ``key`` is, or is with one character deleted."""

@@ -6,6 +6,7 @@ new items, rebuilding) runs on one background worker, and searches read an immut
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -19,6 +20,7 @@ from recsys.catalog import repository as repo
 from recsys.catalog.store import CatalogStore
 from recsys.config import Settings
 from recsys.encoders import FUSED, MultimodalEncoder
+from recsys.index.segmented_lexical import SegmentedBM25
 from recsys.index.vector import VectorIndex
 from recsys.progress import Progress
 from recsys.ranking.features import Priors
@@ -39,7 +41,8 @@ from recsys.search.route_snapshot import Generation, RouteRead, current_generati
 from recsys.search.saved_vectors import load_vectors
 from recsys.search.segment_merge import SegmentMerger
 from recsys.search.state import ServingState, StateHolder, serving_state
-from recsys.search.table import ItemTable, load_item_table
+from recsys.search.table import ItemTable
+from recsys.search.table_snapshot import TableRead, read_table, save_table
 from recsys.search.types import NotReady, QueryReading, SearchHit, SearchRequest, SearchResponse
 from recsys.search.updates import coalesce, lexical_index, updated_state
 
@@ -109,11 +112,13 @@ class SearchEngine:
         # catalog is in the build; every later one is in the replay.
         self.call(self._begin_replay)
         try:
-            state, read = self._build_state(encoder, progress, progressive)
+            state, read, table_read = self._build_state(encoder, progress, progressive)
             self.multilingual.get(encoder)  # its multilingual route, if it has a head: loaded before it serves
             published = self.call(self._publish_switch, encoder, state)
             if read.worth_saving:  # after the publish, so no search waits for the write (seconds at 1M)
                 self.submit(save_routes, self._routes_dir, encoder.version, state.table.ids, read)
+            if table_read.worth_saving and table_read.lexical is not None:
+                self.submit(save_table, self._table_dir, table_read)
             return published
         finally:
             with self._changes_lock:
@@ -159,10 +164,9 @@ class SearchEngine:
         Only when nothing is served yet; the build that follows replaces it (``coverage`` says which is served)."""
         if self.holder.get() is not None:
             return
-        with self.catalog.sessions() as session:
-            table = load_item_table(session)
-        encoder = self.encoder
-        lexical = lexical_index(table, self.settings.segmented_index)
+        read = self._read_table(current_generation(self.catalog))
+        table, encoder = read.table, self.encoder
+        lexical = read.lexical or lexical_index(table, self.settings.segmented_index)
         factory = self.settings.index_factory
         state = keyword_state(encoder.version, table, lexical, encoder.dims, factory, encoder.weights)
         self.call(self._publish_partial, encoder, state)
@@ -170,7 +174,7 @@ class SearchEngine:
 
     def _build_state(
         self, encoder: MultimodalEncoder, progress: Progress | None, progressive: bool
-    ) -> tuple[ServingState, RouteRead]:
+    ) -> tuple[ServingState, RouteRead, TableRead]:
         version = encoder.version
         missing = missing_item_ids(self.catalog, version)
         if missing:
@@ -194,12 +198,15 @@ class SearchEngine:
                 )
                 if start + step < len(missing):
                     self._publish_encoded_so_far(encoder)
-        table, read = self._read_catalog(encoder)
-        routes = read.routes
-        lexical = lexical_index(table, self.settings.segmented_index)
+        table_read, read = self._read_catalog(encoder)
+        table, routes = table_read.table, read.routes
+        lexical = table_read.lexical or lexical_index(table, self.settings.segmented_index)
         vectors = self._vector_index(version, table, routes, read.generation)
         state = serving_state(version, vectors, lexical, table, routes, generation=read.generation)
-        return with_backend(state, self.settings), read  # RECSYS_INDEX_BACKEND=qdrant: its items mirrored there too
+        if isinstance(lexical, SegmentedBM25):
+            table_read = dataclasses.replace(table_read, lexical=lexical)  # what a save writes
+        # RECSYS_INDEX_BACKEND=qdrant: its items mirrored there too
+        return with_backend(state, self.settings), read, table_read
 
     def _publish_every(self, missing: int) -> int:
         """Items encoded between partial publishes: only while nothing better is served (a first start); a
@@ -209,9 +216,9 @@ class SearchEngine:
         return every if every > 0 and first_build else missing
 
     def _publish_encoded_so_far(self, encoder: MultimodalEncoder) -> None:
-        table, read = self._read_catalog(encoder)
-        routes = read.routes
-        lexical = lexical_index(table, self.settings.segmented_index)
+        table_read, read = self._read_catalog(encoder)
+        table, routes = table_read.table, read.routes
+        lexical = table_read.lexical or lexical_index(table, self.settings.segmented_index)
         state = partial_state(encoder.version, table, lexical, routes, self.settings.index_factory)
         self.call(self._publish_partial, encoder, state)
         log.info("serving %d of %d items by vector while the rest are encoded", len(state.vectors), len(table))
@@ -237,16 +244,25 @@ class SearchEngine:
     def _routes_dir(self) -> Path:
         return self.settings.index_dir / "routes"
 
-    def _read_catalog(self, encoder: MultimodalEncoder) -> tuple[ItemTable, RouteRead]:
+    @property
+    def _table_dir(self) -> Path:
+        return self.settings.index_dir / "table"
+
+    def _read_catalog(self, encoder: MultimodalEncoder) -> tuple[TableRead, RouteRead]:
         """The item table and the stored routes of ``encoder``'s version aligned with it (the fused one is derived
-        from them): from the copy a complete build saved plus the rows written since, else from the catalog."""
+        from them): from the copies a complete build saved plus the rows written since, else from the catalog."""
         generation = current_generation(self.catalog)  # before the table: every row of its items is this or newer
-        with self.catalog.sessions() as session:
-            table = load_item_table(session)
+        table_read = self._read_table(generation)
+        table = table_read.table
         read = read_routes(
             self.catalog, encoder.version, table.ids, encoder.dims, encoder.weights, generation, self._routes_dir
         )
-        return table, read
+        return table_read, read
+
+    def _read_table(self, generation: Generation) -> TableRead:
+        """The saved copy serves only the segmented index (its BM25 base is a segment)."""
+        directory = self._table_dir if self.settings.segmented_index else None
+        return read_table(self.catalog, generation, directory)
 
     def _vector_index(
         self, version: str, table: ItemTable, routes: RouteMatrices, generation: Generation

@@ -73,28 +73,57 @@ class ItemTable:
         return self.memo(("value_codes", column), make)
 
     def lexical_texts(self) -> list[str]:
-        return [
-            f"{t} {c.replace(' > ', ' ')} {g} {col} {d}".strip()
-            for t, c, g, col, d in zip(self.titles, self.categories, self.gender, self.colour, self.descriptions)
-        ]
+        return lexical_texts(self)
 
 
 def load_item_table(session: Session, now: datetime | None = None) -> ItemTable:
-    now = now or datetime.now(UTC)
     items = reads.item_rows(session)
+    ids = np.fromiter((r.id for r in items), dtype=np.int64, count=len(items))
+    return with_totals(session, ids, catalog_columns(items, now or datetime.now(UTC)))
+
+
+def with_totals(session: Session, ids: np.ndarray, columns: dict[str, Any]) -> ItemTable:
+    """The table of ``ids`` (sorted) with their catalog ``columns`` and the review, event and image totals read
+    now: aggregate queries whose cost follows the reviews and events, not a read of every item row."""
     reviews = reads.review_totals(session)
     events = reads.event_totals(session)
-    with_image = reads.items_with_images(session)
-    ids = np.fromiter((r.id for r in items), dtype=np.int64, count=len(items))
+    rating_sum, rating_count = _by_id(ids, reviews, 2)
+    impressions, clicks = _by_id(ids, events, 2)
+    has_image = np.isin(ids, np.fromiter(reads.items_with_images(session), np.int64))
     return ItemTable(
         ids=ids,
-        **catalog_columns(items, now),
-        rating_sum=np.array([reviews.get(i, (0, 0))[0] or 0 for i in ids], dtype=np.float32),
-        rating_count=np.array([reviews.get(i, (0, 0))[1] for i in ids], dtype=np.float32),
-        impressions=np.array([events.get(i, (0, 0))[0] or 0 for i in ids], dtype=np.float32),
-        clicks=np.array([events.get(i, (0, 0))[1] or 0 for i in ids], dtype=np.float32),
-        has_image=np.array([i in with_image for i in ids], dtype=bool),
+        **columns,
+        rating_sum=rating_sum,
+        rating_count=rating_count,
+        impressions=impressions,
+        clicks=clicks,
+        has_image=has_image,
     )
+
+
+def _by_id(ids: np.ndarray, totals: dict[int, tuple], width: int) -> list[np.ndarray]:
+    """``width`` float32 columns aligned with ``ids`` from ``item id -> tuple`` (0 for ids without an entry)."""
+    out = [np.zeros(ids.size, np.float32) for _ in range(width)]
+    if not totals or not ids.size:
+        return out
+    keys = np.fromiter(totals, np.int64, count=len(totals))
+    rows = np.minimum(np.searchsorted(ids, keys), ids.size - 1)
+    found = ids[rows] == keys
+    values = np.array([[v or 0 for v in totals[k]] for k in keys[found].tolist()], np.float64).reshape(-1, width)
+    for column, part in zip(out, values.T):
+        column[rows[found]] = part
+    return out
+
+
+def lexical_texts(columns: Any) -> list[str]:
+    """The text BM25 indexes per row: title, category levels, gender, colour, description (``columns``: an
+    ``ItemTable`` or anything with those columns)."""
+    return [
+        f"{t} {c.replace(' > ', ' ')} {g} {col} {d}".strip()
+        for t, c, g, col, d in zip(
+            columns.titles, columns.categories, columns.gender, columns.colour, columns.descriptions
+        )
+    ]
 
 
 def catalog_columns(rows: Sequence[Any], now: datetime) -> dict[str, Any]:

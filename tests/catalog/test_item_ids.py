@@ -91,7 +91,7 @@ def test_migration_0003_keeps_children_and_stops_id_reuse(settings):
         assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
         indexes = {r[1] for r in connection.execute(text("PRAGMA index_list(items)"))}
         assert {"ix_items_category", "ix_items_merchant_id"} <= indexes
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"  # head
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"  # head
     engine.dispose()
 
     service = CatalogService(settings)  # migrates again: a no-op at head
