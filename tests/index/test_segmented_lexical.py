@@ -110,10 +110,10 @@ def shop_texts(n: int, seed: int) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("skip_ratio", [2, 16, 10**9], ids=["few-long", "default", "all-long"])
+@pytest.mark.parametrize("skip_ratio", [1, 2, 16, 10**9], ids=["none-long", "few-long", "some-long", "all-long"])
 def test_pruned_search_is_exactly_the_ranking_of_every_hit(monkeypatch, skip_ratio):
-    # MaxScore skips a long posting list only when it cannot change the top k: same ids, same float32 scores, across
-    # segments, tombstones and filters, for any k.
+    # MaxScore skips the remaining long posting lists only when they cannot change the top k: same ids, same
+    # float32 scores, across segments, tombstones and filters, for any k and wherever the checks are made.
     monkeypatch.setattr("recsys.index.segmented_lexical.SKIP_RATIO", skip_ratio)
     ids = np.arange(3_000, dtype=np.int64) * 3 + 1
     index = SegmentedBM25.build(ids, shop_texts(3_000, 0))
@@ -134,9 +134,9 @@ def test_pruned_search_is_exactly_the_ranking_of_every_hit(monkeypatch, skip_rat
                 want_scores, want = every_hit_ranked(index, query, k, allowed)
                 assert got.tolist() == want.tolist(), (query, k)
                 assert got_scores.tolist() == want_scores.tolist(), (query, k)
-    if skip_ratio == 16:
+    if skip_ratio in (16, 10**9):  # 10**9: a check before every term after the first
         assert any(pruned), "brand and type words settle these queries' top k without the gender and colour words"
-    if skip_ratio == 10**9:
+    if skip_ratio == 1:
         assert not any(pruned), "no term is long: nothing to skip"
 
 
@@ -162,3 +162,23 @@ def test_score_of_candidates_is_bitwise_what_hits_gives_them(catalog, monkeypatc
         want = dict(zip(hit_ids.tolist(), hit_scores.tolist()))
         got = index.score(query, asked)
         assert got.tolist() == [want.get(i, 0.0) for i in asked.tolist()], query
+
+
+def test_merged_sum_adds_each_row_left_to_right_as_add_at_does():
+    """The sparse sum (a stable merge, then level by level) must give the same float32 bits as np.add.at's
+    sequential order, also for rows held by more than eight pieces (where numpy's pairwise sums would differ)."""
+    from recsys.index.segmented_lexical import _merged_sum
+
+    rng = np.random.default_rng(3)
+    pieces = []
+    for size in [5, 40, 300, 200, 7, 390, 350, 12, 380, 395, 390, 398]:  # twelve pieces over 400 rows
+        rows = np.sort(rng.choice(400, size, replace=False)).astype(np.int64)
+        pieces.append((rows, (rng.random(size) * 10 ** rng.uniform(-3, 3, size)).astype(np.float32)))
+    hit, acc = _merged_sum(pieces)
+    want_rows, where = np.unique(np.concatenate([r for r, _ in pieces]), return_inverse=True)
+    want = np.zeros(want_rows.size, np.float32)
+    np.add.at(want, where, np.concatenate([v for _, v in pieces]))
+    assert hit.tolist() == want_rows.tolist()
+    assert acc.dtype == np.float32 and acc.tobytes() == want.tobytes()
+    assert np.bincount(where).max() > 8  # the case pairwise summation would get wrong
+    assert _merged_sum([(np.empty(0, np.int64), np.empty(0, np.float32))])[0].size == 0
