@@ -6,7 +6,7 @@ one consistent view from recall to ranking.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -73,7 +73,7 @@ class ItemTable:
         return self.memo(("value_codes", column), make)
 
     def lexical_texts(self) -> list[str]:
-        return lexical_texts(self)
+        return lexical_texts(vars(self))
 
 
 def load_item_table(session: Session, now: datetime | None = None) -> ItemTable:
@@ -115,13 +115,13 @@ def _by_id(ids: np.ndarray, totals: dict[int, tuple], width: int) -> list[np.nda
     return out
 
 
-def lexical_texts(columns: Any) -> list[str]:
-    """The text BM25 indexes per row: title, category levels, gender, colour, description (``columns``: an
-    ``ItemTable`` or anything with those columns)."""
+def lexical_texts(columns: Mapping[str, Any]) -> list[str]:
+    """The text BM25 indexes per row: title, category levels, gender, colour, description (``columns``: the
+    catalog columns by name, as ``catalog_columns`` makes them)."""
     return [
         f"{t} {c.replace(' > ', ' ')} {g} {col} {d}".strip()
         for t, c, g, col, d in zip(
-            columns.titles, columns.categories, columns.gender, columns.colour, columns.descriptions
+            columns["titles"], columns["categories"], columns["gender"], columns["colour"], columns["descriptions"]
         )
     ]
 

@@ -181,7 +181,7 @@ def _load(directory: Path, catalog_id: str, tokenizer: Tokenizer, now: datetime)
     if sizes != {len(ids)} or len(ids) != manifest.get("count"):
         log.warning("saved item table in %s has columns of different lengths", directory)
         return None
-    segment = LexicalSegment(ids, lexical_texts(_Columns(columns)), terms, tf, Vocabulary.from_counts(words))
+    segment = LexicalSegment(ids, lexical_texts(columns), terms, tf, Vocabulary.from_counts(words))
     return _Saved(ids, columns, segment, tokenizer, int(manifest["generation"]))
 
 
@@ -216,7 +216,7 @@ def _restored(catalog: CatalogStore, saved: _Saved, generation: Generation, now:
         table = with_totals(session, ids, columns)
     lexical = SegmentedBM25([saved.segment], tokenizer=saved.tokenizer)
     if part_ids.size or removed.size:
-        lexical = lexical.edited(part_ids, lexical_texts(_Columns(part)), removed)
+        lexical = lexical.edited(part_ids, lexical_texts(part), removed)
     patched = int(part_ids.size + removed.size)
     log.info(
         "item table from the saved copy (generation %d): %d rows re-read, %d dropped",
@@ -245,20 +245,13 @@ def _matches(saved: _Saved, rows: list, now: datetime) -> bool:
         log.warning("saved item table differs from the catalog in prices or ages: reading it in full")
         return False
     segment = saved.segment
-    for row, text in zip(at.tolist(), lexical_texts(_Columns(fresh))):
+    for row, text in zip(at.tolist(), lexical_texts(fresh)):
         counts = segment.tf[row]
         held = {segment.term_list[c]: int(n) for c, n in zip(counts.indices.tolist(), counts.data.tolist())}
         if held != Counter(saved.tokenizer(text)):
             log.warning("saved BM25 term counts differ from this tokenizer's: reading the item table in full")
             return False
     return True
-
-
-class _Columns:
-    """Attribute access to a dict of columns (what ``lexical_texts`` reads)."""
-
-    def __init__(self, columns: dict[str, Any]) -> None:
-        self.__dict__.update(columns)
 
 
 def _save_strings(folder: Path, name: str, strings: Any) -> None:
