@@ -90,6 +90,24 @@ def test_selective_filter_pads_only_when_allowed_set_is_smaller_than_k(indexes, 
     assert (found[:, 2:] == -1).all() and np.isneginf(scores[:, 2:]).all()
 
 
+def test_ivf_probes_enough_lists_that_a_filtered_wide_search_fills_without_the_exact_scan(data, monkeypatch):
+    # 8 of 64 lists hold ~625 vectors, ~190 of them allowed: a filtered k=200 (a re-scored first stage's hits)
+    # would come back short and fall to scanning every allowed vector. Probing by the filter's share fills it.
+    ids, x, q = data
+    index = VectorIndex(DIM, "IVF64,Flat", nprobe=8)
+    index.build(ids, x)
+    index.exact_below = 0  # only the short-result fallback may scan exactly
+    scanned = []
+    real = VectorIndex._exact
+    monkeypatch.setattr(VectorIndex, "_exact", lambda self, *a: scanned.append(1) or real(self, *a))
+    allowed = np.random.default_rng(6).choice(ids, 1500, replace=False)
+    _, found = index.search(q[:10], 200, allowed_ids=allowed)
+    assert not scanned
+    assert (found >= 0).all() and np.isin(found, allowed).all()
+    _, top = index.search(q[:10], K)  # unfiltered small k: the 8 lists asked for are enough
+    assert not scanned and (top >= 0).all()
+
+
 def test_ivf_with_too_few_vectors_falls_back_to_flat(data, caplog):
     ids, x, q = data
     index = VectorIndex(DIM, "IVF1024,Flat")
