@@ -65,6 +65,10 @@ class SegmentedBM25:
             raise ValueError("one tombstone array per segment")
         # (live documents, their summed lengths, term -> live documents holding it)
         self.stats = stats if stats is not None else _stats(self.segments, self.dead)
+        # (segment, long term) -> each posting's tf part: it depends on the stats, so it lives with this snapshot
+        # (an edit makes a new one). Only terms over 1/SKIP_RATIO of a segment are kept: at most SKIP_RATIO x a
+        # document's terms of them, ~4 bytes per posting (32 MB at a million items if every one is searched).
+        self._long_parts: dict[tuple[int, str], np.ndarray] = {}
 
     @classmethod
     def build(cls, ids: np.ndarray | Sequence[int], texts: Sequence[str], **kwargs) -> SegmentedBM25:
@@ -204,9 +208,25 @@ class SegmentedBM25:
 
     def _term_part(self, idf: np.float32, segment: LexicalSegment, rows: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """One term's share of the score of ``rows`` holding it ``tf`` times."""
+        return idf * self._tf_part(segment, rows, tf)
+
+    def _tf_part(self, segment: LexicalSegment, rows: np.ndarray, tf: np.ndarray) -> np.ndarray:
         k1, b = np.float32(self.k1), np.float32(self.b)
         norm = k1 * ((1 - b) + b * (segment.lengths32[rows] / self._avgdl()))
-        return idf * (tf / (norm + tf))
+        return tf / (norm + tf)
+
+    def _posting_parts(
+        self, idf: dict[str, np.float32], segment: LexicalSegment, term: str, rows: np.ndarray, tf: np.ndarray
+    ) -> np.ndarray:
+        """``_term_part`` of a term's whole postings; a long term's tf parts are computed once per snapshot (a
+        common word's postings are re-read by every query naming it; the same float32 as computing them anew)."""
+        if rows.size * SKIP_RATIO <= len(segment):
+            return self._term_part(idf[term], segment, rows, tf)
+        key = (id(segment), term)
+        parts = self._long_parts.get(key)
+        if parts is None:
+            parts = self._long_parts[key] = self._tf_part(segment, rows, tf)
+        return idf[term] * parts
 
     def _term_bound(self, idf: np.float32, segment: LexicalSegment, term: str) -> float:
         """More than any row of ``segment`` can get from ``term``: the share grows with tf and falls with the
@@ -224,27 +244,12 @@ class SegmentedBM25:
         return sorted(((t, rows, tf) for t, rows, tf in postings if rows.size), key=lambda p: p[1].size)
 
     def _summed(
-        self,
-        idf: dict[str, np.float32],
-        segment: LexicalSegment,
-        postings: Postings,
-        start: tuple[np.ndarray, np.ndarray] | None = None,
+        self, idf: dict[str, np.float32], segment: LexicalSegment, postings: Postings
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, scores) of the rows holding any of ``postings``' terms, added in order to ``start`` (rows, partial
-        sums of the terms before them): only the postings are read, O(postings), not O(segment)."""
-        pieces = [] if start is None or not start[0].size else [start]
-        pieces += [(rows, self._term_part(idf[term], segment, rows, tf)) for term, rows, tf in postings]
-        if len(pieces) == 1:  # one term's postings are already the hits
-            return pieces[0]
-        if not pieces:
-            return EMPTY, np.empty(0, np.float32)
-        if sum(rows.size for rows, _ in pieces) * SPARSE_SUM_RATIO < len(segment):  # few: merge them
-            return _merged_sum(pieces)
-        dense = np.zeros(len(segment), np.float32)  # postings covering much of the segment: one dense pass
-        for rows, part in pieces:
-            dense[rows] += part  # rows are unique within one piece
-        hit = np.flatnonzero(dense > 0)
-        return hit, dense[hit]
+        """(rows, scores) of the rows holding any of ``postings``' terms, added in order: only the postings are
+        read, O(postings), not O(segment)."""
+        pieces = [(rows, self._posting_parts(idf, segment, term, rows, tf)) for term, rows, tf in postings]
+        return _pieces_sum(pieces, len(segment))
 
     def _added(
         self, idf: dict[str, np.float32], segment: LexicalSegment, rows: np.ndarray, acc: np.ndarray, postings: Postings
@@ -287,23 +292,23 @@ class SegmentedBM25:
         the top ``k``, and a row already found only if its partial score plus the sum exceeds theta: those few get
         the remaining terms' shares by binary search, and the remaining long postings are never read. Otherwise
         the long term is added and the check repeats before the next one (a query of several common words is
-        settled by its rarer ones: "lotto men white sports shoes" reads "lotto" and "men", not 90k postings)."""
+        settled by its rarer ones: "lotto men white sports shoes" reads "lotto" and "men", not 90k postings).
+        A long term's postings are filtered (tombstones, ``allowed``) before they are added, so every posting is
+        checked once and the running sums hold live, allowed rows only."""
         bounds = [self._term_bound(idf[term], segment, term) for term, _, _ in postings]
         split = sum(rows.size * SKIP_RATIO <= len(segment) for _, rows, _ in postings)  # shortest first
-        rows, acc = self._summed(idf, segment, postings[:split])
+        rows, acc = self._live(segment, gone, allowed, *self._summed(idf, segment, postings[:split]))
         for j in range(split, len(postings)):
             if rows.size >= k:
-                live_rows, live_acc = self._live(segment, gone, allowed, rows, acc)
-                if live_rows.size >= k:
-                    theta = np.partition(live_acc, live_rows.size - k)[live_rows.size - k]
-                    rest = sum(bounds[j:])
-                    if theta > rest:
-                        keep = live_acc + np.float32(rest) > theta
-                        found = live_rows[keep]
-                        return segment.ids[found], self._added(idf, segment, found, live_acc[keep], postings[j:])
-                rows, acc = live_rows, live_acc  # fewer rows to carry; the final filter is the same
-            rows, acc = self._summed(idf, segment, postings[j : j + 1], (rows, acc))
-        rows, acc = self._live(segment, gone, allowed, rows, acc)
+                theta = np.partition(acc, rows.size - k)[rows.size - k]
+                rest = sum(bounds[j:])
+                if theta > rest:
+                    keep = acc + np.float32(rest) > theta
+                    found = rows[keep]
+                    return segment.ids[found], self._added(idf, segment, found, acc[keep], postings[j:])
+            term, term_rows, tf = postings[j]
+            part = self._live(segment, gone, allowed, term_rows, self._posting_parts(idf, segment, term, term_rows, tf))
+            rows, acc = _pieces_sum([(rows, acc), part] if rows.size else [part], len(segment))
         return segment.ids[rows], acc
 
     def unknown_words(self, query: str) -> list[str]:
@@ -325,6 +330,21 @@ class SegmentedBM25:
             if gone.size:
                 removed.update(text_words(segment.texts[r] for r in segment.rows_of(gone).tolist()))
         return LayeredVocabulary([s.vocabulary for s in self.segments], removed)
+
+
+def _pieces_sum(pieces: list[tuple[np.ndarray, np.ndarray]], segment_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, sums) of (rows ascending, values) pieces, each row's values added in the pieces' order."""
+    if len(pieces) == 1:  # one term's postings are already the hits
+        return pieces[0]
+    if not pieces:
+        return EMPTY, np.empty(0, np.float32)
+    if sum(rows.size for rows, _ in pieces) * SPARSE_SUM_RATIO < segment_rows:  # few: merge them
+        return _merged_sum(pieces)
+    dense = np.zeros(segment_rows, np.float32)  # postings covering much of the segment: one dense pass
+    for rows, part in pieces:
+        dense[rows] += part  # rows are unique within one piece
+    hit = np.flatnonzero(dense > 0)
+    return hit, dense[hit]
 
 
 def _merged_sum(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

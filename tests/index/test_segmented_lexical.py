@@ -140,6 +140,28 @@ def test_pruned_search_is_exactly_the_ranking_of_every_hit(monkeypatch, skip_rat
         assert not any(pruned), "no term is long: nothing to skip"
 
 
+def test_a_long_terms_parts_are_kept_per_snapshot_and_score_as_computed_anew():
+    # A common word's tf parts are computed once per snapshot; they depend on the average length, so a snapshot
+    # made by an edit (new statistics) has its own, and both answer bitwise as an index that never kept any.
+    ids = np.arange(4_000, dtype=np.int64)
+    texts = [t + " zari" * (n < 10) for n, t in enumerate(shop_texts(4_000, 3))]  # a rare word: 10 rows
+    base = SegmentedBM25.build(ids, texts)
+    queries = ["women red type3", "men black soft", "zari white", "women"]
+    first = [base.search(q, 30, IdSet(ids[::2])) for q in queries]
+    kept = {term for _, term in base._long_parts}  # noqa: SLF001
+    assert {"women", "white"} <= kept and "zari" not in kept  # read by "women", "zari white"; "zari" is short
+    again = [base.search(q, 30, IdSet(ids[::2])) for q in queries]
+    edited = base.edited(np.arange(10_000, 10_200), [t + " soft soft soft" for t in shop_texts(200, 4)], ids[:300])
+    assert edited.stats[1] / edited.stats[0] != base.stats[1] / base.stats[0]  # the average length moved
+    never_kept = SegmentedBM25(edited.segments, edited.dead, stats=edited.stats)
+    never_kept._posting_parts = lambda idf, segment, term, rows, tf: never_kept._term_part(idf[term], segment, rows, tf)  # noqa: SLF001
+    for query, (s1, i1), (s2, i2) in zip(queries, first, again):
+        assert i1.tolist() == i2.tolist() and s1.tolist() == s2.tolist(), query
+        got_scores, got = edited.search(query, 30)
+        want_scores, want = never_kept.search(query, 30)
+        assert got.tolist() == want.tolist() and got_scores.tolist() == want_scores.tolist(), query
+
+
 def test_a_term_bound_is_above_every_score_the_term_gives():
     index = SegmentedBM25.build(np.arange(500), shop_texts(500, 2))
     segment = index.segments[0]
