@@ -9,10 +9,12 @@ gets the same float32 vectors, the same ``title`` text for its own BM25, and the
 the query is a held-out real title with its precomputed vector (query encoding is excluded for every engine).
 Each engine runs in its own spawned subprocess: ``build_s`` is the time to load and index everything,
 ``rss_mb`` the subprocess's peak RSS minus its RSS before the build (catalog arrays excluded), p50/p95 the
-latency of one hybrid filtered top-10 query (dense top-100 + BM25 top-100, RRF).
+latency of one hybrid filtered top-10 query (dense top-100 + BM25 top-100, RRF), ``cpu_ms`` the process's CPU
+time per query over all its threads (above the latency: the engine searched on several cores at once).
 
-TailLift's speed columns are its first stage (``VectorIndex`` + ``BM25Index`` + RRF), so ``first_stage_p95_ms``
-equals its ``p95_ms``. ``--quality`` adds the quality columns on REAL data (``benchmarks/peer_corpora.py``):
+TailLift's speed columns are its first stage (``VectorIndex`` + ``SegmentedBM25`` + RRF, the two searches side by
+side on a free core as the service runs them, ``RECSYS_RECALL_WORKERS``), so ``first_stage_p95_ms`` equals its
+``p95_ms``. ``--quality`` adds the quality columns on REAL data (``benchmarks/peer_corpora.py``):
 ``fashion_r10`` (fashion title->item, TailLift's fused vectors given to every engine) and ``crowdflower_ndcg10``
 (the suite's held-out queries, MiniLM vectors, each query filtered to its judged rows). A peer's figure is its own
 hybrid; TailLift's is its full pipeline on that suite (fashion: the suite's fused ranking; CrowdFlower: the
@@ -51,13 +53,14 @@ def rss_now_mb() -> float:
     return float("nan")
 
 
-def taillift(corpus: Corpus, factory: str):
+def taillift(corpus: Corpus, factory: str, workers: int | None = None):
     from recsys.index.arrays import IdSet
     from recsys.index.hybrid import reciprocal_rank_fusion
     from recsys.index.segmented_lexical import SegmentedBM25
     from recsys.index.tokenize import Tokenizer
     from recsys.index.vector import VectorIndex
     from recsys.search.dense import refined_search
+    from recsys.search.side_by_side import SideBySide
 
     ids = np.arange(len(corpus), dtype=np.int64)
     vec = VectorIndex(corpus.vectors.shape[1], factory)
@@ -67,6 +70,8 @@ def taillift(corpus: Corpus, factory: str):
     code_of = {str(g): c for c, g in enumerate(names)}
 
     kept: dict[str, IdSet] = {}
+    # As the service runs them: dense beside BM25 on a free core (workers 0: one after the other, the baseline row).
+    halves = SideBySide(get_settings().resolved_recall_workers if workers is None else workers)
 
     def query(text: str, qv: np.ndarray, group: str | None) -> list[int]:
         # The filter is made from a code column on its first use and then kept, as the service's table keeps its
@@ -76,8 +81,10 @@ def taillift(corpus: Corpus, factory: str):
             only = kept.setdefault(group, IdSet(ids[codes == code_of.get(group, -1)]))
         # A compressed base (PQ, SQ4) is re-scored from the exact vectors (unit rows, row i is id i) as the service
         # re-scores it from its route matrices.
-        dense = refined_search(vec, qv[None, :], 100, only, corpus.vectors.__getitem__)
-        sparse = lex.search(text, 100, only)
+        dense, sparse = halves.both(
+            lambda: refined_search(vec, qv[None, :], 100, only, corpus.vectors.__getitem__),
+            lambda: lex.search(text, 100, only),
+        )
         fused, _ = reciprocal_rank_fusion([(dense[1][0], dense[0][0]), (sparse[1], sparse[0])])
         return fused[:10].tolist()
 
@@ -151,6 +158,8 @@ def qdrant_edge_engine(corpus: Corpus, workdir: str):
 def build_engine(name: str, corpus: Corpus, workdir: str, factory: str):
     if name == "taillift":
         return taillift(corpus, factory)
+    if name == "taillift_in_turn":  # the same first stage with its two searches one after the other
+        return taillift(corpus, factory, workers=0)
     if name == "lancedb":
         return lancedb_engine(corpus, workdir)
     if name == "qdrant_edge":
@@ -176,13 +185,15 @@ def speed(name: str, args: argparse.Namespace) -> dict:
             if not set(query(t, v, g)) <= women:
                 raise RuntimeError(f"{name}: filter not applied")
         times = []
+        cpu = time.process_time()  # every thread of this process: an engine's own threads count too
         for t, v, g in asked:
             s = time.perf_counter()
             query(t, v, g)
             times.append(time.perf_counter() - s)
+        cpu_ms = (time.process_time() - cpu) / len(asked) * 1e3
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     p50, p95 = (float(np.percentile(times, p) * 1e3) for p in (50, 95))
-    return {"build_s": build_s, "rss_mb": peak - before, "p50_ms": p50, "p95_ms": p95}
+    return {"build_s": build_s, "rss_mb": peak - before, "p50_ms": p50, "p95_ms": p95, "cpu_ms": cpu_ms}
 
 
 def top10_lists(name: str, path: Path, args: argparse.Namespace) -> list[list[int]]:
@@ -243,7 +254,7 @@ def main() -> None:
     s = get_settings()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--items", type=int, default=40_000, help="synthetic items for the speed columns (0: none)")
-    p.add_argument("--engines", default="taillift,lancedb,qdrant_edge")
+    p.add_argument("--engines", default="taillift,lancedb,qdrant_edge", help="also: taillift_in_turn")
     p.add_argument("--factory", default=s.index_factory, help="TailLift's FAISS factory (RECSYS_INDEX_FACTORY)")
     p.add_argument("--styles", default=str(s.demo_dir / "styles.csv"))
     p.add_argument("--base-items", type=int, default=3000)
@@ -309,18 +320,19 @@ def print_tables(args: argparse.Namespace, engines: dict, suites: dict) -> None:
 
     if args.items:
         print(f"SYNTHETIC catalog, {args.items} items; hybrid (dense+BM25, RRF) top-10 with a filter (gender)")
-    print(f"{'engine':<13}{'build s':>9}{'RSS MB':>9}{'p50 ms':>9}{'p95 ms':>9}{'fashion R@10':>14}{'CF nDCG@10':>12}")
+    head = f"{'engine':<13}{'build s':>9}{'RSS MB':>9}{'p50 ms':>9}{'p95 ms':>9}{'CPU ms':>9}"
+    print(f"{head}{'fashion R@10':>14}{'CF nDCG@10':>12}")
     for name, r in engines.items():
         if "error" in r:
             print(f"{name:<13}{r['error']}")
             continue
         row = f"{name:<13}{cell(r.get('build_s'), '9.1f')}{cell(r.get('rss_mb'), '9.0f')}"
-        row += f"{cell(r.get('p50_ms'), '9.1f')}{cell(r.get('p95_ms'), '9.1f')}"
+        row += f"{cell(r.get('p50_ms'), '9.1f')}{cell(r.get('p95_ms'), '9.1f')}{cell(r.get('cpu_ms'), '9.1f')}"
         row += f"{cell(r.get('fashion_r10'), '14.3f')}{cell(r.get('crowdflower_ndcg10'), '12.3f')}"
         print(row)
         if "fashion_r10_first_stage" in r:
             first = f"{cell(r['fashion_r10_first_stage'], '14.3f')}{cell(r['crowdflower_ndcg10_first_stage'], '12.3f')}"
-            print(f"{'  first stage':<49}{first}")
+            print(f"{'  first stage':<58}{first}")
     if suites:
         fq, cq = suites["fashion"], suites["crowdflower"]
         print(
