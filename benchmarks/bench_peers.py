@@ -12,9 +12,9 @@ Each engine runs in its own spawned subprocess: ``build_s`` is the time to load 
 latency of one hybrid filtered top-10 query (dense top-100 + BM25 top-100, RRF), ``cpu_ms`` the process's CPU
 time per query over all its threads (above the latency: the engine searched on several cores at once).
 
-TailLift's speed columns are its first stage (``VectorIndex`` + ``SegmentedBM25`` + RRF, the two searches side by
-side on a free core as the service runs them, ``RECSYS_RECALL_WORKERS``), so ``first_stage_p95_ms`` equals its
-``p95_ms``. ``--quality`` adds the quality columns on REAL data (``benchmarks/peer_corpora.py``):
+TailLift's speed columns are its first stage (``VectorIndex`` + ``SegmentedBM25`` + RRF, as the service runs it),
+so ``first_stage_p95_ms`` equals its ``p95_ms``. ``--quality`` adds the quality columns on REAL data
+(``benchmarks/peer_corpora.py``):
 ``fashion_r10`` (fashion title->item, TailLift's fused vectors given to every engine) and ``crowdflower_ndcg10``
 (the suite's held-out queries, MiniLM vectors, each query filtered to its judged rows). A peer's figure is its own
 hybrid; TailLift's is its full pipeline on that suite (fashion: the suite's fused ranking; CrowdFlower: the
@@ -53,14 +53,13 @@ def rss_now_mb() -> float:
     return float("nan")
 
 
-def taillift(corpus: Corpus, factory: str, workers: int | None = None):
+def taillift(corpus: Corpus, factory: str):
     from recsys.index.arrays import IdSet
     from recsys.index.hybrid import reciprocal_rank_fusion
     from recsys.index.segmented_lexical import SegmentedBM25
     from recsys.index.tokenize import Tokenizer
     from recsys.index.vector import VectorIndex
     from recsys.search.dense import refined_search
-    from recsys.search.side_by_side import SideBySide
 
     ids = np.arange(len(corpus), dtype=np.int64)
     vec = VectorIndex(corpus.vectors.shape[1], factory)
@@ -70,8 +69,6 @@ def taillift(corpus: Corpus, factory: str, workers: int | None = None):
     code_of = {str(g): c for c, g in enumerate(names)}
 
     kept: dict[str, IdSet] = {}
-    # As the service runs them: dense beside BM25 on a free core (workers 0: one after the other, the baseline row).
-    halves = SideBySide(get_settings().resolved_recall_workers if workers is None else workers)
 
     def query(text: str, qv: np.ndarray, group: str | None) -> list[int]:
         # The filter is made from a code column on its first use and then kept, as the service's table keeps its
@@ -81,10 +78,8 @@ def taillift(corpus: Corpus, factory: str, workers: int | None = None):
             only = kept.setdefault(group, IdSet(ids[codes == code_of.get(group, -1)]))
         # A compressed base (PQ, SQ4) is re-scored from the exact vectors (unit rows, row i is id i) as the service
         # re-scores it from its route matrices.
-        dense, sparse = halves.both(
-            lambda: refined_search(vec, qv[None, :], 100, only, corpus.vectors.__getitem__),
-            lambda: lex.search(text, 100, only),
-        )
+        dense = refined_search(vec, qv[None, :], 100, only, corpus.vectors.__getitem__)
+        sparse = lex.search(text, 100, only)
         fused, _ = reciprocal_rank_fusion([(dense[1][0], dense[0][0]), (sparse[1], sparse[0])])
         return fused[:10].tolist()
 
@@ -158,8 +153,6 @@ def qdrant_edge_engine(corpus: Corpus, workdir: str):
 def build_engine(name: str, corpus: Corpus, workdir: str, factory: str):
     if name == "taillift":
         return taillift(corpus, factory)
-    if name == "taillift_in_turn":  # the same first stage with its two searches one after the other
-        return taillift(corpus, factory, workers=0)
     if name == "lancedb":
         return lancedb_engine(corpus, workdir)
     if name == "qdrant_edge":
@@ -254,7 +247,7 @@ def main() -> None:
     s = get_settings()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--items", type=int, default=40_000, help="synthetic items for the speed columns (0: none)")
-    p.add_argument("--engines", default="taillift,lancedb,qdrant_edge", help="also: taillift_in_turn")
+    p.add_argument("--engines", default="taillift,lancedb,qdrant_edge")
     p.add_argument("--factory", default=s.index_factory, help="TailLift's FAISS factory (RECSYS_INDEX_FACTORY)")
     p.add_argument("--styles", default=str(s.demo_dir / "styles.csv"))
     p.add_argument("--base-items", type=int, default=3000)

@@ -77,9 +77,6 @@ class Settings:
     ray_address: str = ""
     ray_min_items: int = 1000  # fewer items than this encode in-process even with an address (a job costs seconds)
     recall_k: int = 200
-    # Worker threads a search's dense half may run on beside its BM25 half, when one is free at that moment
-    # (recsys/search/side_by_side.py): -1 one fewer than the CPU cores, 0 the halves always run one after the other.
-    recall_workers: int = -1
     # Query understanding (colour, gender, type, price, en + zh) as a soft boost: weight of the match score added to
     # the z-scored ranker score (0: understood but not used); 2 chosen of 0.5/1/2 on the bilingual suite's validation
     # queries (benchmarks/bench_bilingual.py).
@@ -142,10 +139,6 @@ class Settings:
     @property
     def serving_concurrency(self) -> int:
         return self.concurrency if self.concurrency > 0 else 2 * (os.cpu_count() or 1)
-
-    @property
-    def resolved_recall_workers(self) -> int:
-        return self.recall_workers if self.recall_workers >= 0 else max((os.cpu_count() or 1) - 1, 0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -40,7 +40,6 @@ from recsys.search.route_matrices import RouteMatrices
 from recsys.search.route_snapshot import Generation, RouteRead, current_generation, read_routes, save_routes
 from recsys.search.saved_vectors import load_vectors
 from recsys.search.segment_merge import SegmentMerger
-from recsys.search.side_by_side import SideBySide
 from recsys.search.state import ServingState, StateHolder, serving_state
 from recsys.search.table import ItemTable
 from recsys.search.table_snapshot import TableRead, read_table, save_table
@@ -74,7 +73,6 @@ class SearchEngine:
         self.ranking = RankingStep(self.settings.models_dir)
         # Non-English queries' USE route into the joint space, per encoder version that has a fitted head.
         self.multilingual = MultilingualRoutes(self.settings)
-        self.halves = SideBySide(self.settings.resolved_recall_workers)  # a search's dense and BM25 halves at once
         self._jobs: queue.Queue = queue.Queue()
         self._idle = threading.Condition()
         self._pending = 0
@@ -349,7 +347,6 @@ class SearchEngine:
         """Let queued jobs finish, then stop the worker thread."""
         self._jobs.put(None)
         self._worker.join(timeout)
-        self.halves.close()
 
     def _work(self) -> None:
         while True:
@@ -406,7 +403,7 @@ class SearchEngine:
         ranking = self.ranking  # read once: reload_ranker may swap it meanwhile
         encoder = self.encoder_for(state)
         multilingual = self.multilingual.recall_for(encoder, request.text)  # None for English text, or no head
-        got = recall(state, encoder, request, self.settings.recall_k, self.opinions(), multilingual, self.halves)
+        got = recall(state, encoder, request, self.settings.recall_k, self.opinions(), multilingual)
         # How the text was read (trimmed, corrected, understood) and what a price bound hides: said even with no hits.
         reading = QueryReading(got.query if got.query.original else None, got.understood, got.price_unknown)
         if not len(got.item_ids):

@@ -6,7 +6,6 @@ Search and ranker training both go through ``recall``, so a trained model is fed
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial
 
 import numpy as np
 
@@ -23,7 +22,6 @@ from recsys.search.index_mirror import payload_filter
 from recsys.search.multilingual_recall import MultilingualRecall
 from recsys.search.query_parts import DEFAULT_PART_WEIGHTS
 from recsys.search.query_text import QueryText
-from recsys.search.side_by_side import SideBySide, in_turn
 from recsys.search.state import ServingState
 from recsys.search.types import PriceUnknown, SearchRequest
 
@@ -65,7 +63,6 @@ def recall(
     recall_k: int,
     opinions: OpinionSource | None = None,
     multilingual: MultilingualRecall | None = None,
-    halves: SideBySide | None = None,
 ) -> Recalled:
     """Hybrid recall (FAISS over fused vectors + BM25, fused by RRF; the text part on ``state.backend`` when the
     settings name an index engine) under the request's filters.
@@ -77,8 +74,7 @@ def recall(
     columns (NaN without it). ``multilingual`` (a version with a multilingual head): a non-English text's USE
     vector in the joint space is one more ranking in the text part's RRF (the text as typed, before the
     understood English words are appended), and with ``multilingual.features`` the query's text_clip row for the
-    similarity columns; None, or an English text: recall as without it. ``halves``: the service's spare threads,
-    on which the dense and BM25 searches of the text part run side by side (``side_by_side``; None: in turn)."""
+    similarity columns; None, or an English text: recall as without it."""
     prepared = query_text.prepare(request.text, state.lexical, request.correct_typos)
     typed = prepared.searched
     ignored = request.ignore_understood
@@ -93,7 +89,7 @@ def recall(
         extra = (multilingual.fused_row(encoder, joint), multilingual.weight)
         if multilingual.features and TEXT_CLIP in query:
             scored = {**query, TEXT_CLIP: joint}  # MiniLM's joint row of a non-English text is noise
-    cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k, extra, halves)
+    cand_ids = _candidate_ids(state, encoder, query, text, request, request.filters, recall_k, extra)
     rows = state.table.rows(cand_ids)
     item_routes = {r: state.routes.rows(r, rows) for r in state.routes} if len(rows) else {}
     sims = route_similarities(scored, item_routes)
@@ -104,7 +100,7 @@ def recall(
     if request.filters.min_price is not None or request.filters.max_price is not None:
         # The same query without the price bounds (its vectors reused): how many of those candidates are unpriced.
         unbounded = replace(request.filters, min_price=None, max_price=None)
-        wider = _candidate_ids(state, encoder, query, text, request, unbounded, recall_k, extra, halves)
+        wider = _candidate_ids(state, encoder, query, text, request, unbounded, recall_k, extra)
         unpriced = int(np.isnan(state.table.price[state.table.rows(wider)]).sum())
         price_unknown = PriceUnknown(unpriced, len(wider))
     return Recalled(cand_ids, rows, sims, candidates, prepared, understood, price_unknown, understanding)
@@ -128,15 +124,13 @@ def _candidate_ids(
     filters: SearchFilters,
     recall_k: int,
     multilingual: tuple[np.ndarray, float] | None = None,
-    halves: SideBySide | None = None,
 ) -> np.ndarray:
     """The text part by hybrid recall (its vector and BM25 by RRF), the photo part by its vector, merged by RRF.
 
     With an index engine on the state (``state.backend``, RECSYS_INDEX_BACKEND=qdrant) the text part's hybrid runs
     there, under the same filters as payload filters; the photo part stays on the embedded FAISS index.
     ``multilingual``: (the route's fused query row, its RRF weight), searched on the embedded index and fused into
-    the text part beside its fused vector and BM25 (beside the engine's hybrid list, weighted 2: it holds those two).
-    ``halves``: where the text part's dense and BM25 searches may run side by side (None: one after the other)."""
+    the text part beside its fused vector and BM25 (beside the engine's hybrid list, weighted 2: it holds those two)."""
     allowed = _allowed(state, request, filters)
     text_part, photo_part = encoder.part_vectors(query)
     both = text_part is not None and photo_part is not None
@@ -145,14 +139,8 @@ def _candidate_ids(
     rows = [] if state.backend is not None and text else [vectors[:1]]  # the text part (or the one part)
     rows += [vectors[1:]] if both else []
     rows += [route_row] if route_row is not None else []
-    lexical = None
     if rows:
-        dense = partial(dense_search, state, np.concatenate(rows), recall_k, allowed)
-        if state.backend is None and text:  # the text part's BM25 shares nothing with the vectors: side by side
-            run = halves.both if halves is not None else in_turn
-            (scores, ids), lexical = run(dense, partial(state.lexical.search, text, recall_k, allowed))
-        else:
-            scores, ids = dense()
+        scores, ids = dense_search(state, np.concatenate(rows), recall_k, allowed)
     route: list[tuple[np.ndarray, np.ndarray]] = []
     if route_row is not None:  # its row is the last one searched
         route, ids, scores = [(ids[-1], scores[-1])], ids[:-1], scores[:-1]
@@ -162,8 +150,8 @@ def _candidate_ids(
             fused = reciprocal_rank_fusion([fused, *route], weights=(2.0, route_weight))
     else:
         text_rankings = [(ids[0], scores[0])]
-        if lexical is not None:
-            lex_scores, lex_ids = lexical
+        if text:
+            lex_scores, lex_ids = state.lexical.search(text, recall_k, allowed)
             text_rankings.append((lex_ids, lex_scores))
         text_weights = [1.0] * len(text_rankings) + [route_weight] * len(route)
         fused = reciprocal_rank_fusion(text_rankings + route, weights=text_weights)
