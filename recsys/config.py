@@ -59,6 +59,10 @@ class Settings:
     image_tower: str = "efficientnet_lite0"  # packaged ImageNet tower used when no CLIP loads
     image_size: int = 128  # tower input side in pixels; demo photos are only 60x80
     device: str = "auto"  # "auto" picks CUDA when present
+    # Precision of the one-query text encode on a CPU (recsys/encoders/text.py): "auto" is bfloat16 where the CPU
+    # multiplies it natively (AVX512-BF16 or AMX), else float32; "float32" or "bfloat16" to force one. Catalog
+    # vectors are always encoded in float32 (docs/search.md, "Query encode in bfloat16").
+    query_precision: str = "auto"
     encode_batch_size: int = 64
     # --- index / search ----------------------------------------------------------------------
     index_factory: str = "Flat"  # FAISS factory string; "HNSW32" or "IVF1024,Flat" for big catalogs

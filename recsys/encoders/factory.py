@@ -28,7 +28,9 @@ def create_encoder(
         raise ValueError("settings.clip_model is set: the open_clip path has no trained versions to load")
     device = pick_device(settings.device)
     if text is None or text.model_name != settings.text_model:
-        text = TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
+        text = TextEncoder(
+            settings.text_model, str(device), settings.encode_batch_size, query_precision=settings.query_precision
+        )
     joint = (
         load_open_clip_joint(settings, device)
         if settings.clip_model

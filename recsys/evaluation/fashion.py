@@ -61,7 +61,9 @@ class Models:
 def _load_models(settings: Settings, model: str | None, shared: TextEncoder | None = None) -> Models:
     device = pick_device(settings.device)
     if model is None:
-        text = shared or TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
+        text = shared or TextEncoder(
+            settings.text_model, str(device), settings.encode_batch_size, query_precision=settings.query_precision
+        )
         config = default_config(settings, text.dim)  # the tower train_heads would build
         return Models(text, ImageTower(config.image_tower, config.image_size, config.flip, device=device), None, None)
     parts = load_version_towers(settings, model, device, shared)  # tuned towers too, when the version has them

@@ -143,7 +143,10 @@ def _train_on_judgments(data: Path, seed: int):
     settings = get_settings()
     frame = pd.read_csv(_judgment_file(data))
     train = frame[~frame["query"].map(is_holdout)].reset_index(drop=True)
-    encoder = CachedTextEncoder(TextEncoder(settings.text_model, device="cpu"), settings.data_dir / "cache")
+    encoder = CachedTextEncoder(
+        TextEncoder(settings.text_model, device="cpu", query_precision=settings.query_precision),
+        settings.data_dir / "cache",
+    )
     note(f"train ranker: features for {len(train)} judged rows ({train['query'].nunique()} queries)…")
     X = crowdflower_features(train, text_encoder=encoder, catalog=frame)
     y = graded_labels(train["median_relevance"].to_numpy()).values

@@ -235,7 +235,9 @@ def train_heads(
     if len(kept) < 2:
         raise ValueError(f"need at least 2 training pairs after excluding held-out items, got {len(kept)}")
     device = pick_device(settings.device)
-    text = text or TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
+    text = text or TextEncoder(
+        settings.text_model, str(device), settings.encode_batch_size, query_precision=settings.query_precision
+    )
     defaults = default_config(settings, text.dim)
     tower = tower or ImageTower(defaults.image_tower, defaults.image_size, defaults.flip, device=device)
     model_config = config_for_tower(

@@ -157,7 +157,9 @@ def train_towers(
         text_copy.model.to(device)
         tower_copy = parts.tower
     else:
-        shared = text or TextEncoder(settings.text_model, str(device), settings.encode_batch_size)
+        shared = text or TextEncoder(
+            settings.text_model, str(device), settings.encode_batch_size, query_precision=settings.query_precision
+        )
         if shared.tuned_digest:
             raise ValueError("the text encoder passed in is tuned: continue from its version with parent= instead")
         defaults = default_config(settings, shared.dim)
