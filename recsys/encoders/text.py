@@ -146,9 +146,9 @@ class TextEncoder:
         # One query at a time reads every weight for a few tokens, so it is bound by memory: bfloat16 weights halve
         # that (a bfloat16 copy of the model; batches keep float32, so catalog vectors never change).
         self.query_dtype = query_dtype(query_precision, self.device)
-        # (model, its parameters' version for a copy, the trace): a float32 trace shares the parameters; a bfloat16
-        # one is a copy, made again when an in-place update (load_tuned, an optimizer step) bumps their versions
-        self._traced: tuple[torch.nn.Module, int, torch.jit.ScriptModule | None] | None = None
+        # (model, dtype, its parameters' version for a copy, the trace): a float32 trace shares the parameters; a
+        # bfloat16 one is a copy, made again when an in-place update (load_tuned, an optimizer step) bumps versions
+        self._traced: tuple[torch.nn.Module, torch.dtype, int, torch.jit.ScriptModule | None] | None = None
         if tuned_state:
             self.load_tuned(tuned_state)
 
@@ -220,14 +220,14 @@ class TextEncoder:
         """A traced forward for one text, built on first use. A search encodes one query: eager mode spent a third
         of MiniLM's 14 ms on Python dispatch (8.5 ms traced, same vectors; bfloat16 ~1.5x faster again where the
         CPU has it, docs/search.md). A copy (``tuned_copy``) has another model and traces its own."""
-        version = self._parameter_version()
+        key = (self.model, self.query_dtype, self._parameter_version())
         traced = self._traced
-        if traced is not None and traced[0] is self.model and traced[1] == version:
-            return traced[2]
+        if traced is not None and traced[0] is key[0] and traced[1:3] == key[1:]:
+            return traced[3]
         with _TRACE_LOCK:
             traced = self._traced
-            if traced is not None and traced[0] is self.model and traced[1] == version:  # traced meanwhile
-                return traced[2]
+            if traced is not None and traced[0] is key[0] and traced[1:3] == key[1:]:  # traced meanwhile
+                return traced[3]
             example = torch.tensor([[self.tokenizer.cls_token_id or 0, self.tokenizer.sep_token_id or 0]])
             model = self.model if self.query_dtype == torch.float32 else copy.deepcopy(self.model).to(self.query_dtype)
             try:
@@ -237,7 +237,7 @@ class TextEncoder:
             except Exception as exc:  # a model the tracer cannot follow keeps the eager path
                 log.warning("single-query trace of %s failed (%s); queries use eager mode", self.model_name, exc)
                 module = None
-            self._traced = (self.model, version, module)
+            self._traced = (*key, module)
         return module
 
     @torch.no_grad()

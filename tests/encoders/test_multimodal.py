@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from recsys.config import Settings
 from recsys.encoders import (
@@ -121,6 +122,9 @@ def test_a_text_query_runs_minilm_once_and_gets_the_joint_vector_the_text_tower_
 
     # On the class: patching the shared (session) MiniLM object would leave an instance attribute behind.
     monkeypatch.setattr(TextEncoder, "encode", counted)
+    monkeypatch.setattr(encoder.text, "query_dtype", torch.float32)  # the item side's precision: the same vector
     routes = encoder.encode_query("navy linen shirt")
     assert calls == [1]  # one MiniLM pass for the BERT route and the joint route's text tower
     np.testing.assert_allclose(routes["text_clip"], expected, atol=1e-6)
+    monkeypatch.setattr(encoder.text, "query_dtype", torch.bfloat16)  # RECSYS_QUERY_PRECISION=auto on such CPUs
+    assert float(encoder.encode_query("navy linen shirt")["text_clip"][0] @ expected[0]) > 0.999

@@ -34,7 +34,7 @@ def test_one_text_is_encoded_as_the_batch_path_encodes_it(minilm32):
     texts = ["", "red", "navy blue casual shirt for men", "红色连衣裙 red dress", LONG]
     for text in texts:
         np.testing.assert_allclose(minilm.encode([text]), eager(minilm, [text]), atol=1e-5)
-    assert minilm._traced is not None and minilm._traced[2] is not None  # the traced path served them
+    assert minilm._traced is not None and minilm._traced[3] is not None  # the traced path served them
     # A padded batch still takes the masked eager path: each row as if encoded alone.
     np.testing.assert_allclose(minilm.encode(texts), np.vstack([eager(minilm, [t]) for t in texts]), atol=1e-5)
 
