@@ -14,9 +14,10 @@ are a dict over the vocabulary (copied per edit: O(vocabulary), not O(catalog)).
 Scoring is bm25s's "lucene" variant, as ``BM25Index`` uses: idf = ln(1 + (N - df + 0.5) / (df + 0.5)),
 tf part = tf / (tf + k1 (1 - b + b dl / avgdl)), in float32. Same API as ``BM25Index`` for the search path.
 
-Cost: a query reads only its terms' postings, never a per-document array of the whole catalog, and a search skips
-the long postings of common words (a gender, a colour: half a million rows at a million items) whenever the rarer
-terms alone settle the top k (MaxScore, ``_segment_best``). Every path sums a document's terms in one order, so
+Cost: a query reads only its terms' postings, never a per-document array of the whole catalog (but for a bool row
+mask per filter and segment, made once when a long term is first filtered by it), and a search skips the long
+postings of common words (a gender, a colour: half a million rows at a million items) whenever the rarer terms alone
+settle the top k (MaxScore, ``_segment_best``). Every path sums a document's terms in one order, so
 ``hits``, ``search`` and ``score`` give it the same float32 score.
 """
 
@@ -43,6 +44,7 @@ SPARSE_SUM_RATIO = 16
 # A term whose postings hold over 1/SKIP_RATIO of a segment's rows is read only when the terms before it cannot settle
 # the top k without it (``SegmentedBM25._segment_best``); shorter ones are cheaper to sum than to check.
 SKIP_RATIO = 256
+ROW_MASKS = 8  # (segment, filter) row masks a snapshot keeps (a bool per row each)
 Postings = list[tuple[str, np.ndarray, np.ndarray]]  # (term, rows, term counts) per query term
 
 
@@ -69,6 +71,10 @@ class SegmentedBM25:
         # (an edit makes a new one). Only terms over 1/SKIP_RATIO of a segment are kept: at most SKIP_RATIO x a
         # document's terms of them, ~4 bytes per posting (32 MB at a million items if every one is searched).
         self._long_parts: dict[tuple[int, str], np.ndarray] = {}
+        # (segment, filter) -> (the filter, its rows' live-and-allowed mask) for the last few filters a long term was
+        # checked against: one O(segment) pass per filter (as the vector index's mask) instead of an id lookup and a
+        # tombstone search per long posting per query
+        self._row_masks: dict[tuple[int, int], tuple[IdSet | None, np.ndarray]] = {}
 
     @classmethod
     def build(cls, ids: np.ndarray | Sequence[int], texts: Sequence[str], **kwargs) -> SegmentedBM25:
@@ -262,11 +268,16 @@ class SegmentedBM25:
             acc[hit] += self._term_part(idf[term], segment, rows[hit], tf[pos[hit]])
         return acc
 
-    @staticmethod
     def _live(
-        segment: LexicalSegment, gone: np.ndarray, allowed: IdSet | None, rows: np.ndarray, acc: np.ndarray
+        self, segment: LexicalSegment, gone: np.ndarray, allowed: IdSet | None, rows: np.ndarray, acc: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The rows neither tombstoned nor filtered out."""
+        if not gone.size and allowed is None:
+            return rows, acc
+        mask = self._row_mask(segment, gone, allowed, rows.size)
+        if mask is not None:
+            keep = mask[rows]
+            return rows[keep], acc[keep]
         if gone.size:
             keep = ~np.isin(segment.ids[rows], gone)
             rows, acc = rows[keep], acc[keep]
@@ -274,6 +285,25 @@ class SegmentedBM25:
             keep = allowed.contains(segment.ids[rows])
             rows, acc = rows[keep], acc[keep]
         return rows, acc
+
+    def _row_mask(
+        self, segment: LexicalSegment, gone: np.ndarray, allowed: IdSet | None, checked: int
+    ) -> np.ndarray | None:
+        """Live-and-allowed mask over ``segment``'s rows: the cached one for this filter, else made when ``checked``
+        rows are a long term's (over 1/SKIP_RATIO of the segment), else None (checking them directly is cheaper)."""
+        key = (id(segment), id(allowed))
+        found = self._row_masks.get(key)
+        if found is not None and found[0] is allowed:
+            return found[1]
+        if checked * SKIP_RATIO <= len(segment):
+            return None
+        mask = np.ones(len(segment), bool) if allowed is None else allowed.contains(segment.ids)
+        dead = segment.rows_of(gone)
+        mask[dead[dead >= 0]] = False
+        self._row_masks[key] = (allowed, mask)  # the filter is held, so its id is not reused while the key lives
+        if len(self._row_masks) > ROW_MASKS:  # the newest kept; swapped whole, so concurrent searches at worst redo one
+            self._row_masks = dict(list(self._row_masks.items())[-ROW_MASKS:])
+        return mask
 
     def _segment_best(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recsys.index import segmented_lexical
 from recsys.index.arrays import IdSet, top_k
 from recsys.index.lexical import BM25Index
 from recsys.index.segmented_lexical import SegmentedBM25
@@ -204,3 +205,28 @@ def test_merged_sum_adds_each_row_left_to_right_as_add_at_does():
     assert acc.dtype == np.float32 and acc.tobytes() == want.tobytes()
     assert np.bincount(where).max() > 8  # the case pairwise summation would get wrong
     assert _merged_sum([(np.empty(0, np.int64), np.empty(0, np.float32))])[0].size == 0
+
+
+def test_a_filters_row_mask_is_made_once_per_snapshot_and_answers_as_checking_each_posting():
+    # A long term's postings are checked against one live-and-allowed mask per (segment, filter), kept for the
+    # snapshot's next queries; answers are bitwise those of checking each posting's id and tombstone directly.
+    ids = np.arange(4_000, dtype=np.int64) * 2
+    base = SegmentedBM25.build(ids, shop_texts(4_000, 5))
+    index = base.edited(np.arange(9_000, 9_100), shop_texts(100, 6), ids[:500:3])  # tombstones in the base
+    direct = SegmentedBM25(index.segments, index.dead, stats=index.stats)
+    direct._row_mask = lambda *args: None  # noqa: SLF001
+    women = IdSet(index.ids()[::2])
+    queries = ["women red type3", "men black soft", "women", "brand3 white"]
+    for allowed in (women, None, women):
+        for query in queries:
+            got_scores, got = index.search(query, 40, allowed)
+            want_scores, want = direct.search(query, 40, allowed)
+            assert got.tolist() == want.tolist() and got_scores.tolist() == want_scores.tolist(), query
+    masks = index._row_masks  # noqa: SLF001
+    assert len(masks) == 2 * len(index.segments) - 1  # women and unfiltered-live on the base; women on the delta
+    mask = masks[(id(index.segments[0]), id(women))][1]
+    assert mask.sum() == np.isin(index.segments[0].ids, np.setdiff1d(women.ids, index.dead[0])).sum()
+    for n in range(12):  # many filters: only the newest few masks are kept
+        index.search("women white", 10, IdSet(index.ids()[n::5]))
+    assert len(index._row_masks) <= segmented_lexical.ROW_MASKS  # noqa: SLF001
+    assert not index.edited([], [], ids[600:602])._row_masks  # noqa: SLF001  (a new snapshot: new tombstones)
