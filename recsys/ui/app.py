@@ -17,6 +17,11 @@ from recsys.ui.i18n import t, translations
 
 log = logging.getLogger(__name__)
 
+# Gradio summarises its recent events (up to 10,000) in a pandas frame after every event, for a monitoring page this
+# app leaves off: ~3 ms of held GIL a request at 400 events, ~8 ms at 10,000 (docs/search.md, "The API path"). Once
+# per 10,000 events instead; read when the Blocks' queue is made, so set before any is.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "10000")
+
 INTRO = (
     "# TailLift\n"
     "Multimodal e-commerce search and recommendation that lifts the long tail: the many items with few clicks, "
