@@ -74,6 +74,8 @@ class TailLiftService(CatalogService):
             # (docs/scale.md, "The app under 6 GB at 1M").
             self.recommendations.refit(replay=False).wait()
             self.load_models(self.startup.progress, train_missing_ranker=True, progressive=True)
+            # The first text query traces MiniLM's one-text forward (~0.4 s): here, not in a shopper's first search.
+            self._engine().encoder.encode_query("warm up")
             # after the index: the first build keeps the CPU; item pages say "still being analysed" meanwhile
             self.opinions.start_in_background()
             self.fit_multilingual_head_in_background()

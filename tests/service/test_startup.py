@@ -46,6 +46,7 @@ def test_a_background_start_serves_browsing_at_once_and_search_when_the_index_is
         assert banner["visible"] and "encoding items 5 of 30" in banner["value"] and timer.active
         release.set()
         started.join(120)
+        assert service.engine.encoder.text._traced is not None  # traced by the start, not by the first search
         assert service.startup.ready and service.search(SearchRequest(text="red shirt", k=3, log=False)).hits
         banner, timer = app.startup_banner(service)
         assert not banner["visible"] and not timer.active
