@@ -17,11 +17,14 @@ import io
 import logging
 import random
 import statistics
+import sys
 import time
 import zipfile
 from pathlib import Path
 
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from recsys.accounts.principal import SYSTEM
 from recsys.config import REPO_ROOT, Settings
