@@ -253,11 +253,15 @@ def build(demo: gr.Blocks, service: TailLiftService, token: gr.State | None = No
             ["navy blue casual shirt", None],
             ["women red dress", None],
             ["black leather wallet", None],
+            ["红色连衣裙", None],  # a Chinese query searches the same catalog ("red dress")
             ["", str(ASSETS / "query-red-dress.jpg")],
             ["", str(ASSETS / "query-navy-shirt.jpg")],
             ["sports", str(ASSETS / "query-black-sneaker.jpg")],
         ],
     )
+    # Gradio takes the table's headers from the inputs' labels and its page does not translate them there (it showed
+    # the raw ``__i18n__{...}`` keys); a query column and a photo column need no header.
+    examples.dataset.headers = []
 
     chips_state = gr.State({"labels": {}, "ignored": []})
     # Clear empties the query, so nothing is understood any more: the chips go with it.

@@ -34,3 +34,6 @@ def test_tabs_and_sign_in_in_the_browser_language(app_url, locale, words, absent
                 timeout=30_000
             )
         assert page.get_by_role("tab", name=absent, exact=True).count() == 0
+        # No label reaches the page untranslated (the "Try" table once showed raw ``__i18n__{...}`` keys).
+        expect(page.get_by_text("navy blue casual shirt").first).to_be_visible(timeout=30_000)
+        assert "__i18n__" not in page.locator("body").inner_text()
