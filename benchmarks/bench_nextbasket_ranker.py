@@ -10,7 +10,8 @@ target, features from a model refitted without it); lists are scored against the
 the same one order later (fit on every order but the last, ranker target the second-to-last, scored on the last).
 Each setting runs the app's own list (``served_nextbasket.served_recommendations``) over the users in id order with
 a fresh exposure ledger. Rows: the hand blend (no ranker) at the default knobs, then the ranker at each novelty
-bonus x tail share. Selection rule, fixed before looking: the most distinct products among the settings whose
+bonus x tail share, then (``--prices``) with the refit's exposure allocation (``recommend/allocation.py``) at each
+novelty price x tail share. Selection rule, fixed before looking: the most distinct products among the settings whose
 validation Recall@20 is at least ``personal_history``'s and whose tail recall is above it.
 """
 
@@ -30,7 +31,7 @@ from recsys.evaluation import instacart_data
 from recsys.evaluation.dataset import resolve_suite_dir
 from recsys.recommend import lists, served_nextbasket
 from recsys.recommend.exposure import ExposureLedger
-from recsys.recommend.served import FILL_EXPOSURE_SCALE
+from recsys.recommend.served import FILL_EXPOSURE_SCALE, allocate_exposure
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark's list statistics
 from bench_exposure import _lists_stats as lists_stats  # noqa: E402
@@ -76,6 +77,9 @@ def main() -> None:
     parser.add_argument("--latency", type=int, default=0, help="only time For you for this many shoppers")
     parser.add_argument("--hand-fill", nargs="*", type=float, default=(), help="bonuses to run with the hand fill")
     parser.add_argument("--no-hand", action="store_true", help="skip the hand-blend reference row")
+    parser.add_argument(
+        "--prices", nargs="*", type=float, default=(), help="novelty prices of the refit's exposure allocation to run"
+    )
     args = parser.parse_args()
     settings = Settings.from_env()
     folder = resolve_suite_dir(args.data, "instacart", instacart_data.ORDER_FILE)
@@ -134,6 +138,17 @@ def main() -> None:
         ranker.floor = floor
         for share in args.tail_shares:
             row(f"ranker floor {floor}", share)
+    ranker.floor = 0.0
+    events = served_nextbasket.purchase_events(fit)
+    for price in args.prices:
+        start = time.perf_counter()
+        model.allocation = allocate_exposure(model, events, settings.shopper_events, price, K)
+        seconds = time.perf_counter() - start
+        swaps = sum(len(s.added) for s in model.allocation.values())
+        print(f"  price {price}: {swaps} swaps over {len(model.allocation)} shoppers, allocated in {seconds:.1f} s")
+        for share in args.tail_shares:
+            row(f"ranker price {price}", share)
+    model.allocation = {}
 
 
 if __name__ == "__main__":

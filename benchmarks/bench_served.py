@@ -3,6 +3,9 @@ ordered products, then p50/p95 of each list for one shopper / item / cart, the r
 
     python benchmarks/bench_served.py --data ../shared/data
 
+The served configuration comes from the settings (``RECSYS_TAIL_SHARE``, ``RECSYS_SHOPPER_EVENTS``,
+``RECSYS_RECOMMEND_RANKER``, ``RECSYS_NOVELTY_PRICE``), as the app reads them.
+
 Items: every product that was ordered, category "department > aisle" (names from departments.csv / aisles.csv);
 events: the instacart suite's fit lines as purchases (shopper = user, session and order = the order). What it leaves
 out of the app's path: the database read of the shopper's newest events (one indexed query) and the item views.
@@ -19,13 +22,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
+from recsys.config import Settings
 from recsys.evaluation import instacart_data
 from recsys.evaluation.dataset import resolve_suite_dir
 from recsys.recommend import lists
 from recsys.recommend.served import EventRow, fit_served
-from recsys.recommend.served_nextbasket import catalog_items
+from recsys.recommend.served_nextbasket import catalog_items, shopper_weights
 
-K = 12
+K = 20  # the For you list's length in the instacart suite
 
 
 def percentiles(call, args) -> str:
@@ -42,8 +46,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--tail-share", type=float, default=0.3)
     args = parser.parse_args()
+    settings = Settings.from_env()
     folder = resolve_suite_dir(args.data, "instacart", instacart_data.ORDER_FILE)
     data = instacart_data.load(folder)
     lines = data.fit
@@ -53,23 +57,37 @@ def main() -> None:
         for u, o, p in zip(lines["user_id"], lines["order_id"], lines["product_id"])
     ]
     start = time.perf_counter()
-    model = fit_served(items, events)
+    model = fit_served(
+        items,
+        events,
+        ranker=settings.recommend_ranker,
+        shopper_events=settings.shopper_events,
+        novelty_price=settings.novelty_price,
+    )
     print(f"{model.n_items} items, {model.events} purchase events, {len(model.shoppers)} shoppers")
-    print(f"fit {time.perf_counter() - start:.2f} s")
+    swaps = sum(len(s.added) for s in model.allocation.values())
+    ranker = "no ranker" if model.ranker is None else f"ranker {model.ranker.fit_seconds:.2f} s"
+    fitted = time.perf_counter() - start
+    print(f"fit {fitted:.2f} s ({ranker}; {swaps} allocation swaps over {len(model.allocation)} shoppers)")
     rng = np.random.default_rng(0)
     users = rng.choice(sorted(data.histories), size=min(args.calls, len(data.histories)), replace=False)
-    histories = []
-    for user in users:  # the shopper's newest 50 items, as the app reads them
-        products = data.histories[user]["product_id"].astype(int).tolist()[-50:]
-        histories.append({i: 5.0 for i in model.index_of(products)})
-    share = args.tail_share
-    print("for you:         ", percentiles(lambda w: lists.for_shopper(model, w, K, share), histories))
+    # The shopper's newest settings.shopper_events lines, as the app reads them, and their allocation swap.
+    histories = [(shopper_weights(model, data.histories[u], settings.shopper_events), str(u)) for u in users]
+    share = settings.tail_share
+
+    def for_you(history, allocated: bool = True):
+        weights, shopper = history
+        swap = model.swap_for([shopper]) if allocated else None
+        return lists.for_shopper(model, weights, K, share, shopper, swap)
+
+    print("for you:         ", percentiles(for_you, histories))
+    print("for you, no swap:", percentiles(lambda h: for_you(h, False), histories))
     cold = [f"new-{n}" for n in range(args.calls)]
     print("cold start:      ", percentiles(lambda s: lists.cold_start(model, K, share, s), cold))
     picks = rng.choice(model.n_items, size=args.calls, replace=False).tolist()
     print("bought together: ", percentiles(lambda i: lists.neighbours(model, i, 8, "bought", share), picks))
     print("also viewed:     ", percentiles(lambda i: lists.neighbours(model, i, 8, "viewed", share), picks))
-    carts = [list(h)[:5] for h in histories if h]
+    carts = [list(w)[-5:] for w, _ in histories if w]
     print("complete basket: ", percentiles(lambda c: lists.basket_completion(model, c, 8, share), carts))
 
 

@@ -97,6 +97,13 @@ class Settings:
     # were chosen on the instacart suite's validation split (docs/recommend.md, "Choosing the served configuration").
     tail_share: float = 0.1
     shopper_events: int = 200  # a shopper's newest interest events a personal list is built from
+    # For you ordered by the learned next-basket re-ranker (recommend/basket_ranker.py; the hand blend when too few
+    # shoppers have two orders), and the refit's exposure allocation at this price: the expected recall one list may
+    # give up to show a product no other list shows (0: none). 0.012 chosen on the instacart suite's validation
+    # split (docs/recommend.md, "Exposure allocation").
+    recommend_ranker: bool = True
+    novelty_price: float = 0.012
+    for_you_items: int = 12  # the For you panel's length; the refit allocates exposure at this length
     recommender_versions_kept: int = 5  # newest fitted versions kept on disk
     # --- limits on merchant input --------------------------------------------------------------
     max_upload_bytes: int = 20 * 1024 * 1024  # one image file

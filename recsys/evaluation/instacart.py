@@ -123,14 +123,27 @@ def run(
     # What the app serves: its For you list (served model + exposure re-rank at the configured tail share)
     served_seconds: dict = {}
     with stopwatch(served_seconds, "fit"):
-        model = served_nextbasket.fit_served_on_lines(data_path, data.catalog, data.fit)
+        model = served_nextbasket.fit_served_on_lines(
+            data_path,
+            data.catalog,
+            data.fit,
+            ranker=settings.recommend_ranker,
+            novelty_price=settings.novelty_price,
+            shopper_events=settings.shopper_events,
+        )
     with stopwatch(served_seconds, "score"):
         recs = served_nextbasket.served_recommendations(
             model, data.histories, users, K, settings.tail_share, settings.shopper_events
         )
     served_notes = (
         f"the app's For you (lists.for_shopper): served model over {model.n_items} products and {model.events} "
-        f"purchase events, the newest {settings.shopper_events} history lines, tail share {settings.tail_share}"
+        f"purchase events, the newest {settings.shopper_events} history lines, tail share {settings.tail_share}, "
+        + (
+            f"learned re-ranker ({'fitted' if model.ranker is not None else 'too few shoppers: hand blend'}), "
+            f"exposure allocation at novelty price {settings.novelty_price}"
+            if settings.recommend_ranker
+            else "hand blend"
+        )
     )
     report["methods"]["served"] = score_recommendations(recs, data, head, served_seconds, served_notes)
     report["missing_methods"] = dict(MISSING)

@@ -8,10 +8,10 @@ viewed is left out; re-ranked to the app's tail share), the cold-start list for 
 T. Two targets, scored apart: the items each shopper **purchased** at or after T, and the items they **viewed or
 clicked**.
 
-Beside it: ``for_you_relevance`` (the same ranking at tail share 0), ``popularity`` (items by fit-period events)
-and ``personal_history`` (the shopper's own fit-period items by event weight, ties to the most recent, popular
-fill). Metrics: Recall@k, nDCG@k, tail-item recall (tail rule in the report), catalog coverage and Gini; segments
-are head vs tail items of each target and returning vs new shoppers.
+Beside it: ``for_you_relevance`` (the same ranking at tail share 0, without the exposure allocation),
+``popularity`` (items by fit-period events) and ``personal_history`` (the shopper's own fit-period items by event
+weight, ties to the most recent, popular fill). Metrics: Recall@k, nDCG@k, tail-item recall (tail rule in the
+report), catalog coverage and Gini; segments are head vs tail items of each target and returning vs new shoppers.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _methods(
 ) -> dict[str, Callable[[str], list[int]]]:
     popular = [int(i) for i in np.lexsort((np.arange(counts.size), -counts))[: k * 2]]
 
-    def for_you(share: float) -> Callable[[str], list[int]]:
+    def for_you(share: float, allocated: bool) -> Callable[[str], list[int]]:
         # Each setting is served as by its own deployment: what one showed must not discount the other's fill.
         shown = ExposureLedger(model.n_items, FILL_EXPOSURE_SCALE)
 
@@ -100,7 +100,7 @@ def _methods(
             model.exposure = shown
             weights = history.get(shopper)
             picks = (
-                lists.for_shopper(model, weights, k, share)
+                lists.for_shopper(model, weights, k, share, swap=model.swap_for([shopper]) if allocated else None)
                 if weights
                 else lists.cold_start(model, k, share, shopper or "anonymous")
             )
@@ -115,8 +115,8 @@ def _methods(
         return _fill(ranked, popular, k)
 
     return {
-        "for_you": for_you(tail_share),
-        "for_you_relevance": for_you(0.0),
+        "for_you": for_you(tail_share, True),
+        "for_you_relevance": for_you(0.0, False),
         "popularity": lambda shopper: popular[:k],
         "personal_history": own,
     }
@@ -160,6 +160,8 @@ def replay(
     k: int = K,
     tail_share: float = DEFAULTS.tail_share,
     shopper_events: int = DEFAULTS.shopper_events,
+    ranker: bool = DEFAULTS.recommend_ranker,
+    novelty_price: float = DEFAULTS.novelty_price,
 ) -> dict:
     """The report body (methods, dataset) for one log; ``run`` adds where it came from."""
     if k <= 0:
@@ -167,7 +169,9 @@ def replay(
     split: Split = split_log(events, split_at, test_fraction)
     timings: dict = {}
     with stopwatch(timings, "fit"):
-        model = fit_served(items, [e.row for e in split.fit])
+        model = fit_served(
+            items, [e.row for e in split.fit], ranker=ranker, shopper_events=shopper_events, novelty_price=novelty_price
+        )
     if not model.n_items:
         raise ValueError("the catalog has no items")
     k = min(k, model.n_items)
@@ -222,7 +226,8 @@ def replay(
         f"for_you is the app's list: built from the shopper's newest {shopper_events} events before T; items they "
         "bought may come back (buy again), items they only viewed or clicked are left out; personal_history ranks "
         "the whole own history",
-        f"for_you re-ranks to tail share {tail_share}; for_you_relevance is the same ranking at 0",
+        f"for_you re-ranks to tail share {tail_share} (with the refit's exposure allocation when the learned "
+        "re-ranker serves); for_you_relevance is the same ranking at 0 without the allocation",
     ]
     return out
 
@@ -236,12 +241,14 @@ def replay_store(
     k: int = K,
     tail_share: float = DEFAULTS.tail_share,
     shopper_events: int = DEFAULTS.shopper_events,
+    ranker: bool = DEFAULTS.recommend_ranker,
+    novelty_price: float = DEFAULTS.novelty_price,
 ) -> dict:
     """A full report over the log in ``store`` (what the app runs after a refit)."""
     with store.sessions() as session:
         items = read_items(session)
         events = read_events(session)
-    body = replay(items, events, split_at, test_fraction, k, tail_share, shopper_events)
+    body = replay(items, events, split_at, test_fraction, k, tail_share, shopper_events, ranker, novelty_price)
     report = new_report(NAME, Path(data_dir), log_fingerprint(items, events), seed, body.pop("split"))
     report.update(body)
     report["missing_methods"] = {}
@@ -271,6 +278,17 @@ def run(
     when = parse_time(split_at) if split_at else None
     store = CatalogStore(target)
     try:
-        return replay_store(store, folder, seed, when, test_fraction, k, settings.tail_share, settings.shopper_events)
+        return replay_store(
+            store,
+            folder,
+            seed,
+            when,
+            test_fraction,
+            k,
+            settings.tail_share,
+            settings.shopper_events,
+            settings.recommend_ranker,
+            settings.novelty_price,
+        )
     finally:
         store.close()

@@ -318,6 +318,22 @@ class BasketRanker:
             return cands, np.zeros(0)
         return cands, np.asarray(self.booster.predict(x, num_threads=1), dtype=np.float64)
 
+    def ranked(
+        self, model: FeatureModel, shoppers: Sequence[dict[int, float]], chunk: int = 256
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per shopper's weights: (candidates best first, their probabilities), items only browsed (below a
+        purchase's weight) left out, as For you orders them; propagated ``chunk`` shoppers at a time."""
+        out = []
+        for start in range(0, len(shoppers), chunk):
+            block = shoppers[start : start + chunk]
+            for weights, (cands, x) in zip(block, candidate_features(model, self.stats, block)):
+                prob = np.asarray(self.booster.predict(x, num_threads=1), dtype=np.float64) if cands.size else x[:, 0]
+                browsed = [i for i, w in weights.items() if w < PURCHASE_WEIGHT]
+                keep = ~np.isin(cands, np.asarray(browsed, dtype=np.int64)) & (prob > 0)
+                order = np.argsort(-prob[keep], kind="stable")
+                out.append((cands[keep][order], prob[keep][order]))
+        return out
+
 
 def fit_booster(x: np.ndarray, y: np.ndarray, rounds: int = ROUNDS) -> lgb.Booster | None:
     """None when the rows cannot teach anything (no positive or no negative)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from recsys.recommend import allocation
 from recsys.recommend.exposure import calibrated_rerank
 from recsys.recommend.hypergraph import HypergraphRecommender, blend
 from recsys.recommend.served import EVENT_WEIGHTS, ServedModel
@@ -95,14 +96,20 @@ def _learned(model: ServedModel, weights: dict[int, float], shopper: str | None,
 
 
 def for_shopper(
-    model: ServedModel, weights: dict[int, float], k: int, tail_share: float, shopper: str | None = None
+    model: ServedModel,
+    weights: dict[int, float],
+    k: int,
+    tail_share: float,
+    shopper: str | None = None,
+    swap: allocation.Swap | None = None,
 ) -> list[Pick]:
     """Personal list from the shopper's own weighted items (views, carts, purchases), oldest first: the hypergraph
     blend of their recency-weighted repeats and the propagated, popularity-debiased neighbours. Items bought before
     (at least a purchase's weight) may come back; items only browsed are left out. The slots the repeats leave go
     to neighbours discounted by how often the model's lists have shown them (``ExposureLedger``), and what is shown
     is recorded there, per ``shopper`` when given (their own earlier lists never discount this one). A model fitted
-    with its learned re-ranker (``basket_ranker``) orders the list by the ranker's probability instead."""
+    with its learned re-ranker (``basket_ranker``) orders the list by the ranker's probability instead, and the
+    shopper's ``swap`` from the refit's exposure allocation (``ServedModel.swap_for``), if any, replaces the fill."""
     own = list(weights)
     row = sparse.csr_matrix((recency_weights(weights), ([0] * len(own), own)), shape=(1, model.n_items))
     browsed = [i for i in own if weights[i] < REPEAT_MIN_WEIGHT]
@@ -117,11 +124,17 @@ def for_shopper(
         ranked = strong + [i for i in ranked if i not in weak and i not in set(strong)]
     elif model.ranker is not None:  # the learned re-ranker's order, the hand blend's after its candidates
         learned_scores = _learned(model, weights, shopper, propagated)
-        learned = _ranked(model, np.where(learned_scores > 0, learned_scores, -np.inf), browsed, k)
+        depth = int((learned_scores > 0).sum()) if swap is not None else k
+        learned = _ranked(model, np.where(learned_scores > 0, learned_scores, -np.inf), browsed, max(depth, k))
+        if swap is not None:  # the allocation decided this list's exposure across shoppers: no fill on top
+            learned = allocation.apply(np.asarray(learned, dtype=np.int64), swap, k)
         ranked = learned + [i for i in ranked if i not in set(learned)]
         scores = scores if model.ranker.hand_fill else learned_scores
-    picks = _exposure_fill(model, scores, calibrated_rerank(ranked, model.is_tail, k, tail_share), own, k, shopper)
-    picks = calibrated_rerank(picks + [i for i in ranked if i not in picks], model.is_tail, k, tail_share)
+    if swap is not None and model.ranker is not None:
+        picks = calibrated_rerank(ranked, model.is_tail, k, tail_share)
+    else:
+        picks = _exposure_fill(model, scores, calibrated_rerank(ranked, model.is_tail, k, tail_share), own, k, shopper)
+        picks = calibrated_rerank(picks + [i for i in ranked if i not in picks], model.is_tail, k, tail_share)
     model.exposure.record(picks, shopper)
     latest = own[-REASON_ITEMS:]
     closeness = model.personal.item_scores(np.array(latest))  # [latest, items]

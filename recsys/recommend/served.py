@@ -8,7 +8,8 @@ items' attributes (type, brand, colour, category), so an item nobody bought yet 
 - ``bought`` / ``viewed``: hypergraphs over baskets / sessions plus the attribute edges at a low weight: co-bought
   (co-viewed) items come first, then look-alikes for items without co-occurrence.
 - co-count matrices say *why* ("bought together in 3 orders") in the one-line reasons.
-- ``ranker`` (``fit_served(..., ranker=True)``, off by default): a learned For you re-ranker (``basket_ranker``).
+- ``ranker`` (``fit_served(..., ranker=True)``): a learned For you re-ranker (``basket_ranker``), and with a
+  ``novelty_price`` the refit's exposure allocation over its known shoppers (``allocation``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from recsys.recommend import basket_ranker
+from recsys.recommend.allocation import Swap, allocate
 from recsys.recommend.cooccurrence import binary
 from recsys.recommend.exposure import ExposureLedger
 from recsys.recommend.hypergraph import HypergraphRecommender
@@ -104,6 +106,7 @@ class ServedModel:
     co_viewed: sparse.csr_matrix  # items x items: sessions that browsed both
     events: int  # how many events it was fitted on
     ranker: basket_ranker.BasketRanker | None = None  # the learned For you re-ranker (None: the hand blend)
+    allocation: dict[str, Swap] = field(default_factory=dict)  # shopper -> their list's exposure swap
     exposure: ExposureLedger = field(init=False)  # what this model's personal lists have shown, across shoppers
     _type_groups: list[np.ndarray] | None = field(init=False, default=None, repr=False)
 
@@ -129,6 +132,10 @@ class ServedModel:
         ok = (pos < self.n_items) & (self.item_ids[np.minimum(pos, max(self.n_items - 1, 0))] == ids)
         return [int(p) for p in pos[ok]] if self.n_items else []
 
+    def swap_for(self, shoppers: Iterable[str]) -> Swap | None:
+        """The exposure allocation's swap for the first of ``shoppers`` (account, browser id) it holds."""
+        return next((self.allocation[s] for s in shoppers if s in self.allocation), None)
+
     def type_groups(self) -> list[np.ndarray]:
         """The item indices of each article type, ascending (items without a type form one group); made once."""
         if self._type_groups is None:
@@ -152,10 +159,13 @@ def fit_served(
     personal_beta: float = PERSONAL_BETA,
     ranker: bool = False,
     shopper_events: int = 200,
+    novelty_price: float = 0.0,
+    k: int = 20,
 ) -> ServedModel:
     """Fit every backend the app serves on the catalog ``items`` and their ``events`` (unknown items dropped, events
     in time order) and, with ``ranker``, the learned For you re-ranker (``basket_ranker``): trained on each shopper's
-    last order from their newest ``shopper_events`` events before it, over a model refitted without those orders."""
+    last order from their newest ``shopper_events`` events before it, over a model refitted without those orders.
+    With the ranker and a ``novelty_price``, every known shopper's top ``k`` is allocated (``allocate_exposure``)."""
     model = _fit_backends(items, events, alpha, personal_alpha, personal_beta)
     if ranker:
         start = time.perf_counter()
@@ -164,7 +174,49 @@ def fit_served(
         if booster is not None:
             stats = basket_ranker.item_stats(model)
             model.ranker = basket_ranker.BasketRanker(booster, stats, time.perf_counter() - start, len(y))
+            model.allocation = allocate_exposure(model, events, shopper_events, novelty_price, k)
     return model
+
+
+def shopper_histories(
+    model: ServedModel, events: Sequence[EventRow], shopper_events: int
+) -> tuple[dict[str, dict[int, float]], dict[str, float]]:
+    """Per shopper, as the service reads them: index -> weight from their newest ``shopper_events`` interest events
+    (oldest first, an item placed at its latest event), and their items per order (purchases over distinct orders;
+    the mean over shoppers with orders for one without)."""
+    ids = np.array([e.item_id for e in events], dtype=np.int64)
+    pos = np.minimum(np.searchsorted(model.item_ids, ids), max(model.n_items - 1, 0))
+    known = (model.item_ids[pos] == ids) if model.n_items else np.zeros(ids.size, dtype=bool)
+    seen: dict[str, list[tuple[int, EventRow]]] = {}
+    for p, e in enumerate(events):
+        if known[p] and e.event in EVENT_WEIGHTS:
+            seen.setdefault(e.shopper, []).append((int(pos[p]), e))
+    weights: dict[str, dict[int, float]] = {}
+    sizes: dict[str, float] = {}
+    for shopper, indexed in seen.items():
+        mine: dict[int, float] = {}
+        for index, e in indexed[-shopper_events:]:
+            mine[index] = mine.pop(index, 0.0) + EVENT_WEIGHTS[e.event]
+        rows = [e for _, e in indexed]
+        weights[shopper] = mine
+        orders = {e.order_id for e in rows if e.event == "purchase" and e.order_id}
+        if orders:
+            sizes[shopper] = sum(e.event == "purchase" and bool(e.order_id) for e in rows) / len(orders)
+    mean = float(np.mean(list(sizes.values()))) if sizes else 1.0
+    return weights, {s: sizes.get(s, mean) for s in weights}
+
+
+def allocate_exposure(
+    model: ServedModel, events: Sequence[EventRow], shopper_events: int, price: float, k: int = 20
+) -> dict[str, Swap]:
+    """The exposure allocation (``allocation.allocate``) of every known shopper's learned top ``k`` at ``price``
+    (expected recall a list may give up for one product no other list shows); {} without a ranker or price."""
+    if model.ranker is None or price <= 0:
+        return {}
+    weights, sizes = shopper_histories(model, events, shopper_events)
+    names = sorted(weights)
+    ranked = dict(zip(names, model.ranker.ranked(model, [weights[s] for s in names])))
+    return allocate(ranked, sizes, k, price)
 
 
 def ranker_training_rows(

@@ -74,7 +74,7 @@ def served_recommendations(
         history = histories.get(user)
         weights = shopper_weights(model, history, shopper_events) if history is not None else {}
         picks = (
-            lists.for_shopper(model, weights, k, tail_share)
+            lists.for_shopper(model, weights, k, tail_share, swap=model.swap_for([str(user)]))
             if weights
             else lists.cold_start(model, k, tail_share, str(user))
         )
@@ -82,7 +82,21 @@ def served_recommendations(
     return out
 
 
-def fit_served_on_lines(folder: Path, catalog: np.ndarray, lines: pd.DataFrame, ranker: bool = False) -> ServedModel:
+def fit_served_on_lines(
+    folder: Path,
+    catalog: np.ndarray,
+    lines: pd.DataFrame,
+    ranker: bool = False,
+    novelty_price: float = 0.0,
+    shopper_events: int = 200,
+) -> ServedModel:
     """The served model over every catalog product, learning from the order ``lines`` as purchases (with the learned
-    For you re-ranker when ``ranker``: ``benchmarks/bench_nextbasket_ranker.py``)."""
-    return fit_served(catalog_items(folder, catalog), purchase_events(lines), ranker=ranker)
+    For you re-ranker when ``ranker`` and its exposure allocation at ``novelty_price``:
+    ``benchmarks/bench_nextbasket_ranker.py``)."""
+    return fit_served(
+        catalog_items(folder, catalog),
+        purchase_events(lines),
+        ranker=ranker,
+        shopper_events=shopper_events,
+        novelty_price=novelty_price,
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recsys.recommend.allocation import Swap
 from recsys.recommend.base import Recommender
 from recsys.recommend.basket_ranker import BasketRanker
 from recsys.recommend.hypergraph import HypergraphRecommender
@@ -27,6 +28,7 @@ BACKENDS = ("personal", "bought", "viewed")
 VERSION_FILE = "version.json"
 REGISTRY_KIND = "recommender"  # recommender versions in the model registry, beside the encoders' versions
 RANKER_FILE = "ranker.json"
+ALLOCATION_FILE = "allocation.json"
 
 
 def fingerprint(items: Sequence[ItemRow], events: Sequence[EventRow]) -> str:
@@ -59,6 +61,9 @@ def save_served(root: Path, model: ServedModel, meta: dict) -> Path:
     save_artifact(folder / "lists", arrays, {})
     if model.ranker is not None:  # the learned For you re-ranker (basket_ranker), booster as LightGBM's text
         (folder / RANKER_FILE).write_text(model.ranker.to_json())
+    if model.allocation:  # the refit's exposure allocation: shopper -> the items their list drops and adds
+        rows = {shopper: swap.to_json() for shopper, swap in sorted(model.allocation.items())}
+        (folder / ALLOCATION_FILE).write_text(json.dumps(rows))
     tmp = folder / (VERSION_FILE + ".tmp")
     tmp.write_text(json.dumps({**meta, "events": model.events, "items": model.n_items}, indent=2, sort_keys=True))
     os.replace(tmp, folder / VERSION_FILE)  # last: the commit marker
@@ -93,6 +98,9 @@ def load_served(root: Path, version: str) -> ServedModel:
     )
     if (folder / RANKER_FILE).is_file():
         model.ranker = BasketRanker.from_json((folder / RANKER_FILE).read_text(), model)
+    if (folder / ALLOCATION_FILE).is_file():
+        rows = json.loads((folder / ALLOCATION_FILE).read_text())
+        model.allocation = {str(shopper): Swap.from_json(row) for shopper, row in rows.items()}
     return model
 
 

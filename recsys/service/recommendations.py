@@ -111,7 +111,14 @@ class Recommendations:
                 return newest[0]["version"]
             except (OSError, ValueError, KeyError, TypeError):
                 log.exception("recommender version %s does not load; refitting", newest[0]["version"])
-        model = fit_served(items, events)
+        model = fit_served(
+            items,
+            events,
+            ranker=self.settings.recommend_ranker,
+            shopper_events=self.settings.shopper_events,
+            novelty_price=self.settings.novelty_price,
+            k=max(1, self.settings.for_you_items),
+        )
         created = datetime.now(UTC)
         version = f"rec-{created:%Y%m%d-%H%M%S-%f}-{fingerprint[:8]}"
         meta = {
@@ -122,6 +129,9 @@ class Recommendations:
             "fit_seconds": round(time.perf_counter() - start, 3),
             "shoppers": len(model.shoppers),
             "tail_items": int(model.is_tail.sum()),
+            "ranker": model.ranker is not None,  # False: too few shoppers with two orders, the hand blend serves
+            "allocated_shoppers": len(model.allocation),
+            "allocation_swaps": sum(len(swap.added) for swap in model.allocation.values()),
         }
         try:
             served_store.save_served(self.root, model, meta)
@@ -149,6 +159,8 @@ class Recommendations:
                 "shoppers": meta["shoppers"],
                 "tail_items": meta["tail_items"],
                 "fit_seconds": meta["fit_seconds"],
+                "ranker": meta["ranker"],
+                "allocation_swaps": meta["allocation_swaps"],
             },
         }
         registry.save_version(self.settings, meta["version"], config, lambda folder: None)
@@ -188,6 +200,8 @@ class Recommendations:
                 self.settings.data_dir,
                 tail_share=self.settings.tail_share,
                 shopper_events=self.settings.shopper_events,
+                ranker=self.settings.recommend_ranker,
+                novelty_price=self.settings.novelty_price,
             )
             report["model_version"] = version  # served when the log was replayed (the replay fits its own model)
             return reports.store(report, self.settings, label=run_history.APP_REPLAY_LABEL).name
@@ -245,7 +259,8 @@ class Recommendations:
             return self._named(model, lists.cold_start(model, k, self.settings.tail_share, seed))
         # The exposure ledger counts a shopper once, however often they reload, and never against their own list.
         shopper = "\x1f".join(s for s in shopper_ids if s)
-        return self._named(model, lists.for_shopper(model, weights, k, self.settings.tail_share, shopper))
+        swap = model.swap_for(shopper_ids)
+        return self._named(model, lists.for_shopper(model, weights, k, self.settings.tail_share, shopper, swap))
 
     def item_lists(self, item_id: int, k: int) -> dict[str, list[Recommended]]:
         """{"bought_together": ..., "also_viewed": ...} for one item ({} before the first fit or for a new item)."""

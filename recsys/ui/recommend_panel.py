@@ -24,7 +24,6 @@ from recsys.ui.i18n import t
 from recsys.ui.placeholder import placeholder_image
 from recsys.ui.render import esc, gallery_caption, item_markdown
 
-FOR_YOU = 12
 ITEM_LIST = 8
 LISTS = (
     ("similar", "Similar items"),
@@ -74,7 +73,7 @@ def entries(service: TailLiftService, rows: list[Recommended]) -> tuple[list, li
 
 def for_you(service: TailLiftService, shopper: str, token: str | None = None) -> tuple[list, list[dict], str]:
     """(gallery, rows, note) of the shopper's "For you" list."""
-    rows = service.for_you(acting(service, token), shopper, FOR_YOU)
+    rows = service.for_you(acting(service, token), shopper, service.settings.for_you_items)
     if not rows:
         return [], [], "Recommendations appear once the catalog has been read (a few seconds after start)."
     shown, state = entries(service, rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 from recsys.accounts.principal import ANONYMOUS, SYSTEM, Principal
@@ -201,3 +202,29 @@ def test_recommender_versions_are_in_the_model_registry_with_parent_fingerprint_
     assert config["data_fingerprint"] and versions[2].endswith(config["data_fingerprint"][:8])
     assert config["metrics"]["events"] >= 3 and config["metrics"]["items"] > 0
     assert (service.settings.models_dir / config["files"] / "version.json").is_file()
+
+
+def test_many_shoppers_get_the_learned_list_with_the_refits_exposure_allocation(tmp_path):
+    overrides = {"demo_limit": 0, "refit_every_events": 0, "novelty_price": 0.05, "for_you_items": 4}
+    service = TailLiftService(Settings.from_env({"data_dir": tmp_path, **overrides}, environ={}))
+    try:
+        fill_small_catalog(service)
+        ids = sorted(by_title(service).values())
+        rng = np.random.default_rng(0)
+        for n in range(24):  # two head items in turn, one of three shared items, two of their own three
+            own = rng.choice(ids[5:], 3, replace=False)
+            for order in range(3):
+                basket = [ids[order % 2], ids[2 + n % 3], *rng.choice(own, 2, replace=False)]
+                for item in dict.fromkeys(int(i) for i in basket):
+                    service.record(ANONYMOUS, f"s{n}", item, "purchase", order_id=f"s{n}-o{order}")
+        service.recommendations.fit_now()
+        model = service.recommendations._model()
+        assert model.ranker is not None and model.allocation
+        for shopper, swap in sorted(model.allocation.items())[:5]:
+            shown = {r.item_id for r in service.for_you(ANONYMOUS, shopper, k=4)}
+            assert {int(model.item_ids[i]) for i in swap.added} <= shown
+            assert not {int(model.item_ids[i]) for i in swap.dropped} & shown
+        newest = service.recommendations.versions()[0]
+        assert newest["ranker"] and newest["allocation_swaps"] >= len(model.allocation)
+    finally:
+        service.close()

@@ -30,7 +30,7 @@ def test_for_you_opened_item_lists_cart_and_buy(small_search_service):
     service = small_search_service
     service.recommendations.fit_now()
     shown, rows, note = panel.for_you(service, "panel-shopper")
-    assert len(shown) == panel.FOR_YOU and "every kind" in note
+    assert len(shown) == service.settings.for_you_items and "every kind" in note
     assert all(caption.endswith(row["reason"]) for (_, caption), row in zip(shown, rows))
 
     dress = next(r["item_id"] for r in rows if "dress" in service.get_item(r["item_id"]).title)
