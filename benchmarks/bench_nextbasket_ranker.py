@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--latency", type=int, default=0, help="only time For you for this many shoppers")
     parser.add_argument("--hand-fill", nargs="*", type=float, default=(), help="bonuses to run with the hand fill")
     parser.add_argument("--no-hand", action="store_true", help="skip the hand-blend reference row")
+    parser.add_argument("--target-orders", type=int, default=1, help="newest orders per shopper the ranker trains on")
     parser.add_argument(
         "--prices", nargs="*", type=float, default=(), help="novelty prices of the refit's exposure allocation to run"
     )
@@ -90,7 +91,9 @@ def main() -> None:
     fit, histories, targets, users, head, baseline = split_with_history_baseline(data, args.held_out)
     h_recall, _, h_tail, h_shown = baseline
     start = time.perf_counter()
-    model = served_nextbasket.fit_served_on_lines(folder, data.catalog, fit, ranker=True)
+    model = served_nextbasket.fit_served_on_lines(
+        folder, data.catalog, fit, ranker=True, target_orders=args.target_orders
+    )
     fit_seconds = time.perf_counter() - start
     ranker = model.ranker
     if ranker is None:

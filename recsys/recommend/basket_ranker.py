@@ -29,6 +29,7 @@ from recsys.recommend.item_attributes import ItemAttributes
 
 NEIGHBOURS = 60
 DEBIASED_NEIGHBOURS = 40
+TARGET_ORDERS = 1  # each shopper's newest orders the ranker trains on, one shift each
 MIN_TRAIN_SHOPPERS = 20  # fewer shoppers with a target order than this: no ranker, the hand blend serves
 PURCHASE_WEIGHT = 5.0  # served.EVENT_WEIGHTS["purchase"] (not imported: served imports this module)
 RECENCY_DECAY, RECENCY_ITEMS = 0.8, 10  # lists.RECENCY_DECAY / RECENCY_ITEMS (lists imports this module)

@@ -161,6 +161,7 @@ def fit_served(
     shopper_events: int = 200,
     novelty_price: float = 0.0,
     k: int = 20,
+    target_orders: int = basket_ranker.TARGET_ORDERS,
 ) -> ServedModel:
     """Fit every backend the app serves on the catalog ``items`` and their ``events`` (unknown items dropped, events
     in time order) and, with ``ranker``, the learned For you re-ranker (``basket_ranker``): trained on each shopper's
@@ -169,7 +170,9 @@ def fit_served(
     model = _fit_backends(items, events, alpha, personal_alpha, personal_beta)
     if ranker:
         start = time.perf_counter()
-        x, y = ranker_training_rows(model, items, events, alpha, personal_alpha, personal_beta, shopper_events)
+        x, y = ranker_training_rows(
+            model, items, events, alpha, personal_alpha, personal_beta, shopper_events, target_orders
+        )
         booster = basket_ranker.fit_booster(x, y)
         if booster is not None:
             stats = basket_ranker.item_stats(model)
@@ -227,28 +230,39 @@ def ranker_training_rows(
     personal_alpha: float = PERSONAL_ALPHA,
     personal_beta: float = PERSONAL_BETA,
     shopper_events: int = 200,
+    target_orders: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ranker's (features, labels): each shopper's last order the target, their newest ``shopper_events`` events
-    before it the history, features from the backends refitted without any event from a target order on. Empty when
+    before it the history, features from the backends refitted without any event from a target order on; then, for
+    ``target_orders`` > 1, the same one order earlier on the events before those targets, and so on. Empty when
     fewer than ``basket_ranker.MIN_TRAIN_SHOPPERS`` shoppers have a target order and a history."""
     ids = np.array([e.item_id for e in events], dtype=np.int64)
     pos = np.minimum(np.searchsorted(model.item_ids, ids), max(model.n_items - 1, 0))
     known = (model.item_ids[pos] == ids) if model.n_items else np.zeros(ids.size, dtype=bool)
     chosen = [p for p, e in enumerate(events) if known[p] and e.event in EVENT_WEIGHTS]
     kept = [events[p] for p in chosen]
-    split = basket_ranker.training_split(
-        [e.shopper for e in kept],
-        pos[chosen].tolist(),
-        [e.event for e in kept],
-        [e.order_id for e in kept],
-        EVENT_WEIGHTS,
-        shopper_events,
-    )
-    if len(split.targets) < basket_ranker.MIN_TRAIN_SHOPPERS:
+    indices = pos[chosen].tolist()
+    xs, ys = [], []
+    for _ in range(max(1, target_orders)):
+        split = basket_ranker.training_split(
+            [e.shopper for e in kept],
+            indices,
+            [e.event for e in kept],
+            [e.order_id for e in kept],
+            EVENT_WEIGHTS,
+            shopper_events,
+        )
+        if len(split.targets) < basket_ranker.MIN_TRAIN_SHOPPERS:
+            break
+        kept = [e for e, keep in zip(kept, split.keep) if keep]  # the events before the targets
+        indices = [i for i, keep in zip(indices, split.keep) if keep]
+        features = _fit_backends(items, kept, alpha, personal_alpha, personal_beta)
+        x, y = basket_ranker.training_rows(features, split.history, split.targets)
+        xs.append(x)
+        ys.append(y)
+    if not xs:
         return np.zeros((0, len(basket_ranker.FEATURES)), dtype=np.float32), np.zeros(0, dtype=np.float32)
-    earlier = [e for e, keep in zip(kept, split.keep) if keep]
-    features = _fit_backends(items, earlier, alpha, personal_alpha, personal_beta)
-    return basket_ranker.training_rows(features, split.history, split.targets)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def _fit_backends(

@@ -89,6 +89,7 @@ def fit_served_on_lines(
     ranker: bool = False,
     novelty_price: float = 0.0,
     shopper_events: int = 200,
+    target_orders: int = 1,
 ) -> ServedModel:
     """The served model over every catalog product, learning from the order ``lines`` as purchases (with the learned
     For you re-ranker when ``ranker`` and its exposure allocation at ``novelty_price``:
@@ -99,4 +100,5 @@ def fit_served_on_lines(
         ranker=ranker,
         shopper_events=shopper_events,
         novelty_price=novelty_price,
+        target_orders=target_orders,
     )

@@ -237,10 +237,11 @@ class Recommendations:
                 r
                 for sid in dict.fromkeys(shopper_ids)
                 if sid
-                for r in reads.user_events(session, sid, self.settings.shopper_events, events=INTEREST_EVENTS)
+                for r in reversed(reads.user_events(session, sid, self.settings.shopper_events, events=INTEREST_EVENTS))
             ]
-        # A signed-in shopper's events match both ids (account and browser): each counts once.
-        rows = sorted(set(rows), key=lambda r: r.created_at)
+        # A signed-in shopper's events match both ids (account and browser): each counts once. Events at one time
+        # (an imported order's lines) keep their logged order, as the refit reads them, so both rank alike.
+        rows = sorted(dict.fromkeys(rows), key=lambda r: r.created_at)
         for row in rows:
             index = model.index_of([row.item_id])
             if index:
