@@ -133,8 +133,8 @@ def recommender_summary(versions: list[dict]) -> list[str]:
         "**Recommender versions** (refitted in the background as events arrive; replay: the log replayed while the "
         'version served, "for you" recall overall and on tail items)',
         "",
-        "| version | created (UTC) | parent | items | events | shoppers | tail items | replay |",
-        "|---|---|---|---|---|---|---|---|",
+        "| version | created (UTC) | parent | items | events | shoppers | tail items | for you | replay |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for v in versions:
         m = v["metrics"]
@@ -143,9 +143,20 @@ def recommender_summary(versions: list[dict]) -> list[str]:
         )
         out.append(
             f"| {v['version']} | {v['created'][:16].replace('T', ' ')} | {v['parent'] or ''} | {m.get('items', '')} | "
-            f"{m.get('events', '')} | {m.get('shoppers', '')} | {m.get('tail_items', '')} | {replayed or '–'} |"
+            f"{m.get('events', '')} | {m.get('shoppers', '')} | {m.get('tail_items', '')} | {_for_you(m)} | "
+            f"{replayed or '–'} |"
         )
     return out + [""]
+
+
+def _for_you(metrics: dict) -> str:
+    """How the version orders For you: the learned re-ranker with its exposure allocation's swaps, or the hand
+    blend (too few shoppers with two orders, or turned off); versions saved before this was recorded say nothing."""
+    if "ranker" not in metrics:
+        return "–"
+    if not metrics["ranker"]:
+        return "hand blend"
+    return f"learned, {metrics.get('allocation_swaps', 0)} exposure swaps"
 
 
 def _num(value: float | None) -> str:

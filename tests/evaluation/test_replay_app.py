@@ -52,7 +52,9 @@ def test_a_refit_replays_the_log_once_and_the_tab_shows_head_and_tail(tmp_path):
     assert versions[1]["metrics"]["events"] > 0 and versions[1]["fingerprint"]
     served = next(r for r in found[0]["rows"] if (r["target"], r["method"]) == ("purchases", "for_you"))
     line = next(x for x in summary.splitlines() if x.startswith(f"| {versions[1]['version']} |"))
-    assert f"purchases R@20 {served['recall']:.3f}, tail " in line and line.count("|") == 9
+    assert f"purchases R@20 {served['recall']:.3f}, tail " in line and line.count("|") == 10
+    learned = versions[1]["metrics"]["ranker"]
+    assert (" | learned, " if learned else " | hand blend | ") in line
     newest = next(x for x in summary.splitlines() if x.startswith(f"| {versions[0]['version']} |"))
     assert newest.endswith("| – |")
     assert "**Recommender versions** (refitted" in summary
