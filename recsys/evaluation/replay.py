@@ -170,7 +170,12 @@ def replay(
     timings: dict = {}
     with stopwatch(timings, "fit"):
         model = fit_served(
-            items, [e.row for e in split.fit], ranker=ranker, shopper_events=shopper_events, novelty_price=novelty_price
+            items,
+            [e.row for e in split.fit],
+            ranker=ranker,
+            shopper_events=shopper_events,
+            novelty_price=novelty_price,
+            k=k,
         )
     if not model.n_items:
         raise ValueError("the catalog has no items")

@@ -61,47 +61,53 @@ def allocate(
     price: float,
 ) -> dict[str, Swap]:
     """``ranked``: shopper -> (candidate items best first, their probabilities, descending); ``basket_size``: shopper
-    -> expected items per order (> 0). Returns shopper -> ``Swap`` for the shoppers whose list changed."""
+    -> expected items per order (> 0). Returns shopper -> ``Swap`` for the shoppers whose list changed.
+
+    Both halves of a swap only ever move one way, so each shopper keeps two cursors: a list item stops being shared
+    for good (adds only touch products nobody shows), and a candidate once shown stays shown."""
     if price <= 0:
         return {}
-    lists = {s: [int(i) for i in items[:k]] for s, (items, _) in ranked.items()}
-    prob = {s: dict(zip(items.tolist(), probs.tolist())) for s, (items, probs) in ranked.items()}
+    names = sorted(ranked)
+    items = {s: [int(i) for i in ranked[s][0]] for s in names}
+    probs = {s: [float(p) for p in ranked[s][1]] for s in names}
+    size = {s: max(float(basket_size.get(s, 1.0)), 1e-9) for s in names}
     shown: dict[int, int] = {}
-    for items in lists.values():
-        for i in items:
+    for s in names:
+        for i in items[s][:k]:
             shown[i] = shown.get(i, 0) + 1
+    out_at = {s: min(k, len(items[s])) - 1 for s in names}  # the least likely list item not yet passed
+    in_at = {s: min(k, len(items[s])) for s in names}  # the most likely candidate outside the list not yet passed
 
-    def cheapest(shopper: str) -> tuple[float, str, int, int] | None:
-        mine = lists[shopper]
-        shared = [i for i in mine if shown[i] >= 2]
-        if not shared:
+    def cheapest(s: str) -> tuple[float, str, int, int] | None:
+        mine, o, i = items[s], out_at[s], in_at[s]
+        while o >= 0 and shown[mine[o]] < 2:
+            o -= 1
+        while i < len(mine) and shown.get(mine[i], 0) > 0:
+            i += 1
+        out_at[s], in_at[s] = o, i
+        if o < 0 or i >= len(mine):
             return None
-        out = min(shared, key=lambda i: (prob[shopper][i], i))
-        current = set(mine)
-        for item in ranked[shopper][0].tolist():
-            if item not in current and shown.get(item, 0) == 0:
-                size = max(float(basket_size.get(shopper, 1.0)), 1e-9)
-                return (prob[shopper][out] - prob[shopper][item]) / size, shopper, out, int(item)
-        return None
+        return (probs[s][o] - probs[s][i]) / size[s], s, o, i
 
-    heap = [s for s in map(cheapest, sorted(lists)) if s is not None]
+    heap = [c for c in map(cheapest, names) if c is not None]
     heapq.heapify(heap)
-    dropped: dict[str, set[int]] = {}
+    dropped: dict[str, list[int]] = {}
     added: dict[str, list[int]] = {}
     while heap and heap[0][0] <= price:
-        cost, shopper, out, item = heapq.heappop(heap)
-        now = cheapest(shopper)  # other swaps since it was queued may have changed what it can do
+        _, s, o, i = heapq.heappop(heap)
+        now = cheapest(s)  # other swaps since it was queued may have changed what it can do
         if now is None:
             continue
-        if now[2:] != (out, item):
+        if now[2:] != (o, i):
             heapq.heappush(heap, now)
             continue
-        lists[shopper][lists[shopper].index(out)] = item
+        out, item = items[s][o], items[s][i]
         shown[out] -= 1
-        shown[item] = 1  # an added item is shown once, so it is never dropped again
-        dropped.setdefault(shopper, set()).add(out)
-        added.setdefault(shopper, []).append(item)
-        nxt = cheapest(shopper)
+        shown[item] = 1  # shown by this list only, so never dropped again
+        dropped.setdefault(s, []).append(out)
+        added.setdefault(s, []).append(item)  # in rank order: the cursor only moves down the ranking
+        out_at[s], in_at[s] = o - 1, i + 1
+        nxt = cheapest(s)
         if nxt is not None:
             heapq.heappush(heap, nxt)
-    return {s: Swap(frozenset(dropped[s]), tuple(sorted(added[s], key=lambda i: -prob[s][i]))) for s in added}
+    return {s: Swap(frozenset(dropped[s]), tuple(added[s])) for s in added}

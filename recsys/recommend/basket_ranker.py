@@ -29,6 +29,7 @@ from recsys.recommend.item_attributes import ItemAttributes
 
 NEIGHBOURS = 60
 DEBIASED_NEIGHBOURS = 40
+CHUNK_CELLS = 2**24  # dense propagated values per batch of shoppers (``chunk_size``)
 TARGET_ORDERS = 1  # each shopper's newest orders the ranker trains on, one shift each
 MIN_TRAIN_SHOPPERS = 20  # fewer shoppers with a target order than this: no ranker, the hand blend serves
 PURCHASE_WEIGHT = 5.0  # served.EVENT_WEIGHTS["purchase"] (not imported: served imports this module)
@@ -279,9 +280,12 @@ def training_rows(
     names = sorted(s for s in targets if history.get(s))
     stats = item_stats(model)
     xs, ys = [], []
-    for name, (cands, x) in zip(names, candidate_features(model, stats, [history[s] for s in names])):
-        xs.append(x)
-        ys.append(np.isin(cands, np.fromiter(targets[name], dtype=np.int64)).astype(np.float32))
+    step = chunk_size(model.n_items)
+    for start in range(0, len(names), step):
+        block = names[start : start + step]
+        for name, (cands, x) in zip(block, candidate_features(model, stats, [history[s] for s in block])):
+            xs.append(x)
+            ys.append(np.isin(cands, np.fromiter(targets[name], dtype=np.int64)).astype(np.float32))
     if not xs:
         return np.zeros((0, len(FEATURES)), dtype=np.float32), np.zeros(0, dtype=np.float32)
     return np.concatenate(xs), np.concatenate(ys)
@@ -319,21 +323,33 @@ class BasketRanker:
             return cands, np.zeros(0)
         return cands, np.asarray(self.booster.predict(x, num_threads=1), dtype=np.float64)
 
-    def ranked(
-        self, model: FeatureModel, shoppers: Sequence[dict[int, float]], chunk: int = 256
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    def ranked(self, model: FeatureModel, shoppers: Sequence[dict[int, float]]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per shopper's weights: (candidates best first, their probabilities), items only browsed (below a
-        purchase's weight) left out, as For you orders them; propagated ``chunk`` shoppers at a time."""
+        purchase's weight) left out, as For you orders them; propagated ``chunk_size`` shoppers at a time."""
         out = []
+        chunk = chunk_size(model.n_items)
         for start in range(0, len(shoppers), chunk):
             block = shoppers[start : start + chunk]
             for weights, (cands, x) in zip(block, candidate_features(model, self.stats, block)):
                 prob = np.asarray(self.booster.predict(x, num_threads=1), dtype=np.float64) if cands.size else x[:, 0]
                 browsed = [i for i, w in weights.items() if w < PURCHASE_WEIGHT]
                 keep = ~np.isin(cands, np.asarray(browsed, dtype=np.int64)) & (prob > 0)
-                order = np.argsort(-prob[keep], kind="stable")
+                order = candidate_order(model.popularity, cands[keep], prob[keep], positions=True)
                 out.append((cands[keep][order], prob[keep][order]))
         return out
+
+
+def chunk_size(n_items: int) -> int:
+    """Shoppers propagated at once: their dense [shoppers, items] rows stay near ``CHUNK_CELLS`` values (a million
+    items: 16 shoppers, ~200 MB of float32 and float64 rows; the instacart catalog's 49,688: 337)."""
+    return max(1, min(1024, CHUNK_CELLS // max(n_items, 1)))
+
+
+def candidate_order(popularity: np.ndarray, cands: np.ndarray, prob: np.ndarray, positions: bool = False) -> np.ndarray:
+    """``cands`` by descending probability, ties to the more popular item, then the lower index (the order
+    ``lists`` ranks by); with ``positions``, the positions into ``cands`` instead of the items."""
+    order = np.lexsort((cands, -np.asarray(popularity)[cands], -prob))
+    return order if positions else cands[order]
 
 
 def fit_booster(x: np.ndarray, y: np.ndarray, rounds: int = ROUNDS) -> lgb.Booster | None:

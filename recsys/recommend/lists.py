@@ -6,13 +6,14 @@ Every list is the backend's ranking over a candidate pool ``POOL_FACTOR`` x k de
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
-from recsys.recommend import allocation
+from recsys.recommend import allocation, basket_ranker
 from recsys.recommend.exposure import calibrated_rerank
 from recsys.recommend.hypergraph import HypergraphRecommender, blend
 from recsys.recommend.served import EVENT_WEIGHTS, ServedModel
@@ -95,6 +96,38 @@ def _learned(model: ServedModel, weights: dict[int, float], shopper: str | None,
     return out
 
 
+def _allocated(
+    model: ServedModel,
+    weights: dict[int, float],
+    propagated: np.ndarray,
+    browsed: list[int],
+    swap: allocation.Swap,
+    hand: list[int],
+    k: int,
+    tail_share: float,
+) -> list[int]:
+    """The learned list with the refit's exposure swap applied (``allocation.apply``), over the ranker's raw
+    probabilities as the refit allocated them, then the tail-share floor: a missing tail item takes the place of the
+    lowest item the swap did not add, so the floor never undoes the allocation, and a dropped item never comes back.
+    An added item the shopper has only browsed since the refit stays out, as every browsed item does."""
+    assert model.ranker is not None
+    cands, prob = model.ranker.probabilities(model, weights, propagated)
+    keep = (prob > 0) & ~np.isin(cands, np.asarray(browsed, dtype=np.int64))
+    order = basket_ranker.candidate_order(model.popularity, cands[keep], prob[keep])
+    out_of_list = set(browsed)
+    swap = allocation.Swap(swap.dropped, tuple(i for i in swap.added if i not in out_of_list))
+    picks = allocation.apply(order, swap, k)
+    need = math.ceil(tail_share * len(picks) - 1e-9) - int(model.is_tail[picks].sum()) if picks else 0
+    if need > 0:
+        taken = set(picks) | swap.dropped
+        pool = [int(i) for i in order if int(i) not in taken] + [i for i in hand if i not in taken]
+        extra = list(dict.fromkeys(i for i in pool if model.is_tail[i]))[:need]
+        added = set(swap.added)
+        out = [i for i in reversed(picks) if i not in added and not model.is_tail[i]][: len(extra)]
+        picks = [i for i in picks if i not in set(out)] + extra[: len(out)]
+    return calibrated_rerank(picks, model.is_tail, k, tail_share)
+
+
 def for_shopper(
     model: ServedModel,
     weights: dict[int, float],
@@ -117,22 +150,19 @@ def for_shopper(
     personal = model.personal
     scores = blend(row, propagated, personal.popularity, personal.alpha, personal.beta)[0]  # personal.score(row)
     ranked = _ranked(model, scores, browsed, k)
-    if model.ranker is not None and model.ranker.floor > 0:  # the ranker's strong picks, then the hand fill
+    if swap is not None and model.ranker is not None and model.ranker.floor <= 0:
+        picks = _allocated(model, weights, propagated, browsed, swap, ranked, k, tail_share)
+    elif model.ranker is not None and model.ranker.floor > 0:  # the ranker's strong picks, then the hand fill
         learned_scores = _learned(model, weights, shopper, propagated)
         strong = _ranked(model, np.where(learned_scores >= model.ranker.floor, learned_scores, -np.inf), browsed, k)
         weak = set(own) - set(strong)
         ranked = strong + [i for i in ranked if i not in weak and i not in set(strong)]
     elif model.ranker is not None:  # the learned re-ranker's order, the hand blend's after its candidates
         learned_scores = _learned(model, weights, shopper, propagated)
-        depth = int((learned_scores > 0).sum()) if swap is not None else k
-        learned = _ranked(model, np.where(learned_scores > 0, learned_scores, -np.inf), browsed, max(depth, k))
-        if swap is not None:  # the allocation decided this list's exposure across shoppers: no fill on top
-            learned = allocation.apply(np.asarray(learned, dtype=np.int64), swap, k)
+        learned = _ranked(model, np.where(learned_scores > 0, learned_scores, -np.inf), browsed, k)
         ranked = learned + [i for i in ranked if i not in set(learned)]
         scores = scores if model.ranker.hand_fill else learned_scores
-    if swap is not None and model.ranker is not None:
-        picks = calibrated_rerank(ranked, model.is_tail, k, tail_share)
-    else:
+    if swap is None or model.ranker is None or model.ranker.floor > 0:
         picks = _exposure_fill(model, scores, calibrated_rerank(ranked, model.is_tail, k, tail_share), own, k, shopper)
         picks = calibrated_rerank(picks + [i for i in ranked if i not in picks], model.is_tail, k, tail_share)
     model.exposure.record(picks, shopper)

@@ -134,7 +134,7 @@ class ServedModel:
 
     def swap_for(self, shoppers: Iterable[str]) -> Swap | None:
         """The exposure allocation's swap for the first of ``shoppers`` (account, browser id) it holds."""
-        return next((self.allocation[s] for s in shoppers if s in self.allocation), None)
+        return next((self.allocation[s] for s in shoppers if s and s in self.allocation), None)
 
     def type_groups(self) -> list[np.ndarray]:
         """The item indices of each article type, ascending (items without a type form one group); made once."""
@@ -192,15 +192,18 @@ def shopper_histories(
     known = (model.item_ids[pos] == ids) if model.n_items else np.zeros(ids.size, dtype=bool)
     seen: dict[str, list[tuple[int, EventRow]]] = {}
     for p, e in enumerate(events):
-        if known[p] and e.event in EVENT_WEIGHTS:
-            seen.setdefault(e.shopper, []).append((int(pos[p]), e))
+        if e.event in EVENT_WEIGHTS:  # the window counts every interest event, as the service's read does
+            seen.setdefault(e.shopper, []).append((int(pos[p]) if known[p] else -1, e))
     weights: dict[str, dict[int, float]] = {}
     sizes: dict[str, float] = {}
     for shopper, indexed in seen.items():
         mine: dict[int, float] = {}
         for index, e in indexed[-shopper_events:]:
-            mine[index] = mine.pop(index, 0.0) + EVENT_WEIGHTS[e.event]
-        rows = [e for _, e in indexed]
+            if index >= 0:
+                mine[index] = mine.pop(index, 0.0) + EVENT_WEIGHTS[e.event]
+        if not mine:
+            continue
+        rows = [e for index, e in indexed if index >= 0]
         weights[shopper] = mine
         orders = {e.order_id for e in rows if e.event == "purchase" and e.order_id}
         if orders:

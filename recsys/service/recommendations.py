@@ -105,7 +105,9 @@ class Recommendations:
         fingerprint = served_store.fingerprint(items, events)
         served = self._served
         newest = served_store.list_versions(self.root)
-        if served is None and newest and newest[0]["fingerprint"] == fingerprint:
+        config = self._fit_config()
+        same = newest and newest[0]["fingerprint"] == fingerprint and newest[0].get("config") == config
+        if served is None and same:
             try:  # a restart over unchanged data serves what it saved
                 self._served = Served(served_store.load_served(self.root, newest[0]["version"]), newest[0]["version"])
                 return newest[0]["version"]
@@ -114,10 +116,10 @@ class Recommendations:
         model = fit_served(
             items,
             events,
-            ranker=self.settings.recommend_ranker,
-            shopper_events=self.settings.shopper_events,
-            novelty_price=self.settings.novelty_price,
-            k=max(1, self.settings.for_you_items),
+            ranker=config["ranker"],
+            shopper_events=config["shopper_events"],
+            novelty_price=config["novelty_price"],
+            k=config["for_you_items"],
         )
         created = datetime.now(UTC)
         version = f"rec-{created:%Y%m%d-%H%M%S-%f}-{fingerprint[:8]}"
@@ -125,6 +127,7 @@ class Recommendations:
             "version": version,
             "parent": served.version if served is not None else None,
             "fingerprint": fingerprint,
+            "config": config,  # a restart with other settings refits even over the same data
             "created_at": created.isoformat(),
             "fit_seconds": round(time.perf_counter() - start, 3),
             "shoppers": len(model.shoppers),
@@ -143,6 +146,15 @@ class Recommendations:
         self._served = Served(model, version)  # the swap: one reference assignment
         log.info("recommenders %s serving (%d items, %d events)", version, model.n_items, model.events)
         return version
+
+    def _fit_config(self) -> dict:
+        """The settings a fit depends on beyond the data."""
+        return {
+            "ranker": self.settings.recommend_ranker,
+            "shopper_events": self.settings.shopper_events,
+            "novelty_price": self.settings.novelty_price,
+            "for_you_items": max(1, self.settings.for_you_items),
+        }
 
     def _register(self, meta: dict, model: ServedModel) -> None:
         """The version's registry record, like an encoder's: parent, data fingerprint, metrics; the arrays stay in

@@ -4,6 +4,7 @@ for one no list shows, cheapest first up to the price, and the served For you ap
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from recsys.recommend import allocation, lists, served_store
 from recsys.recommend.allocation import Swap, allocate
@@ -86,7 +87,8 @@ def test_apply_replaces_only_the_dropped_items_the_list_shows():
     assert allocation.apply(np.array([5, 1, 3]), None, 2) == [5, 1]
 
 
-def test_the_served_for_you_applies_the_allocation_and_a_saved_version_keeps_it(tmp_path):
+@pytest.mark.parametrize("tail_share", [0.0, 0.5])
+def test_the_served_for_you_applies_the_allocation_and_a_saved_version_keeps_it(tmp_path, tail_share):
     items, events = shared_head()
     plain = fit_served(items, events, ranker=True)
     model = fit_served(items, events, ranker=True, novelty_price=0.05, k=4)
@@ -100,11 +102,24 @@ def test_the_served_for_you_applies_the_allocation_and_a_saved_version_keeps_it(
         for user in range(40):
             shopper = f"u{user}"
             weights = weights_of(fitted, events, shopper)
-            picks = lists.for_shopper(fitted, weights, 4, 0.0, shopper, fitted.swap_for([shopper]))
             swap = fitted.swap_for([shopper])
-            if swap is not None:
-                assert set(swap.added) <= {p.index for p in picks}
-                assert not swap.dropped & {p.index for p in picks}
-            shown |= {p.index for p in picks}
+            picks = {p.index for p in lists.for_shopper(fitted, weights, 4, tail_share, shopper, swap)}
+            if swap is not None:  # the tail-share floor never undoes a swap
+                assert set(swap.added) <= picks and not swap.dropped & picks
+            shown |= picks
         distinct[name] = len(shown)
     assert distinct["allocated"] == distinct["loaded"] > distinct["plain"]
+
+
+def test_an_added_item_the_shopper_only_browsed_since_stays_out():
+    items, events = shared_head()
+    model = fit_served(items, events, ranker=True, novelty_price=0.05, k=4)
+    shopper, swap = sorted(model.allocation.items())[0]
+    weights = weights_of(model, events, shopper)
+    viewed = next(i for i in range(model.n_items) if i not in weights)
+    swap = Swap(swap.dropped, (viewed, *swap.added))  # as if the refit had added it ...
+    weights[viewed] = 1.0  # ... and the shopper has only viewed it since
+    picks = [p.index for p in lists.for_shopper(model, weights, 4, 0.0, shopper, swap)]
+    assert viewed not in picks and len(picks) == len(set(picks)) == 4
+    without = allocation.Swap(swap.dropped, swap.added[1:])
+    assert picks == [p.index for p in lists.for_shopper(model, weights, 4, 0.0, shopper, without)]

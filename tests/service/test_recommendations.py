@@ -124,6 +124,10 @@ def test_refit_after_enough_events_swaps_atomically_and_keeps_versions(service, 
     # a restart over the same data serves the saved version instead of fitting a new one
     restarted = Recommendations(service.store, service.settings)
     assert restarted.fit_now() == second and restarted._model().events == 3
+    # ... but not when a setting the fit depends on changed (here the exposure allocation's price)
+    changed = Recommendations(service.store, service.settings.replace(novelty_price=0.0))
+    third = changed.fit_now()
+    assert third not in (first, second) and changed.versions()[0]["config"]["novelty_price"] == 0.0
 
 
 def test_record_refuses_bad_events_and_writes_nothing(service):
