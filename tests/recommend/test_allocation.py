@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys.recommend import allocation, lists, served_store
+from recsys.recommend import allocation, basket_ranker, lists, served_store
 from recsys.recommend.allocation import Swap, allocate
-from recsys.recommend.served import fit_served
+from recsys.recommend.served import ServedModel, fit_served
 from tests.recommend.test_basket_ranker import shared_head, weights_of
 
 
@@ -114,12 +114,34 @@ def test_the_served_for_you_applies_the_allocation_and_a_saved_version_keeps_it(
 def test_an_added_item_the_shopper_only_browsed_since_stays_out():
     items, events = shared_head()
     model = fit_served(items, events, ranker=True, novelty_price=0.05, k=4)
-    shopper, swap = sorted(model.allocation.items())[0]
+    shopper = "u0"
     weights = weights_of(model, events, shopper)
     viewed = next(i for i in range(model.n_items) if i not in weights)
-    swap = Swap(swap.dropped, (viewed, *swap.added))  # as if the refit had added it ...
-    weights[viewed] = 1.0  # ... and the shopper has only viewed it since
+    weights[viewed] = 1.0  # viewed since the refit, never bought
+    cands, prob = model.ranker.probabilities(model, weights)
+    order = [int(i) for i in basket_ranker.candidate_order(model.popularity, cands, prob) if i != viewed]
+    # As if the refit had dropped the list's fourth item for the viewed one, then for the next candidate.
+    swap = Swap(frozenset({order[3]}), (viewed, order[4]))
     picks = [p.index for p in lists.for_shopper(model, weights, 4, 0.0, shopper, swap)]
-    assert viewed not in picks and len(picks) == len(set(picks)) == 4
-    without = allocation.Swap(swap.dropped, swap.added[1:])
-    assert picks == [p.index for p in lists.for_shopper(model, weights, 4, 0.0, shopper, without)]
+    assert picks == [*order[:3], order[4]]
+
+
+def test_the_tail_floor_fills_from_outside_the_lists_without_undoing_a_swap(monkeypatch):
+    items, events = shared_head()
+    model = fit_served(items, events, ranker=True, novelty_price=0.05, k=4)
+    listed = set()
+    for user in range(40):
+        shopper = f"u{user}"
+        listed |= {
+            p.index
+            for p in lists.for_shopper(
+                model, weights_of(model, events, shopper), 4, 0.0, shopper, model.swap_for([shopper])
+            )
+        }
+    tail = np.ones(model.n_items, dtype=bool)
+    tail[sorted(listed)] = False  # only products no allocated list shows are tail: the floor must bring them in
+    monkeypatch.setattr(ServedModel, "is_tail", property(lambda self: tail))
+    for shopper, swap in sorted(model.allocation.items()):
+        picks = [p.index for p in lists.for_shopper(model, weights_of(model, events, shopper), 4, 0.5, shopper, swap)]
+        assert set(swap.added) <= set(picks) and not swap.dropped & set(picks)
+        assert len(picks) == 4 and (tail[picks].sum() >= 2 or len(swap.added) > 2)
