@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from recsys.catalog import reads
 from recsys.catalog.models import INTEREST_EVENTS, Interaction
-from recsys.recommend.served import EventRow, ItemRow
+from recsys.recommend.served import EventRow, ItemRow, shopper_keys
 
 HEAD_EVENT_SHARE = 0.8  # head = the most interacted items that together hold 80% of the fit-period events
 
@@ -61,8 +61,8 @@ def read_items(session: Session) -> list[ItemRow]:
 
 
 def read_events(session: Session) -> list[TimedEvent]:
-    """Every interest event with its time, oldest first; the shopper is the account, else the browser's id (as the
-    app keys them)."""
+    """Every interest event with its time, oldest first; the shopper as the app keys them (``served.shopper_keys``:
+    the account, else the account the browser signed in as, else the browser's id)."""
     rows = session.execute(
         select(
             Interaction.user_id,
@@ -74,8 +74,9 @@ def read_events(session: Session) -> list[TimedEvent]:
         )
         .where(Interaction.event.in_(INTEREST_EVENTS))
         .order_by(Interaction.created_at, Interaction.id)
-    )
-    return [TimedEvent(EventRow(r[0] or r[1] or "", r[1] or "", r[2], r[3], r[4] or ""), as_utc(r[5])) for r in rows]
+    ).all()
+    keys = shopper_keys([r[0] or "" for r in rows], [r[1] or "" for r in rows])
+    return [TimedEvent(EventRow(key, r[1] or "", r[2], r[3], r[4] or ""), as_utc(r[5])) for key, r in zip(keys, rows)]
 
 
 def split_log(events: Sequence[TimedEvent], split_at: datetime | None = None, test_fraction: float = 0.2) -> Split:

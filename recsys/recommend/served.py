@@ -67,6 +67,13 @@ class EventRow:
     order_id: str = ""
 
 
+def shopper_keys(user_ids: Sequence[str], session_ids: Sequence[str]) -> list[str]:
+    """The shopper of each event, as a request reads them (account + browser id): the account, else the account
+    that browser signed in as at some point, else the browser id. A browser's anonymous events are its account's."""
+    account = {b: u for u, b in zip(user_ids, session_ids) if u and b}
+    return [u or account.get(b) or b or "" for u, b in zip(user_ids, session_ids)]
+
+
 def item_attributes(row: ItemRow) -> dict[str, str]:
     """{"type", "brand", "colour", "category"} -> value, for the values the item has."""
     attrs = row.attributes or {}

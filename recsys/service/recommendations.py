@@ -31,7 +31,15 @@ from recsys.config import Settings
 from recsys.evaluation import replay, run_history
 from recsys.evaluation import report as reports
 from recsys.recommend import lists, served_store
-from recsys.recommend.served import ATTRIBUTE_KEYS, EVENT_WEIGHTS, EventRow, ItemRow, ServedModel, fit_served
+from recsys.recommend.served import (
+    ATTRIBUTE_KEYS,
+    EVENT_WEIGHTS,
+    EventRow,
+    ItemRow,
+    ServedModel,
+    fit_served,
+    shopper_keys,
+)
 from recsys.service.jobs import BackgroundJob
 
 log = logging.getLogger(__name__)
@@ -90,10 +98,9 @@ class Recommendations:
                 )
                 for r in reads.item_labels(session)
             ]
-            events = [
-                EventRow(e.user_id or e.session_id, e.session_id, e.item_id, e.event, e.order_id or "")
-                for e in event_reads.interest_events(session)
-            ]
+            logged = event_reads.interest_events(session)
+        keys = shopper_keys([e.user_id for e in logged], [e.session_id for e in logged])
+        events = [EventRow(key, e.session_id, e.item_id, e.event, e.order_id or "") for key, e in zip(keys, logged)]
         return items, events
 
     def fit_now(self) -> str:

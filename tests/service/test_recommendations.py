@@ -161,6 +161,10 @@ def test_a_signed_in_shoppers_events_count_once_across_account_and_browser(servi
         model.index_of([titles["Blue cotton shirt"]])[0]: 1.0,
     }
     assert list(weights)[-1] == model.index_of([titles["Blue cotton shirt"]])[0]  # the newest last
+    # The refit sees the same shopper: the browser's anonymous view is the account's, no shopper of its own.
+    service.recommendations.fit_now()
+    shoppers = service.recommendations._model().shoppers
+    assert "bob" in shoppers and "bob-browser" not in shoppers
 
 
 def test_a_new_item_reaches_the_lists_after_a_refit(service):
