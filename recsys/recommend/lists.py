@@ -117,15 +117,16 @@ def _allocated(
     out_of_list = set(browsed)
     swap = allocation.Swap(swap.dropped, tuple(i for i in swap.added if i not in out_of_list))
     picks = allocation.apply(order, swap, k)
-    need = math.ceil(tail_share * len(picks) - 1e-9) - int(model.is_tail[picks].sum()) if picks else 0
+    is_tail = model.is_tail
+    need = math.ceil(tail_share * len(picks) - 1e-9) - int(is_tail[picks].sum()) if picks else 0
     if need > 0:
         taken = set(picks) | swap.dropped
         pool = [int(i) for i in order if int(i) not in taken] + [i for i in hand if i not in taken]
-        extra = list(dict.fromkeys(i for i in pool if model.is_tail[i]))[:need]
+        extra = list(dict.fromkeys(i for i in pool if is_tail[i]))[:need]
         added = set(swap.added)
-        out = [i for i in reversed(picks) if i not in added and not model.is_tail[i]][: len(extra)]
+        out = [i for i in reversed(picks) if i not in added and not is_tail[i]][: len(extra)]
         picks = [i for i in picks if i not in set(out)] + extra[: len(out)]
-    return calibrated_rerank(picks, model.is_tail, k, tail_share)
+    return calibrated_rerank(picks, is_tail, k, tail_share)
 
 
 def for_shopper(
@@ -150,7 +151,9 @@ def for_shopper(
     personal = model.personal
     scores = blend(row, propagated, personal.popularity, personal.alpha, personal.beta)[0]  # personal.score(row)
     ranked = _ranked(model, scores, browsed, k)
-    if swap is not None and model.ranker is not None and model.ranker.floor <= 0:
+    allocated = swap is not None and model.ranker is not None and model.ranker.floor <= 0
+    if allocated:
+        assert swap is not None
         picks = _allocated(model, weights, propagated, browsed, swap, ranked, k, tail_share)
     elif model.ranker is not None and model.ranker.floor > 0:  # the ranker's strong picks, then the hand fill
         learned_scores = _learned(model, weights, shopper, propagated)
@@ -162,7 +165,7 @@ def for_shopper(
         learned = _ranked(model, np.where(learned_scores > 0, learned_scores, -np.inf), browsed, k)
         ranked = learned + [i for i in ranked if i not in set(learned)]
         scores = scores if model.ranker.hand_fill else learned_scores
-    if swap is None or model.ranker is None or model.ranker.floor > 0:
+    if not allocated:
         picks = _exposure_fill(model, scores, calibrated_rerank(ranked, model.is_tail, k, tail_share), own, k, shopper)
         picks = calibrated_rerank(picks + [i for i in ranked if i not in picks], model.is_tail, k, tail_share)
     model.exposure.record(picks, shopper)
