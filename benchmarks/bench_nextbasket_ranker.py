@@ -30,7 +30,7 @@ from recsys.config import Settings
 from recsys.evaluation import instacart_data
 from recsys.evaluation.dataset import resolve_suite_dir
 from recsys.recommend import lists, served_nextbasket
-from recsys.recommend.exposure import ExposureLedger
+from recsys.recommend.exposure import ExposureLedger, exposure_stats
 from recsys.recommend.served import FILL_EXPOSURE_SCALE, allocate_exposure
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark's list statistics
@@ -112,15 +112,22 @@ def main() -> None:
         recs = served_nextbasket.served_recommendations(model, histories, users, K, share, settings.shopper_events)
         per_user = (time.perf_counter() - start) / len(users) * 1000
         recall, se, tail_recall, shown = lists_stats(recs, targets, head)
+        exposure = exposure_stats([[position[p] for p in recs[u][:K]] for u in users], catalog_tail)
         ok = recall >= h_recall and tail_recall > h_tail
         print(
             f"{label:>22}{share:>6}{recall:>11.4f}{se:>7.3f}{tail_recall:>8.4f}{shown:>10}{shown / h_shown:>8.2f}"
-            f"{per_user:>8.1f}{'  eligible' if ok else ''}",
+            f"{exposure['tail_share']:>8.3f}{exposure['gini']:>8.4f}{per_user:>8.1f}{'  eligible' if ok else ''}",
             flush=True,
         )
         return recall, tail_recall, shown
 
-    print(f"{'setting':>22}{'tail':>6}{'recall@20':>11}{'±se':>7}{'tail r':>8}{'distinct':>10}{'x hist':>8}{'ms/u':>8}")
+    # Exposure over the catalog: tail share of impressions (tail = outside the head, as tail recall) and Gini.
+    position = {int(p): i for i, p in enumerate(data.catalog)}
+    catalog_tail = ~np.isin(data.catalog, np.fromiter(head, dtype=np.int64))
+    print(
+        f"{'setting':>22}{'tail':>6}{'recall@20':>11}{'±se':>7}{'tail r':>8}{'distinct':>10}{'x hist':>8}"
+        f"{'tail im':>8}{'gini':>8}{'ms/u':>8}"
+    )
     if not args.no_hand:
         model.ranker = None
         row("hand blend (served)", settings.tail_share)
