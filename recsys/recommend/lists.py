@@ -28,6 +28,7 @@ RECENCY_ITEMS = 10
 # Items with at least a purchase's weight may come back ("buy again": repeats are the strongest grocery signal);
 # items only viewed or clicked are left out of the shopper's own list.
 REPEAT_MIN_WEIGHT = EVENT_WEIGHTS["purchase"]
+ALLOCATED = "; placed for exposure: no other shopper's list shows it"  # the reason's tail for an allocated item
 
 
 @dataclass(frozen=True)
@@ -171,13 +172,16 @@ def for_shopper(
     model.exposure.record(picks, shopper)
     latest = own[-REASON_ITEMS:]
     closeness = model.personal.item_scores(np.array(latest))  # [latest, items]
+    spread = set(swap.added) if allocated and swap is not None else set()
     out = []
     for index in picks:
+        # An item the exposure allocation put in says so, as a search hit placed for exposure does.
+        note = ALLOCATED if index in spread else ""
         if index in weights:
-            out.append(Pick(index, "buy again: you have bought this before"))
+            out.append(Pick(index, "buy again: you have bought this before" + note))
             continue
         source = latest[int(np.argmax(closeness[:, index]))]
-        out.append(Pick(index, "for you: " + _link(model, source, index, "you looked at")))
+        out.append(Pick(index, "for you: " + _link(model, source, index, "you looked at") + note))
     return out
 
 

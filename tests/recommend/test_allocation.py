@@ -103,9 +103,11 @@ def test_the_served_for_you_applies_the_allocation_and_a_saved_version_keeps_it(
             shopper = f"u{user}"
             weights = weights_of(fitted, events, shopper)
             swap = fitted.swap_for([shopper])
-            picks = {p.index for p in lists.for_shopper(fitted, weights, 4, tail_share, shopper, swap)}
-            if swap is not None:  # the tail-share floor never undoes a swap
+            shown_list = lists.for_shopper(fitted, weights, 4, tail_share, shopper, swap)
+            picks = {p.index for p in shown_list}
+            if swap is not None:  # the tail-share floor never undoes a swap, and an added item says why it is there
                 assert set(swap.added) <= picks and not swap.dropped & picks
+                assert all(p.reason.endswith(lists.ALLOCATED) == (p.index in swap.added) for p in shown_list)
             shown |= picks
         distinct[name] = len(shown)
     assert distinct["allocated"] == distinct["loaded"] > distinct["plain"]
