@@ -332,24 +332,27 @@ class BasketRanker:
             block = shoppers[start : start + chunk]
             for weights, (cands, x) in zip(block, candidate_features(model, self.stats, block)):
                 prob = np.asarray(self.booster.predict(x, num_threads=1), dtype=np.float64) if cands.size else x[:, 0]
-                browsed = [i for i, w in weights.items() if w < PURCHASE_WEIGHT]
-                keep = ~np.isin(cands, np.asarray(browsed, dtype=np.int64)) & (prob > 0)
-                order = candidate_order(model.popularity, cands[keep], prob[keep], positions=True)
-                out.append((cands[keep][order], prob[keep][order]))
+                out.append(list_order(model.popularity, weights, cands, prob))
         return out
+
+
+def list_order(
+    popularity: np.ndarray, weights: dict[int, float], cands: np.ndarray, prob: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(candidates, probabilities) as For you may show them, best first: items only browsed (below a purchase's
+    weight) and zero probabilities left out, ties to the more popular item, then the lower index (``lists``' order);
+    the same at the refit's allocation and at a request."""
+    browsed = [i for i, w in weights.items() if w < PURCHASE_WEIGHT]
+    keep = ~np.isin(cands, np.asarray(browsed, dtype=np.int64)) & (prob > 0)
+    cands, prob = cands[keep], prob[keep]
+    order = np.lexsort((cands, -np.asarray(popularity)[cands], -prob))
+    return cands[order], prob[order]
 
 
 def chunk_size(n_items: int) -> int:
     """Shoppers propagated at once: their dense [shoppers, items] rows stay near ``CHUNK_CELLS`` values (a million
     items: 16 shoppers, ~200 MB of float32 and float64 rows; the instacart catalog's 49,688: 337)."""
     return max(1, min(1024, CHUNK_CELLS // max(n_items, 1)))
-
-
-def candidate_order(popularity: np.ndarray, cands: np.ndarray, prob: np.ndarray, positions: bool = False) -> np.ndarray:
-    """``cands`` by descending probability, ties to the more popular item, then the lower index (the order
-    ``lists`` ranks by); with ``positions``, the positions into ``cands`` instead of the items."""
-    order = np.lexsort((cands, -np.asarray(popularity)[cands], -prob))
-    return order if positions else cands[order]
 
 
 def fit_booster(x: np.ndarray, y: np.ndarray, rounds: int = ROUNDS) -> lgb.Booster | None:

@@ -113,8 +113,7 @@ def _allocated(
     An added item the shopper has only browsed since the refit stays out, as every browsed item does."""
     assert model.ranker is not None
     cands, prob = model.ranker.probabilities(model, weights, propagated)
-    keep = (prob > 0) & ~np.isin(cands, np.asarray(browsed, dtype=np.int64))
-    order = basket_ranker.candidate_order(model.popularity, cands[keep], prob[keep])
+    order, _ = basket_ranker.list_order(model.popularity, weights, cands, prob)
     out_of_list = set(browsed)
     swap = allocation.Swap(swap.dropped, tuple(i for i in swap.added if i not in out_of_list))
     picks = allocation.apply(order, swap, k)

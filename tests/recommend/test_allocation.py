@@ -120,8 +120,8 @@ def test_an_added_item_the_shopper_only_browsed_since_stays_out():
     weights = weights_of(model, events, shopper)
     viewed = next(i for i in range(model.n_items) if i not in weights)
     weights[viewed] = 1.0  # viewed since the refit, never bought
-    cands, prob = model.ranker.probabilities(model, weights)
-    order = [int(i) for i in basket_ranker.candidate_order(model.popularity, cands, prob) if i != viewed]
+    ranked, _ = basket_ranker.list_order(model.popularity, weights, *model.ranker.probabilities(model, weights))
+    order = [int(i) for i in ranked]
     # As if the refit had dropped the list's fourth item for the viewed one, then for the next candidate.
     swap = Swap(frozenset({order[3]}), (viewed, order[4]))
     picks = [p.index for p in lists.for_shopper(model, weights, 4, 0.0, shopper, swap)]
