@@ -80,7 +80,18 @@ class SegmentedBM25:
     def build(cls, ids: np.ndarray | Sequence[int], texts: Sequence[str], **kwargs) -> SegmentedBM25:
         """One base segment over ``texts`` (a full build)."""
         tokenizer = kwargs.pop("tokenizer", None) or Tokenizer()
-        return cls([LexicalSegment.build(ids, texts, tokenizer)], tokenizer=tokenizer, **kwargs)
+        built = cls([LexicalSegment.build(ids, texts, tokenizer)], tokenizer=tokenizer, **kwargs)
+        built.warm()
+        return built
+
+    def warm(self) -> None:
+        """Compute every long term's tf parts now, as each term's first query would (0.12 s for 208 terms at a
+        million items): for a full build, a merge or a restart, which cost O(catalog) anyway. Queries right after
+        then pay no first-use cost; an edit's new snapshot keeps them while the mean length holds (``_with``)."""
+        for segment in self.segments:
+            for term, docs in zip(segment.term_list, segment.doc_freq.tolist()):
+                if docs * SKIP_RATIO > len(segment) and (id(segment), term) not in self._long_parts:
+                    self._long_parts[(id(segment), term)] = self._tf_part(segment, *segment.postings(term))
 
     # --- edits: each returns a new snapshot --------------------------------------------------------
     def edited(
@@ -122,10 +133,19 @@ class SegmentedBM25:
         if upto <= 1 and not any(d.size for d in self.dead[:upto]):
             return self
         base = fold(self.segments[:upto], self.dead[:upto])
-        return self._with([base, *self.segments[upto:]], [EMPTY, *self.dead[upto:]], self.stats)
+        merged = self._with([base, *self.segments[upto:]], [EMPTY, *self.dead[upto:]], self.stats)
+        merged.warm()  # on the merge thread: the new base's long terms are not computed by the next queries
+        return merged
 
     def _with(self, segments, dead, stats) -> SegmentedBM25:
-        return SegmentedBM25(segments, dead, self.tokenizer, k1=self.k1, b=self.b, stats=stats)
+        """A new snapshot. A tf part depends on its segment, k1, b and the mean document length only, so the parts
+        of the segments both hold carry over while that float32 mean is unchanged (an update that keeps the text's
+        length, as a price or stock edit does): bitwise what the new snapshot would compute."""
+        made = SegmentedBM25(segments, dead, self.tokenizer, k1=self.k1, b=self.b, stats=stats)
+        if self._long_parts and len(made) and made._avgdl() == self._avgdl():
+            kept = {id(s) for s in segments} & {id(s) for s in self.segments}  # live objects: their ids are unique
+            made._long_parts = {key: parts for key, parts in self._long_parts.items() if key[0] in kept}
+        return made
 
     def refresh(self) -> None:
         """Nothing is ever pending: segments are built when the edit is made (``BM25Index`` API)."""
@@ -329,13 +349,12 @@ class SegmentedBM25:
         split = sum(rows.size * SKIP_RATIO <= len(segment) for _, rows, _ in postings)  # shortest first
         rows, acc = self._live(segment, gone, allowed, *self._summed(idf, segment, postings[:split]))
         for j in range(split, len(postings)):
-            if rows.size >= k:
+            rest = sum(bounds[j:])
+            if np.count_nonzero(acc > rest) >= k:  # theta > rest, known before theta is found (a partition)
                 theta = np.partition(acc, rows.size - k)[rows.size - k]
-                rest = sum(bounds[j:])
-                if theta > rest:
-                    keep = acc + np.float32(rest) > theta
-                    found = rows[keep]
-                    return segment.ids[found], self._added(idf, segment, found, acc[keep], postings[j:])
+                keep = acc + np.float32(rest) > theta
+                found = rows[keep]
+                return segment.ids[found], self._added(idf, segment, found, acc[keep], postings[j:])
             term, term_rows, tf = postings[j]
             part = self._live(segment, gone, allowed, term_rows, self._posting_parts(idf, segment, term, term_rows, tf))
             rows, acc = _pieces_sum([(rows, acc), part] if rows.size else [part], len(segment))

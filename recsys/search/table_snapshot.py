@@ -215,6 +215,7 @@ def _restored(catalog: CatalogStore, saved: _Saved, generation: Generation, now:
         ids, columns = splice(saved.ids, saved.columns, removed, part_ids, part)
         table = with_totals(session, ids, columns)
     lexical = SegmentedBM25([saved.segment], tokenizer=saved.tokenizer)
+    lexical.warm()  # a restart is O(catalog) already; the edits below keep the parts while the mean length holds
     if part_ids.size or removed.size:
         lexical = lexical.edited(part_ids, lexical_texts(part), removed)
     patched = int(part_ids.size + removed.size)

@@ -163,6 +163,37 @@ def test_a_long_terms_parts_are_kept_per_snapshot_and_score_as_computed_anew():
         assert got.tolist() == want.tolist() and got_scores.tolist() == want_scores.tolist(), query
 
 
+def test_a_build_or_merge_computes_the_long_parts_and_an_edit_keeps_them_while_the_mean_length_holds():
+    # The parts are what a term's first query would compute; they depend on the mean document length only, so an
+    # update keeping each text's length (a price edit) carries them and one that moves the mean does not.
+    ids = np.arange(4_000, dtype=np.int64)
+    texts = [t + " zari" * (n < 10) for n, t in enumerate(shop_texts(4_000, 5))]
+    base = SegmentedBM25.build(ids, texts)
+    segment = base.segments[0]
+    warmed = {term for _, term in base._long_parts}  # noqa: SLF001
+    assert {"women", "men", "red", "white"} <= warmed and "zari" not in warmed  # before any query; "zari" is short
+
+    def never_kept(index: SegmentedBM25) -> SegmentedBM25:
+        plain = SegmentedBM25(index.segments, index.dead, stats=index.stats)
+        plain._posting_parts = lambda idf, seg, term, rows, tf: plain._term_part(idf[term], seg, rows, tf)  # noqa: SLF001
+        return plain
+
+    same_length = base.edited(ids[:50], texts[:50], [])
+    assert same_length._long_parts[(id(segment), "women")] is base._long_parts[(id(segment), "women")]  # noqa: SLF001
+    longer = base.edited(ids[:50], [t + " soft soft soft" for t in texts[:50]], [])
+    assert not any(key[0] == id(segment) for key in longer._long_parts)  # noqa: SLF001
+    merged = longer.merged()
+    assert {"women", "white"} <= {term for _, term in merged._long_parts}  # noqa: SLF001
+    for index in (same_length, longer, merged):
+        plain = never_kept(index)
+        for query in ("women red type3", "men black soft", "zari white", "women"):
+            for allowed in (None, IdSet(ids[::2])):
+                got_scores, got = index.search(query, 30, allowed)
+                want_scores, want = plain.search(query, 30, allowed)
+                assert got.tolist() == want.tolist() and got_scores.tolist() == want_scores.tolist(), query
+    assert len(base.edited([], [], ids)) == 0  # every item deleted: no mean length to compare, nothing carried
+
+
 def test_a_term_bound_is_above_every_score_the_term_gives():
     index = SegmentedBM25.build(np.arange(500), shop_texts(500, 2))
     segment = index.segments[0]
