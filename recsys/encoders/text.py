@@ -149,6 +149,7 @@ class TextEncoder:
         # (model, dtype, its parameters' version for a copy, the trace): a float32 trace shares the parameters; a
         # bfloat16 one is a copy, made again when an in-place update (load_tuned, an optimizer step) bumps versions
         self._traced: tuple[torch.nn.Module, torch.dtype, int, torch.jit.ScriptModule | None] | None = None
+        self._parameter_list: tuple[torch.nn.Module, list[torch.nn.Parameter]] | None = None
         if tuned_state:
             self.load_tuned(tuned_state)
 
@@ -214,7 +215,10 @@ class TextEncoder:
         """Changes whenever a parameter is updated in place (torch counts in-place writes per tensor)."""
         if self.query_dtype == torch.float32:
             return 0  # the trace shares the parameters: updates reach it without a new trace
-        return sum(p._version for p in self.model.parameters())
+        listed = self._parameter_list
+        if listed is None or listed[0] is not self.model:  # walking the modules: 0.24 ms of a 4.3 ms encode
+            listed = self._parameter_list = (self.model, list(self.model.parameters()))
+        return sum(p._version for p in listed[1])
 
     def _one_sequence(self) -> torch.jit.ScriptModule | None:
         """A traced forward for one text, built on first use. A search encodes one query: eager mode spent a third

@@ -67,9 +67,10 @@ class SegmentedBM25:
             raise ValueError("one tombstone array per segment")
         # (live documents, their summed lengths, term -> live documents holding it)
         self.stats = stats if stats is not None else _stats(self.segments, self.dead)
-        # (segment, long term) -> each posting's tf part: it depends on the stats, so it lives with this snapshot
-        # (an edit makes a new one). Only terms over 1/SKIP_RATIO of a segment are kept: at most SKIP_RATIO x a
-        # document's terms of them, 4 bytes per posting (11 MB at a million items: ``warm``).
+        # (segment, long term) -> each posting's tf part: it depends on the mean length, so it lives with this
+        # snapshot (an edit's new one carries it while that mean holds: ``_with``). Only terms over 1/SKIP_RATIO of
+        # a segment are kept: at most SKIP_RATIO x a document's terms of them, 4 bytes per posting (11 MB at a
+        # million items: ``warm``).
         self._long_parts: dict[tuple[int, str], np.ndarray] = {}
         # (segment, filter) -> (the filter, its rows' live-and-allowed mask) for the last few filters a long term was
         # checked against: one O(segment) pass per filter (as the vector index's mask) instead of an id lookup and a
