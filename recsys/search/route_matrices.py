@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 import numpy as np
+import torch
 
 from recsys.encoders.fusion import FusionWeights, fuse, mean_of_present
 from recsys.encoders.routes import FUSED, IMAGE, ITEM_ROUTES, TEXT_BERT, TEXT_CLIP
@@ -48,8 +49,8 @@ class RouteMatrices(Mapping[str, np.ndarray]):
     def rows(self, route: str, rows: np.ndarray | slice) -> np.ndarray:
         """float32 rows of one route (derived for the fused route)."""
         if route != FUSED:
-            return self.stored[route][rows].astype(np.float32)
-        image, text_clip, text_bert = (self.stored[r][rows].astype(np.float32) for r in (IMAGE, TEXT_CLIP, TEXT_BERT))
+            return widened(self.stored[route][rows])
+        image, text_clip, text_bert = (widened(self.stored[r][rows]) for r in (IMAGE, TEXT_CLIP, TEXT_BERT))
         return fuse(mean_of_present(image, text_clip), text_bert, self.weights)
 
     def encoded(self) -> np.ndarray:
@@ -72,3 +73,11 @@ class RouteMatrices(Mapping[str, np.ndarray]):
 
     def __len__(self) -> int:
         return len(ITEM_ROUTES)
+
+
+def widened(half: np.ndarray) -> np.ndarray:
+    """float32 copy of float16 rows, exact either way: torch converts with the CPU's half-float instructions, numpy
+    element by element (800 fused rows' three routes: 1.9 ms in numpy, 0.13 ms in torch)."""
+    if half.dtype != np.float16 or not (half.flags.c_contiguous and half.flags.writeable):  # torch warns on read-only
+        return half.astype(np.float32)
+    return torch.from_numpy(half).float().numpy()

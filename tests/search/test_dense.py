@@ -165,3 +165,22 @@ def test_a_lossy_index_is_asked_for_a_floor_of_hits_however_few_are_wanted(monke
     dense_search(state, queries_near(state, 1), 10)
     dense_search(state, queries_near(state, 1), 100)
     assert asked == [dense.REFINE_MIN_HITS, 100 * dense.REFINE_FACTOR]
+
+
+def test_half_rows_widen_bitwise_as_numpy_widens_them():
+    # The re-scoring reads route rows through torch's half-float conversion: exactly numpy's, subnormal and infinite
+    # halves included (a NaN stays NaN; torch quiets a signalling one), for gathered rows, a read-only matrix's
+    # slices and non-half input.
+    from recsys.search.route_matrices import widened
+
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2**16, size=(300, 64), dtype=np.uint16)  # every kind of half, subnormals included
+    half = bits.view(np.float16)
+    frozen = half.copy()
+    frozen.flags.writeable = False
+    for got_from in (half[rng.choice(300, 50)], frozen[10:60], half[:, ::2], half.astype(np.float32)):
+        got, want = widened(got_from), got_from.astype(np.float32)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        nan = np.isnan(want)
+        assert (np.isnan(got) == nan).all()
+        assert got[~nan].view(np.uint32).tolist() == want[~nan].view(np.uint32).tolist()
