@@ -60,9 +60,7 @@ def taillift(corpus: Corpus, factory: str):
     from recsys.index.tokenize import Tokenizer
     from recsys.index.vector import VectorIndex
     from recsys.search.dense import refined_search
-    from recsys.service.heap import keep_freed_memory
 
-    keep_freed_memory(get_settings().heap_keep_mb)  # as the service sets up its process (RECSYS_HEAP_KEEP_MB)
     ids = np.arange(len(corpus), dtype=np.int64)
     vec = VectorIndex(corpus.vectors.shape[1], factory)
     vec.build(ids, corpus.vectors)

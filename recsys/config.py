@@ -63,10 +63,6 @@ class Settings:
     # multiplies it natively (AVX512-BF16 or AMX), else float32; "float32" or "bfloat16" to force one. Catalog
     # vectors are always encoded in float32 (docs/search.md, "Query encode in bfloat16").
     query_precision: str = "auto"
-    # Allocations under this many MB come from the heap and up to twice it stays mapped after a free (glibc
-    # mallopt, recsys/service/heap.py): a search's temporaries at a million items are then not page-faulted in
-    # again each query. 0: the C library's defaults.
-    heap_keep_mb: int = 8
     encode_batch_size: int = 64
     # --- index / search ----------------------------------------------------------------------
     index_factory: str = "Flat"  # FAISS factory string; "HNSW32" or "IVF1024,Flat" for big catalogs

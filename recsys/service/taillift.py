@@ -30,7 +30,6 @@ from recsys.search.recall import SearchSnapshot
 from recsys.search.types import NotReady, SearchRequest, SearchResponse
 from recsys.service.catalog import CatalogService
 from recsys.service.errors import NotAllowed, NotFound
-from recsys.service.heap import keep_freed_memory
 from recsys.service.jobs import BackgroundJob
 from recsys.service.limits import HourlyLimit
 from recsys.service.opinions import Opinions
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 class TailLiftService(CatalogService):
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__(settings)
-        keep_freed_memory(self.settings.heap_keep_mb)  # process-wide: a search's temporaries stay mapped
         self.engine: SearchEngine | None = None
         self.ranker_job: BackgroundJob | None = None
         self.multilingual_job: BackgroundJob | None = None  # fitting the served version's multilingual head
