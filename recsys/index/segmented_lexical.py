@@ -134,9 +134,7 @@ class SegmentedBM25:
         if upto <= 1 and not any(d.size for d in self.dead[:upto]):
             return self
         base = fold(self.segments[:upto], self.dead[:upto])
-        merged = self._with([base, *self.segments[upto:]], [EMPTY, *self.dead[upto:]], self.stats)
-        merged.warm()  # on the merge thread: the new base's long terms are not computed by the next queries
-        return merged
+        return self._with([base, *self.segments[upto:]], [EMPTY, *self.dead[upto:]], self.stats)
 
     def _with(self, segments, dead, stats) -> SegmentedBM25:
         """A new snapshot. A tf part depends on its segment, k1, b and the mean document length only, so the parts

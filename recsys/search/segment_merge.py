@@ -37,6 +37,7 @@ def merge_state(state: ServingState, save_to: Path | None = None, checkpoint: Ch
     """(vectors, lexical) of ``state`` with all segments folded into one base each; the vector base saved."""
     assert isinstance(state.vectors, SegmentedVectorIndex) and isinstance(state.lexical, SegmentedBM25)
     vectors, lexical = state.vectors.merged(), state.lexical.merged()
+    lexical.warm()  # here, not in the next queries: the new base's long terms (the rebase keeps them)
     if checkpoint:
         checkpoint("folded")
     if save_to is not None:

@@ -183,6 +183,7 @@ def test_a_build_or_merge_computes_the_long_parts_and_an_edit_keeps_them_while_t
     longer = base.edited(ids[:50], [t + " soft soft soft" for t in texts[:50]], [])
     assert not any(key[0] == id(segment) for key in longer._long_parts)  # noqa: SLF001
     merged = longer.merged()
+    merged.warm()  # as the merge thread does (segment_merge.merge_state)
     assert {"women", "white"} <= {term for _, term in merged._long_parts}  # noqa: SLF001
     for index in (same_length, longer, merged):
         plain = never_kept(index)

@@ -73,6 +73,8 @@ def test_a_merge_swaps_in_one_base_with_the_same_results(catalog, tmp_path):
     merger.wait()
     merged = holder.get()
     assert merger.merges == 1 and len(merged.vectors.segments) == 1 and len(merged.lexical.segments) == 1
+    base = merged.lexical.segments[0]  # its long terms' parts made on the merge thread, kept by the rebase
+    assert any(key[0] == id(base) for key in merged.lexical._long_parts)  # noqa: SLF001
     assert results(merged, queries) == before
     saved = VectorIndex.load(tmp_path / "vectors", {"model_version": "v1", "count": len(merged.vectors)})
     assert saved is not None and np.array_equal(saved.ids(), merged.vectors.ids())  # a restart reads the merge
