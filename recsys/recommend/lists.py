@@ -124,8 +124,8 @@ def _allocated(
         pool = [int(i) for i in order if int(i) not in taken] + [i for i in hand if i not in taken]
         extra = list(dict.fromkeys(i for i in pool if is_tail[i]))[:need]
         added = set(swap.added)
-        out = [i for i in reversed(picks) if i not in added and not is_tail[i]][: len(extra)]
-        picks = [i for i in picks if i not in set(out)] + extra[: len(out)]
+        out = set([i for i in reversed(picks) if i not in added and not is_tail[i]][: len(extra)])
+        picks = [i for i in picks if i not in out] + extra[: len(out)]
     return calibrated_rerank(picks, is_tail, k, tail_share)
 
 

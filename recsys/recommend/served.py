@@ -132,12 +132,18 @@ class ServedModel:
     def is_tail(self) -> np.ndarray:
         return ~head_mask(self.popularity, HEAD_FRACTION)
 
+    def positions(self, item_ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(index of each id, whether the model holds it): the index is meaningless where it does not."""
+        ids = np.asarray(list(item_ids), dtype=np.int64)
+        if not self.n_items:
+            return np.zeros(ids.size, dtype=np.int64), np.zeros(ids.size, dtype=bool)
+        pos = np.minimum(np.searchsorted(self.item_ids, ids), self.n_items - 1)
+        return pos, self.item_ids[pos] == ids
+
     def index_of(self, item_ids: Iterable[int]) -> list[int]:
         """Indices of the ids that are in the model (unknown ids are left out)."""
-        ids = np.asarray(list(item_ids), dtype=np.int64)
-        pos = np.searchsorted(self.item_ids, ids)
-        ok = (pos < self.n_items) & (self.item_ids[np.minimum(pos, max(self.n_items - 1, 0))] == ids)
-        return [int(p) for p in pos[ok]] if self.n_items else []
+        pos, known = self.positions(item_ids)
+        return [int(p) for p in pos[known]]
 
     def swap_for(self, shoppers: Iterable[str]) -> Swap | None:
         """The exposure allocation's swap for the first of ``shoppers`` (account, browser id) it holds."""
@@ -194,9 +200,7 @@ def shopper_histories(
     """Per shopper, as the service reads them: index -> weight from their newest ``shopper_events`` interest events
     (oldest first, an item placed at its latest event), and their items per order (purchases over distinct orders;
     the mean over shoppers with orders for one without)."""
-    ids = np.array([e.item_id for e in events], dtype=np.int64)
-    pos = np.minimum(np.searchsorted(model.item_ids, ids), max(model.n_items - 1, 0))
-    known = (model.item_ids[pos] == ids) if model.n_items else np.zeros(ids.size, dtype=bool)
+    pos, known = model.positions(e.item_id for e in events)
     seen: dict[str, list[tuple[int, EventRow]]] = {}
     for p, e in enumerate(events):
         if e.event in EVENT_WEIGHTS:  # the window counts every interest event, as the service's read does
@@ -246,9 +250,7 @@ def ranker_training_rows(
     before it the history, features from the backends refitted without any event from a target order on; then, for
     ``target_orders`` > 1, the same one order earlier on the events before those targets, and so on. Empty when
     fewer than ``basket_ranker.MIN_TRAIN_SHOPPERS`` shoppers have a target order and a history."""
-    ids = np.array([e.item_id for e in events], dtype=np.int64)
-    pos = np.minimum(np.searchsorted(model.item_ids, ids), max(model.n_items - 1, 0))
-    known = (model.item_ids[pos] == ids) if model.n_items else np.zeros(ids.size, dtype=bool)
+    pos, known = model.positions(e.item_id for e in events)
     chosen = [p for p, e in enumerate(events) if known[p] and e.event in EVENT_WEIGHTS]
     kept = [events[p] for p in chosen]
     indices = pos[chosen].tolist()
