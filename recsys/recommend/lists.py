@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,10 +212,13 @@ def cold_start(model: ServedModel, k: int, tail_share: float, seed: str) -> list
     return out
 
 
-def neighbours(model: ServedModel, index: int, k: int, kind: str, tail_share: float) -> list[Pick]:
-    """ "Often bought together" (``kind="bought"``) or "Shoppers also viewed" (``"viewed"``) for one item."""
+def neighbours(
+    model: ServedModel, index: int, k: int, kind: str, tail_share: float, exclude: Sequence[int] = ()
+) -> list[Pick]:
+    """ "Often bought together" (``kind="bought"``) or "Shoppers also viewed" (``"viewed"``) for one item, leaving
+    out ``exclude`` (what the page's earlier lists show already)."""
     backend: HypergraphRecommender = model.bought if kind == "bought" else model.viewed
-    ranked = _ranked(model, backend.item_scores(np.array([index])), [index], k)
+    ranked = _ranked(model, backend.item_scores(np.array([index])), [index, *exclude], k)
     return [Pick(i, _link(model, index, i, "")) for i in calibrated_rerank(ranked, model.is_tail, k, tail_share)]
 
 

@@ -20,6 +20,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -282,18 +283,21 @@ class Recommendations:
         swap = model.swap_for(shopper_ids)
         return self._named(model, lists.for_shopper(model, weights, k, self.settings.tail_share, shopper, swap))
 
-    def item_lists(self, item_id: int, k: int) -> dict[str, list[Recommended]]:
-        """{"bought_together": ..., "also_viewed": ...} for one item ({} before the first fit or for a new item)."""
+    def item_lists(self, item_id: int, k: int, shown: Sequence[int] = ()) -> dict[str, list[Recommended]]:
+        """{"bought_together": ..., "also_viewed": ...} for one item ({} before the first fit or for a new item).
+        Each item appears on the page once: "bought together" leaves out the items ``shown`` (ids the page lists
+        already, its similar items), and "also viewed" those and what "bought together" holds. Without co-purchases
+        or co-views both fall back to look-alikes by attribute, which would otherwise fill them with the same items."""
         model = self._model()
         index = model.index_of([item_id]) if model is not None else []
         if model is None or not index:
             return {}
         k = max(1, min(k, model.n_items - 1))
         share = self.settings.tail_share
-        return {
-            "bought_together": self._named(model, lists.neighbours(model, index[0], k, "bought", share)),
-            "also_viewed": self._named(model, lists.neighbours(model, index[0], k, "viewed", share)),
-        }
+        taken = model.index_of(list(shown))
+        bought = lists.neighbours(model, index[0], k, "bought", share, taken)
+        viewed = lists.neighbours(model, index[0], k, "viewed", share, [*taken, *(p.index for p in bought)])
+        return {"bought_together": self._named(model, bought), "also_viewed": self._named(model, viewed)}
 
     def complete_basket(self, item_ids: list[int], k: int) -> list[Recommended]:
         model = self._model()

@@ -364,13 +364,15 @@ class TailLiftService(CatalogService):
         return self.recommendations.for_you([actor.name or "", session_id or ""], k)
 
     def item_lists(self, item_id: int, k: int = 8) -> dict[str, list[Recommended]]:
-        """{"similar": content neighbours, "bought_together": ..., "also_viewed": ...}, each with reasons."""
-        out = dict(self.recommendations.item_lists(int(item_id), k))
+        """{"similar": content neighbours, "bought_together": ..., "also_viewed": ...}, each with reasons; an item
+        shows in the first of these lists that holds it, not again in a later one."""
         try:
-            similar = self.similar(int(item_id), k).hits
-            out["similar"] = [Recommended(h.item_id, f"looks alike: {h.explanation}") for h in similar]
+            hits = self.similar(int(item_id), k).hits
+            similar = [Recommended(h.item_id, f"looks alike: {h.explanation}") for h in hits]
         except (NotReady, KeyError):  # before the index is built (or an item it does not hold yet)
-            out["similar"] = []
+            similar = []
+        out = dict(self.recommendations.item_lists(int(item_id), k, [r.item_id for r in similar]))
+        out["similar"] = similar
         return out
 
     def complete_basket(self, item_ids: list[int], k: int = 8) -> list[Recommended]:

@@ -32,9 +32,17 @@ def stars(rating: float) -> str:
     return "★" * full + "☆" * (5 - full)
 
 
-# Gallery captions are one cut line by default ("#3359 Lee Wome..."): wrapped here, so title and price show in full.
-# A <style> element applies page-wide; each tab with such a gallery injects it (``caption_style``).
-CAPTION_CSS = ".result-gallery .caption-label { white-space: normal; max-width: 100%; }"
+# Gallery captions are one cut line over the photo's foot by default ("#3359 Lee Wome..."). Here the tile is a
+# column: the photo at the catalog's 3:4, whole, then the caption below it, wrapped, so title, price and reason show
+# in full without covering the product. A <style> element applies page-wide; each tab with such a gallery injects it
+# (``caption_style``).
+CAPTION_CSS = (
+    ".result-gallery .thumbnail-item { aspect-ratio: auto !important; height: auto !important; display: flex;"
+    " flex-direction: column; align-items: stretch; }"
+    " .result-gallery .thumbnail-item img { aspect-ratio: 3 / 4; object-fit: contain; width: 100%; height: auto;"
+    " flex: none; }"
+    " .result-gallery .caption-label { position: static !important; white-space: normal; max-width: 100%; }"
+)
 
 
 def caption_style() -> str:

@@ -81,6 +81,12 @@ def test_1_text_search_with_full_captions(page):
     assert shown[0].endswith("cotton shirt · 15.00 USD · text match"), shown[0]
     label = page.locator(f"{RESULTS} .caption-label").first
     assert label.evaluate("e => e.scrollWidth <= e.clientWidth && getComputedStyle(e).whiteSpace !== 'nowrap'")
+    # The caption sits below the photo, not over it: the shopper sees the whole product.
+    covered = page.locator(RESULTS).first.evaluate(
+        "e => e.querySelector('.caption-label').getBoundingClientRect().top"
+        " - e.querySelector('img').getBoundingClientRect().bottom"
+    )
+    assert covered >= -1, f"the caption covers the photo's bottom {-covered:.0f} px"
 
 
 def test_2_photo_search_then_a_photo_that_changes_a_text_search(page, tmp_path):

@@ -91,6 +91,28 @@ def test_item_lists_and_basket_completion_with_reasons(service):
     assert all(r.reason.startswith("completes your basket") for r in basket)
 
 
+def test_an_item_shows_once_across_the_item_pages_lists(service):
+    titles = by_title(service)
+    seed_popular(service, titles)
+    service.recommendations.fit_now()
+    lonely = titles["Yellow cotton handbag"]  # nobody bought or viewed it: both lists fall back to look-alikes
+    alone = service.recommendations.item_lists(lonely, 5)
+    bought = [r.item_id for r in alone["bought_together"]]
+    viewed = [r.item_id for r in alone["also_viewed"]]
+    assert len(bought) == len(viewed) == 5 and not set(bought) & set(viewed)
+    # what the page shows above (its similar items) is left out of both, and the lists stay full
+    shown = bought[:3]
+    after = service.recommendations.item_lists(lonely, 5, shown)
+    for name in ("bought_together", "also_viewed"):
+        ids = [r.item_id for r in after[name]]
+        assert len(ids) == 5 and not set(ids) & set(shown) and lonely not in ids
+    assert not {r.item_id for r in after["bought_together"]} & {r.item_id for r in after["also_viewed"]}
+    # a real co-purchase keeps its place and its reason in "bought together"
+    popular = service.recommendations.item_lists(titles["Red cotton shirt"], 5)
+    assert popular["bought_together"][0].item_id == titles["Blue cotton shirt"]
+    assert titles["Blue cotton shirt"] not in [r.item_id for r in popular["also_viewed"]]
+
+
 def test_refit_after_enough_events_swaps_atomically_and_keeps_versions(service, tmp_path):
     titles = by_title(service)
     service.recommendations.fit_now()
