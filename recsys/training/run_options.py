@@ -48,7 +48,8 @@ class EncoderRunOptions:
         "type",
         choices=LOG_Q_BY,
         flag="--logq-by",
-        label="logQ frequency of the item's…",
+        label="logQ frequency by",
+        info="the item's type (catalog pairs) or the item itself (click pairs)",
         help="sampling frequency of the item's type (catalog pairs hold each item once) or of the "
         "item itself (click pairs repeat popular items)",
         group="main",
@@ -58,7 +59,8 @@ class EncoderRunOptions:
         help="loss weight per pair ∝ (1 / count of its type) ** A; 0 = off, 1 = full",
         metavar="A",
         minimum=0,
-        label="Tail weight (loss ∝ 1/type count^w; 0 = off)",
+        label="Tail weight",
+        info="loss ∝ 1/type count^w; 0 = off",
         slider=(0.0, 1.0, 0.1),
         group="main",
     )
