@@ -26,9 +26,9 @@ from recsys.ui.render import esc, gallery_caption, item_markdown
 
 ITEM_LIST = 8
 LISTS = (
-    ("similar", "Similar items"),
-    ("bought_together", "Often bought together"),
-    ("also_viewed", "Shoppers also viewed"),
+    ("similar", t("Similar items")),
+    ("bought_together", t("Often bought together")),
+    ("also_viewed", t("Shoppers also viewed")),
 )
 
 
@@ -71,14 +71,14 @@ def entries(service: TailLiftService, rows: list[Recommended]) -> tuple[list, li
     return shown, state
 
 
-def for_you(service: TailLiftService, shopper: str, token: str | None = None) -> tuple[list, list[dict], str]:
+def for_you(service: TailLiftService, shopper: str, token: str | None = None) -> tuple[list, list[dict], Any]:
     """(gallery, rows, note) of the shopper's "For you" list."""
     rows = service.for_you(acting(service, token), shopper, service.settings.for_you_items)
     if not rows:
-        return [], [], "Recommendations appear once the catalog has been read (a few seconds after start)."
+        return [], [], t("Recommendations appear once the catalog has been read (a few seconds after start).")
     shown, state = entries(service, rows)
     personal = rows[0].reason.startswith("for you")
-    note = "From what you looked at and bought." if personal else "A mix of every kind, new finds included."
+    note = t("From what you looked at and bought.") if personal else t("A mix of every kind, new finds included.")
     return shown, state, note
 
 

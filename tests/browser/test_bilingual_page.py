@@ -37,3 +37,8 @@ def test_tabs_and_sign_in_in_the_browser_language(app_url, locale, words, absent
         # No label reaches the page untranslated (the "Try" table once showed raw ``__i18n__{...}`` keys).
         expect(page.get_by_text("navy blue casual shirt").first).to_be_visible(timeout=30_000)
         assert "__i18n__" not in page.locator("body").inner_text()
+        # the opened item's list titles too (once given to their galleries as plain English)
+        zh = locale == "zh-CN"
+        lists = ["相似商品", "经常一起购买", "看过的人还看了"] if zh else ["Similar items", "Often bought together"]
+        for title in lists:
+            expect(page.get_by_text(title, exact=True).first).to_be_visible(timeout=30_000)

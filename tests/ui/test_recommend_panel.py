@@ -8,6 +8,7 @@ from sqlalchemy import select
 from recsys.catalog.models import Interaction
 from recsys.ui import recommend_panel as panel
 from recsys.ui.app import build_app
+from recsys.ui.i18n import english
 
 
 def events_of(service, shopper: str) -> list[tuple[int, str, str | None]]:
@@ -30,7 +31,7 @@ def test_for_you_opened_item_lists_cart_and_buy(small_search_service):
     service = small_search_service
     service.recommendations.fit_now()
     shown, rows, note = panel.for_you(service, "panel-shopper")
-    assert len(shown) == service.settings.for_you_items and "every kind" in note
+    assert len(shown) == service.settings.for_you_items and "every kind" in english(note)
     assert all(caption.endswith(row["reason"]) for (_, caption), row in zip(shown, rows))
 
     dress = next(r["item_id"] for r in rows if "dress" in service.get_item(r["item_id"]).title)
@@ -39,7 +40,7 @@ def test_for_you_opened_item_lists_cart_and_buy(small_search_service):
     assert similar and bought and viewed  # content neighbours from the index, the others from the hypergraph
     assert dress not in [r["item_id"] for r in similar_rows + bought_rows + viewed_rows]
     assert all(r["reason"] for r in similar_rows + bought_rows + viewed_rows)
-    assert "looked at" in note and all(r["reason"].startswith("for you") for r in for_you_rows)
+    assert "looked at" in english(note) and all(r["reason"].startswith("for you") for r in for_you_rows)
     assert events_of(service, "panel-shopper") == [(dress, "view", None)]
 
     markdown, images, opened_id = panel.open_listed(service, bought_rows, 0)
