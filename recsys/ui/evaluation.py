@@ -25,8 +25,8 @@ EMPTY = "No stored report picked."
 NOTHING_YET = (
     "**Nothing measured yet.** After a run on the **Training** tab, its before/after appears here: the new version "
     f"and its parent on the fashion suite's held-out items ({ec.HEADLINE}), both reports stored. The catalog "
-    "ranker's cross-validation appears once the ranker is trained: in the background at the first start, or with "
-    "**Retrain ranker** on the Training tab."
+    "ranker's cross-validation appears once the ranker is trained: in the background at a start once the catalog "
+    "holds `RECSYS_AUTO_TRAIN_MIN_ITEMS` items, or with **Retrain ranker** on the Training tab."
 )
 REPLAY_HOW = (
     f"the app replays its log after a recommender refit once it holds {replay.MIN_EVENTS} events; or "
@@ -40,6 +40,15 @@ CLI_NOTE = (
 
 def refresh_choices(settings: Settings) -> list[str]:
     return reports.list_reports(settings)
+
+
+def _ranker_pending(settings: Settings) -> str:
+    """When a catalog ranker will be trained: the start-up trains one only from ``auto_train_min_items`` items."""
+    manual = "an admin's Retrain ranker on the Training tab trains one"
+    if not settings.auto_train_ranker:
+        return manual
+    items = f"{settings.auto_train_min_items:,}"
+    return f"a start trains one in the background once the catalog holds {items} items; {manual}"
 
 
 def runs_summary(settings: Settings) -> str:
@@ -83,7 +92,7 @@ def runs_summary(settings: Settings) -> str:
             out.append(f"| {r['version']} | {r['purpose']} | {cv} | {r['configs']} | {_training(r['training'])} |")
         out.append("")
     else:
-        out += ["**Ranker cross-validation:** none yet (the ranker trains in the background at first start).", ""]
+        out += [f"**Ranker cross-validation:** none yet ({_ranker_pending(settings)}).", ""]
     out += replay_summary(replays)
     out += recommender_summary(recommenders)
     if encoders:

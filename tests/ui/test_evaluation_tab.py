@@ -4,6 +4,8 @@ the encoder versions' validation; refreshed each time the tab is opened."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -104,3 +106,12 @@ def test_a_ranker_alone_is_listed_and_the_training_part_says_none_yet(settings):
     cv_mean = _ranker(settings)
     summary = tab.runs_summary(settings)
     assert f"ndcg@10 {cv_mean:.3f}" in summary and "**Training before/after:** none yet" in summary
+
+
+def test_before_a_ranker_the_tab_says_when_one_will_be_trained(settings):
+    reports.store({"suite": "replay", "dataset": {"k": 20}, "methods": {}}, settings, label="app")  # measured: a replay
+    summary = tab.runs_summary(settings)
+    assert "**Ranker cross-validation:** none yet" in summary
+    assert f"once the catalog holds {settings.auto_train_min_items:,} items" in summary  # not "at first start"
+    manual = tab.runs_summary(dataclasses.replace(settings, auto_train_ranker=False))
+    assert "Retrain ranker" in manual and "once the catalog holds" not in manual
