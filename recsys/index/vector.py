@@ -159,7 +159,7 @@ class VectorIndex:
             return self._scan(q, k, stored, mask)
         if mask is not None and not exact and n_cand <= self.exact_below:
             return self._exact(q, k, np.flatnonzero(mask))
-        sel = None if candidates is None else candidates.selector()
+        sel = None if candidates is None else candidates.selector
         nprobe = self.nprobe or ff.default_nprobe(self._index)
         params = ff.search_params(self._index, k, sel, nprobe, self.ef_search, n_cand / max(self._labels.size, 1))
         dist, pos = self._index.search(q, k, params=params)
@@ -318,10 +318,7 @@ class Candidates:
         # Made at once and never replaced: the selector reads the bitmap's memory, which this object holds for as
         # long as any search holds it (n = bytes).
         self._bitmap = np.packbits(mask, bitorder="little")
-        self._selector = faiss.IDSelectorBitmap(self._bitmap.size, faiss.swig_ptr(self._bitmap))
-
-    def selector(self) -> faiss.IDSelector:
-        return self._selector
+        self.selector = faiss.IDSelectorBitmap(self._bitmap.size, faiss.swig_ptr(self._bitmap))
 
 
 def inner_products(q: np.ndarray, x: np.ndarray) -> np.ndarray:
