@@ -57,7 +57,7 @@ class VectorIndex:
             raise ValueError("dim must be positive")
         self.dim = int(dim)
         self.factory = factory  # as requested (e.g. from Settings.index_factory)
-        self.nprobe = nprobe  # None: sqrt(nlist), at least 8 (faiss_factory.default_nprobe)
+        self.nprobe = nprobe  # None: sqrt(nlist) / 2, at least 8 (faiss_factory.default_nprobe)
         self.ef_search = ef_search
         self.ef_construction = ef_construction
         self.exact_below = exact_below

@@ -168,7 +168,9 @@ class SearchEngine:
         table, encoder = read.table, self.encoder
         lexical = read.lexical or lexical_index(table, self.settings.segmented_index)
         factory = self.settings.index_factory
-        state = keyword_state(encoder.version, table, lexical, encoder.dims, factory, encoder.weights)
+        state = keyword_state(
+            encoder.version, table, lexical, encoder.dims, factory, encoder.weights, self.settings.nprobe
+        )
         self.call(self._publish_partial, encoder, state)
         log.info("serving keyword search over %d items while the models are trained", len(table))
 
@@ -219,7 +221,9 @@ class SearchEngine:
         table_read, read = self._read_catalog(encoder)
         table, routes = table_read.table, read.routes
         lexical = table_read.lexical or lexical_index(table, self.settings.segmented_index)
-        state = partial_state(encoder.version, table, lexical, routes, self.settings.index_factory)
+        state = partial_state(
+            encoder.version, table, lexical, routes, self.settings.index_factory, self.settings.nprobe
+        )
         self.call(self._publish_partial, encoder, state)
         log.info("serving %d of %d items by vector while the rest are encoded", len(state.vectors), len(table))
 
@@ -270,8 +274,9 @@ class SearchEngine:
         directory, factory = self.settings.index_dir / "vectors", self.settings.index_factory
         loaded = load_vectors(self.catalog, directory, version, factory, table, routes, generation)
         if loaded is not None:
+            loaded.nprobe = self.settings.nprobe  # a search knob, not part of what was saved: today's setting
             return loaded
-        index = VectorIndex(routes.dim(FUSED), factory)
+        index = VectorIndex(routes.dim(FUSED), factory, nprobe=self.settings.nprobe)
         if len(table):
             index.build(table.ids, routes[FUSED])
         manifest = {"model_version": version, "count": len(table), "factory": factory, **generation.manifest()}

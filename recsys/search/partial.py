@@ -24,20 +24,26 @@ def keyword_state(
     dims: dict[str, int],
     factory: str,
     weights: FusionWeights,
+    nprobe: int | None = None,
 ) -> ServingState:
     """Every item by keywords; no item vectors (the vector route finds nothing, route scores are zero)."""
     routes = RouteMatrices.empty(len(table), dims, weights)
-    return serving_state(version, VectorIndex(dims[FUSED], factory), lexical, table, routes)
+    return serving_state(version, VectorIndex(dims[FUSED], factory, nprobe=nprobe), lexical, table, routes)
 
 
 def partial_state(
-    version: str, table: ItemTable, lexical: BM25Index | SegmentedBM25, routes: RouteMatrices, factory: str
+    version: str,
+    table: ItemTable,
+    lexical: BM25Index | SegmentedBM25,
+    routes: RouteMatrices,
+    factory: str,
+    nprobe: int | None = None,
 ) -> ServingState:
     """Every item by keywords, and the items whose vectors are stored (non-zero rows of ``routes``) by vector too.
 
     The vector index holds only encoded items: a zero vector would tie at similarity 0 with every query."""
     encoded = routes.encoded()
-    vectors = VectorIndex(routes.dim(FUSED), factory)
+    vectors = VectorIndex(routes.dim(FUSED), factory, nprobe=nprobe)
     if encoded.size:
         vectors.build(table.ids[encoded], routes.rows(FUSED, encoded))
     return serving_state(version, vectors, lexical, table, routes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recsys.index import faiss_factory as ff
 from recsys.index.vector import SCAN_BATCH, VectorIndex
 from tests.index.data import brute_force, clustered, queries_near, recall
 
@@ -128,3 +129,14 @@ def test_rejects_bad_input():
         index.build(np.array([-1]), np.ones((1, 4)))
     with pytest.raises(ValueError):
         VectorIndex(4, "IDMap,Flat")
+
+
+@pytest.mark.parametrize(("nlist", "probed"), [(16, 8), (64, 8), (1024, 16), (4096, 32), (16384, 64)])
+def test_an_ivf_index_probes_half_sqrt_nlist_lists_and_more_for_a_filter(nlist, probed):
+    index = ff.make_index(8, f"IVF{nlist},Flat")
+    index.ntotal = 100 * nlist  # what the rule reads; no vectors are needed to read the parameters
+    assert ff.default_nprobe(index) == min(nlist, probed)
+    assert ff.search_params(index, 10, None, probed, 64, 1.0).nprobe == min(nlist, probed)
+    # a re-scored k of 800 under a filter allowing a tenth of the items needs 2k allowed vectors in the probed lists
+    # (10 nlist of them: 160 lists at any nlist), capped by nlist
+    assert ff.search_params(index, 800, None, probed, 64, 0.1).nprobe == min(nlist, 160)

@@ -3,6 +3,8 @@ items written since its generation re-added, deleted ones removed) instead of be
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from recsys.accounts.principal import SYSTEM
@@ -40,5 +42,19 @@ def test_a_restart_catches_the_saved_base_up_with_unmerged_edits(tmp_path, monke
         np.testing.assert_allclose(state.vectors.vectors(np.array([edited, added])), expected, atol=1e-5)
         hits = again.search(SearchRequest(text="purple silk scarf", k=3, log=False)).hits
         assert hits and hits[0].item_id == edited
+    finally:
+        again.close()
+
+
+def test_a_loaded_vector_base_probes_the_lists_the_settings_name_now(tmp_path):
+    """``RECSYS_INDEX_NPROBE`` is a search knob: a saved base loads with today's setting, not the one it was saved
+    under (0 means the automatic default, ``VectorIndex(nprobe=None)``)."""
+    service = small_search_service_at(tmp_path / "data")
+    assert service.settings.nprobe is None and service.engine.holder.get().vectors.nprobe is None
+    service.close()
+    again = TailLiftService(dataclasses.replace(service.settings, index_nprobe=24))
+    again.load_models()
+    try:
+        assert again.engine.holder.get().vectors.nprobe == 24
     finally:
         again.close()
